@@ -1,0 +1,30 @@
+"""The exceptions users see. Each message says what happened, where, and what to do next."""
+
+from __future__ import annotations
+
+__all__ = ["CassetteError", "CassetteFormatError", "CassetteMiss"]
+
+
+class CassetteError(Exception):
+    """Base class of every error httpx_cassette raises."""
+
+
+class CassetteFormatError(CassetteError):
+    """A cassette file that cannot be read: names the file and what is wrong with it."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"broken cassette file {path}: {problem}")
+
+
+class CassetteMiss(CassetteError):
+    """A request with no recording, raised in replay mode.
+
+    Deliberately not an ``httpx.RequestError``: SDKs retry and wrap those, which would cost retries
+    and hide this message. ``details`` carries the structured diagnosis (see `MissReport`).
+    """
+
+    def __init__(self, message: str, details: object = None) -> None:
+        self.details = details
+        super().__init__(message)

@@ -1,0 +1,132 @@
+"""The httpx/httpx2 seam: the only module that touches the HTTP libraries' classes.
+
+A request tells which library it came from; `library_of` returns that library's classes so every
+response, stream and exception we create belongs to the caller's own library. httpx2 is imported
+only when an httpx2 request arrives, so the package works without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
+from typing import Any, Protocol
+
+__all__ = ["Decoder", "Library", "library_by_name", "library_of"]
+
+
+class Decoder(Protocol):
+    def decode(self, data: bytes) -> bytes: ...
+    def flush(self) -> bytes: ...
+
+
+class _Identity:
+    def decode(self, data: bytes) -> bytes:
+        return data
+
+    def flush(self) -> bytes:
+        return b""
+
+
+class _Zlib:
+    """gzip and deflate; used when the library's own decoders cannot be reached."""
+
+    def __init__(self, wbits: int) -> None:
+        self._z = zlib.decompressobj(wbits)
+
+    def decode(self, data: bytes) -> bytes:
+        return self._z.decompress(data)
+
+    def flush(self) -> bytes:
+        return self._z.flush()
+
+
+@dataclass(frozen=True)
+class Library:
+    """One HTTP library (``httpx`` or ``httpx2``) and the classes we build from it."""
+
+    name: str
+    module: ModuleType
+    _stream_types: dict[type, type] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def version(self) -> str:
+        return str(getattr(self.module, "__version__", ""))
+
+    def response(self, status: int, headers: list[tuple[str, str]], stream: Any, request: Any) -> Any:
+        return self.module.Response(status, headers=headers, stream=stream, request=request)
+
+    def stream_type(self, core: type) -> type:
+        """``core`` mixed with this library's sync and async byte-stream bases (it checks isinstance)."""
+        made = self._stream_types.get(core)
+        if made is None:
+            bases = (core, self.module.SyncByteStream, self.module.AsyncByteStream)
+            made = self._stream_types.setdefault(core, type(core.__name__, bases, {}))
+        return made
+
+    def http_transport(self) -> Any:
+        return self.module.HTTPTransport()
+
+    def async_http_transport(self) -> Any:
+        return self.module.AsyncHTTPTransport()
+
+    def decoder(self, content_encoding: str) -> Decoder:
+        """A decoder for a ``content-encoding`` header value (identity when there is none)."""
+        names = [n.strip().lower() for n in content_encoding.split(",") if n.strip()]
+        names = [n for n in names if n != "identity"]
+        if not names:
+            return _Identity()
+        if len(names) > 1:
+            multi: Decoder = self._decoders()["multi"]([self._one(n) for n in reversed(names)])
+            return multi
+        return self._one(names[0])
+
+    def _one(self, name: str) -> Decoder:
+        found: Callable[[], Decoder] | None = self._decoders().get(name)
+        if found is not None:
+            return found()
+        if name in ("gzip", "deflate"):
+            return _Zlib(zlib.MAX_WBITS | 32)
+        return _Identity()  # unknown coding: store the bytes as they came
+
+    def _decoders(self) -> dict[str, Any]:
+        # Private to httpx but stable for years; it knows br and zstd when their packages exist.
+        try:
+            decoders = importlib.import_module(f"{self.name}._decoders")
+        except ImportError:  # pragma: no cover - depends on the library's internals
+            return {}
+        table = dict(getattr(decoders, "SUPPORTED_DECODERS", {}))
+        table["multi"] = decoders.MultiDecoder
+        return table
+
+    def exception(self, name: str) -> Callable[..., Exception]:
+        """The library's exception class called ``name`` (``ReadTimeout``...), or TransportError."""
+        found = getattr(self.module, name, None)
+        if isinstance(found, type) and issubclass(found, Exception):
+            return found
+        base: Callable[..., Exception] = self.module.TransportError
+        return base
+
+
+@cache
+def library_by_name(name: str) -> Library:
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise ImportError(f"{name} is not installed: pip install 'httpx-cassette[{name}]'") from exc
+    return Library(name, module)
+
+
+_BY_TYPE: dict[type, Library] = {}
+
+
+def library_of(request: object) -> Library:
+    """The library whose ``Request`` class made ``request``."""
+    found = _BY_TYPE.get(type(request))
+    if found is None:
+        top = type(request).__module__.split(".", 1)[0]
+        found = _BY_TYPE[type(request)] = library_by_name(top if top in ("httpx", "httpx2") else "httpx")
+    return found

@@ -1,0 +1,75 @@
+"""A live httpx/httpx2 request -> the redacted `Request` record that is keyed and stored.
+
+Works on any object with httpx's request attributes (``method``, ``url``, ``headers``,
+``content``), so it serves both libraries without importing either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Any, Protocol
+
+from ._body import media_type, store_body
+from ._format import Part, Request
+from ._redact import kept_request_headers, redact_url
+
+__all__ = ["STORED_REQUEST_HEADERS", "LiveRequest", "to_record"]
+
+# Request headers written to the cassette: the ones that change what a server answers.
+STORED_REQUEST_HEADERS = ("content-type", "openai-beta", "anthropic-beta", "anthropic-version")
+
+
+class LiveRequest(Protocol):
+    """The part of ``httpx.Request`` / ``httpx2.Request`` this module reads."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def url(self) -> Any: ...
+    @property
+    def headers(self) -> Any: ...
+    @property
+    def content(self) -> bytes: ...
+
+
+def _multipart(content: bytes, content_type: str) -> list[Part]:
+    # The stdlib email parser handles folding, quoting and RFC 2231 names; parts are small in number.
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + content
+    )
+    parts: list[Part] = []
+    for sub in message.iter_parts():
+        payload = sub.get_payload(decode=True)
+        payload = payload if isinstance(payload, bytes) else b""
+        name = sub.get_param("name", header="content-disposition") or ""
+        filename = sub.get_filename()
+        ctype = str(sub["content-type"]) if "content-type" in sub else None
+        if filename is None:
+            parts.append(Part(name=str(name), value=payload.decode("utf-8", "replace"), content_type=ctype))
+        else:
+            digest = hashlib.sha256(payload).hexdigest()
+            parts.append(Part(str(name), filename, ctype, None, digest, len(payload)))
+    return parts
+
+
+def _set_body(record: Request, content: bytes, content_type: str) -> None:
+    if content and media_type(content_type) == "multipart/form-data":
+        record.multipart = _multipart(content, content_type)
+    else:
+        store_body(record, content, content_type)
+
+
+def to_record(request: LiveRequest, extra_headers: Iterable[str] = ()) -> Request:
+    """The redacted, storable form of ``request`` (whose body must have been read)."""
+    headers: Mapping[str, str] = {k.lower(): v for k, v in request.headers.items()}
+    keep = (*STORED_REQUEST_HEADERS, *(h.lower() for h in extra_headers))
+    record = Request(
+        method=request.method.upper(),
+        url=redact_url(str(request.url)),
+        headers=kept_request_headers(headers, keep),
+    )
+    _set_body(record, request.content, headers.get("content-type", ""))
+    return record

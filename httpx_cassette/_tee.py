@@ -1,0 +1,120 @@
+"""The recording stream: hands each upstream chunk to the caller as it arrives, and records it.
+
+`Capture` is the pure part (decode, parse, build the stored `Response`); `TeeStream` only moves
+bytes, sync or async, and reports the capture once: at the end, on an upstream failure, or when the
+caller closes the response early (then the recording is marked ``truncated``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from msgspec import UNSET
+
+from ._body import media_type, store_body
+from ._events import EventRecorder
+from ._format import Response, TransportFailure
+from ._http import Decoder
+from ._redact import response_headers
+from ._sse import SSEParser
+
+__all__ = ["Capture", "TeeStream"]
+
+
+class Capture:
+    """Everything recorded about one response while its body streams through."""
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], decoder: Decoder, started: float) -> None:
+        self.started = started
+        self.response = Response(status=status, headers=response_headers(headers))
+        self.response.elapsed_ms = self._now_ms()
+        content_type = self.response.headers.get("content-type", "")
+        self._decoder = decoder
+        self._sse = SSEParser() if media_type(content_type) == "text/event-stream" else None
+        self._events = EventRecorder()
+        self._body: list[bytes] = []
+        self.response.is_streaming = self._sse is not None
+
+    def _now_ms(self) -> float:
+        return round((time.perf_counter() - self.started) * 1000, 3)
+
+    def feed(self, raw: bytes) -> None:
+        self._take(self._decoder.decode(raw))
+
+    def _take(self, data: bytes) -> None:
+        if self._sse is None:
+            self._body.append(data)
+            return
+        events = self._sse.feed(data)
+        if events:
+            now = self._now_ms()
+            for event in events:
+                self._events.add(event, now)
+
+    def fail(self, exc: BaseException) -> None:
+        self.response.error = TransportFailure(type=type(exc).__name__, message=str(exc))
+
+    def finish(self, *, truncated: bool) -> Response:
+        """The stored response; ``truncated`` when the caller stopped before the end."""
+        response = self.response
+        if not truncated and response.error is None:
+            self._take(self._decoder.flush())
+            if self._sse is not None:
+                for event in self._sse.flush():
+                    self._events.add(event, self._now_ms())
+        response.truncated = truncated
+        if self._sse is None:
+            store_body(response, b"".join(self._body), response.headers.get("content-type", ""))
+        else:
+            response.body = self._events.events
+            response.done = self._events.done
+            response.offsets_ms = self._events.offsets_ms or UNSET
+        return response
+
+
+class TeeStream:
+    """Wraps an upstream byte stream; mixed with the library's stream bases by `Library.stream_type`."""
+
+    def __init__(self, upstream: Any, capture: Capture, on_done: Callable[[Response], None]) -> None:
+        self._upstream = upstream
+        self._capture = capture
+        self._on_done: Callable[[Response], None] | None = on_done
+
+    def _finish(self, *, truncated: bool) -> None:
+        on_done, self._on_done = self._on_done, None
+        if on_done is not None:  # once, whichever of end, failure or close comes first
+            on_done(self._capture.finish(truncated=truncated))
+
+    def _failed(self, exc: BaseException) -> None:
+        self._capture.fail(exc)
+        self._finish(truncated=False)
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._upstream:
+                self._capture.feed(chunk)
+                yield chunk
+        except Exception as exc:
+            self._failed(exc)
+            raise
+        self._finish(truncated=False)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._upstream:
+                self._capture.feed(chunk)
+                yield chunk
+        except Exception as exc:
+            self._failed(exc)
+            raise
+        self._finish(truncated=False)
+
+    def close(self) -> None:
+        self._finish(truncated=True)
+        self._upstream.close()
+
+    async def aclose(self) -> None:
+        self._finish(truncated=True)
+        await self._upstream.aclose()

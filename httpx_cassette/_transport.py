@@ -1,0 +1,177 @@
+"""CassetteTransport: the transport users put under their clients.
+
+One object serves httpx and httpx2 clients, sync and async. Both entry points are thin shells over
+the same steps (`_plan`, `_replay`, `_tee`, `_failed`); only reading the request body and calling
+the inner transport differ between sync and async.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import httpx
+
+from ._cassette import Cassette, Play, Record
+from ._format import Meta, Response, TransportFailure
+from ._http import Library, library_of
+from ._key import KeyOptions, canonical_form
+from ._replay import ReplayStream, ReplayTiming
+from ._request import to_record
+from ._tee import Capture, TeeStream
+from ._version import __version__
+
+__all__ = ["CassetteTransport"]
+
+
+class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Records and replays the requests of any httpx or httpx2 client it sits under.
+
+    ``mode`` is ``"replay"`` (never touches the network; a miss raises `CassetteMiss`), ``"record"``
+    (forwards and overwrites what it touches), ``"record-missing"`` (replays what exists, records the
+    rest) or ``"live"`` (forwards, writes nothing); by default ``$HTTPX_CASSETTE_MODE`` or replay.
+    ``inner`` is the transport record modes forward to (default: a real transport of the request's
+    own library, created when first needed).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        mode: str | None = None,
+        inner: Any = None,
+        include_host: bool = False,
+        ignore_json_paths: Iterable[str] = (),
+        match_headers: Iterable[str] = (),
+        strict_repeats: bool = False,
+        replay_timing: ReplayTiming = "instant",
+    ) -> None:
+        options = KeyOptions(include_host, tuple(ignore_json_paths), tuple(match_headers))
+        self.cassette = Cassette(
+            path, mode=mode, key_options=options, strict_repeats=strict_repeats, replay_timing=replay_timing
+        )
+        self._inner = inner
+        self._own_inner: dict[tuple[str, bool], Any] = {}
+
+    def __repr__(self) -> str:
+        return f"CassetteTransport({str(self.cassette.path)!r}, mode={self.cassette.mode!r})"
+
+    # -- what users call to understand keys ----------------------------------------------------
+
+    def key(self, request: Any) -> str:
+        """The key ``request`` (an httpx or httpx2 Request) is recorded under."""
+        request.read()
+        return self.cassette.key(to_record(request, self.cassette.key_options.match_headers))
+
+    def canonical(self, request: Any) -> dict[str, Any]:
+        """The canonical form the key is the hash of: diff two of these to see why keys differ."""
+        request.read()
+        record = to_record(request, self.cassette.key_options.match_headers)
+        return canonical_form(record, self.cassette.key_options)
+
+    # -- the two entry points ------------------------------------------------------------------
+
+    def handle_request(self, request: Any) -> Any:
+        return self.send(request, None)
+
+    async def handle_async_request(self, request: Any) -> Any:
+        return await self.send_async(request, None)
+
+    def send(self, request: Any, forward: Callable[[Any], Any] | None) -> Any:
+        """Handle ``request``; record modes call ``forward`` (default: the inner transport)."""
+        request.read()
+        plan = self._plan(request)
+        if isinstance(plan, Play):
+            return self._replay(request, plan)
+        started = time.perf_counter()
+        try:
+            response = (forward or self._inner_for(request, sync=True).handle_request)(request)
+        except Exception as exc:
+            self._failed(request, plan, exc)
+            raise
+        return self._tee(request, plan, response, started)
+
+    async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]] | None) -> Any:
+        """The async twin of `send`: only the body read and the forward call are awaited."""
+        await request.aread()
+        plan = self._plan(request)
+        if isinstance(plan, Play):
+            return self._replay(request, plan)
+        started = time.perf_counter()
+        try:
+            response = await (forward or self._inner_for(request, sync=False).handle_async_request)(request)
+        except Exception as exc:
+            self._failed(request, plan, exc)
+            raise
+        return self._tee(request, plan, response, started)
+
+    def close(self) -> None:
+        for (_, sync), inner in list(self._own_inner.items()):
+            if sync:
+                inner.close()
+                del self._own_inner[(_, sync)]
+        if self._inner is not None and hasattr(self._inner, "close"):
+            self._inner.close()
+
+    async def aclose(self) -> None:
+        for (_, sync), inner in list(self._own_inner.items()):
+            if not sync:
+                await inner.aclose()
+                del self._own_inner[(_, sync)]
+        if self._inner is not None and hasattr(self._inner, "aclose"):
+            await self._inner.aclose()
+
+    # -- the shared steps ----------------------------------------------------------------------
+
+    def _plan(self, request: Any) -> Play | Record:
+        return self.cassette.plan(to_record(request, self.cassette.key_options.match_headers))
+
+    def _inner_for(self, request: Any, *, sync: bool) -> Any:
+        if self._inner is not None:
+            return self._inner
+        lib = library_of(request)
+        inner = self._own_inner.get((lib.name, sync))
+        if inner is None:
+            inner = lib.http_transport() if sync else lib.async_http_transport()
+            self._own_inner[(lib.name, sync)] = inner
+        return inner
+
+    def _replay(self, request: Any, plan: Play) -> Any:
+        lib = library_of(request)
+        prepared = plan.prepared
+        failure = None
+        if prepared.failure is not None:
+            failure = lib.exception(prepared.failure.type)(prepared.failure.message, request=request)
+            if prepared.status == 0:  # the request never got a response
+                raise failure
+        stream = lib.stream_type(ReplayStream)(prepared, failure)
+        return lib.response(prepared.status, prepared.headers, stream, request)
+
+    def _meta(self, lib: Library, request: Any) -> Meta:
+        return Meta(
+            recorder=f"httpx_cassette {__version__}",
+            library=f"{lib.name} {lib.version}",
+            user_agent=request.headers.get("user-agent", ""),
+        )
+
+    def _failed(self, request: Any, plan: Record, exc: Exception) -> None:
+        failure = TransportFailure(type=type(exc).__name__, message=str(exc))
+        self.cassette.save(plan, Response(status=0, error=failure), self._meta(library_of(request), request))
+
+    def _tee(self, request: Any, plan: Record, response: Any, started: float) -> Any:
+        if plan.slot is None:  # live mode: nothing to write
+            return response
+        lib = library_of(request)
+        meta = self._meta(lib, request)
+        save: Callable[[Response], None] = lambda recorded: self.cassette.save(plan, recorded, meta)
+        if response.is_stream_consumed:  # an inner transport that read the body already (MockTransport)
+            capture = Capture(response.status_code, response.headers.multi_items(), lib.decoder(""), started)
+            capture.feed(response.content)
+            save(capture.finish(truncated=False))
+            return response
+        decoder = lib.decoder(response.headers.get("content-encoding", ""))
+        capture = Capture(response.status_code, response.headers.multi_items(), decoder, started)
+        response.stream = lib.stream_type(TeeStream)(response.stream, capture, save)
+        return response

@@ -1,0 +1,351 @@
+"""CassetteTransport over an in-process upstream (httpx.MockTransport): modes, repeats, truncation,
+failures, misses and what reaches disk. End-to-end runs against a real server live in
+test_openai_e2e.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from httpx_cassette import CassetteError, CassetteFormatError, CassetteMiss, CassetteTransport
+
+SSE_CHUNKS = [
+    b'data: {"object": "chat.completion.chunk", "n": 1}\n\n',
+    b'data: {"object": "chat.completion.chunk", "n": 2}\n\n',
+    b"data: [DONE]\n\n",
+]
+
+
+class Upstream:
+    """A fake upstream counting calls; answers JSON, or SSE when the body asks to stream."""
+
+    def __init__(self, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.calls = 0
+        self.status = status
+        self.headers = headers or {}
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        body = json.loads(request.content or b"{}")
+        if body.get("stream"):
+            return httpx.Response(
+                self.status,
+                headers={"content-type": "text/event-stream", **self.headers},
+                stream=httpx.ByteStream(b"".join(SSE_CHUNKS)) if body.get("one_chunk") else _chunks(),
+            )
+        answer = {"call": self.calls, "echo": body}
+        return httpx.Response(
+            self.status, json=answer, headers={"x-request-id": f"req-{self.calls}", **self.headers}
+        )
+
+
+def _chunks() -> Any:
+    class Chunks(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield from SSE_CHUNKS
+
+    return Chunks()
+
+
+def client(
+    path: Path, mode: str, upstream: Callable[[httpx.Request], httpx.Response] | None = None, **kw: Any
+) -> httpx.Client:
+    inner = httpx.MockTransport(upstream) if upstream else None
+    return httpx.Client(
+        transport=CassetteTransport(path, mode=mode, inner=inner, **kw), base_url="https://api.test"
+    )
+
+
+def files(path: Path) -> list[Path]:
+    return sorted(path.glob("*.json"))
+
+
+def test_record_then_replay_json(tmp_path: Path) -> None:
+    upstream = Upstream()
+    with client(tmp_path, "record", upstream) as c:
+        live = c.post("/v1/chat/completions", json={"model": "m", "messages": []})
+    with client(tmp_path, "replay") as c:
+        replayed = c.post("/v1/chat/completions", json={"messages": [], "model": "m"})
+    assert replayed.json() == live.json()
+    assert replayed.headers["x-request-id"] == "req-1"
+    assert upstream.calls == 1
+    [file] = files(tmp_path)
+    assert file.name.startswith("post-chat-completions-")
+    stored = json.loads(file.read_text())
+    assert stored["request"]["body"] == {"model": "m", "messages": []}
+    assert stored["responses"][0]["body"] == live.json()
+    assert stored["meta"]["library"].startswith("httpx ")
+
+
+def test_record_then_replay_stream(tmp_path: Path) -> None:
+    with client(tmp_path, "record", Upstream()) as c, c.stream("POST", "/v1/x", json={"stream": True}) as r:
+        live = list(r.iter_bytes())
+    with client(tmp_path, "replay") as c, c.stream("POST", "/v1/x", json={"stream": True}) as r:
+        replayed = list(r.iter_raw())
+        assert r.headers["content-type"] == "text/event-stream"
+    # one event per chunk, compact JSON with exactly one space after "data:"
+    assert replayed == [
+        b'data: {"object":"chat.completion.chunk","n":1}\n\n',
+        b'data: {"object":"chat.completion.chunk","n":2}\n\n',
+        b"data: [DONE]\n\n",
+    ]
+    assert b"".join(live) == b"".join(SSE_CHUNKS)
+    stored = json.loads(files(tmp_path)[0].read_text())["responses"][0]
+    assert stored["is_streaming"] is True
+    assert stored["done"] is True
+    assert stored["body"][0] == {
+        "__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk",
+        "__data__": {"object": "chat.completion.chunk", "n": 1},
+    }
+    assert len(stored["offsets_ms"]) == 3
+
+
+def test_events_split_across_chunks_are_recorded_whole(tmp_path: Path) -> None:
+    with client(tmp_path, "record", Upstream()) as c:
+        c.post("/v1/x", json={"stream": True, "one_chunk": True})
+    stored = json.loads(files(tmp_path)[0].read_text())["responses"][0]
+    assert [e["__data__"]["n"] for e in stored["body"]] == [1, 2]
+
+
+def test_ordered_repeats_then_last_repeats(tmp_path: Path) -> None:
+    with client(tmp_path, "record", Upstream()) as c:
+        recorded = [c.post("/v1/x", json={"q": 1}).json()["call"] for _ in range(3)]
+    assert recorded == [1, 2, 3]
+    assert len(files(tmp_path)) == 1
+    with client(tmp_path, "replay") as c:
+        assert [c.post("/v1/x", json={"q": 1}).json()["call"] for _ in range(5)] == [1, 2, 3, 3, 3]
+
+
+def test_strict_repeats_raise_after_the_last(tmp_path: Path) -> None:
+    with client(tmp_path, "record", Upstream()) as c:
+        c.post("/v1/x", json={"q": 1})
+    with client(tmp_path, "replay", strict_repeats=True) as c:
+        c.post("/v1/x", json={"q": 1})
+        with pytest.raises(CassetteMiss, match="all 1 recorded responses were already played"):
+            c.post("/v1/x", json={"q": 1})
+
+
+def test_record_overwrites_what_it_touches(tmp_path: Path) -> None:
+    with client(tmp_path, "record", Upstream()) as c:
+        c.post("/v1/x", json={"q": 1})
+        c.post("/v1/x", json={"q": 1})
+    second = Upstream()
+    second.calls = 100
+    with client(tmp_path, "record", second) as c:
+        c.post("/v1/x", json={"q": 1})
+    stored = json.loads(files(tmp_path)[0].read_text())
+    assert [r["body"]["call"] for r in stored["responses"]] == [101]
+
+
+def test_record_missing_replays_existing_and_records_the_rest(tmp_path: Path) -> None:
+    first = Upstream()
+    with client(tmp_path, "record", first) as c:
+        c.post("/v1/x", json={"q": 1})
+    second = Upstream()
+    second.calls = 10
+    with client(tmp_path, "record-missing", second) as c:
+        assert c.post("/v1/x", json={"q": 1}).json()["call"] == 1  # replayed
+        assert c.post("/v1/x", json={"q": 2}).json()["call"] == 11  # recorded
+        assert c.post("/v1/x", json={"q": 1}).json()["call"] == 12  # a repeat past the end: recorded
+    assert second.calls == 12  # two forwarded requests
+    with client(tmp_path, "replay") as c:
+        assert [c.post("/v1/x", json={"q": 1}).json()["call"] for _ in range(2)] == [1, 12]
+
+
+def test_live_mode_writes_nothing(tmp_path: Path) -> None:
+    upstream = Upstream()
+    with client(tmp_path, "live", upstream) as c:
+        assert c.post("/v1/x", json={"q": 1}).json()["call"] == 1
+    assert upstream.calls == 1
+    assert not tmp_path.exists() or not files(tmp_path)
+
+
+def test_mode_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "record")
+    assert CassetteTransport(tmp_path).cassette.mode == "record"
+    monkeypatch.delenv("HTTPX_CASSETTE_MODE")
+    assert CassetteTransport(tmp_path).cassette.mode == "replay"
+
+
+def test_unknown_mode_says_what_is_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "once")
+    with pytest.raises(CassetteError, match=r"unknown HTTPX_CASSETTE_MODE 'once': use one of replay, record"):
+        CassetteTransport(tmp_path)
+
+
+def test_miss_message(tmp_path: Path) -> None:
+    with client(tmp_path, "replay") as c, pytest.raises(CassetteMiss) as info:
+        c.post("/v1/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "Hi"}]})
+    text = str(info.value)
+    assert f"no recording for POST /v1/chat/completions in cassette {tmp_path}" in text
+    assert 'canonical body: {"json":{"messages":[{"content":"Hi","role":"user"}],"model":"m"}}' in text
+    assert "HTTPX_CASSETTE_MODE=record-missing" in text
+
+
+def test_miss_in_missing_directory_says_so(tmp_path: Path) -> None:
+    with (
+        client(tmp_path / "nope", "replay") as c,
+        pytest.raises(CassetteMiss, match="directory does not exist"),
+    ):
+        c.get("/v1/models")
+
+
+def test_truncated_stream_is_marked(tmp_path: Path) -> None:
+    with client(tmp_path, "record", Upstream()) as c, c.stream("POST", "/v1/x", json={"stream": True}) as r:
+        first = next(r.iter_raw())
+    assert first == SSE_CHUNKS[0]
+    stored = json.loads(files(tmp_path)[0].read_text())["responses"][0]
+    assert stored["truncated"] is True
+    assert [e["__data__"]["n"] for e in stored["body"]] == [1]
+    assert "done" not in stored  # defaults are omitted from files
+
+
+def test_upstream_failure_mid_stream_is_recorded_and_replayed(tmp_path: Path) -> None:
+    class Broken(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield SSE_CHUNKS[0]
+            raise httpx.ReadError("connection reset by peer")
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Broken())
+
+    with client(tmp_path, "record", upstream) as c, pytest.raises(httpx.ReadError):
+        c.post("/v1/x", json={"stream": True})
+    stored = json.loads(files(tmp_path)[0].read_text())["responses"][0]
+    assert stored["error"] == {"type": "ReadError", "message": "connection reset by peer"}
+    got: list[bytes] = []
+    with client(tmp_path, "replay") as c, pytest.raises(httpx.ReadError, match="connection reset"):  # noqa: SIM117
+        with c.stream("POST", "/v1/x", json={"stream": True}) as r:
+            got.extend(r.iter_raw())
+    assert got == [b'data: {"object":"chat.completion.chunk","n":1}\n\n']
+
+
+def test_connection_failure_is_recorded_and_replayed(tmp_path: Path) -> None:
+    def upstream(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused")
+
+    with client(tmp_path, "record", upstream) as c, pytest.raises(httpx.ConnectError):
+        c.get("/v1/models")
+    with client(tmp_path, "replay") as c, pytest.raises(httpx.ConnectError, match="connection refused"):
+        c.get("/v1/models")
+
+
+def test_secrets_never_written(tmp_path: Path) -> None:
+    upstream = Upstream(headers={"set-cookie": "session=sekrit-cookie", "openai-organization": "org-sekrit"})
+    with client(tmp_path, "record", upstream) as c:
+        c.post(
+            "/v1/x?api-key=sk-sekrit-query",
+            json={"q": 1},
+            headers={
+                "authorization": "Bearer sk-sekrit-bearer",
+                "api-key": "sekrit-azure",
+                "x-api-key": "sk-ant-sekrit",
+                "x-goog-api-key": "sekrit-goog",
+                "cookie": "c=sekrit-cookie",
+                "openai-organization": "org-sekrit",
+                "openai-project": "proj-sekrit",
+            },
+        )
+    for file in tmp_path.rglob("*"):
+        assert b"sekrit" not in file.read_bytes(), file
+
+
+def test_transport_only_headers_dropped_and_body_stored_decoded(tmp_path: Path) -> None:
+    import gzip
+
+    payload = json.dumps({"hello": "wörld"}).encode()
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            content=gzip.compress(payload),
+            headers={"content-encoding": "gzip", "content-type": "application/json", "x-request-id": "r"},
+        )
+
+    with client(tmp_path, "record", upstream) as c:
+        assert c.get("/v1/x").json() == {"hello": "wörld"}
+    stored = json.loads(files(tmp_path)[0].read_text())["responses"][0]
+    assert stored["body"] == {"hello": "wörld"}
+    assert "content-encoding" not in stored["headers"]
+    assert "content-length" not in stored["headers"]
+    with client(tmp_path, "replay") as c:
+        replayed = c.get("/v1/x")
+    assert replayed.json() == {"hello": "wörld"}
+    assert "content-encoding" not in replayed.headers
+
+
+def test_retry_after_does_not_sleep_on_replay(tmp_path: Path) -> None:
+    upstream = Upstream(status=429, headers={"retry-after": "20"})
+    with client(tmp_path, "record", upstream) as c:
+        c.get("/v1/x")
+    with client(tmp_path, "replay") as c:
+        replayed = c.get("/v1/x")
+    assert replayed.status_code == 429
+    assert replayed.headers["retry-after"] == "20"
+    assert float(replayed.headers["retry-after-ms"]) < 1
+
+
+def test_broken_file_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "post-x-000000000000.json"
+    bad.write_text(
+        '{"request": {"method": "POST", "url": "https://x/v1/x"}, "responses": [{"status": "ok"}]}'
+    )
+    with client(tmp_path, "replay") as c, pytest.raises(CassetteFormatError) as info:
+        c.post("/v1/x", json={})
+    assert str(bad) in str(info.value)
+    assert "$.responses[0].status" in str(info.value)
+
+
+def test_hand_edited_request_is_still_found(tmp_path: Path) -> None:
+    with client(tmp_path, "record", Upstream()) as c:
+        c.post("/v1/x", json={"q": 1})
+    [file] = files(tmp_path)
+    data = json.loads(file.read_text())
+    data["request"]["body"] = {"q": 2}
+    file.write_text(json.dumps(data))
+    with client(tmp_path, "replay") as c:
+        assert c.post("/v1/x", json={"q": 2}).json()["call"] == 1
+        with pytest.raises(CassetteMiss):
+            c.post("/v1/x", json={"q": 1})
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    with client(tmp_path, "record", Upstream()) as c:
+        c.post("/v1/x", json={"q": 1})
+    [file] = files(tmp_path)
+    before = file.read_bytes()
+
+    def failing_replace(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with client(tmp_path, "record", Upstream()) as c, pytest.raises(OSError, match="disk full"):
+        c.post("/v1/x", json={"q": 1})
+    assert file.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [file.name]
+
+
+async def test_async_record_and_replay(tmp_path: Path) -> None:
+    async def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"async": True})
+
+    transport = CassetteTransport(tmp_path, mode="record", inner=httpx.MockTransport(upstream))
+    async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as c:
+        assert (await c.get("/v1/a")).json() == {"async": True}
+    async with httpx.AsyncClient(transport=CassetteTransport(tmp_path, mode="replay")) as c:
+        assert (await c.get("https://elsewhere/v1/a")).json() == {"async": True}
+
+
+def test_key_and_canonical_are_exposed(tmp_path: Path) -> None:
+    transport = CassetteTransport(tmp_path)
+    a = httpx.Request("POST", "https://a/v1/x", json={"b": 1, "a": 2})
+    b = httpx.Request("POST", "https://b/v1/x", json={"a": 2, "b": 1})
+    assert transport.key(a) == transport.key(b)
+    assert transport.canonical(a)["body"] == {"json": {"b": 1, "a": 2}}
