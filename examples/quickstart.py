@@ -18,17 +18,19 @@ import openai
 from httpx_cassette import CassetteTransport
 
 CASSETTE = Path(__file__).resolve().parent.parent / "cassettes" / "quickstart"
+QUESTION = "In one paragraph: why record and replay LLM calls in tests?"
 
 
 def main() -> None:
-    transport = CassetteTransport(CASSETTE)  # mode: $HTTPX_CASSETTE_MODE, else "replay"
+    # mode: $HTTPX_CASSETTE_MODE, else "replay"; replay_timing="recorded" keeps the recorded pacing.
+    transport = CassetteTransport(CASSETTE, replay_timing="recorded")
     client = openai.OpenAI(
         api_key=os.environ.get("OPENAI_API_KEY", "sk-no-key-needed-for-replay"),
         http_client=httpx.Client(transport=transport),
     )
     stream = client.chat.completions.create(
         model="gpt-4o-mini",
-        messages=[{"role": "user", "content": "In one paragraph: why record and replay LLM calls in tests?"}],
+        messages=[{"role": "user", "content": QUESTION}],
         stream=True,
     )
     for chunk in stream:

@@ -78,7 +78,7 @@ class TransportFailure(msgspec.Struct, omit_defaults=True):
 class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
     """One recorded response. For streams ``body`` is a list of `Event` objects."""
 
-    status: int = 200
+    status: int  # 0 when the request failed before any response (see `error`)
     headers: dict[str, str] = {}
     is_streaming: bool = False
     body: Any | UnsetType = UNSET  # JSON value, or the list of events of a stream

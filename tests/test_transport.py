@@ -349,3 +349,69 @@ def test_key_and_canonical_are_exposed(tmp_path: Path) -> None:
     b = httpx.Request("POST", "https://b/v1/x", json={"a": 2, "b": 1})
     assert transport.key(a) == transport.key(b)
     assert transport.canonical(a)["body"] == {"json": {"b": 1, "a": 2}}
+
+
+def _paced_cassette(path: Path) -> None:
+    cassette = {
+        "version": 1,
+        "request": {
+            "method": "POST",
+            "url": "https://api.test/v1/x",
+            "headers": {"content-type": "application/json"},
+            "body": {"stream": True},
+        },
+        "responses": [
+            {
+                "status": 200,
+                "headers": {"content-type": "text/event-stream"},
+                "is_streaming": True,
+                "body": [{"__data__": {"n": 1}}, {"__data__": {"n": 2}}],
+                "done": True,
+                "elapsed_ms": 50.0,
+                "offsets_ms": [100.0, 400.0, 450.0],
+            }
+        ],
+    }
+    path.mkdir(exist_ok=True)
+    (path / "post-x-000000000000.json").write_text(json.dumps(cassette))
+
+
+@pytest.mark.parametrize(("timing", "expected"), [("recorded", [0.05, 0.3, 0.05]), (2.0, [0.025, 0.15, 0.025])])
+def test_replay_timing_reproduces_recorded_pacing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, timing: Any, expected: list[float]
+) -> None:
+    import time
+
+    _paced_cassette(tmp_path)
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    with client(tmp_path, "replay", replay_timing=timing) as c, c.stream("POST", "/v1/x", json={"stream": True}) as r:
+        chunks = list(r.iter_raw())
+    assert len(chunks) == 3
+    assert slept == pytest.approx(expected)
+
+
+def test_instant_replay_never_sleeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    _paced_cassette(tmp_path)
+    monkeypatch.setattr(time, "sleep", lambda s: pytest.fail("instant replay slept"))
+    with client(tmp_path, "replay") as c:
+        assert c.post("/v1/x", json={"stream": True}).status_code == 200
+
+
+async def test_async_replay_timing_uses_async_sleep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import anyio
+
+    _paced_cassette(tmp_path)
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(anyio, "sleep", fake_sleep)
+    transport = CassetteTransport(tmp_path, mode="replay", replay_timing="recorded")
+    async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as c:
+        async with c.stream("POST", "/v1/x", json={"stream": True}) as r:
+            assert len([chunk async for chunk in r.aiter_raw()]) == 3
+    assert slept == pytest.approx([0.05, 0.3, 0.05])

@@ -90,14 +90,16 @@ import struct
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from starlette.applications import Starlette
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from starlette.datastructures import Headers
+    from starlette.requests import Request
 
 __all__ = [
     "CREATED",
@@ -293,7 +295,12 @@ _ERROR_KINDS: Final[dict[int, tuple[str, str | None, str | None, str]]] = {
         "Rate limit reached for {model} on requests per min (RPM): Limit 3, Used 3, Requested 1. "
         "Please try again in 1s.",
     ),
-    500: ("server_error", None, None, "The server had an error while processing your request. Sorry about that!"),
+    500: (
+        "server_error",
+        None,
+        None,
+        "The server had an error while processing your request. Sorry about that!",
+    ),
     502: ("server_error", None, None, "Bad gateway."),
     503: ("server_error", None, None, "The engine is currently overloaded, please try again later."),
 }
@@ -441,9 +448,14 @@ def _count_words(text: str) -> int:
     return len(text.split())
 
 
-def reply_pieces(user_text: str, n_chunks: int | None) -> list[str]:
-    """The reply split in word pieces (each but the first with its leading whitespace), ``n_chunks`` long."""
-    pieces = re.findall(r"\s*\S+", f"Echo: {user_text}".rstrip())
+def reply_pieces(user_text: str, n_chunks: int | None, replies: Mapping[str, str] | None = None) -> list[str]:
+    """The reply split in word pieces (each but the first with its leading whitespace), ``n_chunks`` long.
+
+    The reply is ``replies[user_text]`` when given (canned answers for shipped example cassettes),
+    else ``"Echo: <user_text>"``.
+    """
+    reply = (replies or {}).get(user_text, f"Echo: {user_text}")
+    pieces = re.findall(r"\s*\S+", reply.rstrip())
     if n_chunks is None:
         return pieces
     if len(pieces) < n_chunks:
@@ -531,8 +543,9 @@ Endpoint = Callable[[_Ctx], Awaitable[Response]]
 class OpenAIApp(Starlette):
     """The OpenAI-compatible app. ``stats`` counts requests and stream events; ``reset()`` clears state."""
 
-    def __init__(self) -> None:
+    def __init__(self, replies: Mapping[str, str] | None = None) -> None:
         self.stats = ServerStats()
+        self.replies = dict(replies or {})
         self._flaky: dict[str, int] = {}
         self._flaky_lock = threading.Lock()
         super().__init__(
@@ -596,7 +609,9 @@ class OpenAIApp(Starlette):
         raw = await request.body()
         status = exc.status_code if isinstance(exc, HTTPException) else 404
         response = ApiError(
-            status, f"Invalid URL ({request.method} {request.url.path})", code=None if status == 404 else "method"
+            status,
+            f"Invalid URL ({request.method} {request.url.path})",
+            code=None if status == 404 else "method",
         ).response()
         _stamp(response, "req_" + _digest(request.method, request.url.path, raw)[:32])
         return response
@@ -636,7 +651,12 @@ class OpenAIApp(Starlette):
         model = _require_str(body, "model")
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
-            raise ApiError(400, "Missing required parameter: 'messages'.", param="messages", code="missing_required_parameter")
+            raise ApiError(
+                400,
+                "Missing required parameter: 'messages'.",
+                param="messages",
+                code="missing_required_parameter",
+            )
         user_text = _last_user_text(messages)
         completion_id = "chatcmpl-" + _digest("chat", ctx.raw)[:29]
         tool = _choose_tool(body.get("tools"), body.get("tool_choice"))
@@ -655,7 +675,7 @@ class OpenAIApp(Starlette):
             name = str(tool.get("name", "function"))
             text: str | None = None
         else:
-            pieces = reply_pieces(user_text, ctx.knobs.n_chunks)
+            pieces = reply_pieces(user_text, ctx.knobs.n_chunks, self.replies)
             text = "".join(pieces)
         usage = _chat_usage(prompt_tokens, len(pieces))
 
@@ -697,7 +717,9 @@ class OpenAIApp(Starlette):
                 "type": "function",
                 "function": {"name": name, "arguments": ""},
             }
-            events.append(chunk({"role": "assistant", "content": None, "tool_calls": [first_call], "refusal": None}))
+            events.append(
+                chunk({"role": "assistant", "content": None, "tool_calls": [first_call], "refusal": None})
+            )
             events += [chunk({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}) for p in pieces]
             events.append(chunk({}, "tool_calls"))
         if include_usage:
@@ -712,7 +734,9 @@ class OpenAIApp(Starlette):
         inputs = _embedding_inputs(body.get("input"))
         dimensions = body.get("dimensions", DEFAULT_DIMENSIONS)
         if not isinstance(dimensions, int) or isinstance(dimensions, bool) or not 1 <= dimensions <= 4096:
-            raise ApiError(400, f"Invalid 'dimensions': {dimensions!r}.", param="dimensions", code="invalid_value")
+            raise ApiError(
+                400, f"Invalid 'dimensions': {dimensions!r}.", param="dimensions", code="invalid_value"
+            )
         encoding = body.get("encoding_format", "float")
         if encoding not in ("float", "base64"):
             raise ApiError(400, f"Invalid 'encoding_format': {encoding!r}.", param="encoding_format")
@@ -755,13 +779,17 @@ class OpenAIApp(Starlette):
         body = ctx.body
         _require_str(body, "model")
         if "input" not in body:
-            raise ApiError(400, "Missing required parameter: 'input'.", param="input", code="missing_required_parameter")
+            raise ApiError(
+                400, "Missing required parameter: 'input'.", param="input", code="missing_required_parameter"
+            )
         user_text = _last_user_text(body["input"])
-        pieces = reply_pieces(user_text, ctx.knobs.n_chunks)
+        pieces = reply_pieces(user_text, ctx.knobs.n_chunks, self.replies)
         text = "".join(pieces)
         response_id = "resp_" + _digest("response", ctx.raw)[:48]
         message_id = "msg_" + _digest("message", ctx.raw)[:48]
-        input_tokens = _count_words(_all_text(body["input"])) + _count_words(_text_of(body.get("instructions")))
+        input_tokens = _count_words(_all_text(body["input"])) + _count_words(
+            _text_of(body.get("instructions"))
+        )
         usage = {
             "input_tokens": input_tokens,
             "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
@@ -805,9 +833,9 @@ class OpenAIApp(Starlette):
         return self._stream(ctx, events)
 
 
-def create_app() -> OpenAIApp:
-    """A fresh app, with its own stats and flaky counters."""
-    return OpenAIApp()
+def create_app(replies: Mapping[str, str] | None = None) -> OpenAIApp:
+    """A fresh app, with its own stats and flaky counters (and canned ``replies`` by user text)."""
+    return OpenAIApp(replies)
 
 
 # --------------------------------------------------------------------------------------------- objects
@@ -822,7 +850,9 @@ def _stamp(response: Response, request_id: str) -> None:
 def _require_str(body: Mapping[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:
-        raise ApiError(400, f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter")
+        raise ApiError(
+            400, f"Missing required parameter: '{name}'.", param=name, code="missing_required_parameter"
+        )
     return value
 
 

@@ -27,7 +27,6 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import uvicorn
@@ -35,6 +34,7 @@ import uvicorn
 from .openai_app import OpenAIApp, create_app
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from types import TracebackType
 
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -98,8 +98,8 @@ class LiveServer(Generic[AppT]):
         """Bind, start uvicorn in a thread and wait until it accepts connections. Returns self."""
         if self.running:
             raise RuntimeError("LiveServer is already running")
-        # proto must be IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on accepted sockets of that proto, and
-        # without it every keep-alive JSON answer waits ~40 ms for a delayed ACK (Nagle).
+        # proto must be IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets of that proto,
+        # and without it every keep-alive JSON answer waits ~40 ms for a delayed ACK (Nagle).
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
@@ -116,7 +116,7 @@ class LiveServer(Generic[AppT]):
 
         config = uvicorn.Config(
             self._guarded_app,
-            log_config=None,  # leave logging alone: uvicorn's warnings go to the root logger (pytest shows them)
+            log_config=None,  # leave logging alone: uvicorn's warnings go to the root logger (and pytest)
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -132,7 +132,9 @@ class LiveServer(Generic[AppT]):
         server = _Server(config)
         self._server = server
         logging.getLogger("uvicorn.error").addFilter(self._log_filter)
-        self._thread = threading.Thread(target=self._run, args=(server, sock), name=f"LiveServer:{self._port}")
+        self._thread = threading.Thread(
+            target=self._run, args=(server, sock), name=f"LiveServer:{self._port}"
+        )
         self._thread.daemon = True
         self._thread.start()
 
@@ -181,7 +183,7 @@ class LiveServer(Generic[AppT]):
             self._error = exc
 
     async def _guarded_app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The app, except that a request cancelled by ``stop()`` ends quietly instead of logging a traceback."""
+        """The app, except that a request cancelled by ``stop()`` ends quietly, without a logged traceback."""
         try:
             await self.app(scope, receive, send)
         except asyncio.CancelledError:
@@ -245,8 +247,9 @@ class _QuietFilter(logging.Filter):
 def _is_quiet(exc: BaseException | None) -> bool:
     if exc is None:
         return False
-    if isinstance(exc, BaseExceptionGroup):
-        return all(_is_quiet(e) for e in exc.exceptions)
+    group: object = getattr(exc, "exceptions", None)  # a BaseExceptionGroup (3.11+)
+    if isinstance(group, tuple) and group:
+        return all(isinstance(e, BaseException) and _is_quiet(e) for e in group)
     return bool(getattr(exc, "live_server_quiet", False))
 
 

@@ -1,0 +1,49 @@
+"""Shared fixtures: the local OpenAI-wire server, the optional httpx2 library, the seed recordings."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+from tests.servers.openai_app import OpenAIApp, create_app
+from tests.servers.runner import LiveServer
+
+pytest_plugins = ["pytester"]
+
+# Property tests run a few hundred cases by default; `--hypothesis-profile=long` (or
+# HYPOTHESIS_PROFILE=long) runs thousands for a separate, slower fuzzing session.
+settings.register_profile("long", max_examples=5_000, deadline=None)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"  # read-only input from outside the project; may be absent
+
+HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
+LIBRARIES = ["httpx", pytest.param("httpx2", marks=pytest.mark.skipif(not HAS_HTTPX2, reason="httpx2 missing"))]
+
+
+@pytest.fixture(scope="module")
+def openai_server() -> Iterator[LiveServer[OpenAIApp]]:
+    """The OpenAI-compatible server on 127.0.0.1, one per test module."""
+    with LiveServer(create_app()) as server:
+        yield server
+
+
+@pytest.fixture(params=LIBRARIES)
+def httpx_lib(request: pytest.FixtureRequest) -> object:
+    """The HTTP library module under test: httpx, then httpx2 when installed."""
+    return __import__(request.param)
+
+
+@pytest.fixture
+def seeds_dir() -> Path:
+    """``../shared/seeds`` when it exists; skips the test otherwise."""
+    if not SEEDS.is_dir():
+        pytest.skip("../shared/seeds is not present")
+    return SEEDS
