@@ -7,6 +7,7 @@ the inner transport differ between sync and async.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -165,13 +166,14 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return response
         lib = library_of(request)
         meta = self._meta(lib, request)
-        save: Callable[[Response], None] = lambda recorded: self.cassette.save(plan, recorded, meta)
-        if response.is_stream_consumed:  # an inner transport that read the body already (MockTransport)
-            capture = Capture(response.status_code, response.headers.multi_items(), lib.decoder(""), started)
+        save = functools.partial(self.cassette.save, plan, meta=meta)
+        # An inner transport may hand back a body it already read and decoded (httpx.MockTransport).
+        consumed = response.is_stream_consumed
+        decoder = lib.decoder("" if consumed else response.headers.get("content-encoding", ""))
+        capture = Capture(response.status_code, response.headers.multi_items(), decoder, started)
+        if consumed:
             capture.feed(response.content)
             save(capture.finish(truncated=False))
-            return response
-        decoder = lib.decoder(response.headers.get("content-encoding", ""))
-        capture = Capture(response.status_code, response.headers.multi_items(), decoder, started)
-        response.stream = lib.stream_type(TeeStream)(response.stream, capture, save)
+        else:
+            response.stream = lib.stream_type(TeeStream)(response.stream, capture, save)
         return response

@@ -25,7 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"  # read-only input from outside the project; may be absent
 
 HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
-LIBRARIES = ["httpx", pytest.param("httpx2", marks=pytest.mark.skipif(not HAS_HTTPX2, reason="httpx2 missing"))]
+LIBRARIES = [
+    "httpx",
+    pytest.param("httpx2", marks=pytest.mark.skipif(not HAS_HTTPX2, reason="httpx2 missing")),
+]
 
 
 @pytest.fixture(scope="module")

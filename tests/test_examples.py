@@ -14,7 +14,12 @@ def test_quickstart_prints_the_streamed_answer_offline() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HTTPX_CASSETTE_"))}
     env["HTTPS_PROXY"] = env["HTTP_PROXY"] = "http://127.0.0.1:9"  # any network attempt would fail
     result = subprocess.run(
-        [sys.executable, "examples/quickstart.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "examples/quickstart.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Recording and replaying LLM calls turns slow, paid")

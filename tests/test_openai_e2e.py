@@ -75,7 +75,9 @@ def test_one_transport_serves_both_libraries_and_both_modes(tmp_path: Path, http
     import httpx
 
     with LiveServer(create_app()) as server:
-        live = run_calls(sdk_client(httpx, CassetteTransport(tmp_path, mode="record"), server.base_url, is_async=False))
+        live = run_calls(
+            sdk_client(httpx, CassetteTransport(tmp_path, mode="record"), server.base_url, is_async=False)
+        )
     transport = CassetteTransport(tmp_path, mode="replay")
     assert run_calls(sdk_client(httpx_lib, transport, "https://api.openai.com/v1", is_async=False)) == live
 
@@ -90,7 +92,9 @@ def test_one_transport_serves_both_libraries_and_both_modes(tmp_path: Path, http
 def test_recording_passes_chunks_through_as_they_arrive(tmp_path: Path, httpx_lib: ModuleType) -> None:
     with LiveServer(create_app()) as server:
         app: OpenAIApp = server.app
-        client = sdk_client(httpx_lib, CassetteTransport(tmp_path, mode="record"), server.base_url, is_async=False)
+        client = sdk_client(
+            httpx_lib, CassetteTransport(tmp_path, mode="record"), server.base_url, is_async=False
+        )
         stream = client.chat.completions.create(
             model="gpt-4o-mini",
             messages=MESSAGES,
@@ -101,7 +105,9 @@ def test_recording_passes_chunks_through_as_they_arrive(tmp_path: Path, httpx_li
         seen = app.stats.last_stream
         assert seen is not None
         assert first.choices[0].delta.role == "assistant"
-        assert seen.sent < seen.planned, "the first chunk must reach the caller before the server sent the last"
+        assert seen.sent < seen.planned, (
+            "the first chunk must reach the caller before the server sent the last"
+        )
         rest = list(stream)
     assert len(rest) + 1 == seen.planned - 1  # every event but [DONE] became a chunk
     stored = json.loads(next(tmp_path.glob("*.json")).read_text())["responses"][0]
@@ -114,7 +120,9 @@ def test_recorded_file_is_readable(tmp_path: Path) -> None:
     import httpx
 
     with LiveServer(create_app()) as server:
-        client = sdk_client(httpx, CassetteTransport(tmp_path, mode="record"), server.base_url, is_async=False)
+        client = sdk_client(
+            httpx, CassetteTransport(tmp_path, mode="record"), server.base_url, is_async=False
+        )
         list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
     [file] = tmp_path.glob("*.json")
     assert file.name.startswith("post-chat-completions-")
@@ -164,5 +172,7 @@ def test_concurrent_threads_share_one_transport(tmp_path: Path) -> None:
             t.join()
     replay = sdk_client(httpx, CassetteTransport(tmp_path, mode="replay"), "http://x/v1", is_async=False)
     for i in range(8):
-        assert replay.chat.completions.create(model="gpt-4o-mini", messages=prompts[i]).model_dump() == live[i]
+        assert (
+            replay.chat.completions.create(model="gpt-4o-mini", messages=prompts[i]).model_dump() == live[i]
+        )
     assert len(list(tmp_path.glob("*.json"))) == 8

@@ -376,7 +376,9 @@ def _paced_cassette(path: Path) -> None:
     (path / "post-x-000000000000.json").write_text(json.dumps(cassette))
 
 
-@pytest.mark.parametrize(("timing", "expected"), [("recorded", [0.05, 0.3, 0.05]), (2.0, [0.025, 0.15, 0.025])])
+@pytest.mark.parametrize(
+    ("timing", "expected"), [("recorded", [0.05, 0.3, 0.05]), (2.0, [0.025, 0.15, 0.025])]
+)
 def test_replay_timing_reproduces_recorded_pacing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, timing: Any, expected: list[float]
 ) -> None:
@@ -385,7 +387,10 @@ def test_replay_timing_reproduces_recorded_pacing(
     _paced_cassette(tmp_path)
     slept: list[float] = []
     monkeypatch.setattr(time, "sleep", slept.append)
-    with client(tmp_path, "replay", replay_timing=timing) as c, c.stream("POST", "/v1/x", json={"stream": True}) as r:
+    with (
+        client(tmp_path, "replay", replay_timing=timing) as c,
+        c.stream("POST", "/v1/x", json={"stream": True}) as r,
+    ):
         chunks = list(r.iter_raw())
     assert len(chunks) == 3
     assert slept == pytest.approx(expected)
@@ -411,7 +416,9 @@ async def test_async_replay_timing_uses_async_sleep(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr(anyio, "sleep", fake_sleep)
     transport = CassetteTransport(tmp_path, mode="replay", replay_timing="recorded")
-    async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as c:
-        async with c.stream("POST", "/v1/x", json={"stream": True}) as r:
-            assert len([chunk async for chunk in r.aiter_raw()]) == 3
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="https://api.test") as c,
+        c.stream("POST", "/v1/x", json={"stream": True}) as r,
+    ):
+        assert len([chunk async for chunk in r.aiter_raw()]) == 3
     assert slept == pytest.approx([0.05, 0.3, 0.05])
