@@ -5,7 +5,8 @@ client = openai.OpenAI(http_client=httpx.Client(transport=CassetteTransport("cas
 """
 
 from ._cassette import Cassette, Mode
-from ._errors import CassetteError, CassetteFormatError, CassetteMiss
+from ._errors import CassetteError, CassetteFormatError, CassetteMiss, CassetteSecretError
+from ._intercept import use_cassette
 from ._key import KeyOptions, canonical_form, key_of
 from ._transport import CassetteTransport
 from ._version import __version__
@@ -15,10 +16,12 @@ __all__ = [
     "CassetteError",
     "CassetteFormatError",
     "CassetteMiss",
+    "CassetteSecretError",
     "CassetteTransport",
     "KeyOptions",
     "Mode",
     "__version__",
     "canonical_form",
     "key_of",
+    "use_cassette",
 ]

@@ -42,7 +42,7 @@ def store_body(target: Request | Response, content: bytes, content_type: str) ->
         try:
             target.body = msgspec.json.decode(content)
             return
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter for bad UTF-8
             pass  # mislabelled: keep it as text or bytes, byte for byte
     if _charset(content_type) in ("utf-8", "utf8", "ascii", "us-ascii"):
         try:

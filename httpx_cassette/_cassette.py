@@ -8,18 +8,23 @@ can share one cassette.
 from __future__ import annotations
 
 import os
+import re
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal, get_args
 
-from ._errors import CassetteError
+from ._errors import CassetteError, CassetteFormatError
 from ._format import CassetteFile, Meta, Request, Response
 from ._key import KeyOptions, canonical_form, key_of
-from ._miss import MissReport, miss_error
+from ._merge import Recording
+from ._miss import diagnose, miss_error
+from ._redact import Redaction
 from ._replay import Prepared, ReplayTiming, prepare
-from ._store import DirectoryStore
+from ._scan import SecretScanner, refusal
+from ._store import DEFAULT_MAX_INLINE_BYTES, DirectoryStore
 
 __all__ = ["Cassette", "Mode", "Play", "Record", "resolve_mode"]
 
@@ -56,15 +61,12 @@ class Record:
     slot: int | None
 
 
-@dataclass
-class _Pending:
-    request: Request
-    kept: list[Response]  # responses recorded before this session that stay in the file
-    slots: list[Response | None] = field(default_factory=list)
-
-
 class Cassette:
-    """One cassette directory in one mode, with the state of this session."""
+    """One cassette directory in one mode, with the state of this session.
+
+    ``redaction`` hides what the defaults do not (see `Redaction`); every recording is scanned for
+    credentials before it is written and refused if one is found, unless ``allow_secrets`` lists it.
+    """
 
     def __init__(
         self,
@@ -74,17 +76,24 @@ class Cassette:
         key_options: KeyOptions | None = None,
         strict_repeats: bool = False,
         replay_timing: ReplayTiming = "instant",
+        max_inline_bytes: int = DEFAULT_MAX_INLINE_BYTES,
+        redaction: Redaction | None = None,
+        allow_secrets: Iterable[str | re.Pattern[str]] = (),
     ) -> None:
         self.path = Path(path)
         self.mode: Mode = resolve_mode(mode)
+        from_env = "environment" if os.environ.get(ENV_MODE) else "default"
+        self.mode_source = "argument" if mode is not None else from_env  # for the hints of a miss
         self.key_options = key_options or KeyOptions()
         self.strict_repeats = strict_repeats
         self.replay_timing: ReplayTiming = replay_timing
-        self.store = DirectoryStore(self.path, self.key_options)
+        self.store = DirectoryStore(self.path, self.key_options, max_inline_bytes)
+        self.redaction = redaction or Redaction()
+        self.scanner = SecretScanner(allow_secrets)
         self.played: list[tuple[str, int]] = []
         self.recorded: list[tuple[str, int]] = []
         self._seen: dict[str, int] = {}
-        self._pending: dict[str, _Pending] = {}
+        self._pending: dict[str, Recording] = {}
         self._prepared: dict[tuple[str, int], Prepared] = {}
         self._lock = threading.Lock()
 
@@ -92,11 +101,13 @@ class Cassette:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
 
     def key(self, request: Request) -> str:
-        return key_of(request, self.key_options)
+        return key_of(self.redaction.request(request), self.key_options)
 
     def plan(self, request: Request) -> Play | Record:
-        """Decide what to do with one (redacted) request; raises `CassetteMiss` in replay mode."""
-        key = self.key(request)
+        """Decide what to do with one request; raises `CassetteMiss` in replay mode, and
+        `CassetteSecretError` (before anything is sent) for a request that would write a credential."""
+        request = self.redaction.request(request)
+        key = key_of(request, self.key_options)
         with self._lock:
             nth = self._seen.get(key, 0)
             self._seen[key] = nth + 1
@@ -108,46 +119,86 @@ class Cassette:
             if pending is None:
                 pending = self._pending[key] = self._start(key, request)
             if nth < len(pending.kept):
-                return self._play(key, request, nth)
+                return self._play(key, request, nth, pending.kept)
+            findings = self.scanner.scan_struct(pending.request, "$.request")
+            if findings:
+                raise refusal(self.path, f"the request {request.method} {request.url}", findings)
             pending.slots.append(None)
             return Record(key, request, nth - len(pending.kept))
 
-    def _start(self, key: str, request: Request) -> _Pending:
-        existing = self.store.get(key) if self.mode == "record-missing" else None
-        return _Pending(request, list(existing.responses) if existing else [])
+    def _start(self, key: str, request: Request) -> Recording:
+        """This session's first touch of ``key``: what its file holds now, to replay first or to drop."""
+        if self.mode == "record-missing":
+            found = self.store.read_fresh(key, request) or self.store.get(key)  # get: a renamed file too
+            return Recording(request, kept=list(found.responses) if found else [], stale=[])
+        found = self.store.read_fresh(key, request, replace_broken=True)
+        return Recording(request, kept=[], stale=list(found.responses) if found else [])
 
-    def _play(self, key: str, request: Request, nth: int) -> Play:
-        recorded = self.store.get(key)
-        if recorded is None or not recorded.responses:
+    def _play(self, key: str, request: Request, nth: int, responses: list[Response] | None = None) -> Play:
+        if responses is None:
+            recorded = self.store.get(key, request)
+            responses = recorded.responses if recorded is not None else []
+        if not responses:
             raise self._miss(request, "no recording")
-        count = len(recorded.responses)
+        count = len(responses)
         if nth >= count and self.strict_repeats:
-            raise self._miss(request, f"all {count} recorded responses were already played")
+            raise self._miss(request, f"all {count} recorded responses were already played", count)
         index = min(nth, count - 1)
         prepared = self._prepared.get((key, index))
         if prepared is None:
-            prepared = self._prepared[(key, index)] = prepare(recorded.responses[index], self.replay_timing)
+            prepared = self._prepared[(key, index)] = self._prepare(key, index, responses[index])
         self.played.append((key, index))
         return Play(key, index, prepared)
 
-    def _miss(self, request: Request, reason: str) -> Exception:
-        canonical = canonical_form(request, self.key_options)
-        report = MissReport(self.path, request.method, canonical["path"], canonical, reason)
+    def _prepare(self, key: str, index: int, response: Response) -> Prepared:
+        body = self.store.body_file_bytes(key, response)
+        try:
+            return prepare(self.redaction.restore(response), self.replay_timing, body)
+        except (ValueError, TypeError, RecursionError) as exc:  # a file edited into something unplayable
+            file = self.store.file_of(key) or self.path
+            raise CassetteFormatError(str(file), f"response {index} cannot be replayed: {exc}") from None
+
+    def _miss(self, request: Request, reason: str, played: int = 0) -> Exception:
+        recorded = [(file, canonical_form(r.request, self.key_options)) for _, file, r in self.store.items()]
+        report = diagnose(
+            self.path,
+            canonical_form(request, self.key_options),
+            recorded,
+            reason=reason,
+            mode=self.mode,
+            mode_source=self.mode_source,
+            played=played,
+        )
         return miss_error(report)
 
     def save(self, plan: Record, response: Response, meta: Meta) -> None:
-        """Store a finished recording in its slot and rewrite the key's file."""
+        """Store a finished recording in its slot and merge it into the key's file as it is on disk now.
+
+        Raises `CassetteSecretError`, writing nothing, if the (redacted) response holds a credential.
+        """
         if plan.slot is None:
             return
+        recording = self._pending[plan.key]
+        response = self.redaction.response(response)
+        findings = self.scanner.scan_struct(response, f"$.responses[{len(recording.kept) + plan.slot}]")
+        if findings:
+            request = recording.request
+            raise refusal(self.path, f"the response to {request.method} {request.url}", findings)
         with self._lock:
-            pending = self._pending[plan.key]
-            pending.slots[plan.slot] = response
-            done = [r for r in pending.slots if r is not None]
+            recording.slots[plan.slot] = response
             meta.recorded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            cassette = CassetteFile(request=pending.request, responses=[*pending.kept, *done], meta=meta)
-            self.store.put(plan.key, cassette)
-            self.recorded.append((plan.key, len(pending.kept) + plan.slot))
-            self._prepared.pop((plan.key, len(pending.kept) + plan.slot), None)
+            written: list[int] = []
+
+            def merged(current: CassetteFile | None) -> CassetteFile:
+                responses, written[:] = recording.merge(current.responses if current else [])
+                return CassetteFile(request=recording.request, responses=responses, meta=meta)
+
+            replace_broken = self.mode == "record"
+            stored = self.store.update(plan.key, recording.request, merged, replace_broken=replace_broken)
+            recording.wrote(stored.responses, written)
+            index = len(stored.responses) - len(written) + written.index(plan.slot)
+            self.recorded.append((plan.key, index))
+            self._prepared.pop((plan.key, index), None)
 
     def unused(self) -> list[Path]:
         """Files of this cassette that no request of this session used."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CassetteError", "CassetteFormatError", "CassetteMiss"]
+__all__ = ["CassetteError", "CassetteFormatError", "CassetteMiss", "CassetteSecretError", "NotAnExchangeError"]
 
 
 class CassetteError(Exception):
@@ -18,6 +18,10 @@ class CassetteFormatError(CassetteError):
         super().__init__(f"broken cassette file {path}: {problem}")
 
 
+class NotAnExchangeError(CassetteFormatError):
+    """A file that records no HTTP exchange (a llama-stack tool-call recording); directories skip it."""
+
+
 class CassetteMiss(CassetteError):
     """A request with no recording, raised in replay mode.
 
@@ -27,4 +31,15 @@ class CassetteMiss(CassetteError):
 
     def __init__(self, message: str, details: object = None) -> None:
         self.details = details
+        super().__init__(message)
+
+
+class CassetteSecretError(CassetteError):
+    """A recording refused because it holds what looks like a credential; nothing was written.
+
+    ``findings`` lists each value (masked) with its JSON path; see `httpx_cassette._scan.Finding`.
+    """
+
+    def __init__(self, message: str, findings: list[object]) -> None:
+        self.findings = findings
         super().__init__(message)

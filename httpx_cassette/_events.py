@@ -6,6 +6,7 @@ JSON, ``[DONE]`` kept as a flag); replay turns stored events back into SSE bytes
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -23,12 +24,53 @@ _TYPE_BY_OBJECT = {
     "text_completion": "openai.types.completion.Completion",
 }
 
+# Stream events whose JSON names itself in ``type``: the common Responses API events, and Anthropic's.
+# Values are class names; the SDK module is the class name in snake case.
+_OPENAI_RESPONSES = {
+    "response.created": "ResponseCreatedEvent",
+    "response.in_progress": "ResponseInProgressEvent",
+    "response.queued": "ResponseQueuedEvent",
+    "response.output_item.added": "ResponseOutputItemAddedEvent",
+    "response.output_item.done": "ResponseOutputItemDoneEvent",
+    "response.content_part.added": "ResponseContentPartAddedEvent",
+    "response.content_part.done": "ResponseContentPartDoneEvent",
+    "response.output_text.delta": "ResponseTextDeltaEvent",
+    "response.output_text.done": "ResponseTextDoneEvent",
+    "response.refusal.delta": "ResponseRefusalDeltaEvent",
+    "response.refusal.done": "ResponseRefusalDoneEvent",
+    "response.function_call_arguments.delta": "ResponseFunctionCallArgumentsDeltaEvent",
+    "response.function_call_arguments.done": "ResponseFunctionCallArgumentsDoneEvent",
+    "response.completed": "ResponseCompletedEvent",
+    "response.failed": "ResponseFailedEvent",
+    "response.incomplete": "ResponseIncompleteEvent",
+}
+_ANTHROPIC_MESSAGES = {
+    "message_start": "RawMessageStartEvent",
+    "content_block_start": "RawContentBlockStartEvent",
+    "content_block_delta": "RawContentBlockDeltaEvent",
+    "content_block_stop": "RawContentBlockStopEvent",
+    "message_delta": "RawMessageDeltaEvent",
+    "message_stop": "RawMessageStopEvent",
+}
+
+
+def _qualified(package: str, cls: str) -> str:
+    return f"{package}.{re.sub(r'(?<!^)(?=[A-Z])', '_', cls).lower()}.{cls}"
+
+
+_TYPE_BY_TYPE = {
+    **{kind: _qualified("openai.types.responses", cls) for kind, cls in _OPENAI_RESPONSES.items()},
+    **{kind: _qualified("anthropic.types", cls) for kind, cls in _ANTHROPIC_MESSAGES.items()},
+}
+
 
 def type_name(data: Any) -> str | None:
     """The SDK class a stream object parses into, when we know it."""
     if isinstance(data, dict):
-        found = _TYPE_BY_OBJECT.get(data.get("object"))  # type: ignore[arg-type]
-        return found
+        for name, table in (("object", _TYPE_BY_OBJECT), ("type", _TYPE_BY_TYPE)):
+            kind = data.get(name)
+            if isinstance(kind, str) and kind in table:
+                return table[kind]
     return None
 
 

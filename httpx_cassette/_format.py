@@ -6,7 +6,7 @@ order). Every field after the first has a default, so older files keep loading a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType, field
@@ -17,16 +17,21 @@ __all__ = [
     "FORMAT_VERSION",
     "CassetteFile",
     "Event",
+    "FileFormat",
     "Meta",
+    "Origin",
     "Part",
     "Request",
     "Response",
     "TransportFailure",
+    "decode_any",
     "decode_file",
     "encode_file",
 ]
 
 FORMAT_VERSION = 1
+
+FileFormat = Literal["ours", "llama-stack"]  # the file formats a cassette directory may hold
 
 
 class Event(msgspec.Struct, omit_defaults=True):
@@ -75,6 +80,19 @@ class TransportFailure(msgspec.Struct, omit_defaults=True):
     message: str = ""
 
 
+class Origin(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """The file of another recorder a response was read from (llama-stack's), so it can be written back.
+
+    ``rest`` is what that file held beyond what replay needs, in that format's own terms (None when
+    everything can be rebuilt from the request and the response).
+    """
+
+    format: str
+    file: str = ""
+    url: str = ""  # the URL that file says it was recorded against (its host is kept when writing back)
+    rest: Any = None
+
+
 class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
     """One recorded response. For streams ``body`` is a list of `Event` objects."""
 
@@ -84,11 +102,14 @@ class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
     body: Any | UnsetType = UNSET  # JSON value, or the list of events of a stream
     text: str | UnsetType = UNSET
     base64: str | UnsetType = UNSET
+    body_file: str | UnsetType = UNSET  # a large binary body, kept in this file next to the JSON file
     done: bool = False  # the stream ended with `data: [DONE]`
     truncated: bool = False  # the caller stopped reading before the end
     error: TransportFailure | None = None  # raised after the body (or instead of a response)
     elapsed_ms: float | UnsetType = UNSET  # request sent -> response headers
     offsets_ms: list[float] | UnsetType = UNSET  # request sent -> each event (or chunk) arrived
+    test_id: str | UnsetType = UNSET  # the test it was recorded for; a cassette's `scope` selects by it
+    origin: Origin | None = None  # set when it was read from another recorder's file
 
     def events(self) -> list[Event]:
         """The stored events of a stream (validated into `Event` objects when the file was read)."""
@@ -136,8 +157,26 @@ def _normalize_events(cassette: CassetteFile) -> CassetteFile:
 
 
 def decode_file(data: bytes, source: str) -> CassetteFile:
-    """Parse one of our cassette files; errors name ``source`` and the JSON path."""
+    """Parse a cassette file of either format; errors name ``source`` and the JSON path."""
+    return decode_any(data, source)[1]
+
+
+def decode_any(data: bytes, source: str) -> tuple[FileFormat, CassetteFile]:
+    """Parse ``data``, detecting its format: ours has ``responses``, a llama-stack recording ``response``.
+
+    A llama-stack file that records no HTTP exchange (a tool call) raises `NotAnExchangeError`.
+    """
     try:
-        return _normalize_events(msgspec.json.decode(data, type=CassetteFile))
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        try:
+            return "ours", _normalize_events(msgspec.json.decode(data, type=CassetteFile))
+        except msgspec.ValidationError as exc:
+            value = msgspec.json.decode(data)
+            if not (isinstance(value, dict) and "response" in value and "responses" not in value):
+                raise CassetteFormatError(source, str(exc)) from None
+        from ._llamastack import from_llama_stack  # it builds the Structs above, so it imports this module
+
+        return "llama-stack", from_llama_stack(value, source)
+    except msgspec.DecodeError as exc:
         raise CassetteFormatError(source, str(exc)) from None
+    except RecursionError:
+        raise CassetteFormatError(source, "its JSON is nested too deeply (~1000 levels) to read") from None

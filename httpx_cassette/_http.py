@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
@@ -44,6 +44,41 @@ class _Zlib:
         return self._z.flush()
 
 
+class _Joined:
+    """A library decoder as a `Decoder`: httpx's return bytes, httpx2's yield them in bounded pieces."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    @staticmethod
+    def _bytes(out: bytes | Iterable[bytes]) -> bytes:
+        return out if isinstance(out, bytes) else b"".join(out)
+
+    def decode(self, data: bytes) -> bytes:
+        return self._bytes(self._inner.decode(data))
+
+    def flush(self) -> bytes:
+        return self._bytes(self._inner.flush())
+
+
+class _Chain:
+    """Several codings (``content-encoding: gzip, br``), undone in the order given."""
+
+    def __init__(self, decoders: list[Decoder]) -> None:
+        self._decoders = decoders
+
+    def decode(self, data: bytes) -> bytes:
+        for decoder in self._decoders:
+            data = decoder.decode(data)
+        return data
+
+    def flush(self) -> bytes:
+        data = b""
+        for decoder in self._decoders:
+            data = decoder.decode(data) + decoder.flush() if data else decoder.flush()
+        return data
+
+
 @dataclass(frozen=True)
 class Library:
     """One HTTP library (``httpx`` or ``httpx2``) and the classes we build from it."""
@@ -57,7 +92,10 @@ class Library:
         return str(getattr(self.module, "__version__", ""))
 
     def response(self, status: int, headers: list[tuple[str, str]], stream: Any, request: Any) -> Any:
-        return self.module.Response(status, headers=headers, stream=stream, request=request)
+        # The library encodes str headers as ASCII; a recorded UTF-8 value (or a hand-edited one) must not
+        # crash replay, so those go as UTF-8 bytes, which it decodes back to the same text.
+        raw = [(k.encode(), v.encode()) if not (k.isascii() and v.isascii()) else (k, v) for k, v in headers]
+        return self.module.Response(status, headers=raw, stream=stream, request=request)
 
     def stream_type(self, core: type) -> type:
         """``core`` mixed with this library's sync and async byte-stream bases (it checks isinstance)."""
@@ -80,14 +118,13 @@ class Library:
         if not names:
             return _Identity()
         if len(names) > 1:
-            multi: Decoder = self._decoders()["multi"]([self._one(n) for n in reversed(names)])
-            return multi
+            return _Chain([self._one(n) for n in reversed(names)])
         return self._one(names[0])
 
     def _one(self, name: str) -> Decoder:
-        found: Callable[[], Decoder] | None = self._decoders().get(name)
+        found: Callable[[], Any] | None = self._decoders().get(name)
         if found is not None:
-            return found()
+            return _Joined(found())
         if name in ("gzip", "deflate"):
             return _Zlib(zlib.MAX_WBITS | 32)
         return _Identity()  # unknown coding: store the bytes as they came
@@ -98,14 +135,16 @@ class Library:
             decoders = importlib.import_module(f"{self.name}._decoders")
         except ImportError:  # pragma: no cover - depends on the library's internals
             return {}
-        table = dict(getattr(decoders, "SUPPORTED_DECODERS", {}))
-        table["multi"] = decoders.MultiDecoder
-        return table
+        return dict(getattr(decoders, "SUPPORTED_DECODERS", {}))
 
     def exception(self, name: str) -> Callable[..., Exception]:
-        """The library's exception class called ``name`` (``ReadTimeout``...), or TransportError."""
+        """The library's exception class called ``name`` (``ReadTimeout``...), or TransportError.
+
+        Only request errors (which all take a message and ``request=``): a name from a cassette file must
+        not pick any other class of the library to call.
+        """
         found = getattr(self.module, name, None)
-        if isinstance(found, type) and issubclass(found, Exception):
+        if isinstance(found, type) and issubclass(found, self.module.RequestError):
             return found
         base: Callable[..., Exception] = self.module.TransportError
         return base

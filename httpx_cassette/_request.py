@@ -7,9 +7,7 @@ Works on any object with httpx's request attributes (``method``, ``url``, ``head
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from email.parser import BytesParser
-from email.policy import HTTP
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from ._body import media_type, store_body
@@ -37,6 +35,10 @@ class LiveRequest(Protocol):
 
 def _multipart(content: bytes, content_type: str) -> list[Part]:
     # The stdlib email parser handles folding, quoting and RFC 2231 names; parts are small in number.
+    # Imported here: email.policy costs milliseconds at import time and few requests are multipart.
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + content
     )
@@ -62,10 +64,27 @@ def _set_body(record: Request, content: bytes, content_type: str) -> None:
         store_body(record, content, content_type)
 
 
+def _headers_named(headers: Any, names: Iterable[str]) -> dict[str, str]:
+    """The headers called one of ``names`` (lower case), as ``{k.lower(): v for k, v in headers.items()}``
+    would give them (repeats joined with ", "), without decoding every header the SDK sent."""
+    raw = getattr(headers, "raw", None)
+    # httpx's Headers are "ascii" when every name and value is, and then bytes.lower() is str.lower().
+    if not isinstance(raw, list) or getattr(headers, "encoding", None) != "ascii":
+        return {k.lower(): v for k, v in headers.items() if k.lower() in names}
+    wanted = {name.encode("ascii") for name in names if name.isascii()}  # others cannot match
+    found: dict[str, str] = {}
+    for key, value in raw:
+        lower = key.lower()
+        if lower in wanted:
+            name, text = lower.decode("ascii"), value.decode("ascii")
+            found[name] = f"{found[name]}, {text}" if name in found else text
+    return found
+
+
 def to_record(request: LiveRequest, extra_headers: Iterable[str] = ()) -> Request:
     """The redacted, storable form of ``request`` (whose body must have been read)."""
-    headers: Mapping[str, str] = {k.lower(): v for k, v in request.headers.items()}
     keep = (*STORED_REQUEST_HEADERS, *(h.lower() for h in extra_headers))
+    headers = _headers_named(request.headers, keep)
     record = Request(
         method=request.method.upper(),
         url=redact_url(str(request.url)),

@@ -3,25 +3,45 @@
 File names end in the first 12 hex digits of the key they were recorded under, so the index is built
 from one directory listing. A hit is confirmed by re-keying the stored request (a file edited by
 hand, or keyed under other options, is still found: a miss by name falls back to reading every file
-once). Writes are atomic: a temporary file in the same directory, then a rename.
+once). Writes are atomic: a temporary file in the same directory, then a rename; a process killed
+mid-write leaves the old file or the new one. Writers hold the directory lock (`_lock`), and `update`
+re-reads the file under it, so processes recording the same request merge instead of overwriting.
+File names are built from ``[a-z0-9-]`` only, so no key or request can name a file elsewhere.
+
+Binary response bodies larger than ``max_inline_bytes`` are not pasted into the JSON as base64: they go
+to a side file ``<json stem>.<response index>.bin`` next to it, named by the response's ``body_file``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from glob import escape as glob_escape
 from pathlib import Path
 
-from ._format import CassetteFile, Request, decode_file, encode_file
-from ._key import KeyOptions, key_of
+import msgspec
+from msgspec import UNSET
 
-__all__ = ["DirectoryStore", "file_name"]
+from ._errors import CassetteError, CassetteFormatError
+from ._format import CassetteFile, Request, Response, decode_file, encode_file
+from ._key import KeyOptions, key_of
+from ._lock import DirectoryLock
+
+__all__ = ["DEFAULT_MAX_INLINE_BYTES", "DirectoryStore", "file_name"]
+
+DEFAULT_MAX_INLINE_BYTES = 64 * 1024
 
 _NAME = re.compile(r"-([0-9a-f]{12})\.json$")
+_SIDE_INDEX = re.compile(r"\.\d+\.bin")
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 _VERSION_SEGMENT = re.compile(r"^v\d+(beta\d*|alpha\d*)?$")
+_KEY = re.compile(r"[0-9a-f]{12,}")
+_SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.json")
+_RESERVED = re.compile(r"con|prn|aux|nul|com\d|lpt\d")  # Windows device names, whatever the extension
 
 
 def file_name(key: str, request: Request) -> str:
@@ -36,9 +56,19 @@ def file_name(key: str, request: Request) -> str:
 class DirectoryStore:
     """Reads and writes the files of one cassette directory, lazily and with a cache."""
 
-    def __init__(self, path: str | os.PathLike[str], options: KeyOptions) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        options: KeyOptions,
+        max_inline_bytes: int = DEFAULT_MAX_INLINE_BYTES,
+    ) -> None:
+        if "\0" in os.fspath(path):
+            raise CassetteError(f"cassette path {os.fspath(path)!r} has a NUL byte; no file system takes it")
         self.path = Path(path)
         self.options = options
+        self.max_inline_bytes = max_inline_bytes
+        self.lock = DirectoryLock(self.path)
+        self._side_written: dict[Path, str] = {}  # side file -> sha256 of what this store wrote there
         self._by_key: dict[str, tuple[Path, CassetteFile]] = {}
         self._by_prefix: dict[str, list[Path]] | None = None
         self._unread: set[Path] | None = None
@@ -61,15 +91,24 @@ class DirectoryStore:
     def _read(self, file: Path) -> str:
         """Parse ``file``, cache it under its real key, and return that key."""
         cassette = decode_file(file.read_bytes(), str(file))
-        key = key_of(cassette.request, self.options)
+        key = self._key(file, cassette)
         self._by_key[key] = (file, cassette)
         assert self._unread is not None
         self._unread.discard(file)
         return key
 
-    def get(self, key: str) -> CassetteFile | None:
-        """The file recorded for ``key``, or None."""
+    def _key(self, file: Path, cassette: CassetteFile) -> str:
+        try:
+            return key_of(cassette.request, self.options)
+        except (ValueError, RecursionError) as exc:  # a URL urllib rejects, a body nested past Python's limit
+            raise CassetteFormatError(str(file), f"its request cannot be keyed: {exc}") from None
+
+    def get(self, key: str, request: Request | None = None) -> CassetteFile | None:
+        """The file recorded for ``key``, or None. Given the ``request`` that was keyed, a file under its
+        own name is found without listing the directory: a 10,000-file cassette opens as fast as one."""
         found = self._by_key.get(key)
+        if found is None and request is not None and self._by_prefix is None:
+            found = self._probe(key, request)
         if found is None:
             for file in self._index().get(key[:12], ()):
                 if self._unread and file in self._unread and self._read(file) == key:
@@ -78,6 +117,18 @@ class DirectoryStore:
                 self.read_all()
             found = self._by_key.get(key)
         return found[1] if found else None
+
+    def _probe(self, key: str, request: Request) -> tuple[Path, CassetteFile] | None:
+        """``key``'s file under the name `put` gives it, when it is there and holds ``key``."""
+        file = self.path / file_name(key, request)
+        try:
+            data = file.read_bytes()
+        except OSError:  # not there (renamed, or never recorded): the directory listing decides
+            return None
+        cassette = decode_file(data, str(file))
+        real = self._key(file, cassette)
+        self._by_key[real] = (file, cassette)  # an edited file keeps its real key, as `_read` does
+        return self._by_key[real] if real == key else None
 
     def read_all(self) -> None:
         """Parse every file not parsed yet (a miss, or a question about the whole cassette)."""
@@ -92,13 +143,112 @@ class DirectoryStore:
         for key, (file, cassette) in list(self._by_key.items()):
             yield key, file, cassette
 
+    def file_of(self, key: str) -> Path | None:
+        """The file ``key`` was read from or written to, if this store has seen it."""
+        found = self._by_key.get(key)
+        return found[0] if found else None
+
+    def _target(self, key: str, request: Request) -> Path:
+        """Where ``key`` is written: the file it was found in, else its generated name, checked."""
+        found = self.file_of(key)
+        if found is not None:
+            return found
+        name = file_name(key, request)
+        reserved = _RESERVED.fullmatch(name.split(".")[0])
+        if not _KEY.fullmatch(key) or not _SAFE_NAME.fullmatch(name) or reserved:
+            raise CassetteError(
+                f"refusing to write {name!r} for key {key!r} in {self.path}: a key is the hex sha256 of a"
+                " request (see key_of), and file names are built from it"
+            )
+        return self.path / name
+
+    def read_fresh(self, key: str, request: Request, *, replace_broken: bool = False) -> CassetteFile | None:
+        """``key``'s file as it is on disk now (another process may have written it), found by name only.
+
+        None when there is none, or, with ``replace_broken`` (it is about to be overwritten), a broken one.
+        """
+        file = self._target(key, request)
+        try:
+            cassette = decode_file(file.read_bytes(), str(file))
+        except FileNotFoundError:
+            return None
+        except CassetteFormatError:
+            if replace_broken:
+                return None
+            raise
+        self._by_key[key] = (file, cassette)
+        return cassette
+
+    def update(
+        self,
+        key: str,
+        request: Request,
+        change: Callable[[CassetteFile | None], CassetteFile],
+        *,
+        replace_broken: bool = False,
+    ) -> CassetteFile:
+        """Read, change and write ``key``'s file under the directory lock; returns what was stored.
+
+        ``change`` gets the file as it is on disk now (None if there is none), so concurrent writers of
+        the same request each see the others' responses and can keep them.
+        """
+        with self.lock:
+            self.put(key, change(self.read_fresh(key, request, replace_broken=replace_broken)))
+            return self._by_key[key][1]
+
     def put(self, key: str, cassette: CassetteFile) -> Path:
         """Write ``cassette`` atomically under ``key``; replaces the file previously found for it."""
-        previous = self._by_key.get(key)
-        file = previous[0] if previous else self.path / file_name(key, cassette.request)
-        write_atomic(file, encode_file(cassette))
-        self._by_key[key] = (file, cassette)
+        with self.lock:
+            file = self._target(key, cassette.request)
+            stored = self._move_large_bodies(file, cassette)  # side files first: JSON never points nowhere
+            write_atomic(file, encode_file(stored))
+            self._drop_stale_side_files(file, stored)
+            self._by_key[key] = (file, stored)
         return file
+
+    def body_file_bytes(self, key: str, response: Response) -> bytes | None:
+        """The body kept in ``response.body_file`` (None when the body is inline)."""
+        name = response.body_file
+        if not isinstance(name, str):
+            return None
+        found = self._by_key.get(key)
+        source = str(found[0]) if found else str(self.path)
+        if not name or Path(name).name != name or name in (".", ".."):
+            raise CassetteFormatError(source, f"body_file {name!r} must be a plain file name in {self.path}")
+        try:
+            return (self.path / name).read_bytes()
+        except FileNotFoundError:
+            raise CassetteFormatError(
+                source, f"its body file {name} is missing from {self.path}: restore it, or re-record"
+            ) from None
+
+    def _move_large_bodies(self, file: Path, cassette: CassetteFile) -> CassetteFile:
+        responses: list[Response] = []
+        taken = {r.body_file for r in cassette.responses if isinstance(r.body_file, str)}
+        for index, response in enumerate(cassette.responses):
+            if isinstance(response.base64, str) and len(response.base64) > self.max_inline_bytes * 4 // 3:
+                data = base64.b64decode(response.base64)
+                if len(data) > self.max_inline_bytes:
+                    number = index
+                    while f"{file.stem}.{number}.bin" in taken:  # a merged file keeps other writers' names
+                        number += 1
+                    side = file.with_name(f"{file.stem}.{number}.bin")
+                    taken.add(side.name)
+                    digest = hashlib.sha256(data).hexdigest()
+                    if self._side_written.get(side) != digest:  # a file is rewritten per response saved
+                        write_atomic(side, data)
+                        self._side_written[side] = digest
+                    response = msgspec.structs.replace(response, base64=UNSET, body_file=side.name)
+            responses.append(response)
+        return msgspec.structs.replace(cassette, responses=responses)
+
+    def _drop_stale_side_files(self, file: Path, cassette: CassetteFile) -> None:
+        # Re-recording a key with fewer large bodies leaves side files nothing points to any more.
+        kept = {r.body_file for r in cassette.responses if isinstance(r.body_file, str)}
+        for side in file.parent.glob(f"{glob_escape(file.stem)}.*.bin"):
+            if side.name not in kept and _SIDE_INDEX.fullmatch(side.name[len(file.stem) :]):
+                side.unlink(missing_ok=True)
+                self._side_written.pop(side, None)
 
 
 def write_atomic(file: Path, data: bytes) -> None:

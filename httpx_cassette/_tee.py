@@ -112,9 +112,13 @@ class TeeStream:
         self._finish(truncated=False)
 
     def close(self) -> None:
-        self._finish(truncated=True)
-        self._upstream.close()
+        try:
+            self._finish(truncated=True)  # may refuse to save (a credential): the connection still closes
+        finally:
+            self._upstream.close()
 
     async def aclose(self) -> None:
-        self._finish(truncated=True)
-        await self._upstream.aclose()
+        try:
+            self._finish(truncated=True)
+        finally:
+            await self._upstream.aclose()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
@@ -19,12 +21,18 @@ from ._cassette import Cassette, Play, Record
 from ._format import Meta, Response, TransportFailure
 from ._http import Library, library_of
 from ._key import KeyOptions, canonical_form
+from ._redact import Redaction
 from ._replay import ReplayStream, ReplayTiming
 from ._request import to_record
+from ._store import DEFAULT_MAX_INLINE_BYTES
 from ._tee import Capture, TeeStream
 from ._version import __version__
 
-__all__ = ["CassetteTransport"]
+__all__ = ["FORWARDING", "CassetteTransport"]
+
+# True while a CassetteTransport forwards a request upstream: use_cassette's hooks let such a
+# request through, so a transport recording inside a use_cassette block is not intercepted twice.
+FORWARDING: ContextVar[bool] = ContextVar("httpx_cassette_forwarding", default=False)
 
 
 class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -34,7 +42,18 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     (forwards and overwrites what it touches), ``"record-missing"`` (replays what exists, records the
     rest) or ``"live"`` (forwards, writes nothing); by default ``$HTTPX_CASSETTE_MODE`` or replay.
     ``inner`` is the transport record modes forward to (default: a real transport of the request's
-    own library, created when first needed).
+    own library, created when first needed). Binary response bodies over ``max_inline_bytes`` are
+    kept in side files next to the JSON (``<json stem>.<n>.bin``) instead of inline base64.
+
+    Secrets: authorization, API-key and cookie headers and secret query parameters are never stored.
+    ``redact_json_paths`` names more body fields to store as ``"REDACTED"`` (requests, responses and
+    stream events; the syntax of ``ignore_json_paths``), ``redact_headers`` more headers never to store,
+    and ``placeholders`` maps a placeholder to a secret value (``{"<ACCOUNT>": os.environ["ACCOUNT"]}``)
+    that is written as the placeholder wherever it appears and put back into replayed responses. All of
+    it happens before a request is keyed, so replays still match. Every recording is then scanned for
+    credential-looking values (``sk-...``, bearer tokens, AWS keys, JWTs, random tokens in headers) and
+    refused with `CassetteSecretError`, nothing written, unless ``allow_secrets`` lists the value
+    (exact strings, or compiled regular expressions matching it whole).
     """
 
     def __init__(
@@ -48,10 +67,22 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         match_headers: Iterable[str] = (),
         strict_repeats: bool = False,
         replay_timing: ReplayTiming = "instant",
+        max_inline_bytes: int = DEFAULT_MAX_INLINE_BYTES,
+        redact_json_paths: Iterable[str] = (),
+        redact_headers: Iterable[str] = (),
+        placeholders: Mapping[str, str] | None = None,
+        allow_secrets: Iterable[str | re.Pattern[str]] = (),
     ) -> None:
         options = KeyOptions(include_host, tuple(ignore_json_paths), tuple(match_headers))
         self.cassette = Cassette(
-            path, mode=mode, key_options=options, strict_repeats=strict_repeats, replay_timing=replay_timing
+            path,
+            mode=mode,
+            key_options=options,
+            strict_repeats=strict_repeats,
+            replay_timing=replay_timing,
+            max_inline_bytes=max_inline_bytes,
+            redaction=Redaction(redact_json_paths, redact_headers, placeholders),
+            allow_secrets=allow_secrets,
         )
         self._inner = inner
         self._own_inner: dict[tuple[str, bool], Any] = {}
@@ -70,7 +101,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         """The canonical form the key is the hash of: diff two of these to see why keys differ."""
         request.read()
         record = to_record(request, self.cassette.key_options.match_headers)
-        return canonical_form(record, self.cassette.key_options)
+        return canonical_form(self.cassette.redaction.request(record), self.cassette.key_options)
 
     # -- the two entry points ------------------------------------------------------------------
 
@@ -87,11 +118,14 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if isinstance(plan, Play):
             return self._replay(request, plan)
         started = time.perf_counter()
+        token = FORWARDING.set(True)
         try:
             response = (forward or self._inner_for(request, sync=True).handle_request)(request)
         except Exception as exc:
             self._failed(request, plan, exc)
             raise
+        finally:
+            FORWARDING.reset(token)
         return self._tee(request, plan, response, started)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]] | None) -> Any:
@@ -101,11 +135,14 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if isinstance(plan, Play):
             return self._replay(request, plan)
         started = time.perf_counter()
+        token = FORWARDING.set(True)
         try:
             response = await (forward or self._inner_for(request, sync=False).handle_async_request)(request)
         except Exception as exc:
             self._failed(request, plan, exc)
             raise
+        finally:
+            FORWARDING.reset(token)
         return self._tee(request, plan, response, started)
 
     def close(self) -> None:

@@ -27,6 +27,16 @@ Endpoints
     ``response.content_part.added``, one ``response.output_text.delta`` per word,
     ``response.output_text.done``, ``response.content_part.done``, ``response.output_item.done``,
     ``response.completed``; ``sequence_number`` counts from 0; no ``[DONE]``.
+``POST /v1/audio/speech``
+    Deterministic bytes (``n_bytes`` long, default 256 per input character) with the audio content type
+    of ``response_format`` (``audio/mpeg`` for the default mp3), streamed in 16 KiB chunks.
+``POST /v1/audio/transcriptions`` (multipart)
+    ``{"text": "Transcript of <filename>: <size> bytes, sha256 <12 hex>", "usage": {...}}``;
+    ``response_format: "text"`` answers that text as ``text/plain``.
+``POST /v1/files`` (multipart), ``GET /v1/files``, ``GET /v1/files/{id}``, ``GET /v1/files/{id}/content``
+    Uploads live on the app (``file-<hash of name, purpose and contents>``); the list is a cursor page
+    (``limit``, default 20; ``after=<id>``; ``order``, default ``desc``: newest upload first; ``has_more``).
+    An unknown id is a 404.
 ``GET /_stats``
     :meth:`ServerStats.as_dict` as JSON (not counted as a request). Tests in the same process should
     read ``app.stats`` directly instead.
@@ -67,6 +77,11 @@ use headers there (``extra_headers=...``) or ``extra_body={"metadata": ...}``.
 ``truncate_after``
     Streams only: after this many events, end the body cleanly, without the remaining events (no
     ``[DONE]`` / ``response.completed``).
+``error_after``
+    Chat and Responses streams only: after this many events, send an error event instead of the rest
+    (chat: ``data: {"error": {...}}``; Responses: ``event: error`` with ``{"type": "error", ...}``).
+``n_bytes``
+    ``audio/speech`` only: the size of the audio body.
 ``retry_after_ms``, ``fail_times``
     See ``flaky-<status>`` above.
 
@@ -90,11 +105,13 @@ import struct
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import TYPE_CHECKING, Any, Final
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 if TYPE_CHECKING:
@@ -368,13 +385,23 @@ class Knobs:
     truncate_after: int | None = None
     retry_after_ms: int = 10
     fail_times: int = 1
+    error_after: int | None = None
+    n_bytes: int | None = None
 
     @property
     def delay(self) -> float:
         return self.delay_ms / 1000.0
 
 
-_INT_KNOBS: Final = ("n_chunks", "abort_after", "truncate_after", "retry_after_ms", "fail_times")
+_INT_KNOBS: Final = (
+    "n_chunks",
+    "abort_after",
+    "truncate_after",
+    "retry_after_ms",
+    "fail_times",
+    "error_after",
+    "n_bytes",
+)
 
 
 def read_knobs(body: Mapping[str, Any], headers: Headers) -> Knobs:
@@ -548,6 +575,7 @@ class OpenAIApp(Starlette):
         self.replies = dict(replies or {})
         self._flaky: dict[str, int] = {}
         self._flaky_lock = threading.Lock()
+        self._files: dict[str, tuple[JSON, bytes]] = {}  # upload order
         super().__init__(
             routes=[
                 Route("/v1/chat/completions", self._wrap(self._chat), methods=["POST"]),
@@ -555,16 +583,23 @@ class OpenAIApp(Starlette):
                 Route("/v1/models", self._wrap(self._models), methods=["GET"]),
                 Route("/v1/models/{model_id:path}", self._wrap(self._model), methods=["GET"]),
                 Route("/v1/responses", self._wrap(self._responses), methods=["POST"]),
+                Route("/v1/audio/speech", self._wrap(self._speech), methods=["POST"]),
+                Route("/v1/audio/transcriptions", self._wrap(self._transcription), methods=["POST"]),
+                Route("/v1/files", self._wrap(self._file_upload), methods=["POST"]),
+                Route("/v1/files", self._wrap(self._file_list), methods=["GET"]),
+                Route("/v1/files/{file_id}", self._wrap(self._file), methods=["GET"]),
+                Route("/v1/files/{file_id}/content", self._wrap(self._file_content), methods=["GET"]),
                 Route("/_stats", self._stats, methods=["GET"]),
             ],
             exception_handlers={404: self._invalid_url, 405: self._invalid_url},
         )
 
     def reset(self) -> None:
-        """Forget stats and flaky counters."""
+        """Forget stats, flaky counters and uploaded files."""
         self.stats.reset()
         with self._flaky_lock:
             self._flaky.clear()
+            self._files.clear()
 
     # ---- plumbing
     def _wrap(self, endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
@@ -573,7 +608,10 @@ class OpenAIApp(Starlette):
             request_id = "req_" + _digest(request.method, request.url.path, raw)[:32]
             self.stats._count_request(request.method, request.url.path)
             try:
-                body: Any = json.loads(raw) if raw else {}
+                if request.headers.get("content-type", "").startswith("multipart/form-data"):
+                    body: Any = _form_fields(raw, request.headers["content-type"])
+                else:
+                    body = json.loads(raw) if raw else {}
                 if not isinstance(body, dict):
                     raise ApiError(400, "The request body must be a JSON object.")
                 ctx = _Ctx(request, raw, body, request_id)
@@ -621,7 +659,9 @@ class OpenAIApp(Starlette):
         _stamp(response, "req_" + _digest(request.method, request.url.path, b"")[:32])
         return response
 
-    def _stream(self, ctx: _Ctx, events: list[bytes]) -> StreamingResponse:
+    def _stream(self, ctx: _Ctx, events: list[bytes], error: bytes | None = None) -> StreamingResponse:
+        if error is not None and ctx.knobs.error_after is not None:
+            events = [*events[: ctx.knobs.error_after], error]
         record = self.stats._begin_stream(ctx.request_id, ctx.request.url.path, len(events))
         return StreamingResponse(
             self._paced(events, record, ctx.knobs),
@@ -725,7 +765,8 @@ class OpenAIApp(Starlette):
         if include_usage:
             events.append(_sse({**chunk_base, "choices": [], "usage": usage}))
         events.append(_sse("[DONE]"))
-        return self._stream(ctx, events)
+        error = {"message": "The server had an error while streaming.", "type": "server_error"}
+        return self._stream(ctx, events, _sse({"error": {**error, "param": None, "code": "stream_error"}}))
 
     # ---- embeddings
     async def _embeddings(self, ctx: _Ctx) -> Response:
@@ -830,7 +871,98 @@ class OpenAIApp(Starlette):
             {"type": "response.completed", "response": completed},
         ]
         events = [_sse_event({**event, "sequence_number": n}) for n, event in enumerate(raw_events)]
-        return self._stream(ctx, events)
+        error: JSON = {
+            "type": "error",
+            "code": "server_error",
+            "message": "The server had an error while streaming.",
+            "param": None,
+            "sequence_number": ctx.knobs.error_after or 0,
+        }
+        return self._stream(ctx, events, _sse_event(error))
+
+    # ---- audio
+    async def _speech(self, ctx: _Ctx) -> Response:
+        body = ctx.body
+        model = _require_str(body, "model")
+        text = _require_str(body, "input")
+        voice = str(body.get("voice", ""))
+        fmt = str(body.get("response_format", "mp3"))
+        size = ctx.knobs.n_bytes if ctx.knobs.n_bytes is not None else 256 * len(text)
+        audio = hashlib.shake_256(_digest(model, voice, fmt, text).encode()).digest(size)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(audio), 16 * 1024):
+                yield audio[start : start + 16 * 1024]
+
+        return StreamingResponse(chunks(), media_type=_AUDIO_TYPES.get(fmt, "application/octet-stream"))
+
+    async def _transcription(self, ctx: _Ctx) -> Response:
+        _require_str(ctx.body, "model")
+        upload = _require_upload(ctx.body)
+        digest = hashlib.sha256(upload.data).hexdigest()[:12]
+        text = f"Transcript of {upload.filename}: {len(upload.data)} bytes, sha256 {digest}"
+        if ctx.body.get("response_format") == "text":
+            return PlainTextResponse(text + "\n")
+        usage = {"type": "duration", "seconds": len(upload.data) // 1000 + 1}
+        return JSONResponse({"text": text, "usage": usage})
+
+    # ---- files
+    async def _file_upload(self, ctx: _Ctx) -> Response:
+        purpose = _require_str(ctx.body, "purpose")
+        upload = _require_upload(ctx.body)
+        file_id = "file-" + _digest("file", upload.filename, purpose, upload.data)[:24]
+        obj: JSON = {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(upload.data),
+            "created_at": CREATED,
+            "filename": upload.filename,
+            "purpose": purpose,
+            "status": "processed",
+            "expires_at": None,
+            "status_details": None,
+        }
+        with self._flaky_lock:
+            self._files.setdefault(file_id, (obj, upload.data))
+        return JSONResponse(obj)
+
+    async def _file_list(self, ctx: _Ctx) -> Response:
+        query = ctx.request.query_params
+        with self._flaky_lock:
+            objects = [obj for obj, _ in self._files.values()]
+        if query.get("purpose"):
+            objects = [obj for obj in objects if obj["purpose"] == query["purpose"]]
+        if query.get("order", "desc") == "desc":
+            objects.reverse()
+        after = query.get("after")
+        if after:
+            ids = [obj["id"] for obj in objects]
+            objects = objects[ids.index(after) + 1 :] if after in ids else []
+        limit = int(query.get("limit", "20"))
+        page = objects[:limit]
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": page,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+                "has_more": len(objects) > limit,
+            }
+        )
+
+    def _stored_file(self, ctx: _Ctx) -> tuple[JSON, bytes]:
+        file_id = str(ctx.request.path_params["file_id"])
+        with self._flaky_lock:
+            found = self._files.get(file_id)
+        if found is None:
+            raise ApiError(404, f"No such File object: {file_id}", param="id")
+        return found
+
+    async def _file(self, ctx: _Ctx) -> Response:
+        return JSONResponse(self._stored_file(ctx)[0])
+
+    async def _file_content(self, ctx: _Ctx) -> Response:
+        return Response(self._stored_file(ctx)[1], media_type="application/octet-stream")
 
 
 def create_app(replies: Mapping[str, str] | None = None) -> OpenAIApp:
@@ -845,6 +977,53 @@ def _stamp(response: Response, request_id: str) -> None:
     response.headers["x-request-id"] = request_id
     response.headers["openai-version"] = "2020-10-01"
     response.headers["openai-processing-ms"] = "1"
+
+
+_AUDIO_TYPES: Final = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/opus",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart request."""
+
+    filename: str
+    content_type: str | None
+    data: bytes
+
+
+def _form_fields(raw: bytes, content_type: str) -> JSON:
+    """A multipart/form-data body as ``{name: str or Upload}`` (a repeated name keeps the last part)."""
+    head = b"Content-Type: " + content_type.encode() + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        raise ApiError(400, "The multipart body could not be parsed.")
+    fields: JSON = {}
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        name = str(part.get_param("name", header="content-disposition") or "")
+        filename = part.get_filename()
+        if filename is None:
+            fields[name] = data.decode("utf-8", "replace")
+        else:
+            fields[name] = Upload(filename, part.get_content_type() if "content-type" in part else None, data)
+    return fields
+
+
+def _require_upload(body: Mapping[str, Any]) -> Upload:
+    upload = body.get("file")
+    if not isinstance(upload, Upload):
+        raise ApiError(
+            400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter"
+        )
+    return upload
 
 
 def _require_str(body: Mapping[str, Any], name: str) -> str:

@@ -1,0 +1,92 @@
+"""Record a call against a real local server, stop the server, replay the same call: the pieces every
+endpoint test repeats. A call's outcome is its result or, when it raises, a comparable summary of the
+exception (class, the SDK's error fields, and the HTTP library's exception underneath)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from httpx_cassette import CassetteTransport
+from tests.servers.runner import LiveServer
+
+API_KEY = "sk-test-never-written-0000000000"
+
+# Fields SDK errors carry (openai, anthropic, groq): compared when present.
+_ERROR_FIELDS = ("message", "status_code", "body", "request_id", "code", "param", "type", "api_message")
+
+
+def raised(exc: BaseException) -> dict[str, Any]:
+    """What a caller can observe about ``exc``: class, error fields, and its cause's class and text."""
+    summary: dict[str, Any] = {"raised": f"{type(exc).__module__}.{type(exc).__qualname__}", "str": str(exc)}
+    for name in _ERROR_FIELDS:
+        if hasattr(exc, name):
+            summary[name] = getattr(exc, name)
+    cause = exc.__cause__
+    # The HTTP library's exception is what replay promises; httpcore's underneath it is not observable API.
+    if cause is not None and type(cause).__module__.split(".")[0] in ("httpx", "httpx2"):
+        summary["cause"] = f"{type(cause).__module__}.{type(cause).__qualname__}: {cause}"
+    return summary
+
+
+def outcome(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception as exc:
+        return raised(exc)
+
+
+async def outcome_async(call: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return await call()
+    except Exception as exc:
+        return raised(exc)
+
+
+@dataclass
+class Roundtrip:
+    """The live outcome, the replayed one, and the two transports (for what they played/recorded)."""
+
+    live: Any
+    replayed: Any
+    recorder: CassetteTransport
+    replayer: CassetteTransport
+
+    def files(self) -> list[dict[str, Any]]:
+        """The cassette's JSON files, parsed, by file name."""
+        return [json.loads(f.read_text()) for f in sorted(self.recorder.cassette.path.glob("*.json"))]
+
+
+def record_then_replay(
+    path: Path, app: Any, call: Callable[[CassetteTransport, str], Any], **options: Any
+) -> Roundtrip:
+    """``call(transport, server_url)`` recorded against ``app`` served live, then replayed with it stopped."""
+    with LiveServer(app) as server:
+        recorder = CassetteTransport(path, mode="record", **options)
+        live = outcome(lambda: call(recorder, server.url))
+        url = server.url
+    replayer = CassetteTransport(path, mode="replay", **options)
+    return Roundtrip(live, outcome(lambda: call(replayer, url)), recorder, replayer)
+
+
+async def record_then_replay_async(
+    path: Path, app: Any, call: Callable[[CassetteTransport, str], Awaitable[Any]], **options: Any
+) -> Roundtrip:
+    """The async twin of `record_then_replay`."""
+    with LiveServer(app) as server:
+        recorder = CassetteTransport(path, mode="record", **options)
+        live = await outcome_async(lambda: call(recorder, server.url))
+        url = server.url
+    replayer = CassetteTransport(path, mode="replay", **options)
+    return Roundtrip(live, await outcome_async(lambda: call(replayer, url)), recorder, replayer)
+
+
+def dump(objects: Any) -> Any:
+    """pydantic models (or lists of them) as plain JSON data, for comparing."""
+    if isinstance(objects, list):
+        return [dump(o) for o in objects]
+    # warnings=False: the SDKs' parsed subclasses (ParsedResponse...) make pydantic warn on every dump
+    return objects.model_dump(mode="json", warnings=False) if hasattr(objects, "model_dump") else objects

@@ -1,0 +1,176 @@
+"""Miss diagnostics: the closest recorded requests, the structured diff of the best one, and the hints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from httpx_cassette import CassetteMiss, CassetteTransport
+from httpx_cassette._diff import MISSING
+from httpx_cassette._miss import Difference, MissReport
+
+SYSTEM = "You are a helpful assistant. Today is 2024-01-01; answer briefly and cite the sources you use."
+
+
+def chat(*user: str, **extra: Any) -> dict[str, Any]:
+    messages = [{"role": "system", "content": SYSTEM}, *({"role": "user", "content": u} for u in user)]
+    return {"model": "gpt-4o-mini", "messages": messages, **extra}
+
+
+@pytest.fixture
+def recorded(tmp_path: Path) -> Path:
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"ok": True})
+
+    transport = CassetteTransport(tmp_path, mode="record", inner=httpx.MockTransport(upstream), match_headers=["x-tenant"])
+    with httpx.Client(transport=transport, base_url="https://api.test") as c:
+        c.post("/v1/chat/completions", json=chat("Hello there", "Hi", user="u-1"), headers={"x-tenant": "a"})
+        c.post("/v1/embeddings", json={"model": "text-embedding-3-small", "input": "Hi"})
+        c.get("/v1/models", params={"limit": "10"})
+    return tmp_path
+
+
+def miss(path: Path, method: str, url: str, mode: str | None = "replay", **kw: Any) -> CassetteMiss:
+    transport = CassetteTransport(path, mode=mode, match_headers=["x-tenant"], strict_repeats=kw.pop("strict", False))
+    with httpx.Client(transport=transport, base_url="https://api.test") as c, pytest.raises(CassetteMiss) as info:
+        for _ in range(kw.pop("times", 1)):
+            c.request(method, url, **kw)
+    return info.value
+
+
+def report(error: CassetteMiss) -> MissReport:
+    assert isinstance(error.details, MissReport)
+    return error.details
+
+
+def test_best_candidate_and_body_diff_down_to_the_path(recorded: Path) -> None:
+    error = miss(recorded, "POST", "/v1/chat/completions", json=chat("Hello there", "Hello", user="u-1"), headers={"x-tenant": "a"})
+    lines = str(error).splitlines()
+    assert lines[0] == f"no recording for POST /v1/chat/completions in cassette {recorded}"
+    assert lines[2] == "  closest recorded requests, best first:"
+    assert lines[3].startswith("    1. post-chat-completions-") and lines[3].endswith(": POST /v1/chat/completions, 1 difference (body)")
+    assert lines[4].startswith("    2. post-embeddings-") and lines[4].endswith(": POST /v1/embeddings, 6 differences (path, header, body)")
+    assert lines[5].startswith("    3. get-models-")
+    assert lines[6] == f"  how {report(error).candidates[0].file.name} differs (recorded → requested):"
+    assert lines[7] == '    body messages[2].content: "Hi" → "Hello"'
+    assert lines[8] == (
+        "  hint: if messages[2].content changes from run to run (an id, a timestamp, a random seed), leave it"
+        ' out of the key: CassetteTransport(..., ignore_json_paths=["messages[2].content"])'
+    )
+    best = report(error).best
+    assert best is not None and best.differences == [Difference("body", "messages[2].content", "Hi", "Hello")]
+
+
+def test_the_same_diagnosis_as_data(recorded: Path) -> None:
+    error = miss(recorded, "GET", "/v1/models", params={"limit": "20", "after": "m-1"})
+    data = report(error).as_dict()
+    assert data["reason"] == "no recording" and data["method"] == "GET" and data["path"] == "/v1/models"
+    assert data["directory_exists"] is True
+    assert data["candidates"][0]["differences"] == [
+        {"part": "query", "where": "limit", "change": "changed", "recorded": "10", "requested": "20"},
+        {"part": "query", "where": "after", "change": "added", "recorded": None, "requested": "m-1"},
+    ]
+    assert "    query limit: \"10\" → \"20\"" in str(error)
+    assert "    query after: (absent) → \"m-1\"" in str(error)
+
+
+def test_long_values_are_shortened_around_the_difference(recorded: Path) -> None:
+    changed = SYSTEM.replace("2024-01-01", "2024-01-02")
+    body = chat("Hello there", "Hi", user="u-1")
+    body["messages"][0]["content"] = changed
+    error = miss(recorded, "POST", "/v1/chat/completions", json=body, headers={"x-tenant": "a"})
+    assert (
+        "    body messages[0].content: …. Today is 2024-01-01; answer briefly and cite the sources y…"
+        " → …. Today is 2024-01-02; answer briefly and cite the sources y…"
+    ) in str(error).splitlines()
+    [difference] = report(error).candidates[0].differences
+    assert difference.requested == changed  # the data keeps the whole value
+
+
+def test_method_header_and_removed_field(recorded: Path) -> None:
+    body = chat("Hello there", "Hi")  # no "user"
+    error = miss(recorded, "PUT", "/v1/chat/completions", json=body, headers={"x-tenant": "b"})
+    assert [str(d) for d in report(error).candidates[0].differences] == [
+        'method: "POST" → "PUT"',
+        'header x-tenant: "a" → "b"',
+        'body user: "u-1" → (absent)',
+    ]
+    assert report(error).candidates[0].differences[2].change == "removed"
+
+
+def test_only_a_header_differs(recorded: Path) -> None:
+    error = miss(recorded, "POST", "/v1/chat/completions", json=chat("Hello there", "Hi", user="u-1"), headers={"x-tenant": "b"})
+    assert "  hint: only the header x-tenant differs; it is in the key because of match_headers" in str(error)
+
+
+def test_strict_repeats_hint(recorded: Path) -> None:
+    error = miss(recorded, "GET", "/v1/models", params={"limit": "10"}, strict=True, times=2)
+    assert str(error).splitlines()[0] == f"all 1 recorded responses were already played for GET /v1/models in cassette {recorded}"
+    assert (
+        "  hint: this request was recorded 1 time and this is call 2 with strict_repeats=True: record the extra"
+        " call (record-missing), or pass strict_repeats=False to replay the last response again"
+    ) in str(error)
+    assert "differs" not in str(error)  # the best candidate is the request itself
+
+
+def test_missing_directory_hint(tmp_path: Path) -> None:
+    error = miss(tmp_path / "nope", "GET", "/v1/models", mode=None)
+    text = str(error)
+    assert f"in cassette {tmp_path / 'nope'} (the directory does not exist)" in text
+    assert f"  hint: the cassette directory {tmp_path / 'nope'} does not exist (relative paths start at {Path.cwd()}):" in text
+    assert report(error).directory_exists is False
+    assert report(error).candidates == []
+
+
+def test_empty_cassette_hint(tmp_path: Path) -> None:
+    error = miss(tmp_path, "GET", "/v1/models", mode=None)
+    assert f"  hint: the cassette {tmp_path} holds no recordings yet" in str(error)
+
+
+def test_where_the_mode_came_from(recorded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from_argument = str(miss(recorded, "GET", "/v1/nothing"))
+    assert (
+        "  hint: the mode 'replay' was passed as the mode argument, which wins over HTTPX_CASSETTE_MODE: pass"
+        " mode='record-missing' (or leave mode unset to follow the environment) to record"
+    ) in from_argument
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "replay")
+    from_env = str(miss(recorded, "GET", "/v1/nothing", mode=None))
+    assert "  hint: HTTPX_CASSETTE_MODE=replay is set in the environment, so nothing is recorded" in from_env
+    monkeypatch.delenv("HTTPX_CASSETTE_MODE")
+    by_default = str(miss(recorded, "GET", "/v1/nothing", mode=None))
+    assert "hint: HTTPX_CASSETTE_MODE" not in by_default and "mode argument" not in by_default
+    assert by_default.endswith(
+        "  to record it: run with HTTPX_CASSETTE_MODE=record-missing"
+        " (or pass mode='record-missing' to CassetteTransport / use_cassette)"
+    )
+
+
+def test_body_kinds_that_differ() -> None:
+    from httpx_cassette._miss import compare
+
+    base = {"method": "POST", "path": "/x", "query": [], "headers": {}}
+    json_body = {**base, "body": {"json": {"a": 1}}}
+    text_body = {**base, "body": {"text": "a=1"}}
+    no_body = {**base, "body": None}
+    assert compare(json_body, text_body) == [Difference("body", "", {"a": 1}, "a=1")]
+    assert compare(no_body, json_body) == [Difference("body", "", MISSING, {"a": 1})]
+    form_a = {**base, "body": {"form": [["a", "1"], ["b", "2"]]}}
+    form_b = {**base, "body": {"form": [["a", "1"], ["b", "3"]]}}
+    assert compare(form_a, form_b) == [Difference("body", "b", "2", "3")]
+
+
+def test_many_differences_are_capped(tmp_path: Path) -> None:
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
+
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=httpx.MockTransport(upstream))) as c:
+        c.post("https://api.test/v1/x", json={f"f{i}": i for i in range(12)})
+    error = miss(tmp_path, "POST", "/v1/x", json={f"f{i}": -i - 1 for i in range(12)})
+    lines = str(error).splitlines()
+    assert "    body f7: 7 → -8" in lines
+    assert "    body f8: 8 → -9" not in lines
+    assert "    … and 4 more" in lines
+    assert "ignore_json_paths" not in str(error)  # 12 changed fields is not a volatile field

@@ -1,0 +1,179 @@
+"""The secret scan: what it finds, what it lets through, refusing a recording with nothing written, and
+`scan_directory` for the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from httpx_cassette import CassetteSecretError, CassetteTransport
+from httpx_cassette._scan import Finding, SecretScanner, mask, scan_directory
+
+# Fakes assembled at run time: no credential-shaped literal sits in the source.
+OPENAI = "sk-" + "proj-" + "Ab3dEf6hIj9kLm2nOp5q" * 2
+ANTHROPIC = "sk-" + "ant-" + "api03-" + "Zx8cVb7nMq6wEr5tYu4i" * 2
+BEARER = "Be" + "arer " + "tok_" + "9fK2pQ7xLm4vRt8s" * 2
+AWS_ID = "AKIA" + "IOSFODNN7EXAMPL9"
+JWT = "eyJ" + "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + "." + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+RANDOM_HEADER = "Xk9" + "pQ2mZ7vR4tL8wB3nC6yH1jF5"
+
+
+def kinds(findings: list[Finding]) -> list[tuple[str, str]]:
+    return [(f.path, f.kind) for f in findings]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (OPENAI, "OpenAI API key"),
+        (ANTHROPIC, "Anthropic API key"),
+        (BEARER, "bearer token"),
+        (AWS_ID, "AWS access key id"),
+        (JWT, "JSON Web Token"),
+        ("see " + OPENAI + " in the docs", "OpenAI API key"),
+    ],
+)
+def test_known_formats_are_found_anywhere(value: str, kind: str) -> None:
+    findings = SecretScanner().scan({"body": {"messages": [{"content": value}]}})
+    assert kinds(findings) == [("$.body.messages[0].content", kind)]
+    assert value.split()[-1] not in str(findings[0]) or len(value) < 10  # never the value itself
+
+
+def test_lookalikes_are_not_findings() -> None:
+    data = {
+        "model": "gpt-4o-mini",
+        "text": "task-" + "abcdefghijklmnopqrstuvwxyz012345",  # "sk-" inside a word
+        "auth": "Bearer REDACTED",
+        "max_tokens": 1000,
+        "logprobs": [{"token": "Hello", "logprob": -0.1}],
+        "id": "chatcmpl-" + "0123456789abcdef" * 2,
+    }
+    assert SecretScanner().scan(data) == []
+
+
+def test_credential_named_fields() -> None:
+    found = SecretScanner().scan({"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "password": "short"})
+    assert kinds(found) == [("$.aws_secret_access_key", "value of a field named 'aws_secret_access_key'")]
+
+
+def test_random_tokens_in_headers_but_not_ids_or_ordinary_values() -> None:
+    headers = {
+        "x-request-id": "req_5f1a2b3c4d5e6f708192a3b4c5d6e7f8",
+        "request-id": "req_011CV5Jr6jWg9YB6H3b3x5Nq",  # random, but an id header
+        "cf-ray": "8f2a1b3c4d5e6f7a-SJC",
+        "strict-transport-security": "max-age=31536000; includeSubDomains; preload",
+        "openai-version": "2020-10-01",
+        "anthropic-organization-id": "27796668-7351-40ac-acc4-024aee8995a5",
+        "x-service-key": RANDOM_HEADER,
+    }
+    assert kinds(SecretScanner().scan({"headers": headers})) == [
+        ("$.headers.x-service-key", "high-entropy token in a header")
+    ]
+    assert SecretScanner().scan({"not_headers": {"x-service-key": RANDOM_HEADER}}) == []
+
+
+def test_allow_list_takes_exact_values_and_patterns() -> None:
+    data = {"a": OPENAI, "b": ANTHROPIC, "headers": {"x-k": RANDOM_HEADER}}
+    assert SecretScanner([OPENAI, re.compile(r"sk-ant-.*"), RANDOM_HEADER]).scan(data) == []
+    assert kinds(SecretScanner([re.compile(r"sk-ant")]).scan(data))[1] == ("$.b", "Anthropic API key")
+
+
+def test_mask_shows_little() -> None:
+    assert mask(OPENAI) == f"sk-pro…({len(OPENAI)} chars)"
+    assert mask("abcdefgh") == "ab…(8 chars)"
+
+
+def test_deep_nesting_is_scanned_without_recursion() -> None:
+    data: Any = OPENAI
+    for _ in range(5000):
+        data = [data]
+    assert len(SecretScanner().scan(data)) == 1
+
+
+def _client(path: Path, mode: str, upstream: Any, **kw: Any) -> httpx.Client:
+    transport = CassetteTransport(path, mode=mode, inner=httpx.MockTransport(upstream), **kw)
+    return httpx.Client(transport=transport, base_url="https://api.test")
+
+
+def test_a_request_with_a_credential_is_refused_before_it_is_sent(tmp_path: Path) -> None:
+    calls: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, json={})
+
+    with _client(tmp_path, "record", upstream) as c, pytest.raises(CassetteSecretError) as info:
+        c.post("/v1/tools", json={"tool": {"api_key": OPENAI}})
+    assert calls == []
+    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+    message = str(info.value)
+    assert message.startswith(
+        f"refusing to record into cassette {tmp_path}: the request POST https://api.test/v1/tools holds what"
+        " looks like a credential, so it was not sent and nothing was written:\n"
+        f"  $.request.body.tool.api_key: OpenAI API key sk-pro…({len(OPENAI)} chars)\n"
+    )
+    assert 'keep it off disk with CassetteTransport(..., redact_json_paths=["tool.api_key"])' in message
+    assert [f.path for f in info.value.findings] == ["$.request.body.tool.api_key"]  # type: ignore[attr-defined]
+    # The remedy it names works:
+    with _client(tmp_path, "record", upstream, redact_json_paths=["tool.api_key"]) as c:
+        c.post("/v1/tools", json={"tool": {"api_key": OPENAI}})
+    assert OPENAI.encode() not in next(tmp_path.glob("*.json")).read_bytes()
+
+
+def test_a_response_with_a_credential_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"key": ANTHROPIC}, headers={"x-service-key": RANDOM_HEADER})
+
+    with _client(tmp_path, "record", upstream) as c, pytest.raises(CassetteSecretError) as info:
+        c.get("/v1/keys")
+    assert [p.name for p in tmp_path.iterdir()] == [] if tmp_path.exists() else True
+    assert str(info.value).splitlines()[1:3] == [
+        f"  $.responses[0].headers.x-service-key: high-entropy token in a header Xk9pQ2…({len(RANDOM_HEADER)} chars)",
+        f"  $.responses[0].body.key: Anthropic API key sk-ant…({len(ANTHROPIC)} chars)",
+    ]
+    assert 'redact_headers=["x-service-key"], redact_json_paths=["key"]' in str(info.value)
+    with _client(tmp_path, "record", upstream, allow_secrets=[ANTHROPIC, re.compile(r"Xk9\w+")]) as c:
+        assert c.get("/v1/keys").json() == {"key": ANTHROPIC}
+    assert len(list(tmp_path.glob("*.json"))) == 1
+
+
+def test_a_refused_stream_still_reaches_the_caller_and_closes(tmp_path: Path) -> None:
+    chunks = [b'data: {"n": 1}\n\n', f'data: {{"jwt": "{JWT}"}}\n\n'.encode()]
+
+    class Chunks(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield from chunks
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Chunks())
+
+    got: list[bytes] = []
+    with _client(tmp_path, "record", upstream) as c, pytest.raises(CassetteSecretError, match=r"body\[1\]\.__data__\.jwt"):  # noqa: SIM117
+        with c.stream("GET", "/v1/events") as r:
+            got.extend(r.iter_bytes())
+    assert b"".join(got) == b"".join(chunks)
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_scan_directory_reports_files_paths_and_masks(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "clean.json").write_text(json.dumps({"request": {"method": "GET", "url": "https://x/v1"}}))
+    (tmp_path / "sub" / "leaky.json").write_text(
+        json.dumps({"request": {"headers": {"authorization": BEARER}}, "responses": [{"body": {"k": AWS_ID}}]})
+    )
+    (tmp_path / "broken.json").write_text('{"request": {"note": "' + OPENAI + '"\n  trailing garbage')
+    (tmp_path / "notes.txt").write_text(OPENAI)  # not a cassette file
+    findings = scan_directory(tmp_path)
+    assert [(f.file.name if f.file else None, f.path, f.kind) for f in findings] == [
+        ("broken.json", "line 1", "OpenAI API key"),
+        ("leaky.json", "$.request.headers.authorization", "bearer token"),
+        ("leaky.json", "$.responses[0].body.k", "AWS access key id"),
+    ]
+    assert str(findings[2]) == f"{tmp_path / 'sub' / 'leaky.json'}: $.responses[0].body.k: AWS access key id AKIAI…(20 chars)"
+    assert scan_directory(tmp_path / "sub" / "leaky.json", allow=[AWS_ID, re.compile("Bearer .*")]) == []
