@@ -20,7 +20,13 @@ from httpx_cassette import CassetteTransport
 API_KEY = "sk-bench-not-a-real-key-0000"
 # Per-connection headers: the floor's own Response sets content-length, the rest is the wire's business.
 _HOP_HEADERS = {
-    "content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive", "date", "server"
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "date",
+    "server",
 }
 
 
@@ -77,7 +83,7 @@ class Recorded:
         return [event + b"\n\n" for event in self.body.split(b"\n\n") if event]
 
 
-def _sdk_call(http_client: httpx.Client, base_url: str, scenario: Scenario) -> None:
+def _sdk_call(http_client: Any, base_url: str, scenario: Scenario) -> None:  # openai types httpx2 only
     client = openai.OpenAI(base_url=base_url, api_key=API_KEY, max_retries=0, http_client=http_client)
     result: Any = client.chat.completions.create(**scenario.sdk_kwargs())
     if scenario.stream:
@@ -89,7 +95,7 @@ def _sdk_call(http_client: httpx.Client, base_url: str, scenario: Scenario) -> N
 def record(base_url: str, root: Path, scenario: Scenario) -> Recorded:
     """Make the scenario's call live once per recorder, plus once raw for the prebuilt bytes."""
     import cassetter
-    import vcr
+    import vcr  # type: ignore[import-untyped]
 
     sent: list[httpx.Request] = []
     ours = root / "httpx_cassette" / scenario.slug

@@ -39,7 +39,9 @@ def big_request() -> httpx.Request:
     messages.append({"role": "user", "content": content})
     body = {"model": "gpt-4o", "messages": messages, "temperature": 0.2, "max_tokens": 512}
     return httpx.Request(
-        "POST", "https://api.openai.com/v1/chat/completions", headers={"content-type": "application/json"},
+        "POST",
+        "https://api.openai.com/v1/chat/completions",
+        headers={"content-type": "application/json"},
         content=json.dumps(body).encode(),
     )
 
@@ -60,7 +62,11 @@ def key_timings(rounds: int, per_round: int) -> dict[str, float]:
         for _ in range(per_round):
             key_of(record)
         stored.append((time.perf_counter() - start) / per_round * 1000)
-    return {"bytes": len(request.content), "live_ms": statistics.median(live), "stored_ms": statistics.median(stored)}
+    return {
+        "bytes": len(request.content),
+        "live_ms": statistics.median(live),
+        "stored_ms": statistics.median(stored),
+    }
 
 
 # --------------------------------------------------------------------------------------------- import
@@ -115,6 +121,10 @@ def _size(path: Path) -> int:
 def disk_bytes(recorded: dict[str, Recorded]) -> dict[str, dict[str, int]]:
     """Scenario -> contender -> bytes its recording of that one exchange takes."""
     return {
-        name: {"httpx_cassette": _size(rec.ours), "vcrpy": _size(rec.vcrpy), "cassetter": _size(rec.cassetter)}
+        name: {
+            "httpx_cassette": _size(rec.ours),
+            "vcrpy": _size(rec.vcrpy),
+            "cassetter": _size(rec.cassetter),
+        }
         for name, rec in recorded.items()
     }

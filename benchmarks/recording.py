@@ -43,9 +43,12 @@ def _ours(inner: Any, path: Path) -> Any:
 
 
 def _vcrpy(path: Path) -> AbstractContextManager[Any]:
-    import vcr
+    import vcr  # type: ignore[import-untyped]
 
-    return vcr.VCR(record_mode="all").use_cassette(str(path / "cassette.yaml"))
+    context: AbstractContextManager[Any] = vcr.VCR(record_mode="all").use_cassette(
+        str(path / "cassette.yaml")
+    )
+    return context
 
 
 def _cassetter(path: Path) -> AbstractContextManager[Any]:
@@ -75,7 +78,9 @@ class Timing:
 def _body(n_chunks: int, delay_ms: float) -> bytes:
     metadata = {"n_chunks": str(n_chunks), "delay_ms": str(delay_ms)}
     messages = [{"role": "user", "content": "Stream me something."}]
-    return json.dumps({"model": "gpt-4o-mini", "messages": messages, "stream": True, "metadata": metadata}).encode()
+    return json.dumps(
+        {"model": "gpt-4o-mini", "messages": messages, "stream": True, "metadata": metadata}
+    ).encode()
 
 
 def _one(recorder: Recorder, inner: Any, base_url: str, body: bytes, path: Path, timing: Timing) -> None:

@@ -15,9 +15,10 @@ import importlib
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, ContextManager
+from typing import Any
 
 import openai
 
@@ -81,9 +82,12 @@ def _no_context(rec: Recorded) -> ContextManager[Any]:
 
 
 def _vcrpy_context(rec: Recorded) -> ContextManager[Any]:
-    import vcr
+    import vcr  # type: ignore[import-untyped]
 
-    return vcr.VCR(record_mode="none").use_cassette(str(rec.vcrpy), allow_playback_repeats=True)
+    context: ContextManager[Any] = vcr.VCR(record_mode="none").use_cassette(
+        str(rec.vcrpy), allow_playback_repeats=True
+    )
+    return context
 
 
 def _cassetter_context(rec: Recorded) -> ContextManager[Any]:
@@ -108,7 +112,9 @@ def contenders(libs: tuple[str, ...]) -> list[Contender]:
         floor = f"floor ({lib})"
         found.append(Contender(floor, lib, floor, _floor))
         if lib == "httpx":
-            found.append(Contender(f"floor, chunk per event ({lib})", lib, floor, _floor_chunked, streams_only=True))
+            found.append(
+                Contender(f"floor, chunk per event ({lib})", lib, floor, _floor_chunked, streams_only=True)
+            )
         found.append(Contender(f"httpx_cassette ({lib})", lib, floor, _ours))
         if lib == "httpx":  # respx mocks httpx only
             found.append(Contender(f"respx ({lib})", lib, floor, _respx))
@@ -143,7 +149,10 @@ def _sdk_block(rec: Recorded, c: Contender, is_async: bool, loop: asyncio.Abstra
         return block
 
     aclient = openai.AsyncOpenAI(
-        base_url=rec.base_url, api_key=API_KEY, max_retries=0, http_client=lib.AsyncClient(transport=transport)
+        base_url=rec.base_url,
+        api_key=API_KEY,
+        max_retries=0,
+        http_client=lib.AsyncClient(transport=transport),
     )
 
     async def run(n: int) -> float:
@@ -168,7 +177,10 @@ def _transport_block(rec: Recorded, c: Contender, is_async: bool, loop: asyncio.
     transport = c.transport(rec, lib, is_async)
 
     def requests(n: int) -> list[Any]:
-        return [lib.Request("POST", rec.url, headers=rec.request_headers, content=rec.request_body) for _ in range(n)]
+        return [
+            lib.Request("POST", rec.url, headers=rec.request_headers, content=rec.request_body)
+            for _ in range(n)
+        ]
 
     if not is_async:
 
@@ -255,4 +267,8 @@ def _payload(rec: Recorded, body: bytes) -> Any:
     """The body as JSON values: the object, or each event's data (byte-level spacing may differ)."""
     if not rec.scenario.stream:
         return json.loads(body)
-    return [json.loads(e[len(b"data: ") :]) if e != b"data: [DONE]" else "[DONE]" for e in body.split(b"\n\n") if e]
+    return [
+        json.loads(e[len(b"data: ") :]) if e != b"data: [DONE]" else "[DONE]"
+        for e in body.split(b"\n\n")
+        if e
+    ]

@@ -91,23 +91,38 @@ def _replay(recorded: dict[str, Recorded], s: dict[str, Any]) -> list[dict[str, 
     ratios = timing.ratios(cases)
     return [
         {
-            "scenario": c.scenario, "contender": c.contender, "floor": c.floor, "n": c.n,
-            "median_s": c.median, "ratio": ratios[(c.scenario, c.contender)], "samples_s": c.samples,
+            "scenario": c.scenario,
+            "contender": c.contender,
+            "floor": c.floor,
+            "n": c.n,
+            "median_s": c.median,
+            "ratio": ratios[(c.scenario, c.contender)],
+            "samples_s": c.samples,
         }
         for c in cases
     ]
 
 
 def _recording(base_url: str, root: Path, s: dict[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {"libs": s["libs"], "paced_events": s["paced_events"], "delay_ms": s["delay_ms"],
-                             "bulk_events": s["bulk_events"]}
-    for label, events, delay in (("paced", s["paced_events"], s["delay_ms"]), ("bulk", s["bulk_events"], 0.0)):
+    found: dict[str, Any] = {
+        "libs": s["libs"],
+        "paced_events": s["paced_events"],
+        "delay_ms": s["delay_ms"],
+        "bulk_events": s["bulk_events"],
+    }
+    for label, events, delay in (
+        ("paced", s["paced_events"], s["delay_ms"]),
+        ("bulk", s["bulk_events"], 0.0),
+    ):
         _progress(f"recording: {label}")
         timings = recording.measure(base_url, root / label, s["libs"], s["rounds"], events, delay)
         lives = {r.name: r.live for r in recording.recorders(s["libs"])}
         found[label] = {
-            name: {"first_ms": recording.median(t.first_ms), "total_ms": recording.median(t.total_ms),
-                   "live": lives[name]}
+            name: {
+                "first_ms": recording.median(t.first_ms),
+                "total_ms": recording.median(t.total_ms),
+                "live": lives[name],
+            }
             for name, t in timings.items()
         }
     return found
@@ -116,8 +131,13 @@ def _recording(base_url: str, root: Path, s: dict[str, Any]) -> dict[str, Any]:
 def _scale(root: Path, s: dict[str, Any]) -> dict[str, Any]:
     _progress(f"scale: recording and replaying {s['scale_n']:,} interactions")
     result = scale.measure_ours(root / "httpx_cassette", s["scale_n"], s["scale_rounds"])
-    found: dict[str, Any] = {"n": result.n, "record_s": result.record_s, **scale.summary(result),
-                             "peer_n": s["peer_n"], "peers": {}}
+    found: dict[str, Any] = {
+        "n": result.n,
+        "record_s": result.record_s,
+        **scale.summary(result),
+        "peer_n": s["peer_n"],
+        "peers": {},
+    }
     if s["peer_n"]:
         for peer in scale.PEERS:
             _progress(f"scale: {peer} with {s['peer_n']:,} interactions")
@@ -127,13 +147,17 @@ def _scale(root: Path, s: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="fewer rounds, shorter blocks, 2,000-file scale test")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer rounds, shorter blocks, 2,000-file scale test"
+    )
     parser.add_argument("--only", action="append", choices=PARTS, help="run only these parts (repeatable)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 7, quick 3)")
     parser.add_argument("--block-seconds", type=float, help="target length of one timed block")
     parser.add_argument("--scale-n", type=int, help="interactions in the scale directory (default 10,000)")
     parser.add_argument("--peer-n", type=int, help="interactions for vcrpy/cassetter at scale (0: skip)")
-    parser.add_argument("--libs", default="httpx,httpx2", help="HTTP libraries to measure (default httpx,httpx2)")
+    parser.add_argument(
+        "--libs", default="httpx,httpx2", help="HTTP libraries to measure (default httpx,httpx2)"
+    )
     parser.add_argument("--markdown", type=Path, help="also write the report here")
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     args = parser.parse_args(argv)
@@ -159,7 +183,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["key"] = oneshot.key_timings(s["key_rounds"], 20 if not args.quick else 5)
         if "import" in parts:
             _progress("import times")
-            results["imports"] = {"times": oneshot.import_timings(s["import_runs"]), "heavy": oneshot.heavy_imports()}
+            results["imports"] = {
+                "times": oneshot.import_timings(s["import_runs"]),
+                "heavy": oneshot.heavy_imports(),
+            }
         if "disk" in parts:
             results["disk"] = oneshot.disk_bytes(recorded)
     results["settings"]["seconds"] = round(time.perf_counter() - started, 1)

@@ -22,7 +22,8 @@ def openai_server() -> Iterator[str]:
     child = subprocess.Popen(
         [sys.executable, "-m", "benchmarks.server"], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
-    assert child.stdin is not None and child.stdout is not None
+    assert child.stdin is not None
+    assert child.stdout is not None
     try:
         line = child.stdout.readline().decode().strip()
         if not line.startswith("http://"):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from ._errors import CassetteError, CassetteFormatError
-from ._format import CassetteFile, Meta, Request, Response
+from ._format import CassetteFile, FileFormat, Meta, Request, Response
 from ._key import KeyOptions, canonical_form, key_of
 from ._merge import Recording
 from ._miss import diagnose, miss_error
@@ -66,6 +66,8 @@ class Cassette:
 
     ``redaction`` hides what the defaults do not (see `Redaction`); every recording is scanned for
     credentials before it is written and refused if one is found, unless ``allow_secrets`` lists it.
+    ``scope`` (a test id) replays only the responses recorded for that test (and those recorded for
+    none) and marks new recordings with it; ``format="llama-stack"`` writes llama-stack recordings.
     """
 
     def __init__(
@@ -79,6 +81,8 @@ class Cassette:
         max_inline_bytes: int = DEFAULT_MAX_INLINE_BYTES,
         redaction: Redaction | None = None,
         allow_secrets: Iterable[str | re.Pattern[str]] = (),
+        scope: str | None = None,
+        format: FileFormat = "ours",
     ) -> None:
         self.path = Path(path)
         self.mode: Mode = resolve_mode(mode)
@@ -87,7 +91,10 @@ class Cassette:
         self.key_options = key_options or KeyOptions()
         self.strict_repeats = strict_repeats
         self.replay_timing: ReplayTiming = replay_timing
-        self.store = DirectoryStore(self.path, self.key_options, max_inline_bytes)
+        self.scope = scope
+        self.store = DirectoryStore(
+            self.path, self.key_options, max_inline_bytes, scope=scope, write_format=format
+        )
         self.redaction = redaction or Redaction()
         self.scanner = SecretScanner(allow_secrets)
         self.played: list[tuple[str, int]] = []
@@ -139,7 +146,7 @@ class Cassette:
             recorded = self.store.get(key, request)
             responses = recorded.responses if recorded is not None else []
         if not responses:
-            raise self._miss(request, "no recording")
+            raise self._miss(request, self.store.absent_reason(key))
         count = len(responses)
         if nth >= count and self.strict_repeats:
             raise self._miss(request, f"all {count} recorded responses were already played", count)
@@ -180,6 +187,8 @@ class Cassette:
             return
         recording = self._pending[plan.key]
         response = self.redaction.response(response)
+        if self.scope is not None:
+            response.test_id = self.scope
         findings = self.scanner.scan_struct(response, f"$.responses[{len(recording.kept) + plan.slot}]")
         if findings:
             request = recording.request

@@ -5,10 +5,11 @@ is a terminal (the ``cli`` extra), and as plain aligned text otherwise (pipes, C
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Literal, TextIO
 
 __all__ = ["PROGRESS_FROM", "Console"]
 
@@ -42,10 +43,11 @@ class Console:
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> None:
         """Rows of cells under ``headers``; columns numbered in ``right`` are right-aligned."""
-        if self.fancy:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+        # rich drops or truncates columns that do not fit; plain lines wrap in the terminal and lose nothing.
+        if self.fancy and sum(widths) + 3 * len(widths) <= (self.width or shutil.get_terminal_size().columns):
             self._rich_table(headers, rows, right)
             return
-        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
         for cells in [list(headers), *rows]:
             padded = [
                 c.rjust(w) if i in right else c.ljust(w)
@@ -62,7 +64,8 @@ class Console:
 
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         for i, header in enumerate(headers):
-            table.add_column(header, justify="right" if i in right else "left", no_wrap=i == 0)
+            justify: Literal["left", "right"] = "right" if i in right else "left"
+            table.add_column(header, justify=justify, no_wrap=True)
         for row in rows:
             table.add_row(*row)
         RichConsole(file=self.out, highlight=False, width=self.width).print(table)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["CassetteError", "CassetteFormatError", "CassetteMiss", "CassetteSecretError", "NotAnExchangeError"]
+__all__ = [
+    "CassetteError",
+    "CassetteFormatError",
+    "CassetteMiss",
+    "CassetteSecretError",
+    "NotAnExchangeError",
+]
 
 
 class CassetteError(Exception):

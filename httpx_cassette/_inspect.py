@@ -44,7 +44,8 @@ def cassette_files(path: Path) -> list[Path]:
 
 
 def load(file: Path) -> CassetteFile:
-    """Parse one cassette file; `CassetteFormatError` names the file and what is wrong."""
+    """Parse one cassette file, ours or a llama-stack recording; `CassetteFormatError` names the file
+    and what is wrong (`NotAnExchangeError` for a file that records no HTTP exchange)."""
     return decode_file(file.read_bytes(), str(file))
 
 

@@ -17,6 +17,7 @@ import msgspec
 from msgspec import UNSET
 
 from ._format import Request, Response
+from ._key import _parse_path  # one path syntax for ignoring and for redacting
 
 __all__ = [
     "REDACTED",
@@ -137,8 +138,6 @@ class Redaction:
         headers: Iterable[str] = (),
         placeholders: Mapping[str, str] | None = None,
     ) -> None:
-        from ._key import _parse_path  # one path syntax for ignoring and redacting
-
         self.json_paths = tuple(json_paths)
         self._paths = tuple(_parse_path(p) for p in self.json_paths)
         self.headers = frozenset(h.lower() for h in headers)

@@ -10,6 +10,12 @@ File names are built from ``[a-z0-9-]`` only, so no key or request can name a fi
 
 Binary response bodies larger than ``max_inline_bytes`` are not pasted into the JSON as base64: they go
 to a side file ``<json stem>.<response index>.bin`` next to it, named by the response's ``body_file``.
+
+The directory may also hold llama-stack recordings (`_llamastack`): one response per file, named by
+llama-stack's own hash, so they are found by reading every file once. Several files may then hold
+responses to one request: they replay in file-name order (`order_key`), and with a ``scope`` only
+the responses recorded for that test (and those recorded for none) are used. Writing a request
+replaces its in-scope responses, wherever they were, in ``write_format``; other tests' stay.
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from glob import escape as glob_escape
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from msgspec import UNSET
 
-from ._errors import CassetteError, CassetteFormatError
-from ._format import CassetteFile, Request, Response, decode_file, encode_file
+from ._errors import CassetteError, CassetteFormatError, NotAnExchangeError
+from ._format import CassetteFile, FileFormat, Request, Response, decode_file, encode_file
 from ._key import KeyOptions, key_of
+from ._llamastack import from_llama_stack, held_format, llama_stack_bytes, llama_stack_files, order_key
 from ._lock import DirectoryLock
 
 __all__ = ["DEFAULT_MAX_INLINE_BYTES", "DirectoryStore", "file_name"]
@@ -61,6 +69,9 @@ class DirectoryStore:
         path: str | os.PathLike[str],
         options: KeyOptions,
         max_inline_bytes: int = DEFAULT_MAX_INLINE_BYTES,
+        *,
+        scope: str | None = None,
+        write_format: FileFormat = "ours",
     ) -> None:
         if "\0" in os.fspath(path):
             raise CassetteError(f"cassette path {os.fspath(path)!r} has a NUL byte; no file system takes it")
@@ -69,9 +80,13 @@ class DirectoryStore:
         self.max_inline_bytes = max_inline_bytes
         self.lock = DirectoryLock(self.path)
         self._side_written: dict[Path, str] = {}  # side file -> sha256 of what this store wrote there
-        self._by_key: dict[str, tuple[Path, CassetteFile]] = {}
+        self.scope = scope
+        self.write_format: FileFormat = write_format
+        self._by_key: dict[str, tuple[Path, CassetteFile]] = {}  # key -> (first file, its in-scope responses)
+        self._sources: dict[str, dict[Path, tuple[FileFormat, CassetteFile]]] = {}  # key -> all its files
         self._by_prefix: dict[str, list[Path]] | None = None
         self._unread: set[Path] | None = None
+        self._foreign = False  # some file is not named by its key (llama-stack's are not)
 
     def _index(self) -> dict[str, list[Path]]:
         if self._by_prefix is None:
@@ -85,17 +100,47 @@ class DirectoryStore:
                         match = _NAME.search(entry.name)
                         if match:
                             by_prefix.setdefault(match.group(1), []).append(file)
+                        else:
+                            self._foreign = True
             self._by_prefix, self._unread = by_prefix, unread
         return self._by_prefix
 
     def _read(self, file: Path) -> str:
-        """Parse ``file``, cache it under its real key, and return that key."""
-        cassette = decode_file(file.read_bytes(), str(file))
-        key = self._key(file, cassette)
-        self._by_key[key] = (file, cassette)
+        """Parse ``file``, cache it under its real key, and return that key ("" for a skipped file)."""
         assert self._unread is not None
+        try:
+            cassette = decode_file(file.read_bytes(), str(file))
+        except NotAnExchangeError:  # a llama-stack tool-call recording: nothing to replay
+            self._unread.discard(file)
+            return ""
+        key = self._key(file, cassette)
+        self._remember(key, file, cassette)
         self._unread.discard(file)
         return key
+
+    def _remember(self, key: str, file: Path, cassette: CassetteFile) -> None:
+        self._sources.setdefault(key, {})[file] = (held_format(file, cassette), cassette)
+        self._by_key[key] = self._view(key)
+
+    def _view(self, key: str) -> tuple[Path, CassetteFile]:
+        """The first file of ``key`` and its in-scope responses, from all its files in name order."""
+        sources = sorted(self._sources[key].items(), key=lambda source: order_key(source[0].name))
+        first, (_, cassette) = sources[0]
+        if len(sources) == 1 and self.scope is None:
+            return first, cassette
+        responses = [r for _, (_, c) in sources for r in c.responses if self._in_scope(r)]
+        return first, msgspec.structs.replace(cassette, responses=responses)
+
+    def _in_scope(self, response: Response) -> bool:
+        return self.scope is None or not isinstance(response.test_id, str) or response.test_id == self.scope
+
+    def absent_reason(self, key: str) -> str:
+        """Why ``key`` has nothing to replay: no recording, or only other tests' (outside the scope)."""
+        held = [r for _, c in self._sources.get(key, {}).values() for r in c.responses]
+        others = sorted({str(r.test_id) for r in held if not self._in_scope(r)})
+        if others:
+            return f"no recording in scope {self.scope!r} (only for other tests: {', '.join(others)})"
+        return "no recording"
 
     def _key(self, file: Path, cassette: CassetteFile) -> str:
         try:
@@ -127,7 +172,7 @@ class DirectoryStore:
             return None
         cassette = decode_file(data, str(file))
         real = self._key(file, cassette)
-        self._by_key[real] = (file, cassette)  # an edited file keeps its real key, as `_read` does
+        self._remember(real, file, cassette)  # an edited file keeps its real key, as `_read` does
         return self._by_key[real] if real == key else None
 
     def read_all(self) -> None:
@@ -138,10 +183,11 @@ class DirectoryStore:
             self._read(file)
 
     def items(self) -> Iterator[tuple[str, Path, CassetteFile]]:
-        """Every recorded (key, file, contents); reads the whole directory."""
+        """Every recorded (key, file, contents), file by file; reads the whole directory."""
         self.read_all()
-        for key, (file, cassette) in list(self._by_key.items()):
-            yield key, file, cassette
+        for key, sources in list(self._sources.items()):
+            for file, (_, cassette) in sorted(sources.items(), key=lambda source: order_key(source[0].name)):
+                yield key, file, cassette
 
     def file_of(self, key: str) -> Path | None:
         """The file ``key`` was read from or written to, if this store has seen it."""
@@ -149,8 +195,8 @@ class DirectoryStore:
         return found[0] if found else None
 
     def _target(self, key: str, request: Request) -> Path:
-        """Where ``key`` is written: the file it was found in, else its generated name, checked."""
-        found = self.file_of(key)
+        """Where ``key`` is written: the file (of ours) it was found in, else its generated name, checked."""
+        found = next((f for f, (kind, _) in self._sources.get(key, {}).items() if kind == "ours"), None)
         if found is not None:
             return found
         name = file_name(key, request)
@@ -167,6 +213,9 @@ class DirectoryStore:
 
         None when there is none, or, with ``replace_broken`` (it is about to be overwritten), a broken one.
         """
+        self._index()
+        if self._foreign or self.write_format != "ours":
+            return self._refresh(key, replace_broken)
         file = self._target(key, request)
         try:
             cassette = decode_file(file.read_bytes(), str(file))
@@ -176,8 +225,27 @@ class DirectoryStore:
             if replace_broken:
                 return None
             raise
-        self._by_key[key] = (file, cassette)
-        return cassette
+        self._remember(key, file, cassette)
+        return self._by_key[key][1]
+
+    def _refresh(self, key: str, replace_broken: bool) -> CassetteFile | None:
+        """Re-read every file known to hold ``key`` (after reading the directory once)."""
+        self.read_all()
+        files = sorted(self._sources.pop(key, {}))
+        self._by_key.pop(key, None)
+        for file in files:
+            try:
+                cassette = decode_file(file.read_bytes(), str(file))
+            except (FileNotFoundError, NotAnExchangeError):
+                continue
+            except CassetteFormatError:
+                if replace_broken:
+                    continue
+                raise
+            if self._key(file, cassette) == key:
+                self._remember(key, file, cassette)
+        found = self._by_key.get(key)
+        return found[1] if found else None
 
     def update(
         self,
@@ -198,13 +266,75 @@ class DirectoryStore:
 
     def put(self, key: str, cassette: CassetteFile) -> Path:
         """Write ``cassette`` atomically under ``key``; replaces the file previously found for it."""
+        return self.write(key, cassette)[-1]
+
+    def write(self, key: str, cassette: CassetteFile) -> list[Path]:
+        """Write ``cassette`` as ``key``'s in-scope responses, in ``write_format``; returns the files.
+
+        Other files holding in-scope responses of ``key`` lose them (and are deleted when nothing is
+        left); a request llama-stack's format cannot hold is written in ours.
+        """
         with self.lock:
-            file = self._target(key, cassette.request)
-            stored = self._move_large_bodies(file, cassette)  # side files first: JSON never points nowhere
-            write_atomic(file, encode_file(stored))
-            self._drop_stale_side_files(file, stored)
-            self._by_key[key] = (file, stored)
+            self._index()
+            if self._foreign or self.write_format != "ours":
+                self.read_all()  # the key's responses may be in any file
+            files = llama_stack_files(cassette) if self.write_format == "llama-stack" else None
+            if files is None:
+                return [self._write_ours(key, cassette)]
+            return self._write_llama_stack(key, cassette, files)
+
+    def _write_ours(self, key: str, cassette: CassetteFile) -> Path:
+        file = self._target(key, cassette.request)
+        held = self._sources.get(key, {}).get(file)
+        others = [r for r in held[1].responses if not self._in_scope(r)] if held else []  # other tests'
+        whole = cassette
+        if others:
+            whole = msgspec.structs.replace(cassette, responses=[*others, *cassette.responses])
+        stored = self._move_large_bodies(file, whole)  # side files first: JSON never points nowhere
+        write_atomic(file, encode_file(stored))
+        self._drop_stale_side_files(file, stored)
+        self._drop_in_scope(key, keep={file})
+        self._remember(key, file, stored)
         return file
+
+    def _write_llama_stack(
+        self, key: str, cassette: CassetteFile, files: list[tuple[str, dict[str, Any]]]
+    ) -> list[Path]:
+        written: list[Path] = []
+        stored: dict[Path, CassetteFile] = {}
+        for name, recording in files:
+            file = self.path / name
+            as_read = from_llama_stack(recording, str(file))
+            held = self._sources.get(key, {}).get(file)
+            if held is None or held[1] != as_read:  # an unchanged file is not rewritten (it may be read-only)
+                write_atomic(file, llama_stack_bytes(recording))
+                written.append(file)
+            stored[file] = as_read
+        self._drop_in_scope(key, keep=set(stored))
+        for file, as_read in stored.items():
+            self._remember(key, file, as_read)
+        first = next(iter(stored))
+        responses = [r for held in stored.values() for r in held.responses]  # in this write's order
+        self._by_key[key] = (first, msgspec.structs.replace(stored[first], responses=responses))
+        return written or [first]
+
+    def _drop_in_scope(self, key: str, keep: set[Path]) -> None:
+        """Take ``key``'s in-scope responses out of its files other than ``keep``."""
+        for file, (file_format, cassette) in list(self._sources.get(key, {}).items()):
+            if file in keep:
+                continue
+            others = [r for r in cassette.responses if not self._in_scope(r)]
+            if len(others) == len(cassette.responses):
+                continue
+            del self._sources[key][file]
+            if others:  # only our format holds several responses
+                rest = msgspec.structs.replace(cassette, responses=others)
+                write_atomic(file, encode_file(rest))
+                self._sources[key][file] = (file_format, rest)
+            else:
+                file.unlink(missing_ok=True)
+                if file_format == "ours":
+                    self._drop_stale_side_files(file, msgspec.structs.replace(cassette, responses=[]))
 
     def body_file_bytes(self, key: str, response: Response) -> bytes | None:
         """The body kept in ``response.body_file`` (None when the body is inline)."""

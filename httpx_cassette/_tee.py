@@ -64,7 +64,8 @@ class Capture:
             if self._sse is not None:
                 for event in self._sse.flush():
                     self._events.add(event, self._now_ms())
-        response.truncated = truncated
+        # SDKs close a stream as soon as they read `data: [DONE]`: that is its end, not a truncation.
+        response.truncated = truncated and not self._events.done
         if self._sse is None:
             store_body(response, b"".join(self._body), response.headers.get("content-type", ""))
         else:

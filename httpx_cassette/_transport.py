@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from ._cassette import Cassette, Play, Record
-from ._format import Meta, Response, TransportFailure
+from ._format import FileFormat, Meta, Response, TransportFailure
 from ._http import Library, library_of
 from ._key import KeyOptions, canonical_form
 from ._redact import Redaction
@@ -54,6 +54,11 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     credential-looking values (``sk-...``, bearer tokens, AWS keys, JWTs, random tokens in headers) and
     refused with `CassetteSecretError`, nothing written, unless ``allow_secrets`` lists the value
     (exact strings, or compiled regular expressions matching it whole).
+
+    The directory may hold llama-stack recordings too, replayed as they are. ``scope`` (a test id)
+    replays only the responses recorded for that test (and those recorded for none), and marks new
+    ones with it; ``format="llama-stack"`` makes record modes write llama-stack recordings (one file
+    per response, with ``scope`` as their ``test_id``; see `httpx_cassette._llamastack`).
     """
 
     def __init__(
@@ -72,6 +77,8 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         redact_headers: Iterable[str] = (),
         placeholders: Mapping[str, str] | None = None,
         allow_secrets: Iterable[str | re.Pattern[str]] = (),
+        scope: str | None = None,
+        format: FileFormat = "ours",
     ) -> None:
         options = KeyOptions(include_host, tuple(ignore_json_paths), tuple(match_headers))
         self.cassette = Cassette(
@@ -83,6 +90,8 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             max_inline_bytes=max_inline_bytes,
             redaction=Redaction(redact_json_paths, redact_headers, placeholders),
             allow_secrets=allow_secrets,
+            scope=scope,
+            format=format,
         )
         self._inner = inner
         self._own_inner: dict[tuple[str, bool], Any] = {}

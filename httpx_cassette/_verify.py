@@ -14,7 +14,7 @@ from pathlib import Path
 import msgspec
 
 from ._body import body_bytes
-from ._errors import CassetteFormatError
+from ._errors import CassetteFormatError, NotAnExchangeError
 from ._events import stream_chunks
 from ._format import CassetteFile, Event, Response
 from ._inspect import load
@@ -107,6 +107,8 @@ def verify_file(file: Path) -> tuple[CassetteFile | None, list[Problem]]:
     """Parse ``file`` and check each of its responses; returns the parsed file (None if broken)."""
     try:
         cassette = load(file)
+    except NotAnExchangeError:
+        return None, []  # a llama-stack tool-call recording: nothing replays from it
     except CassetteFormatError as exc:
         return None, [Problem(file, exc.problem)]
     except OSError as exc:

@@ -27,7 +27,7 @@ import msgspec
 from msgspec import UNSET
 
 from ._console import Console
-from ._errors import CassetteError
+from ._errors import CassetteError, NotAnExchangeError
 from ._format import CassetteFile, Event, Request, Response
 from ._inspect import (
     Row,
@@ -85,6 +85,8 @@ def cmd_ls(args: argparse.Namespace, console: Console) -> int:
     for file in cassette_files(root):
         try:
             rows.append(row_of(file, load(file), root))
+        except NotAnExchangeError:
+            continue  # a llama-stack tool-call recording: no HTTP exchange to list
         except CassetteError as exc:
             console.error(str(exc))
             broken += 1

@@ -1,4 +1,4 @@
-"""Worker processes for test_crash_concurrency.py, run as ``python tests/concurrency_helpers.py <command> ...``.
+"""Worker processes for test_crash_concurrency.py: ``python tests/concurrency_helpers.py <command> ...``.
 
 ``record-forever DIR [--pause-in-write | --pause-before-rename]``
     Records one request with a ~2 MB response over and over in record mode, each time a new session
@@ -25,8 +25,7 @@ from typing import Any
 
 import httpx
 
-from httpx_cassette import CassetteTransport
-from httpx_cassette import _store
+from httpx_cassette import CassetteTransport, _store
 
 BIG = "x" * 2_000_000
 

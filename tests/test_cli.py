@@ -800,7 +800,29 @@ def test_rich_tables_when_rich_is_installed(small: Path) -> None:
     assert "─" in table  # rich's header rule: not the plain renderer
 
 
+def test_rich_falls_back_to_plain_lines_when_the_table_does_not_fit(small: Path) -> None:
+    pytest.importorskip("rich")
+    wide, narrow = io.StringIO(), io.StringIO()
+    main(["ls", str(small)], Console(wide, io.StringIO(), fancy=False))
+    main(["ls", str(small)], Console(narrow, io.StringIO(), fancy=True, width=60))
+    assert narrow.getvalue() == wide.getvalue()  # nothing dropped or cut
+
+
 def test_plain_output_is_the_default_without_a_terminal() -> None:
     console = Console(io.StringIO(), io.StringIO())
     assert console.fancy is False
     assert console.fancy_err is False
+
+
+def test_ls_and_verify_read_llama_stack_recordings(seeds_dir: Path) -> None:
+    status, out, _ = run("ls", str(seeds_dir), "--json")
+    rows = json.loads(out)
+    assert status == 0
+    assert [(r["file"][:3], r["events"]) for r in rows] == [
+        ("000", [17]),
+        ("001", [31]),
+        ("002", [55]),
+        ("003", [21]),
+        ("004", [66]),
+    ]  # the chunk counts seeds/README.md gives
+    assert run("verify", str(seeds_dir)) == (0, "5 files, 5 streams checked: all good\n", "")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import msgspec
 import pytest
 
 from httpx_cassette import CassetteTransport
@@ -66,7 +67,8 @@ def test_killed_while_writing_leaves_the_previous_file(tmp_path: Path, where: st
     assert n == 0
     assert file.read_bytes() == before
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
-    assert len(leftovers) == 1 and leftovers[0].startswith(f".{file.name}.")  # hidden, never read as a cassette
+    assert len(leftovers) == 1
+    assert leftovers[0].startswith(f".{file.name}.")  # hidden, never read as a cassette
     with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client:
         assert client.post("https://api.test/v1/big", json={"q": 1}).json()["n"] == 0
 
@@ -95,8 +97,12 @@ def test_eight_processes_and_eight_threads_lose_nothing(tmp_path: Path, mode: st
     processes, threads = 8, 8
     if mode == "record":  # an earlier run's recording, which record mode replaces
         stale = CassetteFile(
-            request=Request(method="POST", url="https://api.test/v1/shared", body={"key": "shared-a"},
-                            headers={"content-type": "application/json"}),
+            request=Request(
+                method="POST",
+                url="https://api.test/v1/shared",
+                body={"key": "shared-a"},
+                headers={"content-type": "application/json"},
+            ),
             responses=[Response(status=200, body={"by": "stale", "n": 0})],
         )
         key = key_of(stale.request)
@@ -134,19 +140,26 @@ def test_eight_processes_and_eight_threads_lose_nothing(tmp_path: Path, mode: st
         assert len(live["shared-a"]) >= 3  # later sessions replay what earlier ones recorded
 
 
-def _fake_directory(path: Path, count: int) -> list[Request]:
+def _fake_directory(path: Path, count: int) -> None:
     path.mkdir()
-    requests = []
     for i in range(count):
-        request = Request(method="POST", url=f"https://api.test/v1/items/{i}", body={"i": i},
-                          headers={"content-type": "application/json"})
-        cassette = CassetteFile(request=request, responses=[Response(status=200, body={"item": i})])
-        (path / file_name(key_of(request), request)).write_bytes(encode_file(cassette))
-        requests.append(request)
-    return requests
+        request = Request(
+            method="POST",
+            url=f"https://api.test/v1/items/{i}",
+            body={"i": i},
+            headers={"content-type": "application/json"},
+        )
+        data = msgspec.json.encode(
+            CassetteFile(request=request, responses=[Response(status=200, body={"item": i})])
+        )
+        fd = os.open(path / file_name(key_of(request), request), os.O_WRONLY | os.O_CREAT, 0o644)
+        os.write(fd, data)
+        os.close(fd)
 
 
-def test_a_hit_among_ten_thousand_recordings_parses_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_hit_among_ten_thousand_recordings_parses_one_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _fake_directory(tmp_path / "big", 10_000)
     parsed: list[str] = []
     real = store_module.decode_file

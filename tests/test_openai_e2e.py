@@ -176,3 +176,22 @@ def test_concurrent_threads_share_one_transport(tmp_path: Path) -> None:
             replay.chat.completions.create(model="gpt-4o-mini", messages=prompts[i]).model_dump() == live[i]
         )
     assert len(list(tmp_path.glob("*.json"))) == 8
+
+
+def test_sdk_closing_after_done_is_not_a_truncation(tmp_path: Path) -> None:
+    import httpx
+
+    with LiveServer(create_app()) as server:
+        client = sdk_client(httpx, CassetteTransport(tmp_path, mode="record"), server.base_url, is_async=False)
+        list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+        stream = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "stop early"}], stream=True
+        )
+        next(iter(stream))
+        stream.close()
+    stored = {
+        json.loads(f.read_text())["request"]["body"]["messages"][0]["content"]: json.loads(f.read_text())
+        for f in tmp_path.glob("*.json")
+    }
+    assert "truncated" not in stored[MESSAGES[0]["content"]]["responses"][0]
+    assert stored["stop early"]["responses"][0]["truncated"] is True

@@ -43,8 +43,16 @@ def test_body_paths_are_redacted_in_the_request_and_the_key_still_matches(tmp_pa
         c.post("/v1/login", json=body)
     [file] = tmp_path.glob("*.json")
     stored = json.loads(file.read_text())["request"]["body"]
-    assert stored == {"password": "REDACTED", "users": [{"token": "REDACTED", "name": "a"}, {"token": "REDACTED"}], "q": 1}
-    other = {**body, "password": "another-password", "users": [{"token": "t-9", "name": "a"}, {"token": "t-8"}]}
+    assert stored == {
+        "password": "REDACTED",
+        "users": [{"token": "REDACTED", "name": "a"}, {"token": "REDACTED"}],
+        "q": 1,
+    }
+    other = {
+        **body,
+        "password": "another-password",
+        "users": [{"token": "t-9", "name": "a"}, {"token": "t-8"}],
+    }
     with client(tmp_path, "replay", **options) as c:
         assert c.post("/v1/login", json=other).json() == {"ok": True}  # redacted before keying
 
@@ -53,8 +61,15 @@ def test_redaction_reaches_response_bodies_and_stream_events() -> None:
     redaction = Redaction(json_paths=["client_secret.value"])
     plain = Response(status=200, body={"client_secret": {"value": "ek-1", "expires_at": 5}})
     assert redaction.response(plain).body == {"client_secret": {"value": "REDACTED", "expires_at": 5}}
-    stream = Response(status=200, is_streaming=True, body=[Event(data={"client_secret": {"value": "ek-2"}}), Event(data="x", raw=True)])
-    assert [e.data for e in redaction.response(stream).events()] == [{"client_secret": {"value": "REDACTED"}}, "x"]
+    stream = Response(
+        status=200,
+        is_streaming=True,
+        body=[Event(data={"client_secret": {"value": "ek-2"}}), Event(data="x", raw=True)],
+    )
+    assert [e.data for e in redaction.response(stream).events()] == [
+        {"client_secret": {"value": "REDACTED"}},
+        "x",
+    ]
     assert plain.body == {"client_secret": {"value": "ek-1", "expires_at": 5}}, "the original is not changed"
 
 
@@ -96,7 +111,9 @@ def test_redact_headers_drops_request_and_response_headers(tmp_path: Path) -> No
     def upstream(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={}, headers={"x-session-key": SESSION_KEY, "x-request-id": "r1"})
 
-    with client(tmp_path, "record", upstream, match_headers=["x-tenant"], redact_headers=["X-Session-Key", "x-tenant"]) as c:
+    with client(
+        tmp_path, "record", upstream, match_headers=["x-tenant"], redact_headers=["X-Session-Key", "x-tenant"]
+    ) as c:
         c.get("/v1/me", headers={"x-tenant": "tenant-secret"})
     data = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert data["responses"][0]["headers"] == {"content-type": "application/json", "x-request-id": "r1"}
@@ -131,7 +148,9 @@ def test_no_planted_secret_reaches_any_byte_under_the_cassette(tmp_path: Path) -
             ]
             headers["content-type"] = "text/event-stream"
             return httpx.Response(200, headers=headers, stream=_Events(chunks))
-        return httpx.Response(200, headers=headers, json={"echo": body, "owner": ACCOUNT, "password": PASSWORD})
+        return httpx.Response(
+            200, headers=headers, json={"echo": body, "owner": ACCOUNT, "password": PASSWORD}
+        )
 
     options: dict[str, Any] = {
         "redact_json_paths": ["password", "nested.api_key", "echo.password", "echo.nested.api_key"],
@@ -145,7 +164,9 @@ def test_no_planted_secret_reaches_any_byte_under_the_cassette(tmp_path: Path) -
         "cookie": f"session={SESSION_KEY}",
         "openai-organization": "org-" + ACCOUNT,
     }
-    query = f"api-key={OPENAI_KEY}&key={OPENAI_KEY}&token={SESSION_KEY}&access_token={SESSION_KEY}&sig={SESSION_KEY}"
+    query = f"api-key={OPENAI_KEY}&key={OPENAI_KEY}&token={SESSION_KEY}" + (
+        f"&access_token={SESSION_KEY}&sig={SESSION_KEY}"
+    )
     url = f"/v1/accounts/{ACCOUNT}/chat?{query}"
     body = {"password": PASSWORD, "nested": {"api_key": NESTED_KEY}, "note": f"for {ACCOUNT}"}
     with client(tmp_path, "record", upstream, **options) as c:
@@ -163,11 +184,20 @@ def test_no_planted_secret_reaches_any_byte_under_the_cassette(tmp_path: Path) -
         replayed = c.post(url, json=body, headers=secret_headers)
         with c.stream("POST", url, json={**body, "stream": True}, headers=secret_headers) as r:
             replayed_stream = b"".join(r.iter_bytes())
-    assert replayed.json() == {**live, "password": "REDACTED", "echo": {**live["echo"], "password": "REDACTED", "nested": {"api_key": "REDACTED"}}}
+    assert replayed.json() == {
+        **live,
+        "password": "REDACTED",
+        "echo": {**live["echo"], "password": "REDACTED", "nested": {"api_key": "REDACTED"}},
+    }
     assert replayed.json()["owner"] == ACCOUNT  # the placeholder is restored on replay
     assert replayed.headers["x-owner"] == ACCOUNT
-    assert "x-session-key" not in replayed.headers and "set-cookie" not in replayed.headers
-    assert replayed_stream == f'data: {{"delta":"account {ACCOUNT}"}}\n\ndata: {{"password":"REDACTED"}}\n\ndata: [DONE]\n\n'.encode()
+    assert "x-session-key" not in replayed.headers
+    assert "set-cookie" not in replayed.headers
+    assert (
+        replayed_stream
+        == f'data: {{"delta":"account {ACCOUNT}"}}\n\n'.encode()
+        + b'data: {"password":"REDACTED"}\n\ndata: [DONE]\n\n'
+    )
     assert f"account {ACCOUNT}".encode() in live_stream
 
 

@@ -20,7 +20,14 @@ OPENAI = "sk-" + "proj-" + "Ab3dEf6hIj9kLm2nOp5q" * 2
 ANTHROPIC = "sk-" + "ant-" + "api03-" + "Zx8cVb7nMq6wEr5tYu4i" * 2
 BEARER = "Be" + "arer " + "tok_" + "9fK2pQ7xLm4vRt8s" * 2
 AWS_ID = "AKIA" + "IOSFODNN7EXAMPL9"
-JWT = "eyJ" + "hbGciOiJIUzI1NiJ9" + ".eyJ" + "zdWIiOiIxMjM0NTY3ODkwIn0" + "." + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+JWT = (
+    "eyJ"
+    + "hbGciOiJIUzI1NiJ9"
+    + ".eyJ"
+    + "zdWIiOiIxMjM0NTY3ODkwIn0"
+    + "."
+    + "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+)
 RANDOM_HEADER = "Xk9" + "pQ2mZ7vR4tL8wB3nC6yH1jF5"
 
 
@@ -58,7 +65,9 @@ def test_lookalikes_are_not_findings() -> None:
 
 
 def test_credential_named_fields() -> None:
-    found = SecretScanner().scan({"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "password": "short"})
+    found = SecretScanner().scan(
+        {"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "password": "short"}
+    )
     assert kinds(found) == [("$.aws_secret_access_key", "value of a field named 'aws_secret_access_key'")]
 
 
@@ -132,9 +141,10 @@ def test_a_response_with_a_credential_is_refused_and_nothing_is_written(tmp_path
 
     with _client(tmp_path, "record", upstream) as c, pytest.raises(CassetteSecretError) as info:
         c.get("/v1/keys")
-    assert [p.name for p in tmp_path.iterdir()] == [] if tmp_path.exists() else True
+    assert list(tmp_path.iterdir()) == []
     assert str(info.value).splitlines()[1:3] == [
-        f"  $.responses[0].headers.x-service-key: high-entropy token in a header Xk9pQ2…({len(RANDOM_HEADER)} chars)",
+        "  $.responses[0].headers.x-service-key: high-entropy token in a header"
+        f" Xk9pQ2…({len(RANDOM_HEADER)} chars)",
         f"  $.responses[0].body.key: Anthropic API key sk-ant…({len(ANTHROPIC)} chars)",
     ]
     assert 'redact_headers=["x-service-key"], redact_json_paths=["key"]' in str(info.value)
@@ -154,9 +164,9 @@ def test_a_refused_stream_still_reaches_the_caller_and_closes(tmp_path: Path) ->
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Chunks())
 
     got: list[bytes] = []
-    with _client(tmp_path, "record", upstream) as c, pytest.raises(CassetteSecretError, match=r"body\[1\]\.__data__\.jwt"):  # noqa: SIM117
-        with c.stream("GET", "/v1/events") as r:
-            got.extend(r.iter_bytes())
+    refused = pytest.raises(CassetteSecretError, match=r"body\[1\]\.__data__\.jwt")
+    with _client(tmp_path, "record", upstream) as c, refused, c.stream("GET", "/v1/events") as r:
+        got.extend(r.iter_bytes())
     assert b"".join(got) == b"".join(chunks)
     assert not list(tmp_path.glob("*.json"))
 
@@ -165,7 +175,9 @@ def test_scan_directory_reports_files_paths_and_masks(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "clean.json").write_text(json.dumps({"request": {"method": "GET", "url": "https://x/v1"}}))
     (tmp_path / "sub" / "leaky.json").write_text(
-        json.dumps({"request": {"headers": {"authorization": BEARER}}, "responses": [{"body": {"k": AWS_ID}}]})
+        json.dumps(
+            {"request": {"headers": {"authorization": BEARER}}, "responses": [{"body": {"k": AWS_ID}}]}
+        )
     )
     (tmp_path / "broken.json").write_text('{"request": {"note": "' + OPENAI + '"\n  trailing garbage')
     (tmp_path / "notes.txt").write_text(OPENAI)  # not a cassette file
@@ -175,5 +187,34 @@ def test_scan_directory_reports_files_paths_and_masks(tmp_path: Path) -> None:
         ("leaky.json", "$.request.headers.authorization", "bearer token"),
         ("leaky.json", "$.responses[0].body.k", "AWS access key id"),
     ]
-    assert str(findings[2]) == f"{tmp_path / 'sub' / 'leaky.json'}: $.responses[0].body.k: AWS access key id AKIAI…(20 chars)"
+    assert (
+        str(findings[2])
+        == f"{tmp_path / 'sub' / 'leaky.json'}: $.responses[0].body.k: AWS access key id AKIAI…(20 chars)"
+    )
     assert scan_directory(tmp_path / "sub" / "leaky.json", allow=[AWS_ID, re.compile("Bearer .*")]) == []
+
+
+def test_the_sdk_neither_retries_nor_wraps_a_refusal(tmp_path: Path) -> None:
+    import openai
+
+    calls: list[httpx.Request] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, json={})
+
+    transport = CassetteTransport(tmp_path, mode="record", inner=httpx.MockTransport(upstream))
+    client = openai.OpenAI(
+        base_url="https://api.test/v1",
+        api_key="test",
+        http_client=httpx.Client(transport=transport),
+        max_retries=3,
+    )
+    with pytest.raises(
+        CassetteSecretError, match=r"\$\.request\.body\.messages\[0\]\.content: OpenAI API key"
+    ):
+        client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": f"my key is {OPENAI}"}]
+        )
+    assert calls == []
+    assert list(tmp_path.iterdir()) == []
