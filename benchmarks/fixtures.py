@@ -17,7 +17,7 @@ import openai
 
 from httpx_cassette import CassetteTransport
 
-API_KEY = "sk-bench-not-a-real-key-0000"
+API_KEY = "sk-bench-fake-key"
 # Per-connection headers: the floor's own Response sets content-length, the rest is the wire's business.
 _HOP_HEADERS = {
     "content-length",

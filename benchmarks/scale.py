@@ -23,7 +23,7 @@ import httpx
 from httpx_cassette import CassetteTransport
 
 URL = "https://api.openai.com/v1/chat/completions"
-HEADERS = [("content-type", "application/json"), ("authorization", "Bearer sk-bench-not-a-real-key-0000")]
+HEADERS = [("content-type", "application/json"), ("authorization", "Bearer sk-bench-fake-key")]
 
 
 def request_body(i: int) -> bytes:

@@ -25,7 +25,7 @@ def main() -> None:
     # mode: $HTTPX_CASSETTE_MODE, else "replay"; replay_timing="recorded" keeps the recorded pacing.
     transport = CassetteTransport(CASSETTE, replay_timing="recorded")
     client = openai.OpenAI(
-        api_key=os.environ.get("OPENAI_API_KEY", "sk-no-key-needed-for-replay"),
+        api_key=os.environ.get("OPENAI_API_KEY", "sk-replay-no-key"),
         http_client=httpx.Client(transport=transport),
     )
     stream = client.chat.completions.create(

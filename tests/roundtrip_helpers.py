@@ -13,7 +13,7 @@ from typing import Any
 from httpx_cassette import CassetteTransport
 from tests.servers.runner import LiveServer
 
-API_KEY = "sk-test-never-written-0000000000"
+API_KEY = "sk-never-written"
 
 # Fields SDK errors carry (openai, anthropic, groq): compared when present.
 _ERROR_FIELDS = ("message", "status_code", "body", "request_id", "code", "param", "type", "api_message")

@@ -758,7 +758,7 @@ def test_convert_llama_stack_both_ways(tmp_path: Path) -> None:
 def test_scan_names_secrets_in_existing_cassettes(small: Path) -> None:
     assert run("scan", str(small)) == (0, f"no secrets found under {small}\n", "")
     leaky = models_file()
-    bearer, key = "Bearer abcdefghijklmnopqrstuvwxyz0123", "sk-proj-0123456789abcdefghijklmnop"
+    bearer, key = "Bearer " + "abcdefghijklmnopqrstuvwxyz0123", "sk-proj-" + "0123456789abcdefghijklmnop"
     leaky.responses[1].headers["x-upstream-auth"] = bearer
     leaky.responses[1].body = {"data": [], "note": key}
     write(small / "get-models-bbbbbbbbbbbb.json", leaky)

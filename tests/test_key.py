@@ -77,7 +77,7 @@ def test_sdk_telemetry_headers_ignored() -> None:
             "x-stainless-read-timeout": "600",
             "user-agent": "OpenAI/Python 9.9.9",
             "accept-encoding": "gzip, br",
-            "authorization": "Bearer sk-test-not-a-real-key",
+            "authorization": "Bearer sk-test-fake",
         }
     )
     assert key(noisy) == key(request())

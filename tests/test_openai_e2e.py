@@ -17,7 +17,7 @@ from tests.servers.openai_app import OpenAIApp, create_app
 from tests.servers.runner import LiveServer
 
 MESSAGES = [{"role": "user", "content": "tell me about cassettes"}]
-API_KEY = "sk-test-never-written-0000000000"
+API_KEY = "sk-never-written"
 
 
 def sdk_client(lib: ModuleType, transport: CassetteTransport, base_url: str, *, is_async: bool) -> Any:
@@ -182,7 +182,9 @@ def test_sdk_closing_after_done_is_not_a_truncation(tmp_path: Path) -> None:
     import httpx
 
     with LiveServer(create_app()) as server:
-        client = sdk_client(httpx, CassetteTransport(tmp_path, mode="record"), server.base_url, is_async=False)
+        client = sdk_client(
+            httpx, CassetteTransport(tmp_path, mode="record"), server.base_url, is_async=False
+        )
         list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
         stream = client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "stop early"}], stream=True

@@ -26,7 +26,7 @@ from tests.servers.runner import LiveServer, openai_server_fixture
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-API_KEY = "sk-test-not-a-real-key-000"
+API_KEY = "sk-test-fake-key"
 CHAT = "/v1/chat/completions"
 WEATHER_TOOL: ChatCompletionFunctionToolParam = {
     "type": "function",

@@ -1,7 +1,7 @@
 """Run any ASGI app with uvicorn in a background thread on 127.0.0.1, for tests.
 
     with LiveServer(create_app()) as server:
-        client = openai.OpenAI(base_url=server.base_url, api_key="sk-test-not-a-real-key-000")
+        client = openai.OpenAI(base_url=server.base_url, api_key="sk-test-fake-key")
         ...
         server.app.stats.last_stream   # the app object passed in, typed
 
