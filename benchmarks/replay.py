@@ -69,7 +69,17 @@ def _respx(rec: Recorded, lib: ModuleType, is_async: bool) -> Any:
 
     router = respx.Router(assert_all_called=False)
     router.post(rec.url).respond(rec.status, headers=rec.headers, content=rec.body)
-    return lib.MockTransport(router.async_handler if is_async else router.handler)
+    transport = lib.MockTransport(router.async_handler if is_async else router.handler)
+    transport.respx_router = router  # for _forget_calls
+    return transport
+
+
+def _forget_calls(transport: Any) -> None:
+    """Between blocks: respx keeps every request and response it served (for assertions); over a run
+    that is gigabytes, and every later garbage collection would walk them."""
+    router = getattr(transport, "respx_router", None)
+    if router is not None:
+        router.reset()
 
 
 def _real(rec: Recorded, lib: ModuleType, is_async: bool) -> Any:
@@ -144,7 +154,9 @@ def _sdk_block(rec: Recorded, c: Contender, is_async: bool, loop: asyncio.Abstra
                     if stream:
                         for _ in result:
                             pass
-                return time.perf_counter() - start
+                spent = time.perf_counter() - start
+            _forget_calls(transport)
+            return spent
 
         return block
 
@@ -166,7 +178,9 @@ def _sdk_block(rec: Recorded, c: Contender, is_async: bool, loop: asyncio.Abstra
 
     def ablock(n: int) -> float:
         with c.context(rec):
-            return loop.run_until_complete(run(n))
+            spent = loop.run_until_complete(run(n))
+        _forget_calls(transport)
+        return spent
 
     return ablock
 
@@ -192,7 +206,9 @@ def _transport_block(rec: Recorded, c: Contender, is_async: bool, loop: asyncio.
                     response = transport.handle_request(request)
                     response.read()
                     response.close()
-                return time.perf_counter() - start
+                spent = time.perf_counter() - start
+            _forget_calls(transport)
+            return spent
 
         return block
 
@@ -207,7 +223,9 @@ def _transport_block(rec: Recorded, c: Contender, is_async: bool, loop: asyncio.
     def ablock(n: int) -> float:
         todo = requests(n)
         with c.context(rec):
-            return loop.run_until_complete(run(todo))
+            spent = loop.run_until_complete(run(todo))
+        _forget_calls(transport)
+        return spent
 
     return ablock
 

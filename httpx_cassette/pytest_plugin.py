@@ -89,54 +89,29 @@ into an error of its own or the code under test swallowed it.
 from __future__ import annotations
 
 import contextlib
-import fnmatch
-import hashlib
-import json
-import os
-import re
-import shutil
 import time
 import warnings
-from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ._cassette import ENV_MODE, MODES
-from ._errors import CassetteError, CassetteMiss
+from ._cassette import MODES
+from ._errors import CassetteError
 from ._intercept import process_route, session_listener
+from ._plugin_cassette import RunState, open_session, rebuilt, swallowed, unused_message
+from ._plugin_marker import MARKER, asks_for_cassette, marker_options, unused_policy
+from ._plugin_modes import ALIASES, RECORDING, alias_note
+from ._plugin_settings import Settings
+from ._plugin_stale import stale_folders
+from ._plugin_usage import Usage, summary_title
 from ._session import CassetteSession, HostFilter, NetworkBlock, surfaced_miss
 
 __all__ = ["CassetteUnusedWarning", "cassette"]
 
-MARKER = "cassette"
 PLUGIN = "httpx_cassette_state"
 OUTPUT = "httpx_cassette"  # key in xdist's workeroutput
-REPORT_VERSION = 1
-
-ALIASES: dict[str, tuple[str, str]] = {
-    "none": ("replay", "never record; a request with no recording fails"),
-    "once": ("replay or record", "replay a cassette directory that has recordings, record an empty one"),
-    "new_episodes": ("record-missing", "replay what is recorded, record the rest"),
-    "all": ("record", "record every request again"),
-    "rewrite": ("record", "record into an emptied cassette directory"),
-}
-UNUSED_POLICIES = ("warn", "fail", "ignore")
-SESSION_OPTIONS = (
-    "mode",
-    "ignore_hosts",
-    "ignore_localhost",
-    "include_host",
-    "ignore_json_paths",
-    "match_headers",
-    "strict_repeats",
-    "replay_timing",
-)
-MARKER_OPTIONS = ("path", *SESSION_OPTIONS, "unused")
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_MAX_ID = 40
 
 
 class CassetteUnusedWarning(pytest.PytestWarning):
@@ -189,7 +164,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "cassette(path=None, *, mode=None, ...): serve this test's httpx/httpx2 requests from a cassette",
+        f"{MARKER}(path=None, *, mode=None, ...): serve this test's httpx/httpx2 requests from a cassette",
     )
     config.pluginmanager.register(CassettePlugin(config), PLUGIN)
 
@@ -207,205 +182,10 @@ def cassette(_httpx_cassette: CassetteSession | None) -> CassetteSession | None:
     return _httpx_cassette  # None only when another plugin's autouse fixture of this name asked
 
 
-def _asks_for_cassette(item: pytest.Function) -> bool:
-    """Whether the test, or a fixture it uses, asks for the ``cassette`` fixture.
+# -- the plugin ------------------------------------------------------------------------------------
 
-    Not ``"cassette" in item.fixturenames``: another plugin's autouse fixture of the same name
-    (cassetter has one) puts it there for every test.
-    """
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:  # pragma: no cover - pytest internals changed: fall back to the closure
-        return "cassette" in item.fixturenames
-    if "cassette" in info.argnames:
-        return True
-    return any(
-        name != "cassette" and defs and "cassette" in defs[-1].argnames
-        for name, defs in info.name2fixturedefs.items()
-    )
-
-
-# -- settings --------------------------------------------------------------------------------------
-
-
-def _mode_spec(value: str, source: str) -> str:
-    if value in MODES or value in ALIASES:
-        return value
-    known = ", ".join([*MODES, *ALIASES])
-    raise CassetteError(f"unknown cassette mode {value!r} in {source}: use one of {known}")
-
-
-@dataclass
-class Settings:
-    root: Path  # relative: beside each test file; absolute: one folder for the suite
-    rootdir: Path
-    cli_mode: str | None
-    ini_mode: str | None
-    unused: str
-    ignore_hosts: tuple[str, ...]
-    ignore_localhost: bool
-    block_network: bool
-    keep_failed: bool
-    prune: bool
-    report: Path | None
-    function_patterns: tuple[str, ...]
-    module_patterns: tuple[str, ...]
-
-    @classmethod
-    def of(cls, config: pytest.Config) -> Settings:
-        invoked = config.invocation_params.dir
-        cli_dir = config.getoption("cassette_dir")
-        root = invoked / cli_dir if cli_dir else Path(str(config.getini("cassette_dir")))
-        unused = str(config.getini("cassette_unused"))
-        if unused not in UNUSED_POLICIES:
-            raise pytest.UsageError(f"cassette_unused = {unused!r}: use one of {', '.join(UNUSED_POLICIES)}")
-        cli_mode = config.getoption("cassette_mode")
-        ini_mode = str(config.getini("cassette_mode")) or None
-        report = config.getoption("cassette_report")
-        try:
-            ini_mode = _mode_spec(ini_mode, "the cassette_mode ini option") if ini_mode else None
-        except CassetteError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        settings = cls(
-            root=root,
-            rootdir=config.rootpath,
-            cli_mode=cli_mode,
-            ini_mode=ini_mode,
-            unused=unused,
-            ignore_hosts=tuple(config.getini("cassette_ignore_hosts")),
-            ignore_localhost=bool(config.getini("cassette_ignore_localhost")),
-            block_network=bool(
-                config.getoption("cassette_block_network") or config.getini("cassette_block_network")
-            ),
-            keep_failed=bool(config.getoption("cassette_keep_failed")),
-            prune=bool(config.getoption("cassette_prune")),
-            report=invoked / report if report else None,
-            function_patterns=tuple(config.getini("python_functions")),
-            module_patterns=tuple(config.getini("python_files")),
-        )
-        try:
-            settings.default_mode()  # a bad $HTTPX_CASSETTE_MODE is a usage error up front
-        except CassetteError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        if settings.block_network and settings.default_mode()[0] == "live":
-            raise pytest.UsageError("--cassette-block-network cannot be combined with cassette mode live")
-        return settings
-
-    def default_mode(self) -> tuple[str, str]:
-        """The mode tests without ``mode=`` in their marker use, and where it came from."""
-        if self.cli_mode:
-            return self.cli_mode, "--cassette-mode"
-        env = os.environ.get(ENV_MODE)
-        if env:
-            return _mode_spec(env, f"${ENV_MODE}"), f"${ENV_MODE}"
-        if self.ini_mode:
-            return self.ini_mode, "cassette_mode ini option"
-        return "replay", "default"
-
-    def module_folder(self, module: Path) -> Path:
-        """The folder holding the cassettes of test module ``module``."""
-        if self.root.is_absolute():
-            try:
-                return self.root / module.parent.relative_to(self.rootdir) / module.stem
-            except ValueError:  # a test file outside rootdir
-                return self.root / module.stem
-        return module.parent / self.root / module.stem
-
-    def cassette_root(self, directory: Path) -> Path:
-        """The folder holding the module folders of the test files in ``directory``."""
-        return self.module_folder(directory / "x.py").parent
-
-    def looks_like_test(self, name: str) -> bool:
-        function = name.split("-", 1)[0].rsplit(".", 1)[-1]
-        return any(function.startswith(p) or fnmatch.fnmatch(function, p) for p in self.function_patterns)
-
-    def looks_like_module(self, name: str) -> bool:
-        return any(fnmatch.fnmatch(f"{name}.py", pattern) for pattern in self.module_patterns)
-
-    def shown(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.rootdir).as_posix()
-        except ValueError:
-            return path.as_posix()
-
-
-def safe_id(test_id: str) -> str:
-    """A parametrize id as a path component: kept when safe and short, else cleaned plus a hash."""
-    safe = _UNSAFE.sub("_", test_id).strip("._-")
-    if safe == test_id and len(test_id) <= _MAX_ID:
-        return test_id
-    digest = hashlib.sha256(test_id.encode()).hexdigest()[:8]
-    head = safe[: _MAX_ID - 9].rstrip("._-")
-    return f"{head}-{digest}" if head else digest
-
-
-def folder_name(item: pytest.Function) -> str:
-    """``test_name``, ``Class.test_name``, plus ``-<id>`` for a parametrized test."""
-    name = item.originalname
-    if item.cls is not None:
-        name = f"{item.cls.__name__}.{name}"
-    callspec = getattr(item, "callspec", None)
-    return f"{name}-{safe_id(callspec.id)}" if callspec is not None else name
-
-
-def _marker_options(item: pytest.Item) -> dict[str, Any] | None:
-    """The options of the item's cassette markers, closest first; None without a marker."""
-    markers = list(item.iter_markers(MARKER))
-    if not markers:
-        return None
-    options: dict[str, Any] = {}
-    for marker in markers:
-        if len(marker.args) > 1:
-            raise CassetteError(f"@pytest.mark.cassette takes one path, got {marker.args!r}")
-        for name, value in [*(("path", arg) for arg in marker.args), *marker.kwargs.items()]:
-            if name not in MARKER_OPTIONS:
-                known = ", ".join(MARKER_OPTIONS)
-                raise CassetteError(f"unknown @pytest.mark.cassette option {name!r}; use {known}")
-            options.setdefault(name, value)
-    return options
-
-
-def _has_recordings(path: Path) -> bool:
-    return path.is_dir() and any(path.glob("*.json"))
-
-
-# -- per test --------------------------------------------------------------------------------------
-
-_STATE = pytest.StashKey["_TestState"]()
+_STATE = pytest.StashKey[RunState]()
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
-
-
-@dataclass
-class _TestState:
-    session: CassetteSession | None
-    blocked_before: int
-    reported: bool = False
-
-
-@dataclass
-class _Usage:
-    """What one process saw; combined across xdist workers by the controller."""
-
-    directories: set[str] = field(default_factory=set)
-    files: set[str] = field(default_factory=set)
-    candidates: set[str] = field(default_factory=set)  # unused directories found after collection
-    roots: set[str] = field(default_factory=set)
-    complete: bool = True
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "directories": sorted(self.directories),
-            "files": sorted(self.files),
-            "candidates": sorted(self.candidates),
-            "roots": sorted(self.roots),
-            "complete": self.complete,
-        }
-
-    def merge(self, data: dict[str, Any]) -> None:
-        self.directories.update(data["directories"])
-        self.files.update(data["files"])
-        self.candidates.update(data["candidates"])
-        self.roots.update(data["roots"])
-        self.complete = self.complete and bool(data["complete"])
 
 
 class CassettePlugin:
@@ -415,9 +195,8 @@ class CassettePlugin:
         self.config = config
         self.settings = Settings.of(config)
         self.blocker: NetworkBlock | None = None
-        self.usage = _Usage()
+        self.usage = Usage()
         self.deselected: list[pytest.Item] = []
-        self.claimed: set[Path] = set()
         self.unused: list[Path] = []
         self.pruned = False
         self.workers_seen = 0
@@ -431,10 +210,8 @@ class CassettePlugin:
         self.started = time.time()
         self._stack.enter_context(session_listener(self._track))
         if self.settings.block_network:
-            why = "--cassette-block-network"
-            self.blocker = NetworkBlock(
-                HostFilter(self.settings.ignore_hosts, self.settings.ignore_localhost), why
-            )
+            hosts = HostFilter(self.settings.ignore_hosts, self.settings.ignore_localhost)
+            self.blocker = NetworkBlock(hosts, "--cassette-block-network")
             self._stack.enter_context(process_route(self.blocker))
 
     def pytest_unconfigure(self) -> None:
@@ -442,19 +219,11 @@ class CassettePlugin:
 
     def pytest_report_header(self) -> str:
         mode, source = self.settings.default_mode()
-        note = f" ({ALIASES[mode][0]}: {ALIASES[mode][1]})" if mode in ALIASES else ""
         block = ", network blocked" if self.settings.block_network else ""
-        return f"httpx_cassette: mode {mode}{note} from {source}{block}"
+        return f"httpx_cassette: mode {mode}{alias_note(mode)} from {source}{block}"
 
     def _track(self, session: CassetteSession) -> None:
-        self.usage.directories.add(session.path.resolve().as_posix())
-        if self.settings.report is not None:
-            try:
-                files = session.used_files()
-            except CassetteError:  # a broken file in the directory: reported where it is used, not here
-                self.usage.complete = False
-                return
-            self.usage.files.update(file.resolve().as_posix() for file in files if file.exists())
+        self.usage.track(session, files=self.settings.report is not None)
 
     # -- collection: which folders some test owns --------------------------------------------------
 
@@ -462,149 +231,56 @@ class CassettePlugin:
         self.deselected.extend(items)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        modules: set[Path] = set()
-        for item in [*session.items, *self.deselected]:
-            if isinstance(item, pytest.Function):
-                modules.add(item.path)
-                self.claimed.add(self.settings.module_folder(item.path) / folder_name(item))
-                with contextlib.suppress(CassetteError):  # reported when the test runs
-                    options = _marker_options(item)
-                    if options and options.get("path") is not None:
-                        self.claimed.add(self._marker_path(item, options["path"]))
-        self.usage.candidates = {p.resolve().as_posix() for p in self._candidates(modules)}
-        self.usage.roots = {self.settings.cassette_root(m.parent).resolve().as_posix() for m in modules}
-
-    def _full(self) -> tuple[list[Path], set[Path]]:
-        """Directories collected in full, and modules collected only in part (``file::test``)."""
+        functions = [item for item in [*session.items, *self.deselected] if isinstance(item, pytest.Function)]
         invoked = self.config.invocation_params.dir
-        full: list[Path] = []
-        partial: set[Path] = set()
-        for arg in self.config.args:
-            path = (invoked / arg.split("::", 1)[0]).resolve()
-            if "::" in arg:
-                partial.add(path)
-            elif path.is_dir():
-                full.append(path)
-        return full, partial
-
-    def _candidates(self, modules: set[Path]) -> Iterator[Path]:
-        full, partial = self._full()
-        for module in sorted(modules - partial):
-            folder = self.settings.module_folder(module)
-            if folder.is_dir():
-                for entry in sorted(folder.iterdir()):
-                    if entry.is_dir() and self.settings.looks_like_test(entry.name) and self._stale(entry):
-                        yield entry
-        directories = {m.parent for m in modules if any(m.parent == d or d in m.parent.parents for d in full)}
-        for directory in sorted(directories):
-            root = self.settings.cassette_root(directory)
-            if not root.is_dir():
-                continue
-            for entry in sorted(root.iterdir()):
-                gone = not (directory / f"{entry.name}.py").exists() and not (directory / entry.name).exists()
-                if (
-                    entry.is_dir()
-                    and gone
-                    and self.settings.looks_like_module(entry.name)
-                    and self._stale(entry)
-                ):
-                    yield entry
-
-    def _stale(self, folder: Path) -> bool:
-        owned = any(c == folder or folder in c.parents or c in folder.parents for c in self.claimed)
-        has_files = any(f.suffix == ".json" for f in folder.rglob("*.json"))
-        return has_files and not owned
+        stale = stale_folders(functions, self.settings, self.config.args, invoked)
+        self.usage.candidates = {folder.resolve().as_posix() for folder in stale}
+        roots = {self.settings.layout.cassette_root(item.path.parent) for item in functions}
+        self.usage.roots = {root.resolve().as_posix() for root in roots}
 
     # -- one test ----------------------------------------------------------------------------------
-
-    def _marker_path(self, item: pytest.Function, value: str | os.PathLike[str]) -> Path:
-        path = Path(value)
-        return path if path.is_absolute() else self.settings.module_folder(item.path) / path
 
     def run_test(self, request: pytest.FixtureRequest) -> Iterator[CassetteSession | None]:
         item = request.node
         blocked_before = len(self.blocker.blocked) if self.blocker else 0
         try:
-            options = _marker_options(item) if isinstance(item, pytest.Function) else None
+            options = marker_options(item) if isinstance(item, pytest.Function) else None
         except CassetteError as exc:
             pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
-        if not isinstance(item, pytest.Function) or (options is None and not _asks_for_cassette(item)):
-            item.stash[_STATE] = _TestState(None, blocked_before)
+        if not isinstance(item, pytest.Function) or (options is None and not asks_for_cassette(item)):
+            item.stash[_STATE] = RunState(None, blocked_before)
             yield None
             return
         options = options or {}
         session = self._open(item, options)
-        state = item.stash[_STATE] = _TestState(session, blocked_before)
+        state = item.stash[_STATE] = RunState(session, blocked_before)
         with process_route(session):
             yield session
-        # a cassette given a path may be shared by several tests: only checked when the marker asks
-        shared = options.get("path") is not None
-        unused = str(options.get("unused", "ignore" if shared else self.settings.unused))
-        self._close(item, state, session, unused)
+        self._close(item, state, session, unused_policy(options, self.settings.unused))
 
     def _open(self, item: pytest.Function, options: dict[str, Any]) -> CassetteSession:
-        path_value = options.get("path")
-        path = (
-            self._marker_path(item, path_value)
-            if path_value is not None
-            else self.settings.module_folder(item.path) / folder_name(item)
-        )
+        path = self.settings.layout.cassette_of(item, options.get("path"))
         try:
-            marked = _mode_spec(str(options["mode"]), "the cassette marker") if options.get("mode") else None
-            mode, source = (marked, "marker") if marked else self.settings.default_mode()
+            return open_session(self.settings, path, options, self.started)
         except CassetteError as exc:
             pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
-        fresh_since = self.started if mode == "rewrite" else None
-        if mode == "once":
-            mode = "replay" if _has_recordings(path) else "record"
-        mode = ALIASES[mode][0] if mode in ALIASES else mode
-        if mode == "live" and self.settings.block_network:
-            pytest.fail(
-                f"{item.nodeid}: cassette mode live cannot run under --cassette-block-network", pytrace=False
-            )
-        kwargs = {name: options[name] for name in SESSION_OPTIONS if name in options}
-        kwargs["mode"] = mode
-        kwargs["ignore_hosts"] = (*self.settings.ignore_hosts, *options.get("ignore_hosts", ()))
-        kwargs.setdefault("ignore_localhost", self.settings.ignore_localhost)
-        recording = mode in ("record", "record-missing")
-        backup = recording and not self.settings.keep_failed
-        try:
-            session = CassetteSession(path, fresh_since=fresh_since, backup=backup, **kwargs)
-        except (CassetteError, TypeError) as exc:
-            pytest.fail(f"{item.nodeid}: cannot open cassette {path}: {exc}", pytrace=False)
-        # what a miss's hints say about where the mode came from ("passed as an argument" would mislead)
-        sources = {f"${ENV_MODE}": "environment", "default": "default"}
-        session.cassette.mode_source = sources.get(source, "pytest")
-        return session
 
-    def _close(self, item: pytest.Function, state: _TestState, session: CassetteSession, unused: str) -> None:
+    def _close(self, item: pytest.Function, state: RunState, session: CassetteSession, unused: str) -> None:
         reports = item.stash.get(_REPORTS, {})
         failed = any(r.failed or hasattr(r, "wasxfail") for r in reports.values())
-        if failed and session.mode in ("record", "record-missing") and not self.settings.keep_failed:
+        if failed and session.mode in RECORDING and not self.settings.keep_failed:
             session.rollback()
         self._track(session)
         if failed:
             return
-        errors = self._errors(state)
+        errors = state.errors(self.blocker)
         if errors and not state.reported:
-            pytest.fail(_swallowed(errors), pytrace=False)
-        if session.mode == "replay" and unused != "ignore":
-            left = session.unused()
-            if left:
-                names = "\n".join(f"  {file.name}" for file in left)
-                message = (
-                    f"cassette {self.settings.shown(session.path)} has {len(left)} recording(s) this test"
-                    f" did not use:\n{names}\n  re-record it (--cassette-mode rewrite) or delete them"
-                )
-                if unused == "fail":
-                    pytest.fail(message, pytrace=False)
-                warnings.warn(CassetteUnusedWarning(message), stacklevel=1)
-
-    def _errors(self, state: _TestState) -> list[CassetteError]:
-        errors: list[CassetteError] = list(state.session.misses) if state.session else []
-        if self.blocker:
-            errors += self.blocker.blocked[state.blocked_before :]
-        return errors
+            pytest.fail(swallowed(errors), pytrace=False)
+        message = unused_message(session, unused, self.settings.layout.shown)
+        if message is not None and unused == "fail":
+            pytest.fail(message, pytrace=False)
+        if message is not None:
+            warnings.warn(CassetteUnusedWarning(message), stacklevel=1)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
@@ -613,15 +289,15 @@ class CassettePlugin:
         try:
             result = yield
         except BaseException as exc:
-            miss = surfaced_miss(exc, self._errors(state)) if state else None
+            miss = surfaced_miss(exc, state.errors(self.blocker)) if state else None
             if miss is None:
                 raise
             assert state is not None
             state.reported = True
             raise miss from exc
-        if state is not None and self._errors(state):
+        if state is not None and state.errors(self.blocker):
             state.reported = True
-            raise _rebuilt(self._errors(state))
+            raise rebuilt(state.errors(self.blocker))
         return result
 
     @pytest.hookimpl(wrapper=True)
@@ -652,66 +328,17 @@ class CassettePlugin:
             return
         if self.config.pluginmanager.has_plugin("dsession") and not self.workers_seen:
             return  # xdist controller whose workers reported nothing
-        used = self.usage.directories
-        self.unused = sorted(
-            Path(c) for c in self.usage.candidates if not any(u == c or u.startswith(f"{c}/") for u in used)
-        )
+        self.unused = self.usage.unused_directories()
         if self.settings.prune and self.usage.complete:
-            for folder in self.unused:
-                shutil.rmtree(folder, ignore_errors=True)
-                self._remove_empty_parents(folder)
+            self.usage.prune(self.unused)
             self.pruned = True
         if self.settings.report is not None:
-            self._write_report(self.settings.report)
-
-    def _remove_empty_parents(self, folder: Path) -> None:
-        roots = {Path(r) for r in self.usage.roots}
-        parent = folder.parent
-        while (
-            parent not in roots and parent != parent.parent and parent.is_dir() and not any(parent.iterdir())
-        ):
-            parent.rmdir()
-            parent = parent.parent
-
-    def _write_report(self, path: Path) -> None:
-        base = path.resolve().parent
-
-        def relative(paths: Iterable[str | Path]) -> list[str]:
-            return sorted(Path(os.path.relpath(p, base)).as_posix() for p in paths)
-
-        report = {
-            "version": REPORT_VERSION,
-            "complete": self.usage.complete,
-            "used": relative(self.usage.files),
-            "directories": relative(self.usage.directories),
-            "unused_directories": relative(self.unused),
-        }
-        base.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2) + "\n")
+            self.usage.write_report(self.settings.report, self.unused)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.unused:
             return
-        count = len(self.unused)
-        folders = f"{count} cassette director{'y' if count == 1 else 'ies'} no test used"
-        if self.pruned:
-            title = f"httpx_cassette: pruned {folders}"
-        elif self.settings.prune:
-            title = f"httpx_cassette: {folders}, not pruned (a worker crashed or the run was interrupted)"
-        else:
-            title = f"httpx_cassette: {folders} (delete with --cassette-prune)"
+        title = summary_title(len(self.unused), pruned=self.pruned, prune=self.settings.prune)
         terminalreporter.write_sep("-", title)
         for folder in self.unused:
-            terminalreporter.write_line(f"  {self.settings.shown(folder)}")
-
-
-def _rebuilt(errors: list[CassetteError]) -> CassetteError:
-    text = _swallowed(errors)
-    first = errors[0]
-    return CassetteMiss(text, first.details) if isinstance(first, CassetteMiss) else type(first)(text)
-
-
-def _swallowed(errors: Iterable[CassetteError]) -> str:
-    errors = list(errors)
-    more = f"\n  ({len(errors) - 1} more like it)" if len(errors) > 1 else ""
-    return f"{errors[0]}\n  the code under test caught this error, so the test did not fail by itself{more}"
+            terminalreporter.write_line(f"  {self.settings.layout.shown(folder)}")
