@@ -11,7 +11,6 @@ import importlib
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -150,13 +149,19 @@ class Library:
         return base
 
 
-@cache
+_BY_MODULE: dict[int, Library] = {}
+
+
 def library_by_name(name: str) -> Library:
+    """The library ``name`` as imported now (a re-import, as pytester does, gets new classes)."""
     try:
         module = importlib.import_module(name)
     except ImportError as exc:
         raise ImportError(f"{name} is not installed: pip install 'httpx-cassette[{name}]'") from exc
-    return Library(name, module)
+    found = _BY_MODULE.get(id(module))
+    if found is None or found.module is not module:
+        found = _BY_MODULE[id(module)] = Library(name, module)
+    return found
 
 
 _BY_TYPE: dict[type, Library] = {}

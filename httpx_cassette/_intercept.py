@@ -39,11 +39,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from ._replay import ReplayTiming
 from ._session import CassetteSession, surfaced_miss
-from ._transport import FORWARDING
+from ._transport import FORWARDING, TransportOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Route", "UseCassette", "process_route", "session_listener", "use_cassette"]
 
@@ -236,14 +238,9 @@ class UseCassette:
 def use_cassette(
     path: str | os.PathLike[str],
     *,
-    mode: str | None = None,
     ignore_hosts: Iterable[str] = (),
     ignore_localhost: bool = False,
-    include_host: bool = False,
-    ignore_json_paths: Iterable[str] = (),
-    match_headers: Iterable[str] = (),
-    strict_repeats: bool = False,
-    replay_timing: ReplayTiming = "instant",
+    **options: Unpack[TransportOptions],
 ) -> UseCassette:
     """Serve every httpx and httpx2 request made inside the block from the cassette at ``path``.
 
@@ -254,7 +251,7 @@ def use_cassette(
         @use_cassette("cassettes/test_weather")
         async def test_weather(): ...
 
-    ``mode`` and the matching options are those of `CassetteTransport` (by default
+    ``mode`` and every other option are those of `CassetteTransport` (by default
     ``$HTTPX_CASSETTE_MODE``, read when the block is entered, else replay). Requests to
     ``ignore_hosts``, and to loopback addresses with ``ignore_localhost=True``, pass through
     untouched. The block yields a `CassetteSession` (``played``, ``recorded``, ``unused()``,
@@ -262,14 +259,9 @@ def use_cassette(
     do), leaving the block raises a `CassetteMiss` from that error so the message is not lost.
     See this module's docstring for nesting, threads and asyncio tasks.
     """
-    options: dict[str, Any] = {
-        "mode": mode,
+    session_options: dict[str, Any] = {
         "ignore_hosts": tuple(ignore_hosts),
         "ignore_localhost": ignore_localhost,
-        "include_host": include_host,
-        "ignore_json_paths": tuple(ignore_json_paths),
-        "match_headers": tuple(match_headers),
-        "strict_repeats": strict_repeats,
-        "replay_timing": replay_timing,
+        **options,
     }
-    return UseCassette(path, options)
+    return UseCassette(path, session_options)

@@ -10,20 +10,13 @@ from typing import Any
 import pytest
 
 from ._errors import CassetteError
+from ._transport import TransportOptions
 
 __all__ = ["MARKER", "SESSION_OPTIONS", "asks_for_cassette", "marker_options", "unused_policy"]
 
 MARKER = "cassette"
-SESSION_OPTIONS = (  # passed on to `CassetteSession`
-    "mode",
-    "ignore_hosts",
-    "ignore_localhost",
-    "include_host",
-    "ignore_json_paths",
-    "match_headers",
-    "strict_repeats",
-    "replay_timing",
-)
+# Passed on to `CassetteSession`: its own two, and every `CassetteTransport` option.
+SESSION_OPTIONS = ("ignore_hosts", "ignore_localhost", *TransportOptions.__annotations__)
 MARKER_OPTIONS = ("path", *SESSION_OPTIONS, "unused")
 
 

@@ -19,15 +19,16 @@ import ipaddress
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._cassette import Mode
 from ._errors import CassetteError, CassetteMiss
-from ._format import CassetteFile
 from ._redact import redact_url
-from ._replay import ReplayTiming
 from ._store import write_atomic
-from ._transport import CassetteTransport
+from ._transport import CassetteTransport, TransportOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["CassetteSession", "HostFilter", "NetworkBlock", "NetworkBlocked", "describe", "surfaced_miss"]
 
@@ -102,41 +103,19 @@ class CassetteSession:
         self,
         path: str | os.PathLike[str],
         *,
-        mode: str | None = None,
         ignore_hosts: Iterable[str] = (),
         ignore_localhost: bool = False,
-        include_host: bool = False,
-        ignore_json_paths: Iterable[str] = (),
-        match_headers: Iterable[str] = (),
-        strict_repeats: bool = False,
-        replay_timing: ReplayTiming = "instant",
         fresh_since: float | None = None,
         backup: bool = False,
+        **options: Unpack[TransportOptions],
     ) -> None:
-        self.transport = CassetteTransport(
-            path,
-            mode=mode,
-            include_host=include_host,
-            ignore_json_paths=ignore_json_paths,
-            match_headers=match_headers,
-            strict_repeats=strict_repeats,
-            replay_timing=replay_timing,
-        )
+        self.transport = CassetteTransport(path, **options)
         self.cassette = self.transport.cassette
         self.filter = HostFilter(ignore_hosts, ignore_localhost)
         self.misses: list[CassetteMiss] = []
         self.passed: list[str] = []
         self._existed = self.path.is_dir()
         self._backup = _read_files(self.path) if backup else None
-        self._written: set[Path] = set()
-        store_put = self.cassette.store.put
-
-        def put(key: str, cassette: CassetteFile) -> Path:  # remember what to undo in rollback()
-            file: Path = store_put(key, cassette)
-            self._written.add(file)
-            return file
-
-        setattr(self.cassette.store, "put", put)  # noqa: B010 - an instance attribute over the method
         if fresh_since is not None:
             for file in _cassette_files(self.path):
                 if file.stat().st_mtime < fresh_since:
@@ -205,7 +184,7 @@ class CassetteSession:
         if self._backup is None:
             raise CassetteError(f"cannot roll back cassette {self.path}: it was opened without backup=True")
         touched: set[Path] = set()
-        for file in self._written:
+        for file in self.cassette.store.written:
             # the JSON file and its side files (<stem>.<n>.bin) written next to it
             family = {file, *file.parent.glob(f"{glob.escape(file.stem)}.*.bin")}
             family |= {old for old in self._backup if old.parent == file.parent and _same_family(old, file)}
@@ -217,7 +196,7 @@ class CassetteSession:
                 file.unlink(missing_ok=True)
             else:
                 write_atomic(file, previous)
-        self._written.clear()
+        self.cassette.store.written.clear()
         if not self._existed:
             _remove_if_only_dotfiles(self.path)  # a lock file may be left in a folder we created
         return sorted(touched)

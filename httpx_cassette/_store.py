@@ -87,6 +87,7 @@ class DirectoryStore:
         self._by_prefix: dict[str, list[Path]] | None = None
         self._unread: set[Path] | None = None
         self._foreign = False  # some file is not named by its key (llama-stack's are not)
+        self.written: set[Path] = set()  # every cassette file this store wrote (for a rollback)
 
     def _index(self) -> dict[str, list[Path]]:
         if self._by_prefix is None:
@@ -280,8 +281,11 @@ class DirectoryStore:
                 self.read_all()  # the key's responses may be in any file
             files = llama_stack_files(cassette) if self.write_format == "llama-stack" else None
             if files is None:
-                return [self._write_ours(key, cassette)]
-            return self._write_llama_stack(key, cassette, files)
+                written = [self._write_ours(key, cassette)]
+            else:
+                written = self._write_llama_stack(key, cassette, files)
+            self.written.update(written)
+            return written
 
     def _write_ours(self, key: str, cassette: CassetteFile) -> Path:
         file = self._target(key, cassette.request)

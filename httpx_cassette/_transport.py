@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
@@ -28,7 +28,27 @@ from ._store import DEFAULT_MAX_INLINE_BYTES
 from ._tee import Capture, TeeStream
 from ._version import __version__
 
-__all__ = ["FORWARDING", "CassetteTransport"]
+__all__ = ["FORWARDING", "CassetteTransport", "TransportOptions"]
+
+
+class TransportOptions(TypedDict, total=False):
+    """The keywords of `CassetteTransport` besides ``path`` and ``inner``, defined once so that
+    `use_cassette` and the pytest marker pass every one of them through."""
+
+    mode: str | None
+    include_host: bool
+    ignore_json_paths: Iterable[str]
+    match_headers: Iterable[str]
+    strict_repeats: bool
+    replay_timing: ReplayTiming
+    max_inline_bytes: int
+    redact_json_paths: Iterable[str]
+    redact_headers: Iterable[str]
+    placeholders: Mapping[str, str] | None
+    allow_secrets: Iterable[str | re.Pattern[str]]
+    scope: str | None
+    format: FileFormat
+
 
 # True while a CassetteTransport forwards a request upstream: use_cassette's hooks let such a
 # request through, so a transport recording inside a use_cassette block is not intercepted twice.

@@ -227,9 +227,10 @@ def test_marker_options_win_and_bad_ones_are_reported(inner: pytest.Pytester) ->
     assert folders(inner.path / "cassettes") == ["test_marker/shared/models"]
     result.stdout.fnmatch_lines(
         [
-            "*test_marker.py::test_typo: unknown @pytest.mark.cassette option 'modee'; use path, mode,"
-            " ignore_hosts, ignore_localhost, include_host, ignore_json_paths, match_headers, strict_repeats,"
-            " replay_timing, unused",
+            "*test_marker.py::test_typo: unknown @pytest.mark.cassette option 'modee'; use path,"
+            " ignore_hosts, ignore_localhost, mode, include_host, ignore_json_paths, match_headers,"
+            " strict_repeats, replay_timing, max_inline_bytes, redact_json_paths, redact_headers,"
+            " placeholders, allow_secrets, scope, format, unused",
             "*test_marker.py::test_bad_mode: unknown cassette mode 'sometimes' in the cassette marker:"
             " use one of replay, record, record-missing, live, none, once, new_episodes, all, rewrite",
         ]

@@ -363,3 +363,14 @@ def test_unused_recordings_are_listed(openai_server: LiveServer[OpenAIApp], tmp_
     [unused] = replay.unused()
     assert unused.name.startswith("get-models-gpt-4o-")
     assert json.loads(unused.read_text())["request"]["url"].endswith("/v1/models/gpt-4o")
+
+
+def test_use_cassette_passes_every_transport_option_through(tmp_path: Path) -> None:
+    """A transport keyword given to use_cassette reaches the cassette (here: redaction and scope)."""
+    import httpx_cassette
+
+    with httpx_cassette.use_cassette(
+        tmp_path, mode="replay", redact_json_paths=["user.email"], scope="tests/test_x.py::test_y"
+    ) as session:
+        assert session.cassette.scope == "tests/test_x.py::test_y"
+        assert session.cassette.redaction.json_paths
