@@ -9,7 +9,6 @@ asked), SDK telemetry headers (``x-stainless-*``, ``user-agent``), retry counts,
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from msgspec import UNSET
 
 from ._body import media_type
 from ._format import Request
+from ._jsonpath import DROP, JsonPath, apply_at, parse_path
 
 __all__ = ["KeyOptions", "canonical_form", "key_of"]
 
@@ -38,55 +38,22 @@ class KeyOptions:
     include_host: bool = False
     ignore_json_paths: tuple[str, ...] = ()
     match_headers: tuple[str, ...] = ()
-    parsed_paths: tuple[tuple[str | int, ...], ...] = field(init=False, repr=False, compare=False)
+    parsed_paths: tuple[JsonPath, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "match_headers", tuple(h.lower() for h in self.match_headers))
-        object.__setattr__(self, "parsed_paths", tuple(_parse_path(p) for p in self.ignore_json_paths))
+        object.__setattr__(self, "parsed_paths", tuple(parse_path(p) for p in self.ignore_json_paths))
 
 
-_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+|\*)\]")
+def _drop(_: Any) -> Any:
+    return DROP
 
 
-def _parse_path(path: str) -> tuple[str | int, ...]:
-    """``"messages[*].content"`` -> ``("messages", "*", "content")``; ``[2]`` becomes ``2``."""
-    steps: list[str | int] = []
-    for name, index in _SEGMENT.findall(path):
-        steps.append(name if name else (index if index == "*" else int(index)))
-    if not steps:
-        raise ValueError(f"empty JSON path to ignore: {path!r}")
-    return tuple(steps)
-
-
-def _without(value: Any, path: tuple[str | int, ...]) -> Any:
-    """A copy of ``value`` with ``path`` removed; only the containers on the path are copied."""
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict) and isinstance(head, str):
-        if head == "*":
-            return {k: _without(v, rest) if rest else None for k, v in value.items()}
-        if head not in value:
-            return value
-        copy = dict(value)
-        if rest:
-            copy[head] = _without(value[head], rest)
-        else:
-            del copy[head]
-        return copy
-    if isinstance(value, list):
-        if head == "*":
-            return [_without(v, rest) for v in value] if rest else []
-        if isinstance(head, int) and -len(value) <= head < len(value):
-            items = list(value)
-            items[head] = _without(value[head], rest) if rest else None
-            return items
-    return value
-
-
-def _canonical_body(record: Request, paths: Iterable[tuple[str | int, ...]]) -> Any:
+def _canonical_body(record: Request, paths: Iterable[JsonPath]) -> Any:
     if record.body is not UNSET:
         body = record.body
         for path in paths:
-            body = _without(body, path)
+            body = apply_at(body, path, _drop)
         return {"json": body}
     if record.multipart is not UNSET:
         return {"multipart": [msgspec.to_builtins(p) for p in record.multipart]}

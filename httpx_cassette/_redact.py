@@ -17,7 +17,7 @@ import msgspec
 from msgspec import UNSET
 
 from ._format import Request, Response
-from ._key import _parse_path  # one path syntax for ignoring and for redacting
+from ._jsonpath import apply_at, parse_path  # one path syntax for ignoring and for redacting
 
 __all__ = [
     "REDACTED",
@@ -82,30 +82,8 @@ def kept_request_headers(headers: Mapping[str, str], keep: Iterable[str]) -> dic
     return {name: headers[name] for name in keep if name in headers and name not in SECRET_HEADERS}
 
 
-JsonPath = tuple["str | int", ...]
-
-
-def _replace_at(value: Any, path: JsonPath) -> Any:
-    """A copy of ``value`` with what ``path`` names replaced by ``REDACTED``; only the path is copied."""
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict) and isinstance(head, str):
-        names = list(value) if head == "*" else [head] if head in value else []
-        if not names:
-            return value
-        copy = dict(value)
-        for name in names:
-            copy[name] = _replace_at(value[name], rest) if rest else REDACTED
-        return copy
-    if isinstance(value, list):
-        indexes = range(len(value)) if head == "*" else [head] if isinstance(head, int) else []
-        indexes = [i for i in indexes if -len(value) <= i < len(value)]
-        if not indexes:
-            return value
-        items = list(value)
-        for i in indexes:
-            items[i] = _replace_at(value[i], rest) if rest else REDACTED
-        return items
-    return value
+def _redacted(_: Any) -> str:
+    return REDACTED
 
 
 def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
@@ -139,7 +117,7 @@ class Redaction:
         placeholders: Mapping[str, str] | None = None,
     ) -> None:
         self.json_paths = tuple(json_paths)
-        self._paths = tuple(_parse_path(p) for p in self.json_paths)
+        self._paths = tuple(parse_path(p) for p in self.json_paths)
         self.headers = frozenset(h.lower() for h in headers)
         # Longest secret first, so a secret that contains another one is replaced whole.
         named = sorted(((s, n) for n, s in (placeholders or {}).items() if s), key=lambda p: -len(p[0]))
@@ -172,7 +150,7 @@ class Redaction:
 
     def _json(self, value: Any, change: Callable[[str], str], *, paths: bool) -> Any:
         for path in self._paths if paths else ():
-            value = _replace_at(value, path)
+            value = apply_at(value, path, _redacted)
         return _map_strings(value, change) if self._secrets else value
 
     # -- requests and responses ------------------------------------------------------------------------
