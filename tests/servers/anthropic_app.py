@@ -32,7 +32,6 @@ Knobs, read from ``x-mock-<name>`` request headers (the Messages API has no free
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import threading
 from collections.abc import AsyncIterator, Mapping
@@ -43,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .openai_app import reply_pieces
+from .openai_app import _digest, _dumps, reply_pieces  # one digest and JSON style for both servers
 
 __all__ = ["ERRORS", "AnthropicApp", "StreamAborted", "create_app"]
 
@@ -74,18 +73,6 @@ class _Error(Exception):
     ) -> None:
         super().__init__(message)
         self.status, self.kind, self.message, self.headers = status, kind, message, dict(headers or {})
-
-
-def _digest(*parts: str | bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode() if isinstance(part, str) else part)
-        h.update(b"\x00")
-    return h.hexdigest()
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
 def _event(data: JSON) -> bytes:
