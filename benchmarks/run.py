@@ -145,6 +145,20 @@ def _scale(root: Path, s: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+DOCS = ROOT / "docs" / "benchmarks.md"
+_START, _END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def update_docs(report: str) -> None:
+    """Put ``report`` between the results markers of docs/benchmarks.md; the prose around stays."""
+    text = DOCS.read_text(encoding="utf-8")
+    head, found, rest = text.partition(_START)
+    _, found_end, tail = rest.partition(_END)
+    if not (found and found_end):
+        raise SystemExit(f"{DOCS} has no {_START} ... {_END} block to replace")
+    DOCS.write_text(f"{head}{_START}\n{report}{_END}{tail}", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -159,6 +173,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--libs", default="httpx,httpx2", help="HTTP libraries to measure (default httpx,httpx2)"
     )
     parser.add_argument("--markdown", type=Path, help="also write the report here")
+    parser.add_argument(
+        "--update-docs",
+        action="store_true",
+        help=f"replace the results in {DOCS.relative_to(ROOT)} with this run's",
+    )
     parser.add_argument("--json", type=Path, help="write the raw numbers here")
     args = parser.parse_args(argv)
     parts = set(args.only or PARTS)
@@ -194,6 +213,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(report)
     if args.markdown:
         args.markdown.write_text(report)
+    if args.update_docs:
+        update_docs(report)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return results

@@ -7,6 +7,7 @@ Works on any object with httpx's request attributes (``method``, ``url``, ``head
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -67,9 +68,10 @@ def _set_body(record: Request, content: bytes, content_type: str) -> None:
 def _headers_named(headers: Any, names: Iterable[str]) -> dict[str, str]:
     """The headers called one of ``names`` (lower case), as ``{k.lower(): v for k, v in headers.items()}``
     would give them (repeats joined with ", "), without decoding every header the SDK sent."""
-    raw = getattr(headers, "raw", None)
-    # httpx's Headers are "ascii" when every name and value is, and then bytes.lower() is str.lower().
-    if not isinstance(raw, list) or getattr(headers, "encoding", None) != "ascii":
+    raw = getattr(headers, "raw", None)  # httpx's and httpx2's Headers: [(name, value)] as bytes
+    # All ASCII (one C-level check; cheaper than Headers.encoding): decoding is then the same in every
+    # encoding httpx may pick, and bytes.lower() is str.lower(). Anything else takes the general way.
+    if not isinstance(raw, list) or not b"".join(itertools.chain.from_iterable(raw)).isascii():
         return {k.lower(): v for k, v in headers.items() if k.lower() in names}
     wanted = {name.encode("ascii") for name in names if name.isascii()}  # others cannot match
     found: dict[str, str] = {}
