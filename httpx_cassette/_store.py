@@ -26,7 +26,6 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
-from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -296,7 +295,7 @@ class DirectoryStore:
             whole = msgspec.structs.replace(cassette, responses=[*others, *cassette.responses])
         stored = self._move_large_bodies(file, whole)  # side files first: JSON never points nowhere
         write_atomic(file, encode_file(stored))
-        self._drop_stale_side_files(file, stored)
+        self._drop_stale_side_files(file, stored, before=held[1] if held else None)
         self._drop_in_scope(key, keep={file})
         self._remember(key, file, stored)
         return file
@@ -338,7 +337,7 @@ class DirectoryStore:
             else:
                 file.unlink(missing_ok=True)
                 if file_format == "ours":
-                    self._drop_stale_side_files(file, msgspec.structs.replace(cassette, responses=[]))
+                    self._drop_stale_side_files(file, None, before=cassette)
 
     def body_file_bytes(self, key: str, response: Response) -> bytes | None:
         """The body kept in ``response.body_file`` (None when the body is inline)."""
@@ -376,13 +375,21 @@ class DirectoryStore:
             responses.append(response)
         return msgspec.structs.replace(cassette, responses=responses)
 
-    def _drop_stale_side_files(self, file: Path, cassette: CassetteFile) -> None:
+    def _drop_stale_side_files(
+        self, file: Path, stored: CassetteFile | None, before: CassetteFile | None
+    ) -> None:
         # Re-recording a key with fewer large bodies leaves side files nothing points to any more.
-        kept = {r.body_file for r in cassette.responses if isinstance(r.body_file, str)}
-        for side in file.parent.glob(f"{glob_escape(file.stem)}.*.bin"):
-            if side.name not in kept and _SIDE_INDEX.fullmatch(side.name[len(file.stem) :]):
-                side.unlink(missing_ok=True)
-                self._side_written.pop(side, None)
+        # Only the names the previous version pointed to are candidates: no directory listing per
+        # write, which made recording a large cassette quadratic.
+        stale = _side_names(before) | {p.name for p in self._side_written if p.parent == file.parent}
+        for name in stale - _side_names(stored):
+            if name.startswith(file.stem) and _SIDE_INDEX.fullmatch(name[len(file.stem) :]):
+                file.with_name(name).unlink(missing_ok=True)
+                self._side_written.pop(file.with_name(name), None)
+
+
+def _side_names(cassette: CassetteFile | None) -> set[str]:
+    return {r.body_file for r in cassette.responses if isinstance(r.body_file, str)} if cassette else set()
 
 
 def write_atomic(file: Path, data: bytes) -> None:
