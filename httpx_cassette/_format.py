@@ -143,9 +143,31 @@ _encoder = msgspec.json.Encoder()
 _file_decoder = msgspec.json.Decoder(CassetteFile)
 
 
+_EVENTS_AT = b'"@@httpx-cassette-events-%d@@"'
+_EVENT_INDENT = b"\n        "  # the depth of a stream's events: file > responses > response > body
+
+
 def encode_file(cassette: CassetteFile) -> bytes:
-    """Pretty, stable JSON (struct field order, body key order as recorded), ending in a newline."""
-    return msgspec.json.format(_encoder.encode(cassette), indent=2) + b"\n"
+    """Pretty, stable JSON (struct field order, body key order as recorded), ending in a newline.
+
+    Each stream event is written compact on a line of its own: a re-recorded stream then diffs
+    event by event, and a file stays near the size of the raw stream instead of tripling it.
+    """
+    streams = [r for r in cassette.responses if r.is_streaming and isinstance(r.body, list) and r.body]
+    if not streams:
+        return msgspec.json.format(_encoder.encode(cassette), indent=2) + b"\n"
+    held = [r.body for r in streams]
+    try:
+        for i, response in enumerate(streams):
+            response.body = (_EVENTS_AT % i).decode()[1:-1]
+        text = msgspec.json.format(_encoder.encode(cassette), indent=2)
+    finally:
+        for response, body in zip(streams, held, strict=True):
+            response.body = body
+    for i, events in enumerate(held):
+        lines = b",".join(_EVENT_INDENT + _encoder.encode(event) for event in events)
+        text = text.replace(_EVENTS_AT % i, b"[" + lines + b"\n      ]", 1)
+    return text + b"\n"
 
 
 def _normalize_events(cassette: CassetteFile) -> CassetteFile:

@@ -401,6 +401,8 @@ def write_atomic(file: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp makes the file private (0600); a cassette is a shared fixture, like any source file.
+        os.chmod(tmp, file.stat().st_mode & 0o777 if file.exists() else 0o644)
         os.replace(tmp, file)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
