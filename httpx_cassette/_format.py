@@ -6,7 +6,7 @@ order). Every field after the first has a default, so older files keep loading a
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import msgspec
 from msgspec import UNSET, UnsetType, field
@@ -156,7 +156,7 @@ def encode_file(cassette: CassetteFile) -> bytes:
     streams = [r for r in cassette.responses if r.is_streaming and isinstance(r.body, list) and r.body]
     if not streams:
         return msgspec.json.format(_encoder.encode(cassette), indent=2) + b"\n"
-    held = [r.body for r in streams]
+    held: list[list[Event]] = [cast("list[Event]", r.body) for r in streams]
     try:
         for i, response in enumerate(streams):
             response.body = (_EVENTS_AT % i).decode()[1:-1]

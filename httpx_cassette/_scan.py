@@ -50,6 +50,12 @@ _CREDENTIAL_FIELD = re.compile(
     r"(?i)(secret|passw(or)?d|private[_-]?key|api[_-]?key|access[_-]?token|refresh[_-]?token"
     r"|auth[_-]?token|session[_-]?token|credential)"
 )
+# Every rule above needs one of these literally, and so does a credential-named field: a recording whose
+# JSON text has none of them can only hold a secret as a random token in a header value.
+_ANCHORS = re.compile(
+    r"(?i)sk-|bearer|AKIA|ASIA|ABIA|ACCA|eyJ|AIza|gh[pousr]_|github_pat_|xox[abprs]-|hf_|gsk_|PRIVATE KEY|"
+    + _CREDENTIAL_FIELD.pattern.removeprefix("(?i)")
+)
 _FIELD_VALUE = re.compile(r"\S{8,}")
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
 # Random base62/base64 tokens of 24+ characters: ~4.2+ bits per character, and the character class
@@ -192,8 +198,17 @@ class SecretScanner:
         return findings
 
     def scan_struct(self, value: msgspec.Struct, path: str) -> list[Finding]:
-        """`scan` for a stored `Request`, `Response` or whole file."""
-        return self.scan(msgspec.to_builtins(value), path)
+        """`scan` for a stored `Request`, `Response` or whole file.
+
+        Recording runs this on every response, so a long stream is first searched as one JSON text
+        (C speed); only a text with a candidate in it is walked value by value.
+        """
+        data = msgspec.to_builtins(value)
+        is_exchange = isinstance(data, dict) and not {"request", "responses"} & data.keys()
+        if is_exchange and _ANCHORS.search(msgspec.json.encode(data).decode()) is None:
+            headers = data.get("headers")
+            return self.scan({"headers": headers}, path) if headers else []
+        return self.scan(data, path)
 
 
 def refusal(cassette: Path, what: str, findings: list[Finding]) -> CassetteSecretError:

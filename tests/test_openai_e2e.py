@@ -142,6 +142,8 @@ def test_recorded_file_is_readable(tmp_path: Path) -> None:
     assert first["__data__"]["object"] == "chat.completion.chunk"
     assert data["meta"]["user_agent"].startswith("OpenAI/Python")
     assert text.startswith('{\n  "version": 1,\n  "request": {')
+    event_lines = [line for line in text.splitlines() if line.startswith('        {"__type__":')]
+    assert len(event_lines) == len(response["body"]), "each stream event sits compact on a line of its own"
 
 
 def test_miss_reaches_the_caller_without_retries(tmp_path: Path, httpx_lib: ModuleType) -> None:

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from httpx_cassette import CassetteSecretError, CassetteTransport
+from httpx_cassette._format import Event, Response
 from httpx_cassette._scan import Finding, SecretScanner, mask, scan_directory
 
 # Fakes assembled at run time: no credential-shaped literal sits in the source.
@@ -218,3 +220,20 @@ def test_the_sdk_neither_retries_nor_wraps_a_refusal(tmp_path: Path) -> None:
         )
     assert calls == []
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        Response(status=200, headers={"x-custom": "Zx9Qw7Lm3Np5Rt8Vb2Kd6Hj4Fs1Gy0Ce"}, body={"ok": True}),
+        Response(status=200, headers={"x-request-id": "req_Zx9Qw7Lm3Np5Rt8Vb2Kd6Hj4F"}, body={"ok": True}),
+        Response(status=200, is_streaming=True, body=[Event(data={"text": "no secret here"})] * 50),
+        Response(status=200, is_streaming=True, body=[Event(data={"token": JWT})]),
+        Response(status=200, body={"nested": {"api_key": "abcdefgh12345678"}}),
+    ],
+)
+def test_the_whole_text_prefilter_finds_what_the_walk_finds(response: Response) -> None:
+    scanner = SecretScanner()
+    assert scanner.scan_struct(response, "$.responses[0]") == scanner.scan(
+        msgspec.to_builtins(response), "$.responses[0]"
+    )
