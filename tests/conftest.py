@@ -45,6 +45,22 @@ def httpx_lib(request: pytest.FixtureRequest) -> object:
 
 
 @pytest.fixture
+def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the cassette files the store parses during the test, in order."""
+    from httpx_cassette import _store
+
+    parsed: list[str] = []
+    real = _store.decode_file
+
+    def counting(data: bytes, source: str) -> object:
+        parsed.append(Path(source).name)
+        return real(data, source)
+
+    monkeypatch.setattr(_store, "decode_file", counting)
+    return parsed
+
+
+@pytest.fixture
 def seeds_dir() -> Path:
     """``../shared/seeds`` when it exists; skips the test otherwise."""
     if not SEEDS.is_dir():

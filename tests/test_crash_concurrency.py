@@ -19,7 +19,6 @@ import msgspec
 import pytest
 
 from httpx_cassette import CassetteTransport
-from httpx_cassette import _store as store_module
 from httpx_cassette._format import CassetteFile, Request, Response, decode_file, encode_file
 from httpx_cassette._key import key_of
 from httpx_cassette._store import file_name
@@ -157,18 +156,9 @@ def _fake_directory(path: Path, count: int) -> None:
         os.close(fd)
 
 
-def test_a_hit_among_ten_thousand_recordings_parses_one_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_hit_among_ten_thousand_recordings_parses_one_file(tmp_path: Path, parsed_files: list[str]) -> None:
     _fake_directory(tmp_path / "big", 10_000)
-    parsed: list[str] = []
-    real = store_module.decode_file
-
-    def counting(data: bytes, source: str) -> CassetteFile:
-        parsed.append(Path(source).name)
-        return real(data, source)
-
-    monkeypatch.setattr(store_module, "decode_file", counting)
+    parsed = parsed_files
     with httpx.Client(transport=CassetteTransport(tmp_path / "big", mode="replay")) as client:
         assert client.post("https://api.test/v1/items/4321", json={"i": 4321}).json() == {"item": 4321}
         assert len(parsed) == 1

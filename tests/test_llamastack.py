@@ -20,9 +20,7 @@ from typing import Any
 import openai
 import pytest
 
-import httpx_cassette._store as store_module
 from httpx_cassette import CassetteError, CassetteMiss, CassetteTransport
-from httpx_cassette._format import CassetteFile
 from httpx_cassette._llamastack import convert_directory, recording_name
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
@@ -195,17 +193,8 @@ def test_a_scope_with_no_recording_of_the_request_says_whose_there_are(httpx_lib
     )
 
 
-def test_the_directory_is_read_once_then_every_request_is_served_from_memory(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    parsed: list[str] = []
-    real = store_module.decode_file
-
-    def counting(data: bytes, source: str) -> CassetteFile:
-        parsed.append(Path(source).name)
-        return real(data, source)
-
-    monkeypatch.setattr(store_module, "decode_file", counting)
+def test_the_directory_is_read_once_then_every_request_is_served_from_memory(parsed_files: list[str]) -> None:
+    parsed = parsed_files
     import httpx
 
     client = client_for(httpx, CassetteTransport(FIXTURES, mode="replay"), is_async=False)
