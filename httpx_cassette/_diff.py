@@ -11,7 +11,6 @@ asked. Directories are matched file by file on the request's key, so a renamed f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import msgspec
 
 from ._format import CassetteFile
 from ._inspect import Transcript, cassette_files, load, transcript_of
+from ._jsondiff import MISSING, walk
 from ._key import key_of
 
 __all__ = [
@@ -28,23 +28,12 @@ __all__ = [
     "DirectoryDiff",
     "FileDiff",
     "StreamChange",
-    "around_difference",
     "diff_files",
     "diff_paths",
-    "show_value",
 ]
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING: Any = _Missing()
-"""The value on the side of a `Change` where the path does not exist."""
-
 _TIMING = frozenset({"elapsed_ms", "offsets_ms"})
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _EVENT_INDEX = re.compile(r"^(responses\[\d+\]\.body)\[\d+\]")
 
 
@@ -99,23 +88,6 @@ class DirectoryDiff:
         return not (self.added or self.removed or self.changed)
 
 
-def _step(name: str) -> str:
-    return f".{name}" if _NAME.match(name) else f"[{msgspec.json.encode(name).decode()}]"
-
-
-def _walk(old: Any, new: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        for name in [*old, *(k for k in new if k not in old)]:
-            yield from _walk(old.get(name, MISSING), new.get(name, MISSING), path + _step(str(name)))
-    elif isinstance(old, list) and isinstance(new, list):
-        for i in range(max(len(old), len(new))):
-            a = old[i] if i < len(old) else MISSING
-            b = new[i] if i < len(new) else MISSING
-            yield from _walk(a, b, f"{path}[{i}]")
-    elif old != new or type(old) is not type(new):
-        yield path.lstrip("."), old, new
-
-
 def _as_data(cassette: CassetteFile, everything: bool) -> dict[str, Any]:
     data: dict[str, Any] = msgspec.to_builtins(cassette)
     if not everything:
@@ -166,7 +138,7 @@ def _stream_changes(old: CassetteFile, new: CassetteFile) -> list[StreamChange]:
 def diff_files(old: Path, new: Path, *, everything: bool = False) -> FileDiff:
     """Compare two cassette files; ``everything`` also compares timing and ``meta``."""
     a, b = load(old), load(new)
-    found = list(_walk(_as_data(a, everything), _as_data(b, everything), ""))
+    found = list(walk(_as_data(a, everything), _as_data(b, everything), ""))
     return FileDiff(old, new, _collapse(found), _stream_changes(a, b))
 
 
@@ -191,28 +163,3 @@ def diff_paths(old: Path, new: Path, *, everything: bool = False) -> DirectoryDi
         else:
             result.changed.append(single)
     return result
-
-
-def show_value(value: Any, limit: int = 80) -> str:
-    """A value as compact JSON for one line, shortened in the middle past ``limit`` characters."""
-    if value is MISSING:
-        return "(absent)"
-    text = msgspec.json.encode(value).decode("utf-8")
-    if len(text) <= limit:
-        return text
-    half = (limit - 1) // 2
-    return f"{text[:half]}…{text[-half:]}"
-
-
-def around_difference(old: str, new: str, width: int = 70) -> tuple[str, str]:
-    """Both texts cut to ``width`` characters around where they first differ (``…`` marks a cut)."""
-    start = next(
-        (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new))
-    )
-    low = max(0, start - width // 3)
-
-    def cut(text: str) -> str:
-        piece = text[low : low + width]
-        return ("…" if low else "") + piece + ("…" if low + width < len(text) else "")
-
-    return cut(old), cut(new)

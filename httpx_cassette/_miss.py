@@ -18,8 +18,8 @@ from typing import Any
 
 import msgspec
 
-from ._diff import MISSING, _walk, around_difference, show_value
 from ._errors import CassetteMiss
+from ._jsondiff import MISSING, around_difference, show_value, walk
 
 __all__ = ["Candidate", "Difference", "MissReport", "diagnose", "miss_error", "render"]
 
@@ -168,7 +168,7 @@ def _body(recorded: dict[str, Any] | None, requested: dict[str, Any] | None) -> 
     if kind_a == "form":
         a, b = _multimap(a), _multimap(b)
     try:
-        return [Difference("body", path, old, new) for path, old, new in _walk(a, b, "")]
+        return [Difference("body", path, old, new) for path, old, new in walk(a, b, "")]
     except RecursionError:  # a body nested deeper than Python recurses: say so without the details
         return [Difference("body", "", a, b)]
 

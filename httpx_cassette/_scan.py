@@ -22,8 +22,8 @@ from typing import Any
 
 import msgspec
 
-from ._diff import _step
 from ._errors import CassetteSecretError
+from ._jsondiff import step
 from ._redact import REDACTED
 
 __all__ = ["Finding", "SecretScanner", "refusal", "scan_directory"]
@@ -63,6 +63,7 @@ _FIELD_WORDS = ("secret", "passw", "private", "api", "access", "refresh", "auth"
 def _may_hold_secret(text: str) -> bool:
     lower = text.lower()
     return any(anchor in text for anchor in _ANCHORS) or any(word in lower for word in _FIELD_WORDS)
+
 
 _FIELD_VALUE = re.compile(r"\S{8,}")
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
@@ -200,7 +201,7 @@ class SecretScanner:
                 for key, item in reversed(value.items()):
                     key = str(key)
                     findings += self.in_text(key, f"{where} (a key)", file)
-                    stack.append((item, where + _step(key), key, name == "headers"))
+                    stack.append((item, where + step(key), key, name == "headers"))
             elif isinstance(value, list):
                 stack += [(item, f"{where}[{i}]", None, False) for i, item in _backwards(value)]
         return findings

@@ -311,7 +311,8 @@ def diff_lines(
     old: Path, new: Path, *, everything: bool = False, limit: int | None = 20
 ) -> tuple[list[str], bool]:
     """The ``diff`` report and whether the two sides are the same."""
-    from ._diff import around_difference, diff_paths, show_value
+    from ._diff import diff_paths
+    from ._jsondiff import around_difference, show_value
 
     result = diff_paths(old, new, everything=everything)
     lines: list[str] = []

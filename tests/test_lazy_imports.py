@@ -13,6 +13,8 @@ import sys
 # Each is needed by one feature only: an httpx2 request, an SDK, vcrpy conversion, the CLI's colours,
 # paced async replay, multipart bodies (email.policy; httpx itself already loads email.parser).
 LAZY = ("httpx2", "openai", "anthropic", "yaml", "vcr", "rich", "anyio", "email.policy")
+# The CLI's inspection and diff code (and the statistics it computes) load only for the CLI.
+CLI_ONLY = ("httpx_cassette._inspect", "httpx_cassette._diff", "httpx_cassette.cli", "statistics")
 
 _PROBE = """
 import json, sys
@@ -33,3 +35,4 @@ def test_import_loads_no_sdk_httpx2_or_optional_feature() -> None:
     loaded = _imported_by_package()
     assert "httpx_cassette" in loaded  # the probe did import the package
     assert [m for m in loaded if m in LAZY or m.split(".", 1)[0] in LAZY] == []
+    assert [m for m in loaded if m in CLI_ONLY] == []

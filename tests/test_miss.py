@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from httpx_cassette import CassetteMiss, CassetteTransport
-from httpx_cassette._diff import MISSING
+from httpx_cassette._jsondiff import MISSING
 from httpx_cassette._miss import Difference, MissReport
 
 SYSTEM = "You are a helpful assistant. Today is 2024-01-01; answer briefly and cite the sources you use."
