@@ -66,12 +66,15 @@ _TYPE_BY_TYPE = {
 
 def type_name(data: Any) -> str | None:
     """The SDK class a stream object parses into, when we know it."""
-    if isinstance(data, dict):
-        for name, table in (("object", _TYPE_BY_OBJECT), ("type", _TYPE_BY_TYPE)):
-            kind = data.get(name)
-            if isinstance(kind, str) and kind in table:
-                return table[kind]
-    return None
+    if not isinstance(data, dict):
+        return None
+    # Called once per recorded event: two lookups, no loop (a non-str value, even unhashable, misses).
+    kind = data.get("object")
+    found = _TYPE_BY_OBJECT.get(kind) if isinstance(kind, str) else None
+    if found is None:
+        kind = data.get("type")
+        found = _TYPE_BY_TYPE.get(kind) if isinstance(kind, str) else None
+    return found
 
 
 def to_stored(sse: ServerSentEvent) -> Event:
@@ -118,6 +121,7 @@ class EventRecorder:
         self.done = False
 
     def add(self, sse: ServerSentEvent, offset_ms: float) -> None:
+        """Record one parsed event; ``offset_ms`` is already rounded (see `Capture`)."""
         if self.done:  # something came after [DONE]: keep that [DONE] as an ordinary event
             self.events.append(Event(data="[DONE]", raw=True))
             self.done = False
@@ -125,4 +129,4 @@ class EventRecorder:
             self.done = True
         else:
             self.events.append(to_stored(sse))
-        self.offsets_ms.append(round(offset_ms, 3))
+        self.offsets_ms.append(offset_ms)

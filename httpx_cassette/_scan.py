@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
 
 from ._errors import CassetteSecretError
+from ._format import Request, Response
 from ._jsondiff import step
 from ._redact import REDACTED
 
@@ -63,6 +65,35 @@ _FIELD_WORDS = ("secret", "passw", "private", "api", "access", "refresh", "auth"
 def _may_hold_secret(text: str) -> bool:
     lower = text.lower()
     return any(anchor in text for anchor in _ANCHORS) or any(word in lower for word in _FIELD_WORDS)
+
+
+def _distinct_strings(data: Any) -> set[str]:
+    """Every string in JSON-like ``data``, keys included, once."""
+    seen: set[str] = set()
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            seen.add(value)
+        elif isinstance(value, dict):
+            seen.update(value)
+            stack += value.values()
+        elif isinstance(value, list):
+            stack += value
+    return seen
+
+
+def _strings_of(value: Request | Response) -> set[str]:
+    """The distinct strings of a stored request or response. A stream repeats most of its strings (ids,
+    model, field names) in every event, so the set is a small fraction of its JSON text; its events'
+    data are walked as they are, without converting each `Event` to a dict first."""
+    events = value.events() if isinstance(value, Response) else []
+    if not events:
+        return _distinct_strings(msgspec.to_builtins(value))
+    head = msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET))
+    found = _distinct_strings([head, [event.data for event in events]])
+    found.update(text for event in events for text in (event.event, event.type, event.id) if text)
+    return found
 
 
 _FIELD_VALUE = re.compile(r"\S{8,}")
@@ -209,15 +240,13 @@ class SecretScanner:
     def scan_struct(self, value: msgspec.Struct, path: str) -> list[Finding]:
         """`scan` for a stored `Request`, `Response` or whole file.
 
-        Recording runs this on every response, so a long stream is first searched as one JSON text
-        (C speed); only a text with a candidate in it is walked value by value.
+        Recording runs this on every response, so a long stream is first reduced to its distinct
+        strings and those are searched as one text (C speed); only a text with a candidate in it is
+        walked value by value, with paths.
         """
-        data = msgspec.to_builtins(value)
-        is_exchange = isinstance(data, dict) and not {"request", "responses"} & data.keys()
-        if is_exchange and not _may_hold_secret(msgspec.json.encode(data).decode()):
-            headers = data.get("headers")
-            return self.scan({"headers": headers}, path) if headers else []
-        return self.scan(data, path)
+        if isinstance(value, Request | Response) and not _may_hold_secret("\0".join(_strings_of(value))):
+            return self.scan({"headers": value.headers}, path) if value.headers else []
+        return self.scan(msgspec.to_builtins(value), path)
 
 
 def refusal(cassette: Path, what: str, findings: list[Finding]) -> CassetteSecretError:

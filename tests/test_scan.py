@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from httpx_cassette import CassetteSecretError, CassetteTransport
-from httpx_cassette._format import Event, Response
+from httpx_cassette._format import Event, Response, TransportFailure
 from httpx_cassette._scan import Finding, SecretScanner, mask, scan_directory
 
 # Fakes assembled at run time: no credential-shaped literal sits in the source.
@@ -230,9 +232,49 @@ def test_the_sdk_neither_retries_nor_wraps_a_refusal(tmp_path: Path) -> None:
         Response(status=200, is_streaming=True, body=[Event(data={"text": "no secret here"})] * 50),
         Response(status=200, is_streaming=True, body=[Event(data={"token": JWT})]),
         Response(status=200, body={"nested": {"api_key": "abcdefgh12345678"}}),
+        # deep in a long stream, once: in a value, as a field name, as an SSE event name
+        Response(
+            status=200,
+            is_streaming=True,
+            body=[Event(data={"n": n, "text": OPENAI if n == 37 else "."}) for n in range(50)],
+        ),
+        Response(
+            status=200,
+            is_streaming=True,
+            body=[
+                Event(data={"client_secret" if n == 12 else "text": f"value-{n}-abcdefgh"}) for n in range(50)
+            ],
+        ),
+        Response(status=200, is_streaming=True, body=[Event(event=BEARER, data={"a": 1})]),
+        Response(status=502, error=TransportFailure(type="ReadError", message=f"upstream said {BEARER}")),
     ],
 )
 def test_the_whole_text_prefilter_finds_what_the_walk_finds(response: Response) -> None:
+    scanner = SecretScanner()
+    assert scanner.scan_struct(response, "$.responses[0]") == scanner.scan(
+        msgspec.to_builtins(response), "$.responses[0]"
+    )
+
+
+_FRAGMENTS = [OPENAI, BEARER, AWS_ID, JWT, "api_key", "password", "hello", "chat.completion.chunk", "gpt-4o"]
+_texts = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=12), max_size=3).map(" ".join)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | _texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_texts, inner, max_size=4),
+    max_leaves=12,
+)
+_events = st.builds(Event, event=st.none() | _texts, data=_json, id=st.none() | _texts, raw=st.booleans())
+
+
+@given(
+    headers=st.dictionaries(st.sampled_from(["x-a", "x-api-key", "x-request-id"]), _texts, max_size=2),
+    events=st.lists(_events, max_size=6),
+    error=st.none() | st.builds(TransportFailure, type=st.just("ReadError"), message=_texts),
+)
+def test_the_distinct_strings_prefilter_never_hides_what_the_walk_finds(
+    headers: dict[str, str], events: list[Event], error: TransportFailure | None
+) -> None:
+    response = Response(status=200, headers=headers, is_streaming=True, body=events, error=error)
     scanner = SecretScanner()
     assert scanner.scan_struct(response, "$.responses[0]") == scanner.scan(
         msgspec.to_builtins(response), "$.responses[0]"
