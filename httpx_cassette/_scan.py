@@ -67,33 +67,49 @@ def _may_hold_secret(text: str) -> bool:
     return any(anchor in text for anchor in _ANCHORS) or any(word in lower for word in _FIELD_WORDS)
 
 
-def _distinct_strings(data: Any) -> set[str]:
-    """Every string in JSON-like ``data``, keys included, once."""
-    seen: set[str] = set()
+_LEAVES = frozenset({int, float, bool, type(None)})
+
+
+def _distinct_strings(data: Any) -> set[Any]:
+    """Every string in JSON-like ``data``, keys included, once (keys as they are: `scan` str()s them)."""
+    seen: set[Any] = set()
     stack = [data]
     while stack:
         value = stack.pop()
-        if isinstance(value, str):
-            seen.add(value)
-        elif isinstance(value, dict):
+        items: Iterable[Any]
+        if isinstance(value, dict):
             seen.update(value)
-            stack += value.values()
-        elif isinstance(value, list):
-            stack += value
+            items = value.values()
+        elif isinstance(value, list | tuple):
+            items = value
+        else:
+            if isinstance(value, str):
+                seen.add(value)
+            continue
+        # The hot loop of a recording's secret check: exact type tests, no isinstance chain per item.
+        for item in items:
+            kind = type(item)
+            if kind is str:
+                seen.add(item)
+            elif kind not in _LEAVES:  # a container, or anything unusual (a str subclass): decided above
+                stack.append(item)
     return seen
 
 
-def _strings_of(value: Request | Response) -> set[str]:
-    """The distinct strings of a stored request or response. A stream repeats most of its strings (ids,
-    model, field names) in every event, so the set is a small fraction of its JSON text; its events'
-    data are walked as they are, without converting each `Event` to a dict first."""
+def _distinct_text(value: Request | Response) -> str:
+    """The distinct strings of a stored request or response, as one text.
+
+    A stream repeats most of its strings (ids, model, field names) in every event, so this is a small
+    fraction of its JSON text; its events' data are walked as they are, not converted to dicts first.
+    """
     events = value.events() if isinstance(value, Response) else []
     if not events:
-        return _distinct_strings(msgspec.to_builtins(value))
-    head = msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET))
-    found = _distinct_strings([head, [event.data for event in events]])
-    found.update(text for event in events for text in (event.event, event.type, event.id) if text)
-    return found
+        found = _distinct_strings(msgspec.to_builtins(value))
+    else:
+        head = msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET))
+        found = _distinct_strings([head, [event.data for event in events]])
+        found.update(text for event in events for text in (event.event, event.type, event.id) if text)
+    return "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
 
 
 _FIELD_VALUE = re.compile(r"\S{8,}")
@@ -244,7 +260,7 @@ class SecretScanner:
         strings and those are searched as one text (C speed); only a text with a candidate in it is
         walked value by value, with paths.
         """
-        if isinstance(value, Request | Response) and not _may_hold_secret("\0".join(_strings_of(value))):
+        if isinstance(value, Request | Response) and not _may_hold_secret(_distinct_text(value)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
         return self.scan(msgspec.to_builtins(value), path)
 
