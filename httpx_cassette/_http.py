@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
-__all__ = ["Decoder", "Library", "library_by_name", "library_of"]
+__all__ = ["IDENTITY", "Decoder", "Library", "library_by_name", "library_of"]
 
 
 class Decoder(Protocol):
@@ -28,6 +28,9 @@ class _Identity:
 
     def flush(self) -> bytes:
         return b""
+
+
+IDENTITY: Decoder = _Identity()
 
 
 class _Zlib:
@@ -110,23 +113,26 @@ class Library:
     def async_http_transport(self) -> Any:
         return self.module.AsyncHTTPTransport()
 
-    def decoder(self, content_encoding: str) -> Decoder:
-        """A decoder for a ``content-encoding`` header value (identity when there is none)."""
+    def decoder(self, content_encoding: str) -> Decoder | None:
+        """A decoder for a ``content-encoding`` header value (identity when there is none), or None
+        when a coding is unknown here (br without brotli installed...): such a body can only be stored
+        as it came, with its header."""
         names = [n.strip().lower() for n in content_encoding.split(",") if n.strip()]
-        names = [n for n in names if n != "identity"]
-        if not names:
-            return _Identity()
-        if len(names) > 1:
-            return _Chain([self._one(n) for n in reversed(names)])
-        return self._one(names[0])
+        found = [self._one(n) for n in reversed(names) if n != "identity"]
+        decoders = [d for d in found if d is not None]
+        if len(decoders) < len(found):
+            return None
+        if not decoders:
+            return IDENTITY
+        return _Chain(decoders) if len(decoders) > 1 else decoders[0]
 
-    def _one(self, name: str) -> Decoder:
+    def _one(self, name: str) -> Decoder | None:
         found: Callable[[], Any] | None = self._decoders().get(name)
         if found is not None:
             return _Joined(found())
         if name in ("gzip", "deflate"):
             return _Zlib(zlib.MAX_WBITS | 32)
-        return _Identity()  # unknown coding: store the bytes as they came
+        return None
 
     def _decoders(self) -> dict[str, Any]:
         # Private to httpx but stable for years; it knows br and zstd when their packages exist.

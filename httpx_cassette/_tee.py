@@ -7,6 +7,7 @@ caller closes the response early (then the recording is marked ``truncated``).
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -16,7 +17,7 @@ from msgspec import UNSET
 from ._body import media_type, store_body
 from ._events import EventRecorder
 from ._format import Response, TransportFailure
-from ._http import Decoder
+from ._http import IDENTITY, Decoder
 from ._redact import response_headers
 from ._sse import SSEParser
 
@@ -26,13 +27,21 @@ __all__ = ["Capture", "TeeStream"]
 class Capture:
     """Everything recorded about one response while its body streams through."""
 
-    def __init__(self, status: int, headers: list[tuple[str, str]], decoder: Decoder, started: float) -> None:
+    def __init__(
+        self, status: int, headers: list[tuple[str, str]], decoder: Decoder | None, started: float
+    ) -> None:
+        """``decoder`` undoes the body's content-encoding; None when it cannot (a coding unknown here)."""
         self.started = started
         self.response = Response(status=status, headers=response_headers(headers))
         self.response.elapsed_ms = self._now_ms()
         content_type = self.response.headers.get("content-type", "")
-        self._decoder = decoder
-        self._sse = SSEParser() if media_type(content_type) == "text/event-stream" else None
+        self._encoded = encoded = decoder is None
+        if encoded:  # stored as it came (base64), with the header that says how to read it on replay
+            coding = next(value for name, value in headers if name.lower() == "content-encoding")
+            self.response.headers["content-encoding"] = coding
+        self._decoder = IDENTITY if decoder is None else decoder
+        is_sse = media_type(content_type) == "text/event-stream" and not encoded
+        self._sse = SSEParser() if is_sse else None
         self._events = EventRecorder()
         self._body: list[bytes] = []
         self.response.is_streaming = self._sse is not None
@@ -66,7 +75,10 @@ class Capture:
                     self._events.add(event, self._now_ms())
         # SDKs close a stream as soon as they read `data: [DONE]`: that is its end, not a truncation.
         response.truncated = truncated and not self._events.done
-        if self._sse is None:
+        if self._encoded:
+            if self._body:
+                response.base64 = base64.b64encode(b"".join(self._body)).decode("ascii")
+        elif self._sse is None:
             store_body(response, b"".join(self._body), response.headers.get("content-type", ""))
         else:
             response.body = self._events.events

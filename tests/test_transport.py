@@ -279,6 +279,41 @@ def test_transport_only_headers_dropped_and_body_stored_decoded(tmp_path: Path) 
     assert "content-encoding" not in replayed.headers
 
 
+def test_a_body_in_a_coding_unknown_while_recording_is_stored_as_it_came_with_its_header(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import brotli
+
+    from httpx_cassette._http import Library
+
+    payload = json.dumps({"hello": "wörld"}).encode()
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        coding = request.url.path.rsplit("/", 1)[-1]
+        body = brotli.compress(payload) if coding == "br" else payload[::-1]
+        headers = {"content-encoding": coding, "content-type": "application/json"}
+        return httpx.Response(200, stream=httpx.ByteStream(body), headers=headers)  # as from the network
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Library, "_decoders", lambda self: {})  # as on a machine without brotli
+        with client(tmp_path, "record", upstream) as c:
+            live_br = c.get("/v1/br")  # httpx itself decodes br: brotli is installed for the client
+            live_custom = c.get("/v1/x-reversed")  # a coding no one knows: httpx passes the bytes on
+    assert live_br.json() == {"hello": "wörld"}
+    assert live_custom.content == payload[::-1]
+    for file in files(tmp_path):
+        stored = json.loads(file.read_text())["responses"][0]
+        assert stored["headers"]["content-encoding"] in ("br", "x-reversed")
+        assert "base64" in stored
+        assert "body" not in stored
+    with client(tmp_path, "replay") as c:
+        replay_br, replay_custom = c.get("/v1/br"), c.get("/v1/x-reversed")
+    assert replay_br.json() == {"hello": "wörld"}
+    assert replay_br.headers["content-encoding"] == "br"
+    assert replay_custom.content == payload[::-1]
+    assert replay_custom.headers["content-encoding"] == "x-reversed"
+
+
 def test_retry_after_does_not_sleep_on_replay(tmp_path: Path) -> None:
     upstream = Upstream(status=429, headers={"retry-after": "20"})
     with client(tmp_path, "record", upstream) as c:
