@@ -8,6 +8,7 @@ SDK decoders), and what the parser reads back must be the stored events, field f
 from __future__ import annotations
 
 import binascii
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from ._format import CassetteFile, Event, Response
 from ._inspect import load
 from ._sse import ServerSentEvent, SSEParser
 
-__all__ = ["Problem", "verify_file", "verify_response"]
+__all__ = ["Problem", "interrupted_writes", "verify_file", "verify_response"]
 
 
 @dataclass(frozen=True)
@@ -121,3 +122,22 @@ def verify_file(file: Path) -> tuple[CassetteFile | None, list[Problem]]:
         if found:
             problems.append(Problem(file, f"responses[{i}]: {found}"))
     return cassette, problems
+
+
+_TEMPORARY = re.compile(r"\.(.+\.(?:json|bin))\.\w+\.tmp")  # `write_atomic`'s mkstemp names
+
+
+def interrupted_writes(path: Path) -> list[Problem]:
+    """The temporary files of writes that never finished (``.<name>.<random>.tmp``): a process killed
+    mid-write leaves one behind, and nothing else ever looks at it."""
+    if not path.is_dir():
+        return []
+    return [
+        Problem(
+            file,
+            "the temporary file of a write that did not finish (a process killed while recording);"
+            f" {match.group(1)} was not touched by it: delete this file if no recording is running",
+        )
+        for file in sorted(path.rglob(".*.tmp"))
+        if file.is_file() and (match := _TEMPORARY.fullmatch(file.name))
+    ]

@@ -262,15 +262,20 @@ def cmd_show(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _n(count: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 # -- verify ------------------------------------------------------------------------------------
 
 
 def cmd_verify(args: argparse.Namespace, console: Console) -> int:
-    from ._verify import verify_file
+    from ._verify import interrupted_writes, verify_file
 
     root = _existing(Path(args.path))
     files = cassette_files(root)
-    problems = []
+    problems = interrupted_writes(root)
     streams = 0
     with console.progress(len(files), "verifying") as advance:
         for file in files:
@@ -284,8 +289,9 @@ def cmd_verify(args: argparse.Namespace, console: Console) -> int:
     for problem in problems:
         console.error(str(problem))
     broken = len({p.file for p in problems})
-    summary = f"{len(files)} files, {streams} streams checked: "
-    console.print(summary + (f"{len(problems)} problems in {broken} files" if problems else "all good"))
+    summary = f"{_n(len(files), 'file')}, {_n(streams, 'stream')} checked: "
+    detail = f"{_n(len(problems), 'problem')} in {_n(broken, 'file')}"
+    console.print(summary + (detail if problems else "all good"))
     return 1 if problems else 0
 
 
@@ -300,7 +306,9 @@ def cmd_scan(args: argparse.Namespace, console: Console) -> int:
     findings = scan_directory(root, allow)
     for finding in findings:
         console.error(f"{finding}  (to keep it out: {finding.remedy()})")
-    console.print(f"{len(findings)} possible secrets found" if findings else f"no secrets found under {root}")
+    console.print(
+        f"{_n(len(findings), 'possible secret')} found" if findings else f"no secrets found under {root}"
+    )
     return 1 if findings else 0
 
 
@@ -362,7 +370,9 @@ def cmd_prune(args: argparse.Namespace, console: Console) -> int:
     verb = "would delete" if args.dry_run else "deleted"
     for file in unused:
         console.print(f"{verb} {file}")
-    console.print(f"{verb} {len(unused)} unused interactions" if unused else "every interaction was used")
+    console.print(
+        f"{verb} {_n(len(unused), 'unused interaction')}" if unused else "every interaction was used"
+    )
     return 0
 
 
@@ -387,7 +397,7 @@ def cmd_convert(args: argparse.Namespace, console: Console) -> int:
             f"cannot convert from {args.from_} to {args.to}: convert vcr -> ours, llama-stack -> ours,"
             " or ours -> llama-stack"
         )
-    console.print(f"wrote {len(written)} files to {destination}")
+    console.print(f"wrote {_n(len(written), 'file')} to {destination}")
     return 0
 
 

@@ -397,6 +397,21 @@ def test_verify_names_every_problem_with_its_file(small: Path) -> None:
     assert out == "7 files, 5 streams checked: 5 problems in 5 files\n"
 
 
+def test_verify_reports_the_temporary_file_a_killed_recording_left(recorded: Path) -> None:
+    cassette = sorted(recorded.rglob("*.json"))[0]
+    leftover = cassette.with_name(f".{cassette.name}.k2j4_x9q.tmp")
+    leftover.write_bytes(cassette.read_bytes()[:100])  # what a SIGKILL mid-write leaves
+    status, out, err = run("verify", str(recorded))
+    assert status == 1
+    assert err == (
+        f"{leftover}: the temporary file of a write that did not finish (a process killed while"
+        f" recording); {cassette.name} was not touched by it: delete this file if no recording is running\n"
+    )
+    assert out == "3 files, 3 streams checked: 1 problem in 1 file\n"
+    leftover.unlink()
+    assert run("verify", str(recorded))[0] == 0
+
+
 def test_verify_shows_progress_on_large_directories(small: Path) -> None:
     source = small / "post-chat-completions-aaaaaaaaaaaa.json"
     for i in range(PROGRESS_FROM):
@@ -728,7 +743,7 @@ def test_convert_llama_stack_both_ways(tmp_path: Path) -> None:
     ours, back = tmp_path / "ours", tmp_path / "back"
     assert run("convert", str(tmp_path / "recordings"), str(ours), "--from", "llama-stack") == (
         0,
-        f"wrote 1 files to {ours}\n",
+        f"wrote 1 file to {ours}\n",
         "",
     )
     converted = json.loads(next(ours.glob("*.json")).read_text())
@@ -747,7 +762,7 @@ def test_convert_llama_stack_both_ways(tmp_path: Path) -> None:
     assert [c["choices"][0]["delta"] for c in replayed] == [{"content": "Hi"}, {"content": "!"}]
     assert run("convert", str(ours), str(back), "--to", "llama-stack")[:2] == (
         0,
-        f"wrote 1 files to {back}\n",
+        f"wrote 1 file to {back}\n",
     )
     written = json.loads(next(back.glob("*.json")).read_text())
     assert written["response"]["body"] == recording["response"]["body"]
