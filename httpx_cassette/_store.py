@@ -38,7 +38,7 @@ from ._key import KeyOptions, key_of
 from ._llamastack import from_llama_stack, held_format, llama_stack_bytes, llama_stack_files, order_key
 from ._lock import DirectoryLock
 
-__all__ = ["DEFAULT_MAX_INLINE_BYTES", "DirectoryStore", "file_name"]
+__all__ = ["DEFAULT_MAX_INLINE_BYTES", "TEMPORARY_NAME", "DirectoryStore", "file_name", "write_atomic"]
 
 DEFAULT_MAX_INLINE_BYTES = 64 * 1024
 
@@ -390,6 +390,10 @@ class DirectoryStore:
 
 def _side_names(cassette: CassetteFile | None) -> set[str]:
     return {r.body_file for r in cassette.responses if isinstance(r.body_file, str)} if cassette else set()
+
+
+# The names `write_atomic` gives its temporary files; `verify` looks for ones a killed process left.
+TEMPORARY_NAME = re.compile(r"\.(.+)\.\w+\.tmp")  # group 1: the file being written
 
 
 def write_atomic(file: Path, data: bytes) -> None:

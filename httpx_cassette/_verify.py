@@ -8,7 +8,6 @@ SDK decoders), and what the parser reads back must be the stored events, field f
 from __future__ import annotations
 
 import binascii
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from ._events import stream_chunks
 from ._format import CassetteFile, Event, Response
 from ._inspect import load
 from ._sse import ServerSentEvent, SSEParser
+from ._store import TEMPORARY_NAME
 
 __all__ = ["Problem", "interrupted_writes", "verify_file", "verify_response"]
 
@@ -124,9 +124,6 @@ def verify_file(file: Path) -> tuple[CassetteFile | None, list[Problem]]:
     return cassette, problems
 
 
-_TEMPORARY = re.compile(r"\.(.+\.(?:json|bin))\.\w+\.tmp")  # `write_atomic`'s mkstemp names
-
-
 def interrupted_writes(path: Path) -> list[Problem]:
     """The temporary files of writes that never finished (``.<name>.<random>.tmp``): a process killed
     mid-write leaves one behind, and nothing else ever looks at it."""
@@ -139,5 +136,5 @@ def interrupted_writes(path: Path) -> list[Problem]:
             f" {match.group(1)} was not touched by it: delete this file if no recording is running",
         )
         for file in sorted(path.rglob(".*.tmp"))
-        if file.is_file() and (match := _TEMPORARY.fullmatch(file.name))
+        if file.is_file() and (match := TEMPORARY_NAME.fullmatch(file.name))
     ]
