@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from httpx_cassette import CassetteTransport, key_of
-from httpx_cassette._request import to_record
+from httpx_cassette.core.request import to_record
 
 from .fixtures import Recorded
 

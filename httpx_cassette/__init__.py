@@ -4,12 +4,13 @@ from httpx_cassette import CassetteTransport
 client = openai.OpenAI(http_client=httpx.Client(transport=CassetteTransport("cassettes/chat")))
 """
 
-from ._cassette import Cassette, Mode
-from ._errors import CassetteError, CassetteFormatError, CassetteMiss, CassetteSecretError
-from ._intercept import use_cassette
-from ._key import KeyOptions, canonical_form, key_of
-from ._transport import CassetteTransport
-from ._version import __version__
+from httpx_cassette._version import __version__
+from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
+from httpx_cassette.core.modes import Mode
+from httpx_cassette.errors import CassetteError, CassetteFormatError, CassetteMiss, CassetteSecretError
+from httpx_cassette.http.transport import CassetteTransport
+from httpx_cassette.intercept.use import use_cassette
+from httpx_cassette.storage.cassette import Cassette
 
 __all__ = [
     "Cassette",

@@ -25,7 +25,8 @@ from typing import Any
 
 import httpx
 
-from httpx_cassette import CassetteTransport, _store
+from httpx_cassette import CassetteTransport
+from httpx_cassette.storage import files as _store
 
 BIG = "x" * 2_000_000
 

@@ -47,7 +47,7 @@ def httpx_lib(request: pytest.FixtureRequest) -> object:
 @pytest.fixture
 def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the cassette files the store parses during the test, in order."""
-    from httpx_cassette import _store
+    from httpx_cassette.storage import store as _store
 
     parsed: list[str] = []
     real = _store.decode_file

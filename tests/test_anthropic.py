@@ -319,7 +319,7 @@ def test_recorded_type_names_are_the_sdk_classes() -> None:
 
     from anthropic.types import RawMessageStreamEvent
 
-    from httpx_cassette._events import type_name
+    from httpx_cassette.core.events import type_name
 
     classes = typing.get_args(typing.get_args(RawMessageStreamEvent)[0])
     for cls in classes:

@@ -23,9 +23,10 @@ import openai
 import pytest
 
 from httpx_cassette import CassetteTransport
-from httpx_cassette._console import PROGRESS_FROM, Console
-from httpx_cassette._format import CassetteFile, Event, Meta, Request, Response, encode_file
-from httpx_cassette._inspect import timing_of, transcript_of
+from httpx_cassette.cli.console import PROGRESS_FROM, Console
+from httpx_cassette.model.cassette import CassetteFile, Event, Meta, Request, Response
+from httpx_cassette.storage.codec import encode_file
+from httpx_cassette.cli.inspect import timing_of, transcript_of
 from httpx_cassette.cli import main, timing_lines
 from tests.servers.openai_app import create_app
 from tests.servers.runner import LiveServer
@@ -709,8 +710,8 @@ def test_convert_rejects_unsupported_routes(tmp_path: Path) -> None:
 
 # -- convert: llama-stack, and scan (modules of other issues) ----------------------------------
 
-HAS_LLAMASTACK = importlib.util.find_spec("httpx_cassette._llamastack") is not None
-HAS_SCAN = importlib.util.find_spec("httpx_cassette._scan") is not None
+HAS_LLAMASTACK = importlib.util.find_spec("httpx_cassette.formats.llamastack") is not None
+HAS_SCAN = importlib.util.find_spec("httpx_cassette.core.scan") is not None
 
 
 def llama_stack_recording() -> dict[str, Any]:
@@ -735,7 +736,7 @@ def llama_stack_recording() -> dict[str, Any]:
     }
 
 
-@pytest.mark.skipif(not HAS_LLAMASTACK, reason="httpx_cassette._llamastack (issue 3) is not in this tree yet")
+@pytest.mark.skipif(not HAS_LLAMASTACK, reason="httpx_cassette.formats.llamastack (issue 3) is not in this tree yet")
 def test_convert_llama_stack_both_ways(tmp_path: Path) -> None:
     recording = llama_stack_recording()
     (tmp_path / "recordings").mkdir()
@@ -769,7 +770,7 @@ def test_convert_llama_stack_both_ways(tmp_path: Path) -> None:
     assert written["response"]["is_streaming"] is True
 
 
-@pytest.mark.skipif(not HAS_SCAN, reason="httpx_cassette._scan (issue 6) is not in this tree yet")
+@pytest.mark.skipif(not HAS_SCAN, reason="httpx_cassette.core.scan (issue 6) is not in this tree yet")
 def test_scan_names_secrets_in_existing_cassettes(small: Path) -> None:
     assert run("scan", str(small)) == (0, f"no secrets found under {small}\n", "")
     leaky = models_file()

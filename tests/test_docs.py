@@ -39,7 +39,7 @@ from pathlib import Path
 
 import pytest
 
-from httpx_cassette._console import Console
+from httpx_cassette.cli.console import Console
 from httpx_cassette.cli import main as cli_main
 from tests.servers import anthropic_app
 from tests.servers.openai_app import OpenAIApp, create_app

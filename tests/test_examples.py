@@ -27,7 +27,7 @@ def test_quickstart_prints_the_streamed_answer_offline() -> None:
 
 
 def test_shipped_cassettes_parse_and_hold_no_credentials() -> None:
-    from httpx_cassette._format import decode_file
+    from httpx_cassette.storage.codec import decode_file
 
     files = sorted((ROOT / "cassettes").rglob("*.json"))
     assert files, "cassettes/ ships example cassettes"

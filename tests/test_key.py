@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from httpx_cassette import KeyOptions, canonical_form, key_of
-from httpx_cassette._request import to_record
+from httpx_cassette.core.request import to_record
 
 BODY = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], "stream": True}
 

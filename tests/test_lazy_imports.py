@@ -14,7 +14,7 @@ import sys
 # paced async replay, multipart bodies (email.policy; httpx itself already loads email.parser).
 LAZY = ("httpx2", "openai", "anthropic", "yaml", "vcr", "rich", "anyio", "email.policy")
 # The CLI's inspection and diff code (and the statistics it computes) load only for the CLI.
-CLI_ONLY = ("httpx_cassette._inspect", "httpx_cassette._diff", "httpx_cassette.cli", "statistics")
+CLI_ONLY = ("httpx_cassette.cli", "statistics")
 
 _PROBE = """
 import json, sys

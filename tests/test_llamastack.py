@@ -21,7 +21,7 @@ import openai
 import pytest
 
 from httpx_cassette import CassetteError, CassetteMiss, CassetteTransport
-from httpx_cassette._llamastack import convert_directory, recording_name
+from httpx_cassette.formats.llamastack import convert_directory, recording_name
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
 

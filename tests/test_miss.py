@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from httpx_cassette import CassetteMiss, CassetteTransport
-from httpx_cassette._jsondiff import MISSING
-from httpx_cassette._miss import Difference, MissReport
+from httpx_cassette.model.jsondiff import MISSING
+from httpx_cassette.core.miss import Difference, MissReport
 
 SYSTEM = "You are a helpful assistant. Today is 2024-01-01; answer briefly and cite the sources you use."
 
@@ -178,7 +178,7 @@ def test_where_the_mode_came_from(recorded: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_body_kinds_that_differ() -> None:
-    from httpx_cassette._miss import compare
+    from httpx_cassette.core.miss import compare
 
     base = {"method": "POST", "path": "/x", "query": [], "headers": {}}
     json_body = {**base, "body": {"json": {"a": 1}}}

@@ -552,7 +552,7 @@ def test_recorded_type_names_are_the_sdk_classes() -> None:
 
     from openai.types.responses import ResponseStreamEvent
 
-    from httpx_cassette._events import type_name
+    from httpx_cassette.core.events import type_name
 
     named = 0
     for cls in typing.get_args(typing.get_args(ResponseStreamEvent)[0]):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from httpx_cassette._prune import read_report
+from httpx_cassette.cli.prune import read_report
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
 
@@ -228,9 +228,9 @@ def test_marker_options_win_and_bad_ones_are_reported(inner: pytest.Pytester) ->
     result.stdout.fnmatch_lines(
         [
             "*test_marker.py::test_typo: unknown @pytest.mark.cassette option 'modee'; use path,"
-            " ignore_hosts, ignore_localhost, mode, include_host, ignore_json_paths, match_headers,"
-            " strict_repeats, replay_timing, max_inline_bytes, redact_json_paths, redact_headers,"
-            " placeholders, allow_secrets, scope, format, unused",
+            " config, mode, include_host, ignore_json_paths, match_headers, strict_repeats,"
+            " replay_timing, max_inline_bytes, redact_json_paths, redact_headers, placeholders,"
+            " allow_secrets, scope, format, ignore_hosts, ignore_localhost, unused",
             "*test_marker.py::test_bad_mode: unknown cassette mode 'sometimes' in the cassette marker:"
             " use one of replay, record, record-missing, live, none, once, new_episodes, all, rewrite",
         ]
@@ -340,7 +340,7 @@ def test_a_replay_miss_fails_the_test_with_its_message_even_when_wrapped_or_swal
     ]:
         result.stdout.fnmatch_lines(
             [
-                f"E   *httpx_cassette._errors.CassetteMiss: no recording for GET /v1/models in cassette"
+                f"E   *httpx_cassette.errors.CassetteMiss: no recording for GET /v1/models in cassette"
                 f" {folder}/{test} (the directory does not exist)",
                 "*  canonical body: null",
                 f"*  hint: the cassette directory {folder}/{test} does not exist*",
@@ -458,9 +458,9 @@ def test_block_network(inner: pytest.Pytester, openai_server: LiveServer[OpenAIA
     result.stdout.fnmatch_lines(
         [
             "*_ test_no_cassette _*",
-            f"E   *httpx_cassette._session.NetworkBlocked: {blocked}",
+            f"E   *httpx_cassette.errors.NetworkBlocked: {blocked}",
             "*_ test_wrapped _*",
-            f"E   *httpx_cassette._session.NetworkBlocked: {blocked}",
+            f"E   *httpx_cassette.errors.NetworkBlocked: {blocked}",
             "*  the caller saw it as RuntimeError: Connection error.",
         ]
     )

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from openai._streaming import SSEDecoder
 
 from httpx_cassette import CassetteTransport
-from httpx_cassette._sse import ServerSentEvent, encode_event
+from httpx_cassette.core.sse import ServerSentEvent, encode_event
 
 json_values = st.recursive(
     st.none()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from openai._streaming import SSEDecoder as OpenAIDecoder
 
-from httpx_cassette._sse import ServerSentEvent, SSEParser, encode_event
+from httpx_cassette.core.sse import ServerSentEvent, SSEParser, encode_event
 
 try:
     from anthropic._streaming import SSEDecoder as _AnthropicDecoder

@@ -174,7 +174,7 @@ def test_mode_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 def test_unknown_mode_says_what_is_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPX_CASSETTE_MODE", "once")
-    with pytest.raises(CassetteError, match=r"unknown HTTPX_CASSETTE_MODE 'once': use one of replay, record"):
+    with pytest.raises(CassetteError, match=r"unknown cassette mode 'once' in \$HTTPX_CASSETTE_MODE: use one of replay, record"):
         CassetteTransport(tmp_path)
 
 
@@ -284,7 +284,7 @@ def test_a_body_in_a_coding_unknown_while_recording_is_stored_as_it_came_with_it
 ) -> None:
     import brotli
 
-    from httpx_cassette._http import Library
+    from httpx_cassette.http.library import Library
 
     payload = json.dumps({"hello": "wörld"}).encode()
 

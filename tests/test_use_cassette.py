@@ -19,7 +19,7 @@ import openai
 import pytest
 
 from httpx_cassette import CassetteMiss, CassetteTransport, use_cassette
-from httpx_cassette._session import CassetteSession
+from httpx_cassette.intercept.session import CassetteSession
 from tests.conftest import HAS_HTTPX2
 from tests.servers.openai_app import OpenAIApp, create_app
 from tests.servers.runner import LiveServer
@@ -36,11 +36,11 @@ def names(path: Path) -> list[str]:
 
 
 def originals() -> list[Any]:
-    methods = [httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request]
+    methods = [httpx.Client._transport_for_url, httpx.AsyncClient._transport_for_url]
     if HAS_HTTPX2:
         import httpx2
 
-        methods += [httpx2.HTTPTransport.handle_request, httpx2.AsyncHTTPTransport.handle_async_request]
+        methods += [httpx2.Client._transport_for_url, httpx2.AsyncClient._transport_for_url]
     return methods
 
 

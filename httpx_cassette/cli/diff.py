@@ -1,0 +1,165 @@
+"""A semantic diff of two cassette files or directories, for reviewing a re-recording.
+
+Files are compared as data, not text: each difference is a JSON path with its old and new value
+(``responses[0].headers.x-request-id: "req_a" → "req_b"``). The same change in many events of a
+stream (a new completion id in every chunk) is reported once with ``[*]`` and a count, and a
+stream whose assembled text, tool calls or finish reason changed says so in words. Timing
+(``elapsed_ms``, ``offsets_ms``) and ``meta`` change on every recording and are left out unless
+asked. Directories are matched file by file on the request's key, so a renamed file is still paired.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from httpx_cassette.cli.inspect import Transcript, cassette_files, load, transcript_of
+from httpx_cassette.core.key import key_of
+from httpx_cassette.model.cassette import CassetteFile
+from httpx_cassette.model.jsondiff import MISSING, walk
+
+__all__ = [
+    "MISSING",
+    "Change",
+    "DirectoryDiff",
+    "FileDiff",
+    "StreamChange",
+    "diff_files",
+    "diff_paths",
+]
+
+
+_TIMING = frozenset({"elapsed_ms", "offsets_ms"})
+_EVENT_INDEX = re.compile(r"^(responses\[\d+\]\.body)\[\d+\]")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference: ``path`` went from ``old`` to ``new`` (`MISSING` when added or removed).
+
+    ``count`` > 1 when the same change happened in that many events of a stream (path has ``[*]``).
+    """
+
+    path: str
+    old: Any
+    new: Any
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class StreamChange:
+    """A change in what a stream says: ``what`` is ``text``, ``tool calls`` or ``finish reason``."""
+
+    response: int
+    what: str
+    old: str
+    new: str
+
+
+@dataclass
+class FileDiff:
+    """The differences between two versions of one interaction."""
+
+    old: Path
+    new: Path
+    changes: list[Change] = field(default_factory=list)
+    streams: list[StreamChange] = field(default_factory=list)
+
+    @property
+    def same(self) -> bool:
+        return not self.changes and not self.streams
+
+
+@dataclass
+class DirectoryDiff:
+    """Two cassettes compared: interactions only in the new one, only in the old one, and changed."""
+
+    added: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    changed: list[FileDiff] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def same(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def _as_data(cassette: CassetteFile, everything: bool) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(cassette)
+    if not everything:
+        data.pop("meta", None)
+        for response in data.get("responses", []):
+            for name in _TIMING:
+                response.pop(name, None)
+    return data
+
+
+def _collapse(found: list[tuple[str, Any, Any]]) -> list[Change]:
+    """Merge the same change repeated across the events of a stream into one ``[*]`` change."""
+    groups: dict[tuple[str, str, str], list[tuple[str, Any, Any]]] = {}
+    for path, old, new in found:
+        general = _EVENT_INDEX.sub(r"\1[*]", path)
+        token = (general, repr(old), repr(new))
+        groups.setdefault(token, []).append((path, old, new))
+    changes: list[Change] = []
+    for (general, _, _), members in groups.items():
+        if len(members) == 1:
+            path, old, new = members[0]
+            changes.append(Change(path, old, new))
+        else:
+            changes.append(Change(general, members[0][1], members[0][2], len(members)))
+    return changes
+
+
+def _calls(transcript: Transcript) -> str:
+    return "; ".join(f"{c.name}({c.arguments})" for c in transcript.tool_calls)
+
+
+def _stream_changes(old: CassetteFile, new: CassetteFile) -> list[StreamChange]:
+    found: list[StreamChange] = []
+    for i, (a, b) in enumerate(zip(old.responses, new.responses, strict=False)):
+        if not (a.is_streaming and b.is_streaming):
+            continue
+        ta, tb = transcript_of(a.events()), transcript_of(b.events())
+        for what, va, vb in (
+            ("text", ta.text, tb.text),
+            ("tool calls", _calls(ta), _calls(tb)),
+            ("finish reason", ta.finish_reason or "", tb.finish_reason or ""),
+        ):
+            if va != vb:
+                found.append(StreamChange(i, what, va, vb))
+    return found
+
+
+def diff_files(old: Path, new: Path, *, everything: bool = False) -> FileDiff:
+    """Compare two cassette files; ``everything`` also compares timing and ``meta``."""
+    a, b = load(old), load(new)
+    found = list(walk(_as_data(a, everything), _as_data(b, everything), ""))
+    return FileDiff(old, new, _collapse(found), _stream_changes(a, b))
+
+
+def _by_key(root: Path) -> dict[str, Path]:
+    return {key_of(load(file).request): file for file in cassette_files(root)}
+
+
+def diff_paths(old: Path, new: Path, *, everything: bool = False) -> DirectoryDiff:
+    """Compare two cassettes (directories, or two files) interaction by interaction."""
+    if old.is_file() and new.is_file():
+        single = diff_files(old, new, everything=everything)
+        return DirectoryDiff(changed=[] if single.same else [single], unchanged=int(single.same))
+    before, after = _by_key(old), _by_key(new)
+    result = DirectoryDiff(
+        added=sorted(after[k] for k in after.keys() - before.keys()),
+        removed=sorted(before[k] for k in before.keys() - after.keys()),
+    )
+    for key in sorted(before.keys() & after.keys(), key=lambda k: before[k]):
+        single = diff_files(before[key], after[key], everything=everything)
+        if single.same:
+            result.unchanged += 1
+        else:
+            result.changed.append(single)
+    return result

@@ -1,0 +1,97 @@
+"""Deleting the interactions no test used, from the usage report the pytest plugin writes
+(``pytest --cassette-report usage.json``; its shape is documented in `httpx_cassette.pytest_plugin`).
+
+Only the report's ``used`` list (every cassette file some test played or recorded; paths relative to
+the report's own folder, or absolute) and its ``complete`` flag are read. Only ``*.json`` cassette
+files under the pruned directory, and their ``<stem>.<n>.bin`` body files, are ever deleted.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import msgspec
+
+from httpx_cassette.cli.inspect import cassette_files
+from httpx_cassette.errors import CassetteError
+
+__all__ = ["Report", "prune", "read_report", "side_files", "unused_files"]
+
+
+class Report(msgspec.Struct):
+    """The part of the usage report prune needs: the cassette files a test session used."""
+
+    used: list[str]
+    complete: bool = True  # false when a worker crashed or the run was interrupted
+
+
+def read_report(report: Path) -> set[Path]:
+    """The resolved paths of every file ``report`` lists as used."""
+    try:
+        data = msgspec.json.decode(report.read_bytes(), type=Report)
+    except FileNotFoundError:
+        raise CassetteError(
+            f"usage report {report} does not exist: run the test suite with the pytest plugin first"
+        ) from None
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise CassetteError(
+            f'usage report {report} is not a usage report ({exc}); expected {{"used": [<file paths>]}}'
+        ) from None
+    if not data.complete:
+        raise CassetteError(
+            f"usage report {report} is incomplete (a worker crashed or the run was interrupted), so it may"
+            " miss files in use; nothing was deleted: run the tests again to write a complete report"
+        )
+    base = report.resolve().parent
+    return {(base / entry).resolve() for entry in data.used}
+
+
+def unused_files(directory: Path, used: set[Path]) -> list[Path]:
+    """The cassette files under ``directory`` that ``used`` does not name."""
+    return [file for file in cassette_files(directory) if file.resolve() not in used]
+
+
+def prune(directory: Path, used: set[Path], *, dry_run: bool = False) -> list[Path]:
+    """Delete (unless ``dry_run``) the unused cassette files under ``directory``; returns them.
+
+    Refuses when no used file lies under ``directory``: that report comes from another project or a
+    run that selected none of these tests, and would delete everything.
+    """
+    if not directory.is_dir():
+        raise CassetteError(f"{directory} is not a directory: pass the cassette folder to prune")
+    files = cassette_files(directory)
+    unused = unused_files(directory, used)
+    if files and len(unused) == len(files):
+        raise CassetteError(
+            f"the usage report names none of the {len(files)} cassette files under {directory}; "
+            "nothing was deleted (was the report written by a run of the tests that use them?)"
+        )
+    if not dry_run:
+        for file in unused:
+            for side in side_files(file):
+                side.unlink(missing_ok=True)
+            file.unlink()
+        for folder in sorted({f.parent for f in unused}, key=lambda p: -len(p.parts)):
+            _remove_if_empty(folder, directory)
+    return unused
+
+
+def side_files(file: Path) -> list[Path]:
+    """The large-body files stored next to cassette ``file`` (``<stem>.<response index>.bin``)."""
+    return sorted(
+        p
+        for p in file.parent.glob(f"{glob.escape(file.stem)}.*.bin")
+        if p.stem[len(file.stem) + 1 :].isdigit()
+    )
+
+
+def _remove_if_empty(folder: Path, stop: Path) -> None:
+    # A test's own cassette folder left empty goes too, up to (not including) the pruned directory.
+    while folder != stop and stop in folder.parents:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+        folder = folder.parent

@@ -1,0 +1,140 @@
+"""Checking a cassette file: it parses, its bodies decode, and every stream replays as recorded.
+
+A stream is checked the way replay serves it: its stored events are turned into the exact chunks
+replay yields (`stream_chunks`), those are fed one by one to a fresh `SSEParser` (which mirrors the
+SDK decoders), and what the parser reads back must be the stored events, field for field.
+"""
+
+from __future__ import annotations
+
+import binascii
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from httpx_cassette.cli.inspect import load
+from httpx_cassette.core.events import stream_chunks
+from httpx_cassette.core.sse import ServerSentEvent, SSEParser
+from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError
+from httpx_cassette.model.body import body_bytes
+from httpx_cassette.model.cassette import CassetteFile, Event, Response
+from httpx_cassette.storage.files import TEMPORARY_NAME
+
+__all__ = ["Problem", "interrupted_writes", "verify_file", "verify_response"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one file, as a sentence."""
+
+    file: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}"
+
+
+def _expected(event: Event) -> ServerSentEvent:
+    data = event.data if event.raw else msgspec.json.encode(event.data).decode("utf-8")
+    if not isinstance(data, str):
+        data = str(data)
+    return ServerSentEvent(data, event.event or None, event.id, event.retry, not event.unterminated)
+
+
+def _short(value: object) -> str:
+    text = msgspec.json.encode(value).decode("utf-8")
+    return text if len(text) <= 120 else f"{text[:80]}…{text[-39:]}"
+
+
+def _mismatch(index: int, want: ServerSentEvent, have: ServerSentEvent) -> str | None:
+    for name in ("data", "event", "id", "retry", "terminated"):
+        expected, got = getattr(want, name), getattr(have, name)
+        if expected != got:
+            return f"event {index} reads back with {name} {_short(got)} instead of {_short(expected)}"
+    return None
+
+
+def _verify_stream(response: Response) -> str | None:
+    events = response.events()
+    for index, event in enumerate(events[:-1] if not response.done else events):
+        if event.unterminated:
+            return (
+                f"event {index} is marked unterminated but is not the last one:"
+                " replay would merge it into the next event"
+            )
+    try:
+        chunks = stream_chunks(events, response.done)
+    except (ValueError, TypeError, AttributeError) as exc:
+        return f"an event cannot be written as Server-Sent Events: {exc}"
+    expected = [_expected(e) for e in events]
+    if response.done:
+        expected.append(ServerSentEvent("[DONE]"))
+    parser = SSEParser()
+    got = [sse for chunk in chunks for sse in parser.feed(chunk)]
+    got.extend(parser.flush())
+    for index, (want, have) in enumerate(zip(expected, got, strict=False)):
+        found = _mismatch(index, want, have)
+        if found:
+            return found
+    if len(got) != len(expected):
+        return f"the stream of {len(expected)} events reads back as {len(got)} events"
+    return None
+
+
+def verify_response(response: Response) -> str | None:
+    """What is wrong with one stored response, or None."""
+    if response.is_streaming:
+        return _verify_stream(response)
+    try:
+        body_bytes(response)
+    except (binascii.Error, ValueError) as exc:
+        return f"the body cannot be decoded: {exc}"
+    return None
+
+
+def _verify_body_file(file: Path, response: Response) -> str | None:
+    name = getattr(response, "body_file", None)  # large binary bodies live in a side file
+    if not isinstance(name, str):
+        return None
+    if Path(name).name != name or name in ("", ".", ".."):
+        return f"body_file {name!r} must be a plain file name next to the cassette file"
+    if not (file.parent / name).is_file():
+        return f"its body file {name} is missing: restore it, or record the interaction again"
+    return None
+
+
+def verify_file(file: Path) -> tuple[CassetteFile | None, list[Problem]]:
+    """Parse ``file`` and check each of its responses; returns the parsed file (None if broken)."""
+    try:
+        cassette = load(file)
+    except NotAnExchangeError:
+        return None, []  # a llama-stack tool-call recording: nothing replays from it
+    except CassetteFormatError as exc:
+        return None, [Problem(file, exc.problem)]
+    except OSError as exc:
+        return None, [Problem(file, f"cannot be read: {exc.strerror or exc}")]
+    problems: list[Problem] = []
+    if not cassette.responses:
+        problems.append(Problem(file, "holds no response: record it again or delete the file"))
+    for i, response in enumerate(cassette.responses):
+        found = verify_response(response) or _verify_body_file(file, response)
+        if found:
+            problems.append(Problem(file, f"responses[{i}]: {found}"))
+    return cassette, problems
+
+
+def interrupted_writes(path: Path) -> list[Problem]:
+    """The temporary files of writes that never finished (``.<name>.<random>.tmp``): a process killed
+    mid-write leaves one behind, and nothing else ever looks at it."""
+    if not path.is_dir():
+        return []
+    return [
+        Problem(
+            file,
+            "the temporary file of a write that did not finish (a process killed while recording);"
+            f" {match.group(1)} was not touched by it: delete this file if no recording is running",
+        )
+        for file in sorted(path.rglob(".*.tmp"))
+        if file.is_file() and (match := TEMPORARY_NAME.fullmatch(file.name))
+    ]

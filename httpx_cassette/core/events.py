@@ -1,0 +1,132 @@
+"""Stored events <-> wire events: what a stream looks like in a cassette and on replay.
+
+Recording turns each parsed `ServerSentEvent` into a stored `Event` (data parsed as JSON when it is
+JSON, ``[DONE]`` kept as a flag); replay turns stored events back into SSE bytes, one chunk each.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from httpx_cassette.core.sse import ServerSentEvent, encode_event
+from httpx_cassette.model.cassette import Event
+
+__all__ = ["DONE_CHUNK", "EventRecorder", "event_bytes", "stream_chunks"]
+
+DONE_CHUNK = b"data: [DONE]\n\n"
+
+# Informational `__type__` names for the objects LLM streams carry (llama-stack writes the same).
+_TYPE_BY_OBJECT = {
+    "chat.completion.chunk": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk",
+    "text_completion": "openai.types.completion.Completion",
+}
+
+# Stream events whose JSON names itself in ``type``: the common Responses API events, and Anthropic's.
+# Values are class names; the SDK module is the class name in snake case.
+_OPENAI_RESPONSES = {
+    "response.created": "ResponseCreatedEvent",
+    "response.in_progress": "ResponseInProgressEvent",
+    "response.queued": "ResponseQueuedEvent",
+    "response.output_item.added": "ResponseOutputItemAddedEvent",
+    "response.output_item.done": "ResponseOutputItemDoneEvent",
+    "response.content_part.added": "ResponseContentPartAddedEvent",
+    "response.content_part.done": "ResponseContentPartDoneEvent",
+    "response.output_text.delta": "ResponseTextDeltaEvent",
+    "response.output_text.done": "ResponseTextDoneEvent",
+    "response.refusal.delta": "ResponseRefusalDeltaEvent",
+    "response.refusal.done": "ResponseRefusalDoneEvent",
+    "response.function_call_arguments.delta": "ResponseFunctionCallArgumentsDeltaEvent",
+    "response.function_call_arguments.done": "ResponseFunctionCallArgumentsDoneEvent",
+    "response.completed": "ResponseCompletedEvent",
+    "response.failed": "ResponseFailedEvent",
+    "response.incomplete": "ResponseIncompleteEvent",
+}
+_ANTHROPIC_MESSAGES = {
+    "message_start": "RawMessageStartEvent",
+    "content_block_start": "RawContentBlockStartEvent",
+    "content_block_delta": "RawContentBlockDeltaEvent",
+    "content_block_stop": "RawContentBlockStopEvent",
+    "message_delta": "RawMessageDeltaEvent",
+    "message_stop": "RawMessageStopEvent",
+}
+
+
+def _qualified(package: str, cls: str) -> str:
+    return f"{package}.{re.sub(r'(?<!^)(?=[A-Z])', '_', cls).lower()}.{cls}"
+
+
+_TYPE_BY_TYPE = {
+    **{kind: _qualified("openai.types.responses", cls) for kind, cls in _OPENAI_RESPONSES.items()},
+    **{kind: _qualified("anthropic.types", cls) for kind, cls in _ANTHROPIC_MESSAGES.items()},
+}
+
+
+def type_name(data: Any) -> str | None:
+    """The SDK class a stream object parses into, when we know it."""
+    if not isinstance(data, dict):
+        return None
+    # Called once per recorded event: two lookups, no loop (a non-str value, even unhashable, misses).
+    kind = data.get("object")
+    found = _TYPE_BY_OBJECT.get(kind) if isinstance(kind, str) else None
+    if found is None:
+        kind = data.get("type")
+        found = _TYPE_BY_TYPE.get(kind) if isinstance(kind, str) else None
+    return found
+
+
+def to_stored(sse: ServerSentEvent) -> Event:
+    """A wire event as stored: JSON data parsed, anything else kept as raw text."""
+    try:
+        data: Any = msgspec.json.decode(sse.data)
+        raw = False
+    except msgspec.DecodeError:
+        data, raw = sse.data, True
+    return Event(
+        event=sse.event,
+        type=None if raw else type_name(data),
+        data=data,
+        raw=raw,
+        id=sse.id,
+        retry=sse.retry,
+        unterminated=not sse.terminated,
+    )
+
+
+def event_bytes(event: Event) -> bytes:
+    """The SSE bytes of one stored event: ``data: <compact JSON>`` and a blank line."""
+    data = event.data if event.raw else msgspec.json.encode(event.data).decode("utf-8")
+    wire = ServerSentEvent(
+        data=data, event=event.event, id=event.id, retry=event.retry, terminated=not event.unterminated
+    )
+    return encode_event(wire)
+
+
+def stream_chunks(events: list[Event], done: bool) -> list[bytes]:
+    """Every chunk a replayed stream yields, in order."""
+    chunks = [event_bytes(e) for e in events]
+    if done:
+        chunks.append(DONE_CHUNK)
+    return chunks
+
+
+class EventRecorder:
+    """Collects the events of a stream as they are parsed; a final ``[DONE]`` becomes a flag."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.offsets_ms: list[float] = []
+        self.done = False
+
+    def add(self, sse: ServerSentEvent, offset_ms: float) -> None:
+        """Record one parsed event; ``offset_ms`` is already rounded (see `Capture`)."""
+        if self.done:  # something came after [DONE]: keep that [DONE] as an ordinary event
+            self.events.append(Event(data="[DONE]", raw=True))
+            self.done = False
+        if sse.data == "[DONE]" and sse.event is None and sse.terminated and sse.id is None:
+            self.done = True
+        else:
+            self.events.append(to_stored(sse))
+        self.offsets_ms.append(offset_ms)

@@ -1,0 +1,178 @@
+"""Reading one llama-stack recording: the request the OpenAI SDK sends and the response it receives.
+
+The request is what goes on the wire, so the ordinary key finds it: the path is ``endpoint`` (``url``
+holds it doubled, ``/v1/v1/chat/completions``), a models list is a GET (stored as POST), ``extra_body``
+is merged into the body, ``extra_headers``/``extra_query`` go to the headers and the query,
+``timeout`` is dropped, and embeddings get the SDK's default ``encoding_format: "base64"``. The host
+is kept but keys ignore it. A list of chunks becomes a data-only SSE stream ending with
+``data: [DONE]``; one object is its JSON; a non-streaming list is a list page
+``{"object": "list", "data": [...]}`` (``/v1/models``); a recorded exception with a status code is
+that HTTP error, its body ``{"error": body}`` (or ``body`` itself when that is what the recorded
+message shows), so the SDK raises the same class; one without a status code is a transport failure,
+raised after any chunks. Ids and timestamps stay as stored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
+
+from msgspec import UNSET
+
+from httpx_cassette.core.redact import kept_request_headers
+from httpx_cassette.core.request import STORED_REQUEST_HEADERS
+from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError
+from httpx_cassette.model.cassette import Event, FileFormat, Request, Response, TransportFailure
+
+__all__ = ["LLAMA_STACK", "MODEL_LISTS", "is_model_list", "payload", "read", "web_host"]
+
+LLAMA_STACK: FileFormat = "llama-stack"
+
+MODEL_LISTS = ("/v1/models", "/api/tags")  # llama-stack hashes these without the test id
+_SDK_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout")  # SDK keyword arguments, not body
+
+
+def read(raw: Any, source: str) -> tuple[Request, Response]:
+    """The request and response of recording ``raw``; errors name ``source`` and the JSON path."""
+    if not isinstance(raw, dict):
+        raise CassetteFormatError(source, "a llama-stack recording must be a JSON object")
+    data = _normalized_ids(raw)
+    stored = data.get("request")
+    if not isinstance(stored, dict):
+        raise CassetteFormatError(source, "`$.request` of a llama-stack recording must be an object")
+    if not isinstance(stored.get("url"), str) and not isinstance(stored.get("endpoint"), str):
+        raise NotAnExchangeError(source, "it records a tool call (its `$.request` has no `url`), not HTTP")
+    request = _wire_request(stored)
+    response = _wire_response(data.get("response"), source)
+    test_id = data.get("test_id")
+    if isinstance(test_id, str):
+        response.test_id = test_id
+    return request, response
+
+
+def is_model_list(path: str) -> bool:
+    return path.rstrip("/").endswith("/models") or path in MODEL_LISTS
+
+
+def web_host(url: SplitResult) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL; None for anything else (a blank or made-up URL)."""
+    web = url.scheme in ("http", "https") and url.netloc
+    return f"{url.scheme}://{url.netloc}" if web else None
+
+
+def payload(item: Any) -> Any:
+    """The ``__data__`` of a typed body item ``{"__type__", "__data__"}``; else the item itself."""
+    return item["__data__"] if isinstance(item, dict) and "__data__" in item else item
+
+
+def _normalized_ids(raw: dict[str, Any]) -> dict[str, Any]:
+    """What llama-stack replays: each original string of ``id_normalization_mapping`` replaced."""
+    mapping = raw.get("id_normalization_mapping")
+    if not isinstance(mapping, dict) or not mapping:
+        return raw
+    text = json.dumps(raw)
+    for normalized, original in mapping.items():
+        text = text.replace(str(original), str(normalized))
+    replaced: dict[str, Any] = json.loads(text)
+    return replaced
+
+
+# -- the request ---------------------------------------------------------------------------------
+
+
+def _wire_request(stored: dict[str, Any]) -> Request:
+    """The request the SDK sends for the keyword arguments llama-stack stored."""
+    url = stored.get("url")
+    parts = urlsplit(url if isinstance(url, str) else "")
+    endpoint = stored.get("endpoint")
+    path = endpoint if isinstance(endpoint, str) and endpoint.startswith("/") else parts.path or "/"
+    host = web_host(parts) or "http://llama-stack.invalid"
+    method = "GET" if is_model_list(path) else str(stored.get("method") or "POST").upper()
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    headers = _lower(stored.get("headers"))
+    body = stored.get("body")
+    wire: Any = UNSET
+    if isinstance(body, dict):
+        headers.update(_lower(body.get("extra_headers")))
+        extra_query = body.get("extra_query")
+        if isinstance(extra_query, dict):
+            query.extend((str(k), str(v)) for k, v in extra_query.items())
+        if method != "GET":
+            wire = _wire_body(body, path)
+            headers.setdefault("content-type", "application/json")
+    target = host + path + (f"?{urlencode(query)}" if query else "")
+    return Request(
+        method=method, url=target, headers=kept_request_headers(headers, STORED_REQUEST_HEADERS), body=wire
+    )
+
+
+def _wire_body(kwargs: dict[str, Any], path: str) -> dict[str, Any]:
+    """The JSON body the SDK sends for its keyword arguments ``kwargs``."""
+    wire = {k: v for k, v in kwargs.items() if k not in _SDK_OPTIONS}
+    extra_body = kwargs.get("extra_body")
+    if isinstance(extra_body, dict):
+        wire.update(extra_body)
+    if path.endswith("/embeddings"):
+        wire.setdefault("encoding_format", "base64")  # the SDK asks for base64 unless told
+    return wire
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
+
+
+# -- the response --------------------------------------------------------------------------------
+
+
+def _wire_response(stored: Any, source: str) -> Response:
+    """The HTTP response that makes the SDK return (or raise) what llama-stack stored."""
+    if not isinstance(stored, dict):
+        raise CassetteFormatError(source, "`$.response` of a llama-stack recording must be an object")
+    body = stored.get("body")
+    failure = _exception(stored) if stored.get("is_exception") else None
+    if isinstance(failure, Response):
+        return failure
+    if stored.get("is_streaming"):
+        if not isinstance(body, list):
+            raise CassetteFormatError(source, "`$.response.body` of a streaming recording must be a list")
+        events = [Event(type=_type(item), data=payload(item)) for item in body]
+        return Response(status=200, is_streaming=True, body=events, done=failure is None, error=failure)
+    if failure is not None:
+        return Response(status=0, error=failure)
+    if isinstance(body, list):
+        return Response(status=200, body={"object": "list", "data": [payload(item) for item in body]})
+    return Response(status=200) if body is None else Response(status=200, body=payload(body))
+
+
+def _type(item: Any) -> str | None:
+    kind = item.get("__type__") if isinstance(item, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _exception(stored: dict[str, Any]) -> Response | TransportFailure:
+    """A recorded exception: an HTTP error when it has a status code, else a transport failure."""
+    data = stored.get("exception_data")
+    fallback = stored.get("exception_message")
+    fallback = fallback if isinstance(fallback, str) else ""
+    if not isinstance(data, dict):
+        return TransportFailure(type="TransportError", message=fallback)
+    message = data.get("message")
+    message = message if isinstance(message, str) else fallback
+    status = data.get("status_code")
+    if isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599:
+        return _http_error(status, data.get("body"), message)
+    kind = data.get("type")
+    return TransportFailure(type=kind if isinstance(kind, str) else "TransportError", message=message)
+
+
+def _http_error(status: int, body: Any, message: str) -> Response:
+    # The SDK's exception keeps `error` of the JSON body (or all of it) and says the whole body in its
+    # message: serve whichever form reproduces the recorded message, by default the usual {"error": ...}.
+    if body is None or body == "":
+        return Response(status=status)
+    if isinstance(body, str):
+        return Response(status=status, text=body)
+    forms = [{"error": body}, body] if isinstance(body, dict) else [body]
+    chosen = next((form for form in forms if message == f"Error code: {status} - {form}"), forms[0])
+    return Response(status=status, body=chosen)

@@ -1,0 +1,255 @@
+"""A cassette serving intercepted traffic, and a record of what happened to it.
+
+`CassetteSession` is what ``use_cassette`` yields and what the pytest plugin's ``cassette`` fixture
+returns; it works without pytest. It decides per request whether the cassette handles it or it
+passes through (``ignore_hosts``, ``ignore_localhost``), remembers replay misses (so a miss an SDK
+wrapped or swallowed can still be reported), and can undo what it wrote (``rollback``), which the
+plugin does for a test that failed while recording.
+
+`NetworkBlock` is the route the plugin installs under ``--cassette-block-network``: every request
+no cassette serves fails. Both are routes for `_intercept`: objects with ``send(request, forward)``
+and ``send_async(request, forward)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import ipaddress
+import os
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from httpx_cassette.config import CassetteConfig, Overrides
+from httpx_cassette.core.modes import Mode
+from httpx_cassette.core.redact import redact_url
+from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
+from httpx_cassette.http.transport import CassetteTransport
+from httpx_cassette.storage.files import write_atomic
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["CassetteSession", "HostFilter", "NetworkBlock", "NetworkBlocked", "describe", "surfaced_miss"]
+
+
+def describe(request: Any) -> str:
+    """``POST https://api.openai.com/v1/chat/completions`` with secret query values redacted."""
+    return f"{request.method} {redact_url(str(request.url))}"
+
+
+class HostFilter:
+    """Which requests pass through untouched: listed hosts, and loopback addresses if asked."""
+
+    def __init__(self, hosts: Iterable[str] = (), localhost: bool = False) -> None:
+        self.hosts = frozenset(h.lower().strip("[]") for h in hosts)
+        self.localhost = localhost
+
+    def __bool__(self) -> bool:
+        return bool(self.hosts) or self.localhost
+
+    def passes(self, request: Any) -> bool:
+        host = str(request.url.host).lower()
+        if host in self.hosts:
+            return True
+        return self.localhost and _is_loopback(host)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def surfaced_miss(exc: BaseException | None, errors: Sequence[CassetteError]) -> CassetteError | None:
+    """A fresh copy of the miss in ``errors`` that ``exc`` wraps, to raise from ``exc``; else None.
+
+    SDKs may catch a miss (or a blocked request) and raise their own error, hiding the message that
+    says how to record. None when ``exc`` is itself one of ``errors`` or wraps none of them.
+    """
+    if exc is None or any(exc is error for error in errors):
+        return None
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, CassetteError) and any(cause is error for error in errors):
+            text = f"{cause}\n  the caller saw it as {_qualname(type(exc))}: {exc}"
+            return CassetteMiss(text, cause.details) if isinstance(cause, CassetteMiss) else type(cause)(text)
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _qualname(cls: type) -> str:
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+class CassetteSession:
+    """One cassette serving the requests `use_cassette` (or the pytest plugin) intercepts.
+
+    What happened is on the object: ``played`` and ``recorded`` are ``(key, response index)`` pairs
+    in order, ``unused()`` lists the files no request used, ``misses`` holds every `CassetteMiss`
+    raised (even if the caller swallowed it), ``passed`` the requests that went through untouched.
+    ``fresh_since`` (a ``time.time()``) first removes the recordings written before then (vcrpy's
+    ``rewrite``: a cassette several tests of one run share keeps what the earlier ones recorded);
+    ``backup=True`` keeps the directory's files in memory so that `rollback` can restore them.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        config: CassetteConfig | None = None,
+        *,
+        fresh_since: float | None = None,
+        backup: bool = False,
+        **overrides: Unpack[Overrides],
+    ) -> None:
+        config = CassetteConfig.of(config, **overrides)
+        self.transport = CassetteTransport(path, config=config)
+        self.cassette = self.transport.cassette
+        self.filter = HostFilter(config.ignore_hosts, config.ignore_localhost)
+        self.misses: list[CassetteMiss] = []
+        self.passed: list[str] = []
+        self._existed = self.path.is_dir()
+        self._backup = _read_files(self.path) if backup else None
+        if fresh_since is not None:
+            for file in _cassette_files(self.path):
+                if file.stat().st_mtime < fresh_since:
+                    file.unlink()
+
+    def __repr__(self) -> str:
+        return f"CassetteSession({str(self.path)!r}, mode={self.mode!r})"
+
+    @property
+    def path(self) -> Path:
+        return self.cassette.path
+
+    @property
+    def mode(self) -> Mode:
+        return self.cassette.mode
+
+    @property
+    def played(self) -> list[tuple[str, int]]:
+        return self.cassette.played
+
+    @property
+    def recorded(self) -> list[tuple[str, int]]:
+        return self.cassette.recorded
+
+    def unused(self) -> list[Path]:
+        """Files of the cassette that no request of this session played or recorded."""
+        return self.cassette.unused()
+
+    def used_files(self) -> list[Path]:
+        """Files of the cassette that some request of this session played or recorded."""
+        used = {key for key, _ in self.played} | {key for key, _ in self.recorded}
+        return sorted(file for key, file, _ in self.cassette.store.items() if key in used)
+
+    # -- the route -----------------------------------------------------------------------------
+
+    def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
+        __tracebackhide__ = True
+        if self.filter and self.filter.passes(request):
+            self.passed.append(describe(request))
+            return forward(request)
+        try:
+            return self.transport.send(request, forward)
+        except CassetteMiss as miss:
+            self.misses.append(miss)
+            raise
+
+    async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
+        __tracebackhide__ = True
+        if self.filter and self.filter.passes(request):
+            self.passed.append(describe(request))
+            return await forward(request)
+        try:
+            return await self.transport.send_async(request, forward)
+        except CassetteMiss as miss:
+            self.misses.append(miss)
+            raise
+
+    # -- undoing a recording -------------------------------------------------------------------
+
+    def rollback(self) -> list[Path]:
+        """Put the directory back as it was before this session wrote to it; returns files touched.
+
+        Only files this session wrote (or removed, with ``fresh_since``) are touched, so other sessions
+        recording into the same directory at the same time keep theirs. Needs ``backup=True``.
+        """
+        if self._backup is None:
+            raise CassetteError(f"cannot roll back cassette {self.path}: it was opened without backup=True")
+        touched: set[Path] = set()
+        for file in self.cassette.store.written:
+            # the JSON file and its side files (<stem>.<n>.bin) written next to it
+            family = {file, *file.parent.glob(f"{glob.escape(file.stem)}.*.bin")}
+            family |= {old for old in self._backup if old.parent == file.parent and _same_family(old, file)}
+            touched |= family
+        touched |= {file for file in self._backup if not file.exists()}  # removed by fresh_since
+        for file in sorted(touched):
+            previous = self._backup.get(file)
+            if previous is None:
+                file.unlink(missing_ok=True)
+            else:
+                write_atomic(file, previous)
+        self.cassette.store.written.clear()
+        if not self._existed:
+            _remove_if_only_dotfiles(self.path)  # a lock file may be left in a folder we created
+        return sorted(touched)
+
+
+def _remove_if_only_dotfiles(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        left = list(folder.iterdir())
+        if all(entry.name.startswith(".") and entry.is_file() for entry in left):
+            for entry in left:
+                entry.unlink()
+            folder.rmdir()
+
+
+def _same_family(file: Path, json_file: Path) -> bool:
+    return file == json_file or (file.name.startswith(f"{json_file.stem}.") and file.suffix == ".bin")
+
+
+def _cassette_files(path: Path) -> list[Path]:
+    """The recordings of a cassette directory: JSON files and the side files of large bodies."""
+    if not path.is_dir():
+        return []
+    return sorted(file for file in path.iterdir() if file.suffix in (".json", ".bin") and file.is_file())
+
+
+def _read_files(path: Path) -> dict[Path, bytes]:
+    return {file: file.read_bytes() for file in _cassette_files(path)}
+
+
+class NetworkBlock:
+    """The route beneath every cassette when the network is blocked: anything reaching it fails."""
+
+    def __init__(self, filter: HostFilter, why: str) -> None:
+        self.filter = filter
+        self.why = why
+        self.blocked: list[NetworkBlocked] = []
+
+    def _check(self, request: Any) -> None:
+        if self.filter and self.filter.passes(request):
+            return
+        error = NetworkBlocked(
+            f"network blocked ({self.why}): {describe(request)} was not served from a cassette;"
+            " give the test a cassette (@pytest.mark.cassette or the cassette fixture) and record it,"
+            " or let the host through with the cassette_ignore_hosts / cassette_ignore_localhost ini options"
+        )
+        self.blocked.append(error)
+        raise error
+
+    def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
+        self._check(request)
+        return forward(request)
+
+    async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
+        self._check(request)
+        return await forward(request)

@@ -1,0 +1,114 @@
+"""`use_cassette`: a context manager and decorator serving every request in its block from a cassette.
+
+Each entry into the block owns its state (its session and its place in the route table), kept in a
+ContextVar: one `use_cassette(...)` object may be entered by several threads or overlapping asyncio
+tasks at once (a decorated test run concurrently), and each exit closes its own entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from collections.abc import Callable
+from contextvars import ContextVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from httpx_cassette.config import CassetteConfig, Mode, Overrides
+from httpx_cassette.intercept.routes import TABLE, Block
+from httpx_cassette.intercept.session import CassetteSession, surfaced_miss
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["UseCassette", "use_cassette"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UseCassette:
+    """What `use_cassette` returns: a context manager yielding a `CassetteSession`, and a decorator."""
+
+    def __init__(self, path: str | os.PathLike[str], config: CassetteConfig) -> None:
+        self.path = path
+        self.config = config
+        # This object's open entries in the current context, innermost last (a tuple: contexts copy it).
+        self._entries: ContextVar[tuple[tuple[CassetteSession, Block], ...]] = ContextVar(
+            f"use_cassette_{id(self):x}", default=()
+        )
+        self._all: list[tuple[CassetteSession, Block]] = []  # every open entry, for exits in another context
+
+    def __repr__(self) -> str:
+        return f"use_cassette({os.fspath(self.path)!r})"
+
+    def __enter__(self) -> CassetteSession:
+        session = CassetteSession(self.path, self.config)
+        entry = (session, TABLE.open(session))
+        self._entries.set((*self._entries.get(), entry))
+        self._all.append(entry)
+        return session
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        mine = self._entries.get()
+        if mine and mine[-1] in self._all:
+            entry = mine[-1]
+            self._entries.set(mine[:-1])
+        else:  # left in another context than it was entered in (an async fixture): the newest open one
+            entry = self._all[-1]
+        self._all.remove(entry)
+        session, block = entry
+        TABLE.close(block)
+        TABLE.closed(session)
+        miss = surfaced_miss(exc, session.misses)
+        if miss is not None:
+            raise miss from exc
+
+    def __call__(self, fn: F) -> F:
+        """Decorate a function (sync or async def): each call runs inside a fresh session."""
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def run_async(*args: Any, **kwargs: Any) -> Any:
+                with UseCassette(self.path, self.config):
+                    return await fn(*args, **kwargs)
+
+            return cast(F, run_async)
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with UseCassette(self.path, self.config):
+                return fn(*args, **kwargs)
+
+        return cast(F, run)
+
+
+def use_cassette(
+    path: str | os.PathLike[str],
+    mode: Mode | None = None,
+    *,
+    config: CassetteConfig | None = None,
+    **overrides: Unpack[Overrides],
+) -> UseCassette:
+    """Serve every httpx and httpx2 request made inside the block from the cassette at ``path``.
+
+        with use_cassette("cassettes/demo") as cassette:
+            openai.OpenAI().chat.completions.create(...)
+        assert cassette.played and not cassette.unused()
+
+        @use_cassette("cassettes/test_weather")
+        async def test_weather(): ...
+
+    ``mode``, ``config`` and the flat keywords are those of `CassetteTransport` (by default
+    ``$HTTPX_CASSETTE_MODE``, read when the block is entered, else replay). Requests to
+    ``ignore_hosts``, and to loopback addresses with ``ignore_localhost=True``, pass through
+    untouched. The block yields a `CassetteSession` (``played``, ``recorded``, ``unused()``,
+    ``misses``, ``passed``). If the code inside swallows a miss into an error of its own (as SDKs
+    do), leaving the block raises a `CassetteMiss` from that error so the message is not lost.
+    See `httpx_cassette.intercept.routes` for nesting, threads and asyncio tasks.
+    """
+    if mode is not None:
+        overrides["mode"] = mode
+    return UseCassette(path, CassetteConfig.of(config, **overrides))

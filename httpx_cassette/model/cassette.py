@@ -1,0 +1,132 @@
+"""The cassette file format: msgspec Structs for what one file holds, and reading/writing them.
+
+One file holds one distinct request and the ordered list of responses it got (repeats replay in
+order). Every field after the first has a default, so older files keep loading as the format grows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType, field
+
+from httpx_cassette.config import FileFormat
+
+__all__ = [
+    "FORMAT_VERSION",
+    "CassetteFile",
+    "Event",
+    "FileFormat",
+    "Meta",
+    "Origin",
+    "Part",
+    "Request",
+    "Response",
+    "TransportFailure",
+]
+
+FORMAT_VERSION = 1
+
+
+class Event(msgspec.Struct, omit_defaults=True):
+    """One Server-Sent Event as stored: its event name and its data parsed as JSON.
+
+    ``raw`` marks data kept as the literal text of its ``data:`` lines because it was not JSON.
+    ``__type__`` is informational (the SDK class the object parses into); replay never needs it.
+    """
+
+    event: str | None = None
+    type: str | None = field(default=None, name="__type__")
+    data: Any = field(default=None, name="__data__")
+    raw: bool = False
+    id: str | None = None
+    retry: int | None = None
+    unterminated: bool = False  # upstream sent no blank line after it, so SDKs dropped it
+
+
+class Part(msgspec.Struct, omit_defaults=True):
+    """One part of a multipart/form-data body. File contents are hashed, never stored."""
+
+    name: str
+    filename: str | None = None
+    content_type: str | None = None
+    value: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+
+
+class Request(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """A request as stored (already redacted). Exactly one body field is set, if any."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = {}
+    body: Any | UnsetType = UNSET  # a JSON value, for JSON bodies
+    text: str | UnsetType = UNSET  # text bodies, including x-www-form-urlencoded
+    base64: str | UnsetType = UNSET  # any other bytes
+    multipart: list[Part] | UnsetType = UNSET
+
+
+class TransportFailure(msgspec.Struct, omit_defaults=True):
+    """An upstream failure: the httpx exception class name and its message."""
+
+    type: str
+    message: str = ""
+
+
+class Origin(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """The file of another recorder a response was read from (llama-stack's), so it can be written back.
+
+    ``rest`` is what that file held beyond what replay needs, in that format's own terms (None when
+    everything can be rebuilt from the request and the response).
+    """
+
+    format: str
+    file: str = ""
+    url: str = ""  # the URL that file says it was recorded against (its host is kept when writing back)
+    rest: Any = None
+
+
+class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """One recorded response. For streams ``body`` is a list of `Event` objects."""
+
+    status: int  # 0 when the request failed before any response (see `error`)
+    headers: dict[str, str] = {}
+    is_streaming: bool = False
+    body: Any | UnsetType = UNSET  # JSON value, or the list of events of a stream
+    text: str | UnsetType = UNSET
+    base64: str | UnsetType = UNSET
+    body_file: str | UnsetType = UNSET  # a large binary body, kept in this file next to the JSON file
+    done: bool = False  # the stream ended with `data: [DONE]`
+    truncated: bool = False  # the caller stopped reading before the end
+    error: TransportFailure | None = None  # raised after the body (or instead of a response)
+    elapsed_ms: float | UnsetType = UNSET  # request sent -> response headers
+    offsets_ms: list[float] | UnsetType = UNSET  # request sent -> each event (or chunk) arrived
+    test_id: str | UnsetType = UNSET  # the test it was recorded for; a cassette's `scope` selects by it
+    origin: Origin | None = None  # set when it was read from another recorder's file
+
+    def events(self) -> list[Event]:
+        """The stored events of a stream (validated into `Event` objects when the file was read)."""
+        if not self.is_streaming or self.body is UNSET:
+            return []
+        body: list[Event] = self.body
+        return body
+
+
+class Meta(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """Where and when the file was recorded; informational only."""
+
+    recorded_at: str = ""
+    recorder: str = ""
+    library: str = ""
+    user_agent: str = ""
+
+
+class CassetteFile(msgspec.Struct, kw_only=True):
+    """Everything one cassette file holds."""
+
+    version: int = FORMAT_VERSION
+    request: Request
+    responses: list[Response]
+    meta: Meta = msgspec.field(default_factory=Meta)

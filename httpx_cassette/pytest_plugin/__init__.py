@@ -1,0 +1,343 @@
+"""pytest plugin (registered through the ``pytest11`` entry point): a cassette for each test.
+
+Usage::
+
+    @pytest.mark.cassette                       # this test's own cassette, replayed
+    def test_weather(): openai.OpenAI().chat.completions.create(...)
+
+    def test_chat(cassette):                    # the fixture: the same, plus the CassetteSession
+        ...
+        assert not cassette.unused()
+
+    @pytest.mark.cassette("shared-chat", mode="record-missing", ignore_hosts=["auth.local"])
+    def test_other(): ...
+
+Every httpx and httpx2 request the test makes (any client, SDK default clients included, any thread)
+goes through the cassette, see `httpx_cassette.intercept.routes`. Marker options: a path (relative paths
+are inside the module's cassette folder) and ``mode``, ``ignore_hosts``, ``ignore_localhost``,
+``include_host``, ``ignore_json_paths``, ``match_headers``, ``strict_repeats``, ``replay_timing``,
+``unused``. A class-level marker applies to its methods; the closest marker wins per option.
+
+Where cassettes live: ``<test file dir>/cassettes/<module>/<test>``, where ``<test>`` is the test
+function name, ``Class.name`` for methods, and ``-<id>`` appended for parametrized tests (ids are
+made filesystem-safe; ids that had to change or are long get a short hash, so they stay distinct).
+The ``cassette_dir`` ini option changes ``cassettes``; an absolute value (or ``--cassette-dir``,
+relative to the current directory) is one folder for the whole suite, holding
+``<test file dir relative to rootdir>/<module>/<test>``.
+
+Mode (the closest wins): the marker's ``mode=``, ``--cassette-mode``, ``$HTTPX_CASSETTE_MODE``, the
+``cassette_mode`` ini option, else ``replay``. vcrpy's record modes are accepted as aliases:
+
+- ``none`` → ``replay``: never record; a request with no recording fails;
+- ``once`` → ``replay`` when the test's cassette directory has recordings, else ``record``;
+- ``new_episodes`` → ``record-missing``: replay what is recorded, record the rest;
+- ``all`` → ``record``: record every request again (files no request touches stay);
+- ``rewrite`` → ``record`` into an emptied directory (recordings older than this pytest run are
+  removed first, so tests sharing a cassette keep each other's new ones).
+
+Command line options and ini options (in ``[tool.pytest.ini_options]``):
+
+``--cassette-mode MODE`` / ``cassette_mode``
+    As above.
+``--cassette-dir=DIR`` / ``cassette_dir`` (default ``cassettes``)
+    As above. Prefer ``--cassette-dir=DIR``: pytest looks for its rootdir before plugins are
+    loaded, and may take a separate ``DIR`` argument for a test path while doing so.
+``--cassette-block-network`` / ``cassette_block_network``
+    Any httpx/httpx2 request not served from a cassette (replayed, or recorded in a record mode)
+    fails with `NetworkBlocked`, in every test, with or without a cassette; only hosts let through
+    with ``cassette_ignore_hosts`` / ``cassette_ignore_localhost`` (or a marker's) pass. Live mode
+    is refused. (Other HTTP libraries and raw sockets are not seen; pytest-socket blocks those.)
+``cassette_ignore_hosts`` (list), ``cassette_ignore_localhost`` (bool)
+    Hosts whose requests pass through every cassette untouched.
+``cassette_unused`` = ``warn`` (default) | ``fail`` | ``ignore``
+    In replay mode, a test that passed without using every recording of its cassette warns
+    (`CassetteUnusedWarning`) or fails at teardown; a marker's ``unused=`` overrides it. A cassette
+    given a path in the marker may be shared by several tests, so it is checked only when that
+    marker sets ``unused=``.
+``--cassette-keep-failed``
+    By default a test that fails in a record mode leaves its cassette as it was before the test
+    (what it wrote is removed or restored); with this option the partial recording stays.
+``--cassette-prune``
+    Delete the cassette directories no test used (the session summary always lists them). Only
+    folders named like a test (by ``python_functions``) inside the cassette folder of a module
+    collected in full, whose test no longer exists (renamed, deleted, a parameter gone), and the
+    folders of test modules that no longer exist, are considered; folders opened at run time
+    (``use_cassette``) are kept. Under pytest-xdist the workers' findings are combined first; if a
+    worker crashed, or the run was interrupted, nothing is deleted.
+``--cassette-report PATH``
+    Write the usage report the CLI's ``prune --used-by PATH`` reads, a JSON object::
+
+        {
+          "version": 1,
+          "complete": true,
+          "used": ["cassettes/test_chat/test_stream/post-chat-completions-0123456789ab.json", ...],
+          "directories": ["cassettes/test_chat/test_stream", ...],
+          "unused_directories": ["cassettes/test_chat/test_renamed", ...]
+        }
+
+    ``used``: every cassette JSON file some request played or recorded, in any test, through this
+    plugin or ``use_cassette`` (a file's ``<stem>.<n>.bin`` body files belong to it);
+    ``directories``: every cassette directory a test opened; ``unused_directories``: what
+    ``--cassette-prune`` deletes. Paths are POSIX and relative to the report's own folder; lists
+    are sorted. ``complete`` is false when a worker crashed or the run was interrupted: ``used``
+    may then miss files that are in use.
+
+A replay miss fails its test with the `CassetteMiss` message, also when an SDK wrapped the miss
+into an error of its own or the code under test swallowed it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from httpx_cassette.core.modes import ALIASES, MODES, RECORDING, alias_note
+from httpx_cassette.errors import CassetteError
+from httpx_cassette.intercept.routes import process_route, session_listener
+from httpx_cassette.intercept.session import CassetteSession, HostFilter, NetworkBlock, surfaced_miss
+from httpx_cassette.pytest_plugin.cassette import RunState, open_session, rebuilt, swallowed, unused_message
+from httpx_cassette.pytest_plugin.marker import MARKER, asks_for_cassette, marker_options, unused_policy
+from httpx_cassette.pytest_plugin.settings import Settings
+from httpx_cassette.pytest_plugin.stale import stale_folders
+from httpx_cassette.pytest_plugin.usage import Usage, summary_title
+
+__all__ = ["CassetteUnusedWarning", "cassette"]
+
+PLUGIN = "httpx_cassette_state"
+OUTPUT = "httpx_cassette"  # key in xdist's workeroutput
+
+
+class CassetteUnusedWarning(pytest.PytestWarning):
+    """A test passed in replay mode without using every recording of its cassette."""
+
+
+# -- registration ----------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("httpx_cassette", "httpx_cassette: record and replay httpx/httpx2 traffic")
+    aliases = ", ".join(f"{alias} = {ALIASES[alias][0]}" for alias in ALIASES)
+    group.addoption(
+        "--cassette-mode",
+        choices=[*MODES, *ALIASES],
+        default=None,
+        help=f"replay (default), record, record-missing or live; vcrpy's names work too ({aliases};"
+        " once records only an empty cassette, rewrite empties it first)",
+    )
+    group.addoption("--cassette-dir", default=None, metavar="DIR", help="one folder for all cassettes")
+    group.addoption(
+        "--cassette-block-network",
+        action="store_true",
+        default=False,
+        help="fail any httpx/httpx2 request that is not served from a cassette",
+    )
+    group.addoption(
+        "--cassette-prune",
+        action="store_true",
+        default=False,
+        help="delete cassette directories no test used",
+    )
+    group.addoption(
+        "--cassette-keep-failed",
+        action="store_true",
+        default=False,
+        help="keep what a test that failed in a record mode recorded (default: undo it)",
+    )
+    group.addoption("--cassette-report", default=None, metavar="PATH", help="write a JSON usage report")
+    parser.addini(
+        "cassette_dir", "cassette folder beside each test file (absolute: one for all)", default="cassettes"
+    )
+    parser.addini("cassette_mode", "default cassette mode (--cassette-mode wins)", default="")
+    parser.addini("cassette_unused", "replay with unused recordings: warn, fail or ignore", default="warn")
+    parser.addini("cassette_ignore_hosts", "hosts that pass through every cassette", type="args", default=[])
+    parser.addini("cassette_ignore_localhost", "loopback requests pass through", type="bool", default=False)
+    parser.addini("cassette_block_network", "like --cassette-block-network", type="bool", default=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(path=None, *, mode=None, ...): serve this test's httpx/httpx2 requests from a cassette",
+    )
+    config.pluginmanager.register(CassettePlugin(config), PLUGIN)
+
+
+@pytest.fixture(autouse=True)
+def _httpx_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteSession | None]:
+    """Opens the test's cassette when it has the marker or asks for the ``cassette`` fixture."""
+    plugin: CassettePlugin = request.config.pluginmanager.getplugin(PLUGIN)
+    yield from plugin.run_test(request)
+
+
+@pytest.fixture
+def cassette(_httpx_cassette: CassetteSession | None) -> CassetteSession | None:
+    """This test's `CassetteSession`: ``played``, ``recorded``, ``unused()``, ``misses``, ``passed``."""
+    return _httpx_cassette  # None only when another plugin's autouse fixture of this name asked
+
+
+# -- the plugin ------------------------------------------------------------------------------------
+
+_STATE = pytest.StashKey[RunState]()
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+class CassettePlugin:
+    """The plugin's state for one pytest run (one ``Config``)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.settings = Settings.of(config)
+        self.blocker: NetworkBlock | None = None
+        self.usage = Usage()
+        self.deselected: list[pytest.Item] = []
+        self.unused: list[Path] = []
+        self.pruned = False
+        self.workers_seen = 0
+        self.started = time.time()
+        self._stack = contextlib.ExitStack()
+
+    # -- session ---------------------------------------------------------------------------------
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # rewrite keeps what this run recorded (xdist workers all start before any test runs)
+        self.started = time.time()
+        self._stack.enter_context(session_listener(self._track))
+        if self.settings.block_network:
+            hosts = HostFilter(self.settings.ignore_hosts, self.settings.ignore_localhost)
+            self.blocker = NetworkBlock(hosts, "--cassette-block-network")
+            self._stack.enter_context(process_route(self.blocker))
+
+    def pytest_unconfigure(self) -> None:
+        self._stack.close()
+
+    def pytest_report_header(self) -> str:
+        mode, source = self.settings.default_mode()
+        block = ", network blocked" if self.settings.block_network else ""
+        return f"httpx_cassette: mode {mode}{alias_note(mode)} from {source}{block}"
+
+    def _track(self, session: CassetteSession) -> None:
+        self.usage.track(session, files=self.settings.report is not None)
+
+    # -- collection: which folders some test owns --------------------------------------------------
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.deselected.extend(items)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        functions = [item for item in [*session.items, *self.deselected] if isinstance(item, pytest.Function)]
+        invoked = self.config.invocation_params.dir
+        stale = stale_folders(functions, self.settings, self.config.args, invoked)
+        self.usage.candidates = {folder.resolve().as_posix() for folder in stale}
+        roots = {self.settings.layout.cassette_root(item.path.parent) for item in functions}
+        self.usage.roots = {root.resolve().as_posix() for root in roots}
+
+    # -- one test ----------------------------------------------------------------------------------
+
+    def run_test(self, request: pytest.FixtureRequest) -> Iterator[CassetteSession | None]:
+        item = request.node
+        blocked_before = len(self.blocker.blocked) if self.blocker else 0
+        try:
+            options = marker_options(item) if isinstance(item, pytest.Function) else None
+        except CassetteError as exc:
+            pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
+        if not isinstance(item, pytest.Function) or (options is None and not asks_for_cassette(item)):
+            item.stash[_STATE] = RunState(None, blocked_before)
+            yield None
+            return
+        options = options or {}
+        session = self._open(item, options)
+        state = item.stash[_STATE] = RunState(session, blocked_before)
+        with process_route(session):
+            yield session
+        self._close(item, state, session, unused_policy(options, self.settings.unused))
+
+    def _open(self, item: pytest.Function, options: dict[str, Any]) -> CassetteSession:
+        path = self.settings.layout.cassette_of(item, options.get("path"))
+        try:
+            return open_session(self.settings, path, options, self.started)
+        except CassetteError as exc:
+            pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
+
+    def _close(self, item: pytest.Function, state: RunState, session: CassetteSession, unused: str) -> None:
+        reports = item.stash.get(_REPORTS, {})
+        failed = any(r.failed or hasattr(r, "wasxfail") for r in reports.values())
+        if failed and session.mode in RECORDING and not self.settings.keep_failed:
+            session.rollback()
+        self._track(session)
+        if failed:
+            return
+        errors = state.errors(self.blocker)
+        if errors and not state.reported:
+            pytest.fail(swallowed(errors), pytrace=False)
+        message = unused_message(session, unused, self.settings.layout.shown)
+        if message is not None and unused == "fail":
+            pytest.fail(message, pytrace=False)
+        if message is not None:
+            warnings.warn(CassetteUnusedWarning(message), stacklevel=1)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        __tracebackhide__ = True
+        state = item.stash.get(_STATE, None)
+        try:
+            result = yield
+        except BaseException as exc:
+            miss = surfaced_miss(exc, state.errors(self.blocker)) if state else None
+            if miss is None:
+                raise
+            assert state is not None
+            state.reported = True
+            raise miss from exc
+        if state is not None and state.errors(self.blocker):
+            state.reported = True
+            raise rebuilt(state.errors(self.blocker))
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        item.stash.setdefault(_REPORTS, {})[report.when] = report
+        return report
+
+    # -- the end: unused directories, prune, report --------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        output = getattr(node, "workeroutput", {}).get(OUTPUT)
+        if output is None or error is not None:
+            self.usage.complete = False
+        if output is not None:
+            self.workers_seen += 1
+            self.usage.merge(output)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR):
+            self.usage.complete = False
+        if hasattr(self.config, "workerinput"):  # an xdist worker: the controller decides
+            workeroutput: dict[str, Any] = getattr(self.config, "workeroutput")  # noqa: B009 - set by xdist
+            workeroutput[OUTPUT] = self.usage.as_json()
+            return
+        if self.config.pluginmanager.has_plugin("dsession") and not self.workers_seen:
+            return  # xdist controller whose workers reported nothing
+        self.unused = self.usage.unused_directories()
+        if self.settings.prune and self.usage.complete:
+            self.usage.prune(self.unused)
+            self.pruned = True
+        if self.settings.report is not None:
+            self.usage.write_report(self.settings.report, self.unused)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.unused:
+            return
+        title = summary_title(len(self.unused), pruned=self.pruned, prune=self.settings.prune)
+        terminalreporter.write_sep("-", title)
+        for folder in self.unused:
+            terminalreporter.write_line(f"  {self.settings.layout.shown(folder)}")

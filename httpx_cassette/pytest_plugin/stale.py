@@ -1,0 +1,98 @@
+"""Cassette directories that no collected test owns any more: what ``--cassette-prune`` may delete
+(which folders are considered is described in `httpx_cassette.pytest_plugin`).
+
+Found after collection, and only where the collection says enough: a module collected only in part
+(``file::test``) keeps its test folders. A folder holding no ``*.json`` file, or one some test's
+cassette lies in or under, is never a candidate.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from httpx_cassette.errors import CassetteError
+from httpx_cassette.pytest_plugin.marker import marker_options
+from httpx_cassette.pytest_plugin.paths import Layout
+from httpx_cassette.pytest_plugin.settings import Settings
+
+__all__ = ["stale_folders"]
+
+
+def stale_folders(
+    functions: list[pytest.Function], settings: Settings, args: Iterable[str], invoked: Path
+) -> list[Path]:
+    """The candidates among the cassette folders of the collected ``functions`` (deselected included);
+    ``args`` are pytest's test path arguments, relative to ``invoked``."""
+    claimed = {path for item in functions for path in _claimed(item, settings.layout)}
+    scan = _Scan(settings, claimed)
+    modules = {item.path for item in functions}
+    full, partial = _collected_in_full(args, invoked)
+    return [*scan.test_folders(modules - partial), *scan.module_folders(modules, full)]
+
+
+def _claimed(item: pytest.Function, layout: Layout) -> list[Path]:
+    """The folders test ``item`` uses: its own, and its marker's path if it gives one."""
+    folders = [layout.test_folder(item)]
+    with contextlib.suppress(CassetteError):  # reported when the test runs
+        options = marker_options(item)
+        if options and options.get("path") is not None:
+            folders.append(layout.marker_path(item, options["path"]))
+    return folders
+
+
+def _collected_in_full(args: Iterable[str], invoked: Path) -> tuple[list[Path], set[Path]]:
+    """Directories collected in full, and modules collected only in part (``file::test``)."""
+    full: list[Path] = []
+    partial: set[Path] = set()
+    for arg in args:
+        path = (invoked / arg.split("::", 1)[0]).resolve()
+        if "::" in arg:
+            partial.add(path)
+        elif path.is_dir():
+            full.append(path)
+    return full, partial
+
+
+@dataclass(frozen=True)
+class _Scan:
+    settings: Settings
+    claimed: set[Path]
+
+    def test_folders(self, modules: set[Path]) -> Iterator[Path]:
+        """Folders named like a test in the cassette folders of ``modules``, whose test is gone."""
+        for module in sorted(modules):
+            for entry in _subfolders(self.settings.layout.module_folder(module)):
+                if self._looks_like_test(entry.name) and self._stale(entry):
+                    yield entry
+
+    def module_folders(self, modules: set[Path], full: list[Path]) -> Iterator[Path]:
+        """Folders named like a test module beside the ones of ``modules``, whose module is gone."""
+        directories = {m.parent for m in modules if any(m.parent == d or d in m.parent.parents for d in full)}
+        for directory in sorted(directories):
+            for entry in _subfolders(self.settings.layout.cassette_root(directory)):
+                gone = not (directory / f"{entry.name}.py").exists() and not (directory / entry.name).exists()
+                if gone and self._looks_like_module(entry.name) and self._stale(entry):
+                    yield entry
+
+    def _looks_like_test(self, name: str) -> bool:
+        function = name.split("-", 1)[0].rsplit(".", 1)[-1]
+        patterns = self.settings.function_patterns
+        return any(function.startswith(p) or fnmatch.fnmatch(function, p) for p in patterns)
+
+    def _looks_like_module(self, name: str) -> bool:
+        return any(fnmatch.fnmatch(f"{name}.py", pattern) for pattern in self.settings.module_patterns)
+
+    def _stale(self, folder: Path) -> bool:
+        owned = any(c == folder or folder in c.parents or c in folder.parents for c in self.claimed)
+        has_files = any(f.suffix == ".json" for f in folder.rglob("*.json"))
+        return has_files and not owned
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    return sorted(entry for entry in folder.iterdir() if entry.is_dir()) if folder.is_dir() else []

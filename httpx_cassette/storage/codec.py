@@ -1,0 +1,79 @@
+"""Reading and writing cassette files: pretty, diffable JSON in; validated Structs out."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import msgspec
+from msgspec import UNSET
+
+from httpx_cassette.errors import CassetteFormatError
+from httpx_cassette.model.cassette import CassetteFile, Event
+from httpx_cassette.storage.formats import detect
+
+__all__ = ["decode_file", "encode_file"]
+
+_encoder = msgspec.json.Encoder()
+# Built here, at import, on one thread: msgspec (0.22) builds a Struct type's decoding information on
+# first use, and two threads doing that at once can crash the interpreter (a segfault in 20 of 30 runs
+# of 16 threads decoding their first file). A built Decoder is thread-safe.
+_file_decoder = msgspec.json.Decoder(CassetteFile)
+
+
+_EVENTS_AT = b'"@@httpx-cassette-events-%d@@"'
+_EVENT_INDENT = b"\n        "  # the depth of a stream's events: file > responses > response > body
+
+
+def encode_file(cassette: CassetteFile) -> bytes:
+    """Pretty, stable JSON (struct field order, body key order as recorded), ending in a newline.
+
+    Each stream event is written compact on a line of its own: a re-recorded stream then diffs
+    event by event, and a file stays near the size of the raw stream instead of tripling it.
+    """
+    streams = [r for r in cassette.responses if r.is_streaming and isinstance(r.body, list) and r.body]
+    if not streams:
+        return msgspec.json.format(_encoder.encode(cassette), indent=2) + b"\n"
+    held: list[list[Event]] = [cast("list[Event]", r.body) for r in streams]
+    try:
+        for i, response in enumerate(streams):
+            response.body = (_EVENTS_AT % i).decode()[1:-1]
+        text = msgspec.json.format(_encoder.encode(cassette), indent=2)
+    finally:
+        for response, body in zip(streams, held, strict=True):
+            response.body = body
+    for i, events in enumerate(held):
+        lines = b",".join(_EVENT_INDENT + _encoder.encode(event) for event in events)
+        text = text.replace(_EVENTS_AT % i, b"[" + lines + b"\n      ]", 1)
+    return text + b"\n"
+
+
+def _normalize_events(cassette: CassetteFile) -> CassetteFile:
+    # Validate event lists once at load so a broken event names its file, not a later replay.
+    for i, response in enumerate(cassette.responses):
+        if response.is_streaming and response.body is not UNSET:
+            try:
+                response.body = msgspec.convert(response.body, list[Event])
+            except msgspec.ValidationError as exc:
+                where, text = f"`$.responses[{i}].body", str(exc)  # msgspec's path starts at the list
+                text = text.replace("`$", where, 1) if "`$" in text else f"{text} - at {where}`"
+                raise msgspec.ValidationError(text) from None
+    return cassette
+
+
+def decode_file(data: bytes, source: str) -> CassetteFile:
+    """Parse a cassette file, ours (it has ``responses``) or another recorder's (a registered `Format`,
+    detected per file); errors name ``source`` and the JSON path. A file that records no HTTP exchange
+    (a llama-stack tool call) raises `NotAnExchangeError`."""
+    try:
+        try:
+            return _normalize_events(_file_decoder.decode(data))
+        except msgspec.ValidationError as exc:
+            value = msgspec.json.decode(data)
+            adapter = detect(value) if isinstance(value, dict) and "responses" not in value else None
+            if adapter is None:
+                raise CassetteFormatError(source, str(exc)) from None
+        return adapter.read(value, source)
+    except msgspec.DecodeError as exc:
+        raise CassetteFormatError(source, str(exc)) from None
+    except RecursionError:
+        raise CassetteFormatError(source, "its JSON is nested too deeply (~1000 levels) to read") from None

@@ -1,0 +1,39 @@
+"""`scan_directory`: the secret scanner over cassette files on disk (what `httpx-cassette scan` runs)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import msgspec
+
+from httpx_cassette.core.scan import Finding, SecretScanner
+
+__all__ = ["scan_directory"]
+
+
+def _json_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    found = [Path(d, f) for d, _, files in os.walk(root) for f in files if f.endswith(".json")]
+    return sorted(found)
+
+
+def scan_directory(
+    path: str | os.PathLike[str], allow: Iterable[str | re.Pattern[str]] = ()
+) -> list[Finding]:
+    """Every credential-looking value in the cassette files under ``path`` (a directory, searched
+    recursively, or one file). A file that is not valid JSON is scanned as text, line by line."""
+    scanner = SecretScanner(allow)
+    findings: list[Finding] = []
+    for file in _json_files(Path(path)):
+        data = file.read_bytes()
+        try:
+            findings += scanner.scan(msgspec.json.decode(data), "$", file)
+        except (msgspec.DecodeError, RecursionError):
+            text = data.decode("utf-8", "replace")
+            for number, line in enumerate(text.splitlines(), 1):
+                findings += scanner.in_text(line, f"line {number}", file)
+    return findings

@@ -1,0 +1,379 @@
+"""A cassette directory: one JSON file per distinct request, found by key without reading them all.
+
+File names end in the first 12 hex digits of the key they were recorded under, so the index is built
+from one directory listing. A hit is confirmed by re-keying the stored request (a file edited by
+hand, or keyed under other options, is still found: a miss by name falls back to reading every file
+once). Writes are atomic: a temporary file in the same directory, then a rename; a process killed
+mid-write leaves the old file or the new one. Writers hold the directory lock (`_lock`), and `update`
+re-reads the file under it, so processes recording the same request merge instead of overwriting.
+File names are built from ``[a-z0-9-]`` only, so no key or request can name a file elsewhere.
+
+Binary response bodies larger than ``max_inline_bytes`` are not pasted into the JSON as base64: they go
+to a side file ``<json stem>.<response index>.bin`` next to it, named by the response's ``body_file``.
+
+The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`, through `httpx_cassette.storage.formats`): one response per file, named by
+llama-stack's own hash, so they are found by reading every file once. Several files may then hold
+responses to one request: they replay in file-name order (`order_key`), and with a ``scope`` only
+the responses recorded for that test (and those recorded for none) are used. Writing a request
+replaces its in-scope responses, wherever they were, in ``write_format``; other tests' stay.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from httpx_cassette.core.key import KeyOptions, key_of
+from httpx_cassette.errors import CassetteError, CassetteFormatError, NotAnExchangeError
+from httpx_cassette.model.cassette import CassetteFile, FileFormat, Request, Response
+from httpx_cassette.storage.codec import decode_file, encode_file
+from httpx_cassette.storage.files import file_name, side_names, write_atomic
+from httpx_cassette.storage.formats import Format, format_named, held_format, order_key
+from httpx_cassette.storage.lock import DirectoryLock
+
+__all__ = ["DEFAULT_MAX_INLINE_BYTES", "DirectoryStore"]
+
+DEFAULT_MAX_INLINE_BYTES = 64 * 1024
+
+_NAME = re.compile(r"-([0-9a-f]{12})\.json$")
+_SIDE_INDEX = re.compile(r"\.\d+\.bin")
+_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+_VERSION_SEGMENT = re.compile(r"^v\d+(beta\d*|alpha\d*)?$")
+_KEY = re.compile(r"[0-9a-f]{12,}")
+_SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.json")
+_RESERVED = re.compile(r"con|prn|aux|nul|com\d|lpt\d")  # Windows device names, whatever the extension
+
+
+class DirectoryStore:
+    """Reads and writes the files of one cassette directory, lazily and with a cache."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        options: KeyOptions,
+        max_inline_bytes: int = DEFAULT_MAX_INLINE_BYTES,
+        *,
+        scope: str | None = None,
+        write_format: FileFormat = "ours",
+    ) -> None:
+        if "\0" in os.fspath(path):
+            raise CassetteError(f"cassette path {os.fspath(path)!r} has a NUL byte; no file system takes it")
+        self.path = Path(path)
+        self.options = options
+        self.max_inline_bytes = max_inline_bytes
+        self.lock = DirectoryLock(self.path)
+        self._side_written: dict[Path, str] = {}  # side file -> sha256 of what this store wrote there
+        self.scope = scope
+        self.write_format: FileFormat = write_format
+        self._by_key: dict[str, tuple[Path, CassetteFile]] = {}  # key -> (first file, its in-scope responses)
+        self._sources: dict[str, dict[Path, tuple[str, CassetteFile]]] = {}  # key -> all its files
+        self._by_prefix: dict[str, list[Path]] | None = None
+        self._unread: set[Path] | None = None
+        self._foreign = False  # some file is not named by its key (llama-stack's are not)
+        self.written: set[Path] = set()  # every cassette file this store wrote (for a rollback)
+
+    def _index(self) -> dict[str, list[Path]]:
+        if self._by_prefix is None:
+            by_prefix: dict[str, list[Path]] = {}
+            unread: set[Path] = set()
+            if self.path.is_dir():
+                for entry in os.scandir(self.path):
+                    if entry.name.endswith(".json") and entry.is_file():
+                        file = Path(entry.path)
+                        unread.add(file)
+                        match = _NAME.search(entry.name)
+                        if match:
+                            by_prefix.setdefault(match.group(1), []).append(file)
+                        else:
+                            self._foreign = True
+            self._by_prefix, self._unread = by_prefix, unread
+        return self._by_prefix
+
+    def _read(self, file: Path) -> str:
+        """Parse ``file``, cache it under its real key, and return that key ("" for a skipped file)."""
+        assert self._unread is not None
+        try:
+            cassette = decode_file(file.read_bytes(), str(file))
+        except NotAnExchangeError:  # a llama-stack tool-call recording: nothing to replay
+            self._unread.discard(file)
+            return ""
+        key = self._key(file, cassette)
+        self._remember(key, file, cassette)
+        self._unread.discard(file)
+        return key
+
+    def _remember(self, key: str, file: Path, cassette: CassetteFile) -> None:
+        self._sources.setdefault(key, {})[file] = (held_format(file, cassette), cassette)
+        self._by_key[key] = self._view(key)
+
+    def _view(self, key: str) -> tuple[Path, CassetteFile]:
+        """The first file of ``key`` and its in-scope responses, from all its files in name order."""
+        sources = sorted(self._sources[key].items(), key=lambda source: order_key(source[0].name))
+        first, (_, cassette) = sources[0]
+        if len(sources) == 1 and self.scope is None:
+            return first, cassette
+        responses = [r for _, (_, c) in sources for r in c.responses if self._in_scope(r)]
+        return first, msgspec.structs.replace(cassette, responses=responses)
+
+    def _in_scope(self, response: Response) -> bool:
+        return self.scope is None or not isinstance(response.test_id, str) or response.test_id == self.scope
+
+    def absent_reason(self, key: str) -> str:
+        """Why ``key`` has nothing to replay: no recording, or only other tests' (outside the scope)."""
+        held = [r for _, c in self._sources.get(key, {}).values() for r in c.responses]
+        others = sorted({str(r.test_id) for r in held if not self._in_scope(r)})
+        if others:
+            return f"no recording in scope {self.scope!r} (only for other tests: {', '.join(others)})"
+        return "no recording"
+
+    def _key(self, file: Path, cassette: CassetteFile) -> str:
+        try:
+            return key_of(cassette.request, self.options)
+        except (ValueError, RecursionError) as exc:  # a URL urllib rejects, a body nested past Python's limit
+            raise CassetteFormatError(str(file), f"its request cannot be keyed: {exc}") from None
+
+    def get(self, key: str, request: Request | None = None) -> CassetteFile | None:
+        """The file recorded for ``key``, or None. Given the ``request`` that was keyed, a file under its
+        own name is found without listing the directory: a 10,000-file cassette opens as fast as one."""
+        found = self._by_key.get(key)
+        if found is None and request is not None and self._by_prefix is None:
+            found = self._probe(key, request)
+        if found is None:
+            for file in self._index().get(key[:12], ()):
+                if self._unread and file in self._unread and self._read(file) == key:
+                    break
+            else:
+                self.read_all()
+            found = self._by_key.get(key)
+        return found[1] if found else None
+
+    def _probe(self, key: str, request: Request) -> tuple[Path, CassetteFile] | None:
+        """``key``'s file under the name `put` gives it, when it is there and holds ``key``."""
+        file = self.path / file_name(key, request)
+        try:
+            data = file.read_bytes()
+        except OSError:  # not there (renamed, or never recorded): the directory listing decides
+            return None
+        cassette = decode_file(data, str(file))
+        real = self._key(file, cassette)
+        self._remember(real, file, cassette)  # an edited file keeps its real key, as `_read` does
+        return self._by_key[real] if real == key else None
+
+    def read_all(self) -> None:
+        """Parse every file not parsed yet (a miss, or a question about the whole cassette)."""
+        self._index()
+        assert self._unread is not None
+        for file in sorted(self._unread):
+            self._read(file)
+
+    def items(self) -> Iterator[tuple[str, Path, CassetteFile]]:
+        """Every recorded (key, file, contents), file by file; reads the whole directory."""
+        self.read_all()
+        for key, sources in list(self._sources.items()):
+            for file, (_, cassette) in sorted(sources.items(), key=lambda source: order_key(source[0].name)):
+                yield key, file, cassette
+
+    def file_of(self, key: str) -> Path | None:
+        """The file ``key`` was read from or written to, if this store has seen it."""
+        found = self._by_key.get(key)
+        return found[0] if found else None
+
+    def _target(self, key: str, request: Request) -> Path:
+        """Where ``key`` is written: the file (of ours) it was found in, else its generated name, checked."""
+        found = next((f for f, (kind, _) in self._sources.get(key, {}).items() if kind == "ours"), None)
+        if found is not None:
+            return found
+        name = file_name(key, request)
+        reserved = _RESERVED.fullmatch(name.split(".")[0])
+        if not _KEY.fullmatch(key) or not _SAFE_NAME.fullmatch(name) or reserved:
+            raise CassetteError(
+                f"refusing to write {name!r} for key {key!r} in {self.path}: a key is the hex sha256 of a"
+                " request (see key_of), and file names are built from it"
+            )
+        return self.path / name
+
+    def read_fresh(self, key: str, request: Request, *, replace_broken: bool = False) -> CassetteFile | None:
+        """``key``'s file as it is on disk now (another process may have written it), found by name only.
+
+        None when there is none, or, with ``replace_broken`` (it is about to be overwritten), a broken one.
+        """
+        self._index()
+        if self._foreign or self.write_format != "ours":
+            return self._refresh(key, replace_broken)
+        file = self._target(key, request)
+        try:
+            cassette = decode_file(file.read_bytes(), str(file))
+        except FileNotFoundError:
+            return None
+        except CassetteFormatError:
+            if replace_broken:
+                return None
+            raise
+        self._remember(key, file, cassette)
+        return self._by_key[key][1]
+
+    def _refresh(self, key: str, replace_broken: bool) -> CassetteFile | None:
+        """Re-read every file known to hold ``key`` (after reading the directory once)."""
+        self.read_all()
+        files = sorted(self._sources.pop(key, {}))
+        self._by_key.pop(key, None)
+        for file in files:
+            try:
+                cassette = decode_file(file.read_bytes(), str(file))
+            except (FileNotFoundError, NotAnExchangeError):
+                continue
+            except CassetteFormatError:
+                if replace_broken:
+                    continue
+                raise
+            if self._key(file, cassette) == key:
+                self._remember(key, file, cassette)
+        found = self._by_key.get(key)
+        return found[1] if found else None
+
+    def update(
+        self,
+        key: str,
+        request: Request,
+        change: Callable[[CassetteFile | None], CassetteFile],
+        *,
+        replace_broken: bool = False,
+    ) -> CassetteFile:
+        """Read, change and write ``key``'s file under the directory lock; returns what was stored.
+
+        ``change`` gets the file as it is on disk now (None if there is none), so concurrent writers of
+        the same request each see the others' responses and can keep them.
+        """
+        with self.lock:
+            self.put(key, change(self.read_fresh(key, request, replace_broken=replace_broken)))
+            return self._by_key[key][1]
+
+    def put(self, key: str, cassette: CassetteFile) -> Path:
+        """Write ``cassette`` atomically under ``key``; replaces the file previously found for it."""
+        return self.write(key, cassette)[-1]
+
+    def write(self, key: str, cassette: CassetteFile) -> list[Path]:
+        """Write ``cassette`` as ``key``'s in-scope responses, in ``write_format``; returns the files.
+
+        Other files holding in-scope responses of ``key`` lose them (and are deleted when nothing is
+        left); a request llama-stack's format cannot hold is written in ours.
+        """
+        with self.lock:
+            self._index()
+            if self._foreign or self.write_format != "ours":
+                self.read_all()  # the key's responses may be in any file
+            adapter = format_named(self.write_format) if self.write_format != "ours" else None
+            files = adapter.files(cassette) if adapter is not None else None
+            if adapter is None or files is None:
+                written = [self._write_ours(key, cassette)]
+            else:
+                written = self._write_foreign(key, adapter, files)
+            self.written.update(written)
+            return written
+
+    def _write_ours(self, key: str, cassette: CassetteFile) -> Path:
+        file = self._target(key, cassette.request)
+        held = self._sources.get(key, {}).get(file)
+        others = [r for r in held[1].responses if not self._in_scope(r)] if held else []  # other tests'
+        whole = cassette
+        if others:
+            whole = msgspec.structs.replace(cassette, responses=[*others, *cassette.responses])
+        stored = self._move_large_bodies(file, whole)  # side files first: JSON never points nowhere
+        write_atomic(file, encode_file(stored))
+        self._drop_stale_side_files(file, stored, before=held[1] if held else None)
+        self._drop_in_scope(key, keep={file})
+        self._remember(key, file, stored)
+        return file
+
+    def _write_foreign(self, key: str, adapter: Format, files: list[tuple[str, Any]]) -> list[Path]:
+        written: list[Path] = []
+        stored: dict[Path, CassetteFile] = {}
+        for name, recording in files:
+            file = self.path / name
+            as_read = adapter.read(recording, str(file))
+            held = self._sources.get(key, {}).get(file)
+            if held is None or held[1] != as_read:  # an unchanged file is not rewritten (it may be read-only)
+                write_atomic(file, adapter.encode(recording))
+                written.append(file)
+            stored[file] = as_read
+        self._drop_in_scope(key, keep=set(stored))
+        for file, as_read in stored.items():
+            self._remember(key, file, as_read)
+        first = next(iter(stored))
+        responses = [r for held in stored.values() for r in held.responses]  # in this write's order
+        self._by_key[key] = (first, msgspec.structs.replace(stored[first], responses=responses))
+        return written or [first]
+
+    def _drop_in_scope(self, key: str, keep: set[Path]) -> None:
+        """Take ``key``'s in-scope responses out of its files other than ``keep``."""
+        for file, (file_format, cassette) in list(self._sources.get(key, {}).items()):
+            if file in keep:
+                continue
+            others = [r for r in cassette.responses if not self._in_scope(r)]
+            if len(others) == len(cassette.responses):
+                continue
+            del self._sources[key][file]
+            if others:  # only our format holds several responses
+                rest = msgspec.structs.replace(cassette, responses=others)
+                write_atomic(file, encode_file(rest))
+                self._sources[key][file] = (file_format, rest)
+            else:
+                file.unlink(missing_ok=True)
+                if file_format == "ours":
+                    self._drop_stale_side_files(file, None, before=cassette)
+
+    def body_file_bytes(self, key: str, response: Response) -> bytes | None:
+        """The body kept in ``response.body_file`` (None when the body is inline)."""
+        name = response.body_file
+        if not isinstance(name, str):
+            return None
+        found = self._by_key.get(key)
+        source = str(found[0]) if found else str(self.path)
+        if not name or Path(name).name != name or name in (".", ".."):
+            raise CassetteFormatError(source, f"body_file {name!r} must be a plain file name in {self.path}")
+        try:
+            return (self.path / name).read_bytes()
+        except FileNotFoundError:
+            raise CassetteFormatError(
+                source, f"its body file {name} is missing from {self.path}: restore it, or re-record"
+            ) from None
+
+    def _move_large_bodies(self, file: Path, cassette: CassetteFile) -> CassetteFile:
+        responses: list[Response] = []
+        taken = {r.body_file for r in cassette.responses if isinstance(r.body_file, str)}
+        for index, response in enumerate(cassette.responses):
+            if isinstance(response.base64, str) and len(response.base64) > self.max_inline_bytes * 4 // 3:
+                data = base64.b64decode(response.base64)
+                if len(data) > self.max_inline_bytes:
+                    number = index
+                    while f"{file.stem}.{number}.bin" in taken:  # a merged file keeps other writers' names
+                        number += 1
+                    side = file.with_name(f"{file.stem}.{number}.bin")
+                    taken.add(side.name)
+                    digest = hashlib.sha256(data).hexdigest()
+                    if self._side_written.get(side) != digest:  # a file is rewritten per response saved
+                        write_atomic(side, data)
+                        self._side_written[side] = digest
+                    response = msgspec.structs.replace(response, base64=UNSET, body_file=side.name)
+            responses.append(response)
+        return msgspec.structs.replace(cassette, responses=responses)
+
+    def _drop_stale_side_files(
+        self, file: Path, stored: CassetteFile | None, before: CassetteFile | None
+    ) -> None:
+        # Re-recording a key with fewer large bodies leaves side files nothing points to any more.
+        # Only the names the previous version pointed to are candidates: no directory listing per
+        # write, which made recording a large cassette quadratic.
+        stale = side_names(before) | {p.name for p in self._side_written if p.parent == file.parent}
+        for name in stale - side_names(stored):
+            if name.startswith(file.stem) and _SIDE_INDEX.fullmatch(name[len(file.stem) :]):
+                file.with_name(name).unlink(missing_ok=True)
+                self._side_written.pop(file.with_name(name), None)
