@@ -206,10 +206,9 @@ FLAT: dict[str, tuple[str, str]] = {
 }
 
 
-class Overrides(TypedDict, total=False):
-    """The flat keywords, typed, for ``**overrides`` signatures (a test checks it matches `FLAT`)."""
+class Options(TypedDict, total=False):
+    """The flat keywords but ``mode``: ``**overrides`` of signatures that take ``mode`` as a parameter."""
 
-    mode: Mode | None
     include_host: bool
     ignore_json_paths: Iterable[str]
     match_headers: Iterable[str]
@@ -224,3 +223,9 @@ class Overrides(TypedDict, total=False):
     format: FileFormat
     ignore_hosts: Iterable[str]
     ignore_localhost: bool
+
+
+class Overrides(Options, total=False):
+    """The flat keywords, typed, for ``**overrides`` signatures (a test checks it matches `FLAT`)."""
+
+    mode: Mode | None

@@ -17,10 +17,11 @@ from typing import Any
 
 import msgspec
 
-from httpx_cassette.cli.inspect import Transcript, cassette_files, load, transcript_of
+from httpx_cassette.cli.inspect import Transcript, load, transcript_of
 from httpx_cassette.core.key import key_of
 from httpx_cassette.model.cassette import CassetteFile
 from httpx_cassette.model.jsondiff import MISSING, walk
+from httpx_cassette.storage.files import files_at
 
 __all__ = [
     "MISSING",
@@ -143,7 +144,7 @@ def diff_files(old: Path, new: Path, *, everything: bool = False) -> FileDiff:
 
 
 def _by_key(root: Path) -> dict[str, Path]:
-    return {key_of(load(file).request): file for file in cassette_files(root)}
+    return {key_of(load(file).request): file for file in files_at(root, hidden=False)}
 
 
 def diff_paths(old: Path, new: Path, *, everything: bool = False) -> DirectoryDiff:

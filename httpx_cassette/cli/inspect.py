@@ -24,24 +24,12 @@ __all__ = [
     "Timing",
     "ToolCall",
     "Transcript",
-    "cassette_files",
     "load",
     "row_of",
     "sparkline",
     "timing_of",
     "transcript_of",
 ]
-
-
-def cassette_files(path: Path) -> list[Path]:
-    """The cassette files at ``path``: the file itself, or every ``*.json`` below a directory, sorted.
-
-    Hidden files and folders are skipped (the temporary file of an interrupted write starts with a dot).
-    """
-    if path.is_file():
-        return [path]
-    found = (p for p in path.rglob("*.json") if p.is_file())
-    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts))
 
 
 def load(file: Path) -> CassetteFile:

@@ -8,37 +8,19 @@ files under the pruned directory, and their ``<stem>.<n>.bin`` body files, are e
 
 from __future__ import annotations
 
-import glob
 import os
 from pathlib import Path
 
-import msgspec
-
-from httpx_cassette.cli.inspect import cassette_files
 from httpx_cassette.errors import CassetteError
+from httpx_cassette.storage.files import cassette_files, side_files
+from httpx_cassette.storage.report import read_usage_report
 
-__all__ = ["Report", "prune", "read_report", "side_files", "unused_files"]
-
-
-class Report(msgspec.Struct):
-    """The part of the usage report prune needs: the cassette files a test session used."""
-
-    used: list[str]
-    complete: bool = True  # false when a worker crashed or the run was interrupted
+__all__ = ["prune", "read_report", "unused_files"]
 
 
 def read_report(report: Path) -> set[Path]:
     """The resolved paths of every file ``report`` lists as used."""
-    try:
-        data = msgspec.json.decode(report.read_bytes(), type=Report)
-    except FileNotFoundError:
-        raise CassetteError(
-            f"usage report {report} does not exist: run the test suite with the pytest plugin first"
-        ) from None
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise CassetteError(
-            f'usage report {report} is not a usage report ({exc}); expected {{"used": [<file paths>]}}'
-        ) from None
+    data = read_usage_report(report)
     if not data.complete:
         raise CassetteError(
             f"usage report {report} is incomplete (a worker crashed or the run was interrupted), so it may"
@@ -50,7 +32,7 @@ def read_report(report: Path) -> set[Path]:
 
 def unused_files(directory: Path, used: set[Path]) -> list[Path]:
     """The cassette files under ``directory`` that ``used`` does not name."""
-    return [file for file in cassette_files(directory) if file.resolve() not in used]
+    return [file for file in _listed(directory) if file.resolve() not in used]
 
 
 def prune(directory: Path, used: set[Path], *, dry_run: bool = False) -> list[Path]:
@@ -61,7 +43,7 @@ def prune(directory: Path, used: set[Path], *, dry_run: bool = False) -> list[Pa
     """
     if not directory.is_dir():
         raise CassetteError(f"{directory} is not a directory: pass the cassette folder to prune")
-    files = cassette_files(directory)
+    files = _listed(directory)
     unused = unused_files(directory, used)
     if files and len(unused) == len(files):
         raise CassetteError(
@@ -78,13 +60,9 @@ def prune(directory: Path, used: set[Path], *, dry_run: bool = False) -> list[Pa
     return unused
 
 
-def side_files(file: Path) -> list[Path]:
-    """The large-body files stored next to cassette ``file`` (``<stem>.<response index>.bin``)."""
-    return sorted(
-        p
-        for p in file.parent.glob(f"{glob.escape(file.stem)}.*.bin")
-        if p.stem[len(file.stem) + 1 :].isdigit()
-    )
+def _listed(directory: Path) -> list[Path]:
+    # Hidden files and folders are skipped (the temporary file of an interrupted write starts with a dot).
+    return cassette_files(directory, recursive=True, hidden=False)
 
 
 def _remove_if_empty(folder: Path, stop: Path) -> None:

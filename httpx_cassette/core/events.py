@@ -14,14 +14,18 @@ import msgspec
 from httpx_cassette.core.sse import ServerSentEvent, encode_event
 from httpx_cassette.model.cassette import Event
 
-__all__ = ["DONE_CHUNK", "EventRecorder", "event_bytes", "stream_chunks"]
+__all__ = ["DONE_CHUNK", "SDK_TYPE_BY_OBJECT", "EventRecorder", "event_bytes", "stream_chunks"]
 
 DONE_CHUNK = b"data: [DONE]\n\n"
 
-# Informational `__type__` names for the objects LLM streams carry (llama-stack writes the same).
-_TYPE_BY_OBJECT = {
+# The OpenAI SDK class of a JSON object, by its ``object`` field: the informational `__type__` names
+# of stream objects, and the classes llama-stack's recordings name for whole response bodies.
+SDK_TYPE_BY_OBJECT = {
+    "chat.completion": "openai.types.chat.chat_completion.ChatCompletion",
     "chat.completion.chunk": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk",
     "text_completion": "openai.types.completion.Completion",
+    "model": "openai.types.model.Model",
+    "response": "openai.types.responses.response.Response",
 }
 
 # Stream events whose JSON names itself in ``type``: the common Responses API events, and Anthropic's.
@@ -70,7 +74,7 @@ def type_name(data: Any) -> str | None:
         return None
     # Called once per recorded event: two lookups, no loop (a non-str value, even unhashable, misses).
     kind = data.get("object")
-    found = _TYPE_BY_OBJECT.get(kind) if isinstance(kind, str) else None
+    found = SDK_TYPE_BY_OBJECT.get(kind) if isinstance(kind, str) else None
     if found is None:
         kind = data.get("type")
         found = _TYPE_BY_TYPE.get(kind) if isinstance(kind, str) else None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from httpx_cassette._version import __version__
-from httpx_cassette.config import CassetteConfig, Mode, Overrides
+from httpx_cassette.config import CassetteConfig, Mode, Options
 from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.key import canonical_form
 from httpx_cassette.core.plan import Play, Record
@@ -82,11 +82,12 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         *,
         config: CassetteConfig | None = None,
         inner: Inner | None = None,
-        **overrides: Unpack[Overrides],
+        **overrides: Unpack[Options],
     ) -> None:
+        config = CassetteConfig.of(config, **overrides)
         if mode is not None:
-            overrides["mode"] = mode
-        self.cassette = Cassette(path, config, **overrides)
+            config = config.override(mode=mode)
+        self.cassette = Cassette(path, config)
         self._inner = inner
         self._own_inner: dict[tuple[str, bool], Any] = {}
 

@@ -14,7 +14,6 @@ and ``send_async(request, forward)``.
 from __future__ import annotations
 
 import contextlib
-import glob
 import ipaddress
 import os
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -26,7 +25,7 @@ from httpx_cassette.core.modes import Mode
 from httpx_cassette.core.redact import redact_url
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
 from httpx_cassette.http.transport import CassetteTransport
-from httpx_cassette.storage.files import write_atomic
+from httpx_cassette.storage.files import cassette_files, is_side_file, side_files, write_atomic
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -118,7 +117,7 @@ class CassetteSession:
         self._existed = self.path.is_dir()
         self._backup = _read_files(self.path) if backup else None
         if fresh_since is not None:
-            for file in _cassette_files(self.path):
+            for file in cassette_files(self.path, bodies=True):
                 if file.stat().st_mtime < fresh_since:
                     file.unlink()
 
@@ -187,9 +186,8 @@ class CassetteSession:
         touched: set[Path] = set()
         for file in self.cassette.store.written:
             # the JSON file and its side files (<stem>.<n>.bin) written next to it
-            family = {file, *file.parent.glob(f"{glob.escape(file.stem)}.*.bin")}
-            family |= {old for old in self._backup if old.parent == file.parent and _same_family(old, file)}
-            touched |= family
+            siblings = (old for old in self._backup if old.parent == file.parent)
+            touched |= {file, *side_files(file), *(old for old in siblings if is_side_file(old.name, file))}
         touched |= {file for file in self._backup if not file.exists()}  # removed by fresh_since
         for file in sorted(touched):
             previous = self._backup.get(file)
@@ -212,19 +210,8 @@ def _remove_if_only_dotfiles(folder: Path) -> None:
             folder.rmdir()
 
 
-def _same_family(file: Path, json_file: Path) -> bool:
-    return file == json_file or (file.name.startswith(f"{json_file.stem}.") and file.suffix == ".bin")
-
-
-def _cassette_files(path: Path) -> list[Path]:
-    """The recordings of a cassette directory: JSON files and the side files of large bodies."""
-    if not path.is_dir():
-        return []
-    return sorted(file for file in path.iterdir() if file.suffix in (".json", ".bin") and file.is_file())
-
-
 def _read_files(path: Path) -> dict[Path, bytes]:
-    return {file: file.read_bytes() for file in _cassette_files(path)}
+    return {file: file.read_bytes() for file in cassette_files(path, bodies=True)}
 
 
 class NetworkBlock:

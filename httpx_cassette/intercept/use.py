@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from httpx_cassette.config import CassetteConfig, Mode, Overrides
+from httpx_cassette.config import CassetteConfig, Mode, Options
 from httpx_cassette.intercept.routes import TABLE, Block
 from httpx_cassette.intercept.session import CassetteSession, surfaced_miss
 
@@ -90,7 +90,7 @@ def use_cassette(
     mode: Mode | None = None,
     *,
     config: CassetteConfig | None = None,
-    **overrides: Unpack[Overrides],
+    **overrides: Unpack[Options],
 ) -> UseCassette:
     """Serve every httpx and httpx2 request made inside the block from the cassette at ``path``.
 
@@ -109,6 +109,7 @@ def use_cassette(
     do), leaving the block raises a `CassetteMiss` from that error so the message is not lost.
     See `httpx_cassette.intercept.routes` for nesting, threads and asyncio tasks.
     """
+    config = CassetteConfig.of(config, **overrides)
     if mode is not None:
-        overrides["mode"] = mode
-    return UseCassette(path, CassetteConfig.of(config, **overrides))
+        config = config.override(mode=mode)
+    return UseCassette(path, config)

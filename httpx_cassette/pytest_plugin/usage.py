@@ -1,11 +1,10 @@
 """What cassettes a pytest run used, combined across pytest-xdist workers, and what follows from it:
-the unused directories, pruning them, and the usage report (its shape is documented in
-`httpx_cassette.pytest_plugin`; ``httpx-cassette prune --used-by`` reads it, see `_prune`).
+the unused directories, pruning them, and the usage report (`httpx_cassette.storage.report`, the
+shape ``httpx-cassette prune --used-by`` reads; documented in `httpx_cassette.pytest_plugin`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterable
@@ -15,10 +14,9 @@ from typing import Any
 
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.intercept.session import CassetteSession
+from httpx_cassette.storage.report import UsageReport, write_usage_report
 
-__all__ = ["REPORT_VERSION", "Usage", "summary_title"]
-
-REPORT_VERSION = 1
+__all__ = ["Usage", "summary_title"]
 
 
 @dataclass
@@ -86,15 +84,13 @@ class Usage:
         def relative(paths: Iterable[str | Path]) -> list[str]:
             return sorted(Path(os.path.relpath(p, base)).as_posix() for p in paths)
 
-        report = {
-            "version": REPORT_VERSION,
-            "complete": self.complete,
-            "used": relative(self.files),
-            "directories": relative(self.directories),
-            "unused_directories": relative(unused),
-        }
-        base.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2) + "\n")
+        report = UsageReport(
+            complete=self.complete,
+            used=relative(self.files),
+            directories=relative(self.directories),
+            unused_directories=relative(unused),
+        )
+        write_usage_report(path, report)
 
 
 def summary_title(count: int, *, pruned: bool, prune: bool) -> str:

@@ -34,10 +34,10 @@ class Format(Protocol):
         """The cassette one file stands for; errors are `CassetteFormatError`\\ s naming ``source``."""
 
     def held_by(self, file: Path, cassette: CassetteFile) -> bool:
-        """Whether ``cassette`` is what `read` made of ``file`` itself (so writing it back keeps the format)."""
+        """Whether ``cassette`` is what `read` made of ``file`` itself (writing it back keeps the format)."""
 
     def files(self, cassette: CassetteFile) -> list[tuple[str, Any]] | None:
-        """(file name, content) for each file ``cassette`` is written as; None if the format cannot hold it."""
+        """(file name, content) of each file ``cassette`` is written as; None if the format cannot hold it."""
 
     def encode(self, content: Any) -> bytes:
         """One file's bytes."""

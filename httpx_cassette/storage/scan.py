@@ -10,15 +10,9 @@ from pathlib import Path
 import msgspec
 
 from httpx_cassette.core.scan import Finding, SecretScanner
+from httpx_cassette.storage.files import files_at
 
 __all__ = ["scan_directory"]
-
-
-def _json_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    found = [Path(d, f) for d, _, files in os.walk(root) for f in files if f.endswith(".json")]
-    return sorted(found)
 
 
 def scan_directory(
@@ -28,7 +22,7 @@ def scan_directory(
     recursively, or one file). A file that is not valid JSON is scanned as text, line by line."""
     scanner = SecretScanner(allow)
     findings: list[Finding] = []
-    for file in _json_files(Path(path)):
+    for file in files_at(Path(path)):  # hidden files too: a secret may hide anywhere
         data = file.read_bytes()
         try:
             findings += scanner.scan(msgspec.json.decode(data), "$", file)

@@ -11,11 +11,12 @@ File names are built from ``[a-z0-9-]`` only, so no key or request can name a fi
 Binary response bodies larger than ``max_inline_bytes`` are not pasted into the JSON as base64: they go
 to a side file ``<json stem>.<response index>.bin`` next to it, named by the response's ``body_file``.
 
-The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`, through `httpx_cassette.storage.formats`): one response per file, named by
-llama-stack's own hash, so they are found by reading every file once. Several files may then hold
-responses to one request: they replay in file-name order (`order_key`), and with a ``scope`` only
-the responses recorded for that test (and those recorded for none) are used. Writing a request
-replaces its in-scope responses, wherever they were, in ``write_format``; other tests' stay.
+The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`, reached
+through `httpx_cassette.storage.formats`): one response per file, named by llama-stack's own hash,
+so they are found by reading every file once. Several files may then hold responses to one request:
+they replay in file-name order (`order_key`), and with a ``scope`` only the responses recorded for
+that test (and those recorded for none) are used. Writing a request replaces its in-scope responses,
+wherever they were, in ``write_format``; other tests' stay.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,21 +35,22 @@ from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.errors import CassetteError, CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, FileFormat, Request, Response
 from httpx_cassette.storage.codec import decode_file, encode_file
-from httpx_cassette.storage.files import file_name, side_names, write_atomic
+from httpx_cassette.storage.files import (
+    cassette_files,
+    file_name,
+    is_safe_name,
+    is_side_file,
+    key_prefix,
+    side_name,
+    side_names,
+    write_atomic,
+)
 from httpx_cassette.storage.formats import Format, format_named, held_format, order_key
 from httpx_cassette.storage.lock import DirectoryLock
 
 __all__ = ["DEFAULT_MAX_INLINE_BYTES", "DirectoryStore"]
 
 DEFAULT_MAX_INLINE_BYTES = 64 * 1024
-
-_NAME = re.compile(r"-([0-9a-f]{12})\.json$")
-_SIDE_INDEX = re.compile(r"\.\d+\.bin")
-_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
-_VERSION_SEGMENT = re.compile(r"^v\d+(beta\d*|alpha\d*)?$")
-_KEY = re.compile(r"[0-9a-f]{12,}")
-_SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.json")
-_RESERVED = re.compile(r"con|prn|aux|nul|com\d|lpt\d")  # Windows device names, whatever the extension
 
 
 class DirectoryStore:
@@ -84,16 +85,13 @@ class DirectoryStore:
         if self._by_prefix is None:
             by_prefix: dict[str, list[Path]] = {}
             unread: set[Path] = set()
-            if self.path.is_dir():
-                for entry in os.scandir(self.path):
-                    if entry.name.endswith(".json") and entry.is_file():
-                        file = Path(entry.path)
-                        unread.add(file)
-                        match = _NAME.search(entry.name)
-                        if match:
-                            by_prefix.setdefault(match.group(1), []).append(file)
-                        else:
-                            self._foreign = True
+            for file in cassette_files(self.path):
+                unread.add(file)
+                prefix = key_prefix(file.name)
+                if prefix is not None:
+                    by_prefix.setdefault(prefix, []).append(file)
+                else:
+                    self._foreign = True
             self._by_prefix, self._unread = by_prefix, unread
         return self._by_prefix
 
@@ -192,8 +190,7 @@ class DirectoryStore:
         if found is not None:
             return found
         name = file_name(key, request)
-        reserved = _RESERVED.fullmatch(name.split(".")[0])
-        if not _KEY.fullmatch(key) or not _SAFE_NAME.fullmatch(name) or reserved:
+        if not is_safe_name(key, name):
             raise CassetteError(
                 f"refusing to write {name!r} for key {key!r} in {self.path}: a key is the hex sha256 of a"
                 " request (see key_of), and file names are built from it"
@@ -354,9 +351,9 @@ class DirectoryStore:
                 data = base64.b64decode(response.base64)
                 if len(data) > self.max_inline_bytes:
                     number = index
-                    while f"{file.stem}.{number}.bin" in taken:  # a merged file keeps other writers' names
+                    while side_name(file, number) in taken:  # a merged file keeps other writers' names
                         number += 1
-                    side = file.with_name(f"{file.stem}.{number}.bin")
+                    side = file.with_name(side_name(file, number))
                     taken.add(side.name)
                     digest = hashlib.sha256(data).hexdigest()
                     if self._side_written.get(side) != digest:  # a file is rewritten per response saved
@@ -374,6 +371,6 @@ class DirectoryStore:
         # write, which made recording a large cassette quadratic.
         stale = side_names(before) | {p.name for p in self._side_written if p.parent == file.parent}
         for name in stale - side_names(stored):
-            if name.startswith(file.stem) and _SIDE_INDEX.fullmatch(name[len(file.stem) :]):
+            if is_side_file(name, file):
                 file.with_name(name).unlink(missing_ok=True)
                 self._side_written.pop(file.with_name(name), None)

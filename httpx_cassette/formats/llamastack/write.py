@@ -16,21 +16,15 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.events import type_name
+from httpx_cassette.core.events import SDK_TYPE_BY_OBJECT, type_name
 from httpx_cassette.formats.llamastack.read import is_model_list, web_host
 from httpx_cassette.model.cassette import Origin, Request, Response, TransportFailure
 
 __all__ = ["derive", "seen_by_llama_stack"]
 
 _DOUBLED = ("/chat/completions", "/completions", "/embeddings", "/models")  # llama-stack adds /v1 to these
-_MODEL = "openai.types.model.Model"
+_MODEL = SDK_TYPE_BY_OBJECT["model"]
 _EMBEDDINGS = "openai.types.create_embedding_response.CreateEmbeddingResponse"
-_TYPE_BY_OBJECT = {
-    "chat.completion": "openai.types.chat.chat_completion.ChatCompletion",
-    "text_completion": "openai.types.completion.Completion",
-    "model": _MODEL,
-    "response": "openai.types.responses.response.Response",
-}
 # The OpenAI SDK's exception class for each status (`OpenAI._make_status_error`).
 _ERROR_CLASSES = {
     400: "BadRequestError",
@@ -138,7 +132,8 @@ def _typed_body(body: Any, path: str) -> Any:
             _typed(m, _MODEL if isinstance(m, dict) and m.get("object") == "model" else None) for m in items
         ]
     kind = body.get("object") if isinstance(body, dict) else None
-    typed = _EMBEDDINGS if kind == "list" and path.endswith("/embeddings") else _TYPE_BY_OBJECT.get(str(kind))
+    embeddings = kind == "list" and path.endswith("/embeddings")
+    typed = _EMBEDDINGS if embeddings else SDK_TYPE_BY_OBJECT.get(str(kind))
     return _typed(body, typed)
 
 

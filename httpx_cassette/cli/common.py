@@ -1,0 +1,34 @@
+"""What the CLI's commands share: the usage error, path checks and the JSON and count spellings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from httpx_cassette.errors import CassetteError
+
+__all__ = ["UsageError", "as_json", "existing", "plural"]
+
+
+class UsageError(CassetteError):
+    """A command line that cannot be carried out as given (exit status 2)."""
+
+
+def existing(path: Path) -> Path:
+    """``path``, or a `UsageError` saying it does not exist."""
+    if not path.exists():
+        raise UsageError(f"{path} does not exist")
+    return path
+
+
+def as_json(value: Any, *, indent: bool = False) -> str:
+    """``value`` as JSON text, indented by two spaces with ``indent``."""
+    encoded = msgspec.json.encode(value)
+    return (msgspec.json.format(encoded, indent=2) if indent else encoded).decode("utf-8")
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

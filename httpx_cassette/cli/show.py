@@ -1,0 +1,239 @@
+"""The reading commands: ``ls`` (one row per interaction) and ``show`` (one file, streams assembled)."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from httpx_cassette.cli.common import UsageError, as_json, existing
+from httpx_cassette.cli.console import Console
+from httpx_cassette.cli.inspect import (
+    Row,
+    Timing,
+    Transcript,
+    load,
+    row_of,
+    sparkline,
+    timing_of,
+    transcript_of,
+)
+from httpx_cassette.errors import CassetteError, NotAnExchangeError
+from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
+from httpx_cassette.storage.files import files_at
+
+__all__ = [
+    "SORT_KEYS",
+    "cmd_ls",
+    "cmd_show",
+    "response_lines",
+    "show_lines",
+    "timing_lines",
+    "transcript_lines",
+]
+
+SORT_KEYS: dict[str, Callable[[Row], Any]] = {
+    "file": lambda r: r.file,
+    "method": lambda r: (r.method, r.file),
+    "path": lambda r: (r.path, r.file),
+    "status": lambda r: (r.statuses, r.file),
+    "events": lambda r: (sum(r.events), r.file),
+    "size": lambda r: (r.size, r.file),
+    "recorded": lambda r: (r.recorded_at, r.file),
+}
+
+
+# -- ls ----------------------------------------------------------------------------------------
+
+
+def _events_cell(row: Row) -> str:
+    return ",".join(str(n) for n in row.events) + " ev" if row.streaming else "-"
+
+
+def cmd_ls(args: argparse.Namespace, console: Console) -> int:
+    root = existing(Path(args.path))
+    rows: list[Row] = []
+    broken = 0
+    for file in files_at(root, hidden=False):
+        try:
+            rows.append(row_of(file, load(file), root))
+        except NotAnExchangeError:
+            continue  # a llama-stack tool-call recording: no HTTP exchange to list
+        except CassetteError as exc:
+            console.error(str(exc))
+            broken += 1
+    rows.sort(key=SORT_KEYS[args.sort], reverse=args.reverse)
+    if args.json:
+        console.print(as_json([r.as_json() for r in rows], indent=True))
+    elif rows:
+        headers = ["FILE", "METHOD", "PATH", "STATUS", "STREAM", "SIZE", "RECORDED"]
+        cells = [
+            [
+                r.file,
+                r.method,
+                r.path,
+                ",".join(map(str, r.statuses)),
+                _events_cell(r),
+                str(r.size),
+                r.recorded_at,
+            ]
+            for r in rows
+        ]
+        console.table(headers, cells, right=(4, 5))
+    else:
+        console.error(f"no cassette files under {root}")
+    return 1 if broken else 0
+
+
+# -- show --------------------------------------------------------------------------------------
+
+
+def _body_lines(source: Request | Response) -> list[str]:
+    if source.body is not UNSET and not (isinstance(source, Response) and source.is_streaming):
+        return as_json(source.body, indent=True).splitlines()
+    if isinstance(source.text, str):
+        return source.text.splitlines() or [""]
+    if isinstance(source.base64, str):
+        return [f"<{len(source.base64) * 3 // 4} bytes of binary data, stored as base64>"]
+    if isinstance(source, Response) and isinstance(source.body_file, str):
+        return [f"<binary body stored in the file {source.body_file} next to this one>"]
+    if isinstance(source, Request) and source.multipart is not UNSET:
+        return [
+            "multipart part " + " ".join(f"{k}={v}" for k, v in msgspec.to_builtins(part).items())
+            for part in source.multipart
+        ]
+    return []
+
+
+def _headers(headers: dict[str, str]) -> list[str]:
+    return [f"{name}: {value}" for name, value in headers.items()]
+
+
+def _wrapped(text: str, indent: str = "  ") -> list[str]:
+    lines: list[str] = []
+    for line in text.split("\n"):
+        lines.extend(textwrap.wrap(line, 100, initial_indent=indent, subsequent_indent=indent) or [indent])
+    return lines
+
+
+def transcript_lines(transcript: Transcript) -> list[str]:
+    """The assembled stream as ``show`` prints it."""
+    lines: list[str] = []
+    for index, text in sorted(transcript.texts.items()):
+        lines.append("text:" if len(transcript.texts) == 1 else f"text of choice {index}:")
+        lines.extend(_wrapped(text))
+    if transcript.tool_calls:
+        lines.append("tool calls:")
+        for call in transcript.tool_calls:
+            lines.append(f"  {call.name or '?'}({call.arguments})" + (f"  id={call.id}" if call.id else ""))
+    if transcript.finish_reason:
+        lines.append(f"finish reason: {transcript.finish_reason}")
+    if transcript.usage:
+        lines.append(f"usage: {as_json(transcript.usage)}")
+    for error in transcript.errors:
+        lines.append(f"error in the stream: {as_json(error)}")
+    return lines
+
+
+def _ms(value: float) -> str:
+    return f"{value:.1f} ms"
+
+
+def timing_lines(timing: Timing, events: int) -> list[str]:
+    """Time to headers, first and last event, and a sparkline of the gaps between events."""
+    if timing.empty:
+        return ["timing: not recorded"]
+    parts = []
+    if timing.headers_ms is not None:
+        parts.append(f"headers {_ms(timing.headers_ms)}")
+    if timing.first_event_ms is not None:
+        parts.append(f"first event {_ms(timing.first_event_ms)}")
+    if timing.total_ms is not None and timing.total_ms != timing.headers_ms:
+        parts.append(f"last event {_ms(timing.total_ms)}")
+    lines = ["timing: " + ", ".join(parts)]
+    if timing.gaps_ms and timing.median_gap_ms is not None:
+        lines.append(
+            f"gaps between {events} events: min {_ms(min(timing.gaps_ms))},"
+            f" median {_ms(timing.median_gap_ms)}, max {_ms(max(timing.gaps_ms))}"
+        )
+        lines.append(f"  {sparkline(timing.gaps_ms)}")
+        longest = ", ".join(f"{_ms(gap)} before event {i}" for i, gap in timing.longest_gaps())
+        lines.append(f"longest: {longest}")
+    return lines
+
+
+def _event_line(index: int, event: Event, offsets: list[float]) -> str:
+    at = f"+{offsets[index]:.1f} ms  " if index < len(offsets) else ""
+    fields = [f"event: {event.event}"] if event.event else []
+    fields.append(event.data if event.raw else as_json(event.data))
+    fields += [f"id: {event.id}"] if event.id is not None else []
+    fields += [f"retry: {event.retry}"] if event.retry is not None else []
+    fields += ["(no blank line after it: SDKs drop it)"] if event.unterminated else []
+    return f"  [{index}] {at}" + "  ".join(fields)
+
+
+def response_lines(response: Response, number: int, of: int, *, raw_events: bool) -> list[str]:
+    """One recorded response as ``show`` prints it."""
+    events = response.events()
+    kind = (
+        f"stream of {len(events)} events" + (" + [DONE]" if response.done else "")
+        if response.is_streaming
+        else response.headers.get("content-type", "no body")
+    )
+    status = "no response (the request failed)" if response.status == 0 else str(response.status)
+    lines = [f"── response {number} of {of}: {status}, {kind}", *_headers(response.headers)]
+    if response.is_streaming:
+        offsets = list(response.offsets_ms) if response.offsets_ms is not UNSET else []
+        if raw_events:
+            lines.append("events:")
+            lines.extend(_event_line(i, e, offsets) for i, e in enumerate(events))
+            if response.done:
+                lines.append(
+                    f"  [{len(events)}] "
+                    + (f"+{offsets[len(events)]:.1f} ms  " if len(offsets) > len(events) else "")
+                    + "[DONE]"
+                )
+        lines.append("")
+        lines.extend(transcript_lines(transcript_of(events)))
+        lines.extend(timing_lines(timing_of(response), len(events)))
+    else:
+        body = _body_lines(response)
+        lines.extend(["", *body] if body else [])
+        timing = timing_of(response)
+        if timing.headers_ms is not None:
+            lines.append(f"timing: headers {_ms(timing.headers_ms)}")
+    if response.truncated:
+        lines.append("truncated: the caller stopped reading before the end of the body")
+    if response.error is not None:
+        lines.append(f"failed: {response.error.type}: {response.error.message}")
+    return lines
+
+
+def show_lines(file: Path, cassette: CassetteFile, *, raw_events: bool) -> list[str]:
+    """Everything ``show`` prints for one file."""
+    meta = cassette.meta
+    about = ", ".join(x for x in (meta.recorded_at, meta.library, meta.user_agent) if x)
+    request = cassette.request
+    lines = [f"{file}" + (f"  ({about})" if about else ""), "", f"{request.method} {request.url}"]
+    lines += _headers(request.headers)
+    body = _body_lines(request)
+    lines += ["", *body] if body else []
+    for i, response in enumerate(cassette.responses, start=1):
+        lines += ["", *response_lines(response, i, len(cassette.responses), raw_events=raw_events)]
+    return lines
+
+
+def cmd_show(args: argparse.Namespace, console: Console) -> int:
+    file = existing(Path(args.file))
+    if file.is_dir():
+        raise UsageError(
+            f"{file} is a directory: show takes one file (list them with: httpx-cassette ls {file})"
+        )
+    for line in show_lines(file, load(file), raw_events=args.events):
+        console.print(line)
+    return 0

@@ -1,0 +1,45 @@
+"""The usage report: which cassette files a test run used. The pytest plugin writes it
+(``--cassette-report PATH``); ``httpx-cassette prune --used-by PATH`` reads it. One Struct for both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from httpx_cassette.errors import CassetteError
+
+__all__ = ["REPORT_VERSION", "UsageReport", "read_usage_report", "write_usage_report"]
+
+REPORT_VERSION = 1
+
+
+class UsageReport(msgspec.Struct, kw_only=True):
+    """What a test run used. Paths are POSIX, relative to the report's own folder (or absolute)."""
+
+    version: int = REPORT_VERSION
+    complete: bool = True  # false when a worker crashed or the run was interrupted
+    used: list[str]  # every cassette file some test played or recorded
+    directories: list[str] = msgspec.field(default_factory=list)  # every cassette directory opened
+    unused_directories: list[str] = msgspec.field(default_factory=list)  # what --cassette-prune deletes
+
+
+def write_usage_report(path: Path, report: UsageReport) -> None:
+    """Write ``report`` to ``path`` as indented JSON (creating its folder)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(report), indent=2) + b"\n")
+
+
+def read_usage_report(path: Path) -> UsageReport:
+    """The report at ``path``; a `CassetteError` says what is wrong with it and what to do."""
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=UsageReport)
+    except FileNotFoundError:
+        raise CassetteError(
+            f"usage report {path} does not exist: run the test suite with the pytest plugin first"
+        ) from None
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise CassetteError(
+            f'usage report {path} is not a usage report ({exc}); expected {{"used": [<file paths>]}}'
+        ) from None
