@@ -104,8 +104,9 @@ def _edges() -> list[Edge]:
     for module, file in MODULES.items():
         tree = ast.parse(file.read_text(encoding="utf-8"), str(file))
         named = {  # a literal argument of import_module is that import, not a second one by string
-            id(node.args[0]) for node in ast.walk(tree) if isinstance(node, ast.Call) and node.args
-            and _is_import_module(node.func)
+            id(node.args[0])
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and node.args and _is_import_module(node.func)
         }
         for node in ast.walk(tree):
             if id(node) in named:
@@ -189,8 +190,8 @@ def test_layers_import_only_upwards() -> None:
         for e in INTERNAL
         if e.how != "string" and e.source not in PUBLIC and _rank(e.target) > _rank(e.source)
     ]
-    assert wrong == [], "layering violations (order: " + " > ".join("/".join(n) for n in LAYERS) + "):\n" + (
-        "\n".join(wrong)
+    assert wrong == [], (
+        "layering violations (order: " + " > ".join("/".join(n) for n in LAYERS) + "):\n" + ("\n".join(wrong))
     )
 
 
@@ -203,7 +204,9 @@ def test_only_the_registry_and_the_cli_reach_formats() -> None:
         and not e.source.startswith(FORMATS_USERS)
     ]
     strings = [str(e) for e in INTERNAL if e.how == "string" and e.source != f"{ROOT}.storage.formats"]
-    assert wrong == [], "imports of httpx_cassette.formats outside its registry and the CLI:\n" + "\n".join(wrong)
+    assert wrong == [], "imports of httpx_cassette.formats outside its registry and the CLI:\n" + "\n".join(
+        wrong
+    )
     assert strings == [], "module names as strings outside the format registry:\n" + "\n".join(strings)
 
 
@@ -219,19 +222,30 @@ def test_only_the_http_package_imports_http_libraries() -> None:
 def test_no_import_cycles_between_modules() -> None:
     eager = [e for e in INTERNAL if e.how != "string" and e.target in MODULES]
     cycles = _cycles(_graph(eager))
-    described = [" <-> ".join(cycle) + "\n  " + "\n  ".join(
-        str(e) for e in eager if e.source in cycle and e.target in cycle
-    ) for cycle in cycles]
+    described = [
+        " <-> ".join(cycle)
+        + "\n  "
+        + "\n  ".join(str(e) for e in eager if e.source in cycle and e.target in cycle)
+        for cycle in cycles
+    ]
     assert cycles == [], "import cycles between modules:\n" + "\n".join(described)
 
 
 def test_no_import_cycles_between_packages() -> None:
     eager = [e for e in INTERNAL if e.how != "string" and e.source != ROOT and e.target in MODULES]
     cycles = _cycles(_graph(eager, key=_package))
-    described = [" <-> ".join(cycle) + "\n  " + "\n  ".join(
-        str(e) for e in eager if _package(e.source) in cycle and _package(e.target) in cycle
-        and _package(e.source) != _package(e.target)
-    ) for cycle in cycles]
+    described = [
+        " <-> ".join(cycle)
+        + "\n  "
+        + "\n  ".join(
+            str(e)
+            for e in eager
+            if _package(e.source) in cycle
+            and _package(e.target) in cycle
+            and _package(e.source) != _package(e.target)
+        )
+        for cycle in cycles
+    ]
     assert cycles == [], "import cycles between packages:\n" + "\n".join(described)
 
 

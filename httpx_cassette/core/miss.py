@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -92,13 +92,7 @@ class Candidate:
         return f"{self.file.name}: {self.method} {self.path}, {what}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": str(self.file),
-            "method": self.method,
-            "path": self.path,
-            "distance": self.distance,
-            "differences": [d.as_dict() for d in self.differences],
-        }
+        return _plain_fields(self)
 
 
 @dataclass(frozen=True)
@@ -121,17 +115,20 @@ class MissReport:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (absent values are None; see each difference's ``change``)."""
-        return {
-            "cassette": str(self.cassette),
-            "method": self.method,
-            "path": self.path,
-            "reason": self.reason,
-            "mode": self.mode,
-            "directory_exists": self.directory_exists,
-            "canonical": self.canonical,
-            "candidates": [c.as_dict() for c in self.candidates],
-            "hints": list(self.hints),
-        }
+        return _plain_fields(self)
+
+
+def _plain_fields(record: Candidate | MissReport) -> dict[str, Any]:
+    """A dataclass's fields as JSON-ready data: paths as strings, nested records by their `as_dict`."""
+    return {f.name: _plain(getattr(record, f.name)) for f in fields(record)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [v.as_dict() if isinstance(v, (Difference, Candidate)) else v for v in value]
+    return value
 
 
 # -- comparing canonical forms -----------------------------------------------------------------------

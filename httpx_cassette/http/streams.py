@@ -5,6 +5,7 @@ Both are mixed with the caller library's stream bases by `Library.stream_type`, 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -72,25 +73,30 @@ class TeeStream:
         self._capture.fail(exc)
         self._finish(truncated=False)
 
-    def __iter__(self) -> Iterator[bytes]:
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Around reading the upstream: a failure is captured, the end saves the response.
+
+        A consumer that stops early (GeneratorExit) does neither: `close` saves it as truncated.
+        """
         try:
-            for chunk in self._upstream:
-                self._capture.feed(chunk)
-                yield chunk
+            yield
         except Exception as exc:
             self._failed(exc)
             raise
         self._finish(truncated=False)
 
+    def __iter__(self) -> Iterator[bytes]:
+        with self._reading():
+            for chunk in self._upstream:
+                self._capture.feed(chunk)
+                yield chunk
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
+        with self._reading():
             async for chunk in self._upstream:
                 self._capture.feed(chunk)
                 yield chunk
-        except Exception as exc:
-            self._failed(exc)
-            raise
-        self._finish(truncated=False)
 
     def close(self) -> None:
         try:
