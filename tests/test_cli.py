@@ -23,12 +23,12 @@ import openai
 import pytest
 
 from httpx_cassette import CassetteTransport
+from httpx_cassette.cli import main
 from httpx_cassette.cli.console import PROGRESS_FROM, Console
+from httpx_cassette.cli.inspect import timing_of, transcript_of
+from httpx_cassette.cli.show import timing_lines
 from httpx_cassette.model.cassette import CassetteFile, Event, Meta, Request, Response
 from httpx_cassette.storage.codec import encode_file
-from httpx_cassette.cli.inspect import timing_of, transcript_of
-from httpx_cassette.cli import main
-from httpx_cassette.cli.show import timing_lines
 from tests.servers.openai_app import create_app
 from tests.servers.runner import LiveServer
 
@@ -737,7 +737,9 @@ def llama_stack_recording() -> dict[str, Any]:
     }
 
 
-@pytest.mark.skipif(not HAS_LLAMASTACK, reason="httpx_cassette.formats.llamastack (issue 3) is not in this tree yet")
+@pytest.mark.skipif(
+    not HAS_LLAMASTACK, reason="httpx_cassette.formats.llamastack (issue 3) is not in this tree yet"
+)
 def test_convert_llama_stack_both_ways(tmp_path: Path) -> None:
     recording = llama_stack_recording()
     (tmp_path / "recordings").mkdir()

@@ -18,15 +18,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openai._streaming import SSEDecoder
 
-from httpx_cassette.model.cassette import CassetteFile, Request
-from httpx_cassette.storage.codec import decode_file, encode_file
-from httpx_cassette.http.library import library_by_name
+from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
 from httpx_cassette.core.miss import compare
 from httpx_cassette.core.replay import prepare
 from httpx_cassette.core.request import to_record
 from httpx_cassette.core.sse import ServerSentEvent, SSEParser, encode_event
-from httpx_cassette.core.capture import Capture
+from httpx_cassette.http.library import library_by_name
+from httpx_cassette.model.cassette import CassetteFile, Request
+from httpx_cassette.storage.codec import decode_file, encode_file
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 settings.register_profile(

@@ -113,7 +113,7 @@ def _edges() -> list[Edge]:
                 continue
             for target, how in _imported(module, node):
                 edges.append(Edge(module, target, getattr(node, "lineno", 0), how))
-    return edges
+    return list(dict.fromkeys(edges))  # `from x import a, b` is one import of x
 
 
 EDGES = _edges()

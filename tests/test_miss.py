@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from httpx_cassette import CassetteMiss, CassetteTransport
-from httpx_cassette.model.jsondiff import MISSING
 from httpx_cassette.core.miss import Difference, MissReport
+from httpx_cassette.model.jsondiff import MISSING
 
 SYSTEM = "You are a helpful assistant. Today is 2024-01-01; answer briefly and cite the sources you use."
 
