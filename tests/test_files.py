@@ -1,0 +1,75 @@
+"""Unit tests of `httpx_cassette.storage.files`: the one listing of cassette files and the one spelling
+of side-file names, which the store, sessions, ``scan``, ``verify``, ``diff`` and ``prune`` all use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from httpx_cassette.model.cassette import Request
+from httpx_cassette.storage.files import (
+    cassette_files,
+    file_name,
+    files_at,
+    is_safe_name,
+    is_side_file,
+    key_prefix,
+    side_files,
+    side_name,
+)
+
+KEY = "0123456789abcdef" * 4
+
+
+def touch(root: Path, *names: str) -> None:
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("{}")
+
+
+def names(root: Path, files: list[Path]) -> list[str]:
+    return [f.relative_to(root).as_posix() for f in files]
+
+
+def test_a_directory_lists_its_json_files_sorted_and_with_bodies_their_side_files(tmp_path: Path) -> None:
+    touch(tmp_path, "b.json", "a.json", "a.0.bin", ".a.json.x1.tmp", "notes.txt", "sub/c.json")
+    assert names(tmp_path, cassette_files(tmp_path)) == ["a.json", "b.json"]
+    assert names(tmp_path, cassette_files(tmp_path, bodies=True)) == ["a.0.bin", "a.json", "b.json"]
+
+
+def test_recursive_listing_and_hidden_names(tmp_path: Path) -> None:
+    touch(tmp_path, "a.json", "sub/deeper/c.json", ".hidden.json", ".git/d.json", "sub/.e.json")
+    every = [".git/d.json", ".hidden.json", "a.json", "sub/.e.json", "sub/deeper/c.json"]
+    assert names(tmp_path, cassette_files(tmp_path, recursive=True)) == every
+    visible = cassette_files(tmp_path, recursive=True, hidden=False)
+    assert names(tmp_path, visible) == ["a.json", "sub/deeper/c.json"]
+
+
+def test_what_is_not_a_directory_lists_nothing_and_a_file_is_itself_for_commands(tmp_path: Path) -> None:
+    touch(tmp_path, "a.json")
+    assert cassette_files(tmp_path / "missing") == []
+    assert cassette_files(tmp_path / "a.json") == []
+    assert files_at(tmp_path / "a.json") == [tmp_path / "a.json"]
+    assert files_at(tmp_path) == [tmp_path / "a.json"]
+
+
+def test_side_files_are_stem_dot_index_dot_bin(tmp_path: Path) -> None:
+    cassette = tmp_path / "post-x-0123456789ab.json"
+    assert side_name(cassette, 3) == "post-x-0123456789ab.3.bin"
+    assert is_side_file("post-x-0123456789ab.12.bin", cassette)
+    for other in ("post-x-0123456789ab.a.bin", "post-x-0123456789abc.0.bin", "post-x-0123456789ab.0.bin.tmp"):
+        assert not is_side_file(other, cassette), other
+    touch(
+        tmp_path, cassette.name, side_name(cassette, 0), side_name(cassette, 2), "post-x-0123456789ab.z.bin"
+    )
+    assert [p.name for p in side_files(cassette)] == [side_name(cassette, 0), side_name(cassette, 2)]
+
+
+def test_generated_names_carry_their_key_and_are_safe() -> None:
+    name = file_name(KEY, Request(method="POST", url="https://api.example/v1/chat/completions"))
+    assert name == "post-chat-completions-0123456789ab.json"
+    assert key_prefix(name) == KEY[:12]
+    assert key_prefix("2d44f504f1ec.json") is None  # another recorder's file
+    assert is_safe_name(KEY, name)
+    assert not is_safe_name("not-a-key", name)
+    assert not is_safe_name(KEY, "con.json")  # a Windows device name, whatever the extension
+    assert not is_safe_name(KEY, "../escape-0123456789ab.json")
