@@ -15,6 +15,7 @@ from httpx_cassette.core import modes
 from httpx_cassette.errors import CassetteError, CassetteMiss
 from httpx_cassette.intercept.session import CassetteSession, NetworkBlock
 from httpx_cassette.pytest_plugin.settings import Settings
+from httpx_cassette.storage.files import cassette_files
 
 __all__ = ["RunState", "open_session", "rebuilt", "swallowed", "unused_message"]
 
@@ -65,7 +66,7 @@ def _config(options: dict[str, Any], settings: Settings, mode: str) -> CassetteC
 
 
 def _has_recordings(path: Path) -> bool:
-    return path.is_dir() and any(path.glob("*.json"))
+    return bool(cassette_files(path))
 
 
 def unused_message(session: CassetteSession, policy: str, shown: Callable[[Path], str]) -> str | None:

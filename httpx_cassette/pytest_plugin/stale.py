@@ -20,6 +20,7 @@ from httpx_cassette.errors import CassetteError
 from httpx_cassette.pytest_plugin.marker import marker_options
 from httpx_cassette.pytest_plugin.paths import Layout
 from httpx_cassette.pytest_plugin.settings import Settings
+from httpx_cassette.storage.files import cassette_files
 
 __all__ = ["stale_folders"]
 
@@ -90,7 +91,7 @@ class _Scan:
 
     def _stale(self, folder: Path) -> bool:
         owned = any(c == folder or folder in c.parents or c in folder.parents for c in self.claimed)
-        has_files = any(f.suffix == ".json" for f in folder.rglob("*.json"))
+        has_files = bool(cassette_files(folder, recursive=True))
         return has_files and not owned
 
 
