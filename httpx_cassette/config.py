@@ -28,6 +28,7 @@ __all__ = [
     "FileFormat",
     "MatchConfig",
     "Mode",
+    "Options",
     "Overrides",
     "RedactConfig",
     "ReplayConfig",
