@@ -190,13 +190,14 @@ def timing_lines(timing: Timing, events: int) -> list[str]:
     return lines
 
 
-def _event_line(index: int, event: Event, offsets: list[float]) -> str:
+def _event_line(index: int, event: Event, offsets: list[float], ndjson: bool = False) -> str:
     at = f"+{offsets[index]:.1f} ms  " if index < len(offsets) else ""
     fields = [f"event: {event.event}"] if event.event else []
     fields.append(event.data if event.raw else _json(event.data))
     fields += [f"id: {event.id}"] if event.id is not None else []
     fields += [f"retry: {event.retry}"] if event.retry is not None else []
-    fields += ["(no blank line after it: SDKs drop it)"] if event.unterminated else []
+    ending = "(no newline after it)" if ndjson else "(no blank line after it: SDKs drop it)"
+    fields += [ending] if event.unterminated else []
     return f"  [{index}] {at}" + "  ".join(fields)
 
 
@@ -208,13 +209,16 @@ def response_lines(response: Response, number: int, of: int, *, raw_events: bool
         if response.is_streaming
         else response.headers.get("content-type", "no body")
     )
+    if response.is_streaming and response.stream_format == "ndjson":
+        kind = f"NDJSON stream of {len(events)} lines"
     status = "no response (the request failed)" if response.status == 0 else str(response.status)
     lines = [f"── response {number} of {of}: {status}, {kind}", *_headers(response.headers)]
     if response.is_streaming:
         offsets = list(response.offsets_ms) if response.offsets_ms is not UNSET else []
         if raw_events:
             lines.append("events:")
-            lines.extend(_event_line(i, e, offsets) for i, e in enumerate(events))
+            ndjson = response.stream_format == "ndjson"
+            lines.extend(_event_line(i, e, offsets, ndjson) for i, e in enumerate(events))
             if response.done:
                 lines.append(
                     f"  [{len(events)}] "
