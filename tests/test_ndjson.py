@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -71,6 +72,25 @@ def test_an_ollama_chat_stream_is_stored_as_objects_and_replays_line_by_line(
     assert ollama_server.app.requests == served  # replay never reached the server
     assert b"".join(recorded) == b"".join(replayed) == live  # Go's escaping of < > & is kept
     assert replayed == [line + b"\n" for line in live.splitlines()]  # one chunk per line
+
+
+def test_httpx_and_httpx2_async_clients_replay_the_same_lines(
+    ollama_server: LiveServer[OllamaApp], tmp_path: Path, httpx_lib: Any
+) -> None:
+    url = ollama_server.url + "/api/chat"
+
+    async def chunks(mode: str) -> list[bytes]:
+        transport = CassetteTransport(tmp_path, mode=mode)  # type: ignore[arg-type]
+        async with (
+            httpx_lib.AsyncClient(transport=transport) as client,
+            client.stream("POST", url, json=CHAT) as response,
+        ):
+            return [chunk async for chunk in response.aiter_raw()]
+
+    live = asyncio.run(chunks("record"))
+    replayed = asyncio.run(chunks("replay"))
+    assert b"".join(replayed) == b"".join(live)
+    assert len(replayed) == 6
 
 
 def test_a_missing_final_newline_and_a_non_stream_answer(
