@@ -226,3 +226,20 @@ def test_any_lines_round_trip_byte_exact_however_chunked(
         response = client.get("http://lines.test/feed")
     assert response.content == body
     assert cli("verify", str(directory))[0] == 0
+
+
+def test_redaction_reaches_every_line(ollama_server: LiveServer[OllamaApp], tmp_path: Path) -> None:
+    url = ollama_server.url + "/api/chat"
+    options: dict[str, Any] = {"redact_json_paths": ["created_at"], "placeholders": {"<PLACE>": "Paris"}}
+    body = {**CHAT, "messages": [{"role": "user", "content": "Paris"}]}
+    live = stream(CassetteTransport(tmp_path, mode="record", **options), url, body)
+    text = next(tmp_path.glob("*.json")).read_text()
+    assert "Paris" not in text
+    assert '"content":" <PLACE>"' in text
+    lines = [json.loads(line) for line in b"".join(live).splitlines()]
+    replayed = stream(CassetteTransport(tmp_path, mode="replay", **options), url, body)
+    again = [json.loads(line) for line in b"".join(replayed).splitlines()]
+    assert [line["created_at"] for line in again] == ["REDACTED"] * len(lines)
+    assert [line.get("message", {}).get("content") for line in again] == [
+        line.get("message", {}).get("content") for line in lines
+    ]
