@@ -165,6 +165,8 @@ def test_cli_verify_show_and_diff_read_ndjson(ollama_server: LiveServer[OllamaAp
     status, out = cli("show", str(next((tmp_path / "old").glob("*.json"))), "--events")
     assert status == 0
     assert "NDJSON stream of 6 lines" in out
+    assert "\nlines:\n" in out
+    assert "gaps between 6 lines:" in out
     assert "Echo: code <b> & more" in out  # the transcript, assembled from the lines
     assert "[2] +" in out
     assert '"content":" <b>"' in out

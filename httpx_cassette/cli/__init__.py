@@ -167,25 +167,27 @@ def _ms(value: float) -> str:
     return f"{value:.1f} ms"
 
 
-def timing_lines(timing: Timing, events: int) -> list[str]:
-    """Time to headers, first and last event, and a sparkline of the gaps between events."""
+def timing_lines(timing: Timing, events: int, unit: str = "event") -> list[str]:
+    """Time to headers, first and last event, and a sparkline of the gaps between events.
+
+    ``unit`` names what a stream is made of: ``"event"``, or ``"line"`` for NDJSON."""
     if timing.empty:
         return ["timing: not recorded"]
     parts = []
     if timing.headers_ms is not None:
         parts.append(f"headers {_ms(timing.headers_ms)}")
     if timing.first_event_ms is not None:
-        parts.append(f"first event {_ms(timing.first_event_ms)}")
+        parts.append(f"first {unit} {_ms(timing.first_event_ms)}")
     if timing.total_ms is not None and timing.total_ms != timing.headers_ms:
-        parts.append(f"last event {_ms(timing.total_ms)}")
+        parts.append(f"last {unit} {_ms(timing.total_ms)}")
     lines = ["timing: " + ", ".join(parts)]
     if timing.gaps_ms and timing.median_gap_ms is not None:
         lines.append(
-            f"gaps between {events} events: min {_ms(min(timing.gaps_ms))},"
+            f"gaps between {events} {unit}s: min {_ms(min(timing.gaps_ms))},"
             f" median {_ms(timing.median_gap_ms)}, max {_ms(max(timing.gaps_ms))}"
         )
         lines.append(f"  {sparkline(timing.gaps_ms)}")
-        longest = ", ".join(f"{_ms(gap)} before event {i}" for i, gap in timing.longest_gaps())
+        longest = ", ".join(f"{_ms(gap)} before {unit} {i}" for i, gap in timing.longest_gaps())
         lines.append(f"longest: {longest}")
     return lines
 
@@ -209,15 +211,15 @@ def response_lines(response: Response, number: int, of: int, *, raw_events: bool
         if response.is_streaming
         else response.headers.get("content-type", "no body")
     )
-    if response.is_streaming and response.stream_format == "ndjson":
+    ndjson = response.is_streaming and response.stream_format == "ndjson"
+    if ndjson:
         kind = f"NDJSON stream of {len(events)} lines"
     status = "no response (the request failed)" if response.status == 0 else str(response.status)
     lines = [f"── response {number} of {of}: {status}, {kind}", *_headers(response.headers)]
     if response.is_streaming:
         offsets = list(response.offsets_ms) if response.offsets_ms is not UNSET else []
         if raw_events:
-            lines.append("events:")
-            ndjson = response.stream_format == "ndjson"
+            lines.append("lines:" if ndjson else "events:")
             lines.extend(_event_line(i, e, offsets, ndjson) for i, e in enumerate(events))
             if response.done:
                 lines.append(
@@ -227,7 +229,7 @@ def response_lines(response: Response, number: int, of: int, *, raw_events: bool
                 )
         lines.append("")
         lines.extend(transcript_lines(transcript_of(events)))
-        lines.extend(timing_lines(timing_of(response), len(events)))
+        lines.extend(timing_lines(timing_of(response), len(events), "line" if ndjson else "event"))
     else:
         body = _body_lines(response)
         lines.extend(["", *body] if body else [])
