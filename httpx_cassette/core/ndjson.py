@@ -62,10 +62,15 @@ class LineParser:
         if not end:
             self._buffer += chunk
             return []
-        self._buffer += memoryview(chunk)[:end]
-        lines = bytes(self._buffer).split(b"\n")
+        if self._buffer:  # only then copy: a chunk usually holds whole lines (ollama sends one per chunk)
+            self._buffer += memoryview(chunk)[:end]
+            lines = bytes(self._buffer).split(b"\n")
+            self._buffer.clear()
+        else:
+            lines = chunk[:end].split(b"\n") if end < len(chunk) else chunk.split(b"\n")
         lines.pop()  # the block ends with LF: the piece after it is always empty
-        self._buffer = bytearray(memoryview(chunk)[end:])
+        if end < len(chunk):
+            self._buffer += memoryview(chunk)[end:]
         return lines
 
     def flush(self) -> bytes | None:
