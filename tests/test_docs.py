@@ -4,9 +4,9 @@ How a page is run (one test per page, in a fresh temporary folder holding a copy
 
 * ```` ```python ```` blocks run in order in one namespace per page; they prove what they show with
   ``assert``. The OpenAI SDK reads ``OPENAI_BASE_URL``: here it points at the project's local
-  OpenAI-wire server (``tests/servers/openai_app.py``, with the canned `REPLIES` below), and
-  ``ANTHROPIC_BASE_URL`` at the Anthropic one, so an example that records talks to a server exactly
-  as it would talk to the real API.
+  OpenAI-wire server (``tests/servers/openai_app.py``, with the canned `REPLIES` below),
+  ``ANTHROPIC_BASE_URL`` at the Anthropic one and ``OLLAMA_HOST`` at the ollama one, so an example
+  that records talks to a server exactly as it would talk to the real API.
 * A block with ``title="some/file"`` (any language) is written to that file instead of run: test
   modules, ``pyproject.toml`` snippets and YAML cassettes used by later commands.
 * ```` ```console ```` blocks are transcripts: each ``$ command`` runs (``httpx-cassette`` in-process;
@@ -16,8 +16,9 @@ How a page is run (one test per page, in a fresh temporary folder holding a copy
   inside a line any text.
 * ```` ```bash ```` / ```` ```toml ```` / ```` ```json ```` blocks without a title are not run
   (installation commands and file excerpts).
-* A page that documents a module another issue is still building says so in a first line
-  ``<!-- requires: httpx_cassette._module -->`` and is skipped, naming the module, until it exists.
+* A page that documents a module another issue is still building, or a framework outside the test
+  extra, says so in a first line ``<!-- requires: module -->`` and is skipped, naming the module,
+  where it cannot be imported.
 
 The site build itself (``mkdocs build --strict``) is tested too, and skipped when mkdocs is absent.
 """
@@ -41,7 +42,7 @@ import pytest
 
 from httpx_cassette.cli import main as cli_main
 from httpx_cassette.cli.console import Console
-from tests.servers import anthropic_app
+from tests.servers import anthropic_app, ollama_app
 from tests.servers.openai_app import OpenAIApp, create_app
 from tests.servers.runner import LiveServer
 
@@ -154,11 +155,18 @@ def anthropic_api() -> Iterator[LiveServer[anthropic_app.AnthropicApp]]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def ollama_api() -> Iterator[LiveServer[ollama_app.OllamaApp]]:
+    with LiveServer(ollama_app.create_app()) as server:
+        yield server
+
+
 @pytest.fixture
 def page_env(
     tmp_path: Path,
     api: LiveServer[OpenAIApp],
     anthropic_api: LiveServer[anthropic_app.AnthropicApp],
+    ollama_api: LiveServer[ollama_app.OllamaApp],
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, str]:
     shutil.copytree(ROOT / "cassettes", tmp_path / "cassettes")
@@ -169,6 +177,7 @@ def page_env(
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_api.url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-for-the-local-server")
+    monkeypatch.setenv("OLLAMA_HOST", ollama_api.url)  # ollama's client reads it too
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     return dict(os.environ)
@@ -177,11 +186,18 @@ def page_env(
 _REQUIRES = re.compile(r"<!-- requires: ([\w.]+) -->")
 
 
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent package is missing
+        return False
+
+
 @pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(DOCS).as_posix() for p in PAGES])
 def test_page_examples_run(page: Path, page_env: dict[str, str]) -> None:
     for module in _REQUIRES.findall(page.read_text(encoding="utf-8")):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{page.relative_to(DOCS)} documents {module}, which is not in this tree yet")
+        if not _importable(module):
+            pytest.skip(f"{page.relative_to(DOCS)} needs {module}, which is not importable here")
     saved = dict(os.environ)
     namespace: dict[str, object] = {"__name__": "__docs__"}
     try:

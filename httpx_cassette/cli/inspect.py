@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 from msgspec import UNSET
 
 from httpx_cassette.model.cassette import CassetteFile, Event, Response
@@ -98,7 +99,8 @@ class ToolCall:
 
 @dataclass
 class Transcript:
-    """What a stream said, assembled from its events (OpenAI chat and Responses, Anthropic messages).
+    """What a stream said, assembled from its events (OpenAI chat and Responses, Anthropic messages,
+    ollama's NDJSON chat and generate lines).
 
     ``texts`` maps a choice index to its concatenated text (one entry except for ``n > 1``).
     """
@@ -142,6 +144,8 @@ class _Assembler:
             self.result.errors.append(data["error"])
         if isinstance(data.get("choices"), list):
             self._chat(data)
+        if isinstance(data.get("done"), bool) and ("message" in data or "response" in data):
+            self._ollama(data)
         kind = data.get("type")
         if isinstance(kind, str):
             if kind.startswith("response."):
@@ -167,6 +171,22 @@ class _Assembler:
                 call.arguments += function.get("arguments") or ""
             if choice.get("finish_reason"):
                 self.result.finish_reason = choice["finish_reason"]
+
+    def _ollama(self, data: dict[str, Any]) -> None:
+        # ollama /api/chat (`message`) and /api/generate (`response`) lines; tool calls come whole.
+        message = data.get("message")
+        if isinstance(message, dict):
+            self._text(0, message.get("content"))
+            for piece in message.get("tool_calls") or []:
+                function = (piece.get("function") if isinstance(piece, dict) else None) or {}
+                call = self._call(("ollama", len(self._calls)))
+                call.name = function.get("name")
+                call.arguments = msgspec.json.encode(function.get("arguments") or {}).decode("utf-8")
+        self._text(0, data.get("response"))
+        if data["done"]:
+            self.result.finish_reason = data.get("done_reason") or self.result.finish_reason
+            counts = ("prompt_eval_count", "eval_count")
+            self._usage({name: data[name] for name in counts if name in data})
 
     def _responses(self, kind: str, data: dict[str, Any]) -> None:
         # OpenAI Responses API events.

@@ -144,36 +144,39 @@ def _ms(value: float) -> str:
     return f"{value:.1f} ms"
 
 
-def timing_lines(timing: Timing, events: int) -> list[str]:
-    """Time to headers, first and last event, and a sparkline of the gaps between events."""
+def timing_lines(timing: Timing, events: int, unit: str = "event") -> list[str]:
+    """Time to headers, first and last event, and a sparkline of the gaps between events.
+
+    ``unit`` names what a stream is made of: ``"event"``, or ``"line"`` for NDJSON."""
     if timing.empty:
         return ["timing: not recorded"]
     parts = []
     if timing.headers_ms is not None:
         parts.append(f"headers {_ms(timing.headers_ms)}")
     if timing.first_event_ms is not None:
-        parts.append(f"first event {_ms(timing.first_event_ms)}")
+        parts.append(f"first {unit} {_ms(timing.first_event_ms)}")
     if timing.total_ms is not None and timing.total_ms != timing.headers_ms:
-        parts.append(f"last event {_ms(timing.total_ms)}")
+        parts.append(f"last {unit} {_ms(timing.total_ms)}")
     lines = ["timing: " + ", ".join(parts)]
     if timing.gaps_ms and timing.median_gap_ms is not None:
         lines.append(
-            f"gaps between {events} events: min {_ms(min(timing.gaps_ms))},"
+            f"gaps between {events} {unit}s: min {_ms(min(timing.gaps_ms))},"
             f" median {_ms(timing.median_gap_ms)}, max {_ms(max(timing.gaps_ms))}"
         )
         lines.append(f"  {sparkline(timing.gaps_ms)}")
-        longest = ", ".join(f"{_ms(gap)} before event {i}" for i, gap in timing.longest_gaps())
+        longest = ", ".join(f"{_ms(gap)} before {unit} {i}" for i, gap in timing.longest_gaps())
         lines.append(f"longest: {longest}")
     return lines
 
 
-def _event_line(index: int, event: Event, offsets: list[float]) -> str:
+def _event_line(index: int, event: Event, offsets: list[float], ndjson: bool = False) -> str:
     at = f"+{offsets[index]:.1f} ms  " if index < len(offsets) else ""
     fields = [f"event: {event.event}"] if event.event else []
     fields.append(event.data if event.raw else as_json(event.data))
     fields += [f"id: {event.id}"] if event.id is not None else []
     fields += [f"retry: {event.retry}"] if event.retry is not None else []
-    fields += ["(no blank line after it: SDKs drop it)"] if event.unterminated else []
+    ending = "(no newline after it)" if ndjson else "(no blank line after it: SDKs drop it)"
+    fields += [ending] if event.unterminated else []
     return f"  [{index}] {at}" + "  ".join(fields)
 
 
@@ -185,13 +188,16 @@ def response_lines(response: Response, number: int, of: int, *, raw_events: bool
         if response.is_streaming
         else response.headers.get("content-type", "no body")
     )
+    ndjson = response.is_streaming and response.stream_format == "ndjson"
+    if ndjson:
+        kind = f"NDJSON stream of {len(events)} lines"
     status = "no response (the request failed)" if response.status == 0 else str(response.status)
     lines = [f"── response {number} of {of}: {status}, {kind}", *_headers(response.headers)]
     if response.is_streaming:
         offsets = list(response.offsets_ms) if response.offsets_ms is not UNSET else []
         if raw_events:
-            lines.append("events:")
-            lines.extend(_event_line(i, e, offsets) for i, e in enumerate(events))
+            lines.append("lines:" if ndjson else "events:")
+            lines.extend(_event_line(i, e, offsets, ndjson) for i, e in enumerate(events))
             if response.done:
                 lines.append(
                     f"  [{len(events)}] "
@@ -200,7 +206,7 @@ def response_lines(response: Response, number: int, of: int, *, raw_events: bool
                 )
         lines.append("")
         lines.extend(transcript_lines(transcript_of(events)))
-        lines.extend(timing_lines(timing_of(response), len(events)))
+        lines.extend(timing_lines(timing_of(response), len(events), "line" if ndjson else "event"))
     else:
         body = _body_lines(response)
         lines.extend(["", *body] if body else [])

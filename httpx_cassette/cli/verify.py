@@ -2,7 +2,8 @@
 
 A stream is checked the way replay serves it: its stored events are turned into the exact chunks
 replay yields (`stream_chunks`), those are fed one by one to a fresh `SSEParser` (which mirrors the
-SDK decoders), and what the parser reads back must be the stored events, field for field.
+SDK decoders), and what the parser reads back must be the stored events, field for field. An NDJSON
+stream's chunks are recorded again (`LineRecorder`): that must give back the stored lines.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import msgspec
 
 from httpx_cassette.cli.inspect import load
 from httpx_cassette.core.events import stream_chunks
+from httpx_cassette.core.ndjson import LineRecorder, line_chunks
 from httpx_cassette.core.sse import ServerSentEvent, SSEParser
 from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.body import body_bytes
@@ -82,8 +84,33 @@ def _verify_stream(response: Response) -> str | None:
     return None
 
 
+def _verify_lines(response: Response) -> str | None:
+    events = response.events()
+    for index, event in enumerate(events[:-1]):
+        if event.unterminated:
+            return (
+                f"line {index} is marked unterminated but is not the last: replay would join it to the next"
+            )
+    try:
+        chunks = line_chunks(events)
+    except (ValueError, TypeError) as exc:
+        return f"a line cannot be written as NDJSON: {exc}"
+    again = LineRecorder()
+    for chunk in chunks:
+        again.feed(chunk, float)
+    again.flush(float)
+    for index, (want, have) in enumerate(zip(events, again.events, strict=False)):
+        if msgspec.structs.replace(want, type=None) != have:
+            return f"line {index} reads back as {_short(msgspec.to_builtins(have))}"
+    if len(again.events) != len(events):
+        return f"the stream of {len(events)} lines reads back as {len(again.events)} lines"
+    return None
+
+
 def verify_response(response: Response) -> str | None:
     """What is wrong with one stored response, or None."""
+    if response.is_streaming and response.stream_format == "ndjson":
+        return _verify_lines(response)
     if response.is_streaming:
         return _verify_stream(response)
     try:

@@ -14,6 +14,7 @@ from msgspec import UNSET
 
 from httpx_cassette.core.decoding import IDENTITY, Decoder
 from httpx_cassette.core.events import EventRecorder
+from httpx_cassette.core.ndjson import NDJSON_TYPES, LineRecorder
 from httpx_cassette.core.redact import response_headers
 from httpx_cassette.core.sse import SSEParser
 from httpx_cassette.model.body import media_type, store_body
@@ -38,11 +39,14 @@ class Capture:
             coding = next(value for name, value in headers if name.lower() == "content-encoding")
             self.response.headers["content-encoding"] = coding
         self._decoder = IDENTITY if decoder is None else decoder
-        is_sse = media_type(content_type) == "text/event-stream" and not encoded
-        self._sse = SSEParser() if is_sse else None
+        mtype = "" if encoded else media_type(content_type)
+        self._sse = SSEParser() if mtype == "text/event-stream" else None
+        self._lines = LineRecorder() if mtype in NDJSON_TYPES else None
         self._events = EventRecorder()
         self._body: list[bytes] = []
-        self.response.is_streaming = self._sse is not None
+        self.response.is_streaming = self._sse is not None or self._lines is not None
+        if self._lines is not None:
+            self.response.stream_format = "ndjson"
 
     def _now_ms(self) -> float:
         return round((time.perf_counter() - self.started) * 1000, 3)
@@ -51,6 +55,9 @@ class Capture:
         self._take(self._decoder.decode(raw))
 
     def _take(self, data: bytes) -> None:
+        if self._lines is not None:
+            self._lines.feed(data, self._now_ms)
+            return
         if self._sse is None:
             self._body.append(data)
             return
@@ -71,11 +78,16 @@ class Capture:
             if self._sse is not None:
                 for event in self._sse.flush():
                     self._events.add(event, self._now_ms())
+            if self._lines is not None:
+                self._lines.flush(self._now_ms)
         # SDKs close a stream as soon as they read `data: [DONE]`: that is its end, not a truncation.
         response.truncated = truncated and not self._events.done
         if self._encoded:
             if self._body:
                 response.base64 = base64.b64encode(b"".join(self._body)).decode("ascii")
+        elif self._lines is not None:
+            response.body = self._lines.events
+            response.offsets_ms = self._lines.offsets_ms or UNSET
         elif self._sse is None:
             store_body(response, b"".join(self._body), response.headers.get("content-type", ""))
         else:

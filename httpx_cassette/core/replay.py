@@ -12,10 +12,11 @@ from msgspec import UNSET
 
 from httpx_cassette.config import ReplayTiming
 from httpx_cassette.core.events import stream_chunks
+from httpx_cassette.core.ndjson import line_chunks
 from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import Response, TransportFailure
 
-__all__ = ["Prepared", "ReplayTiming", "prepare"]
+__all__ = ["Prepared", "ReplayTiming", "prepare", "stream_chunks_of"]
 
 
 # Statuses the OpenAI and Anthropic SDKs retry after a back-off sleep.
@@ -36,7 +37,8 @@ class Prepared:
 def _headers(response: Response, chunks: list[bytes], instant: bool) -> list[tuple[str, str]]:
     headers = dict(response.headers)
     if response.is_streaming:
-        headers.setdefault("content-type", "text/event-stream")
+        ndjson = response.stream_format == "ndjson"
+        headers.setdefault("content-type", "application/x-ndjson" if ndjson else "text/event-stream")
     else:
         if response.body is not UNSET and "content-type" not in headers:
             headers["content-type"] = "application/json"
@@ -59,10 +61,17 @@ def _delays(response: Response, count: int, timing: ReplayTiming) -> list[float]
     return delays + [0.0] * (count - len(delays))
 
 
+def stream_chunks_of(response: Response) -> list[bytes]:
+    """The chunks a stored stream replays as: one per SSE event (and ``[DONE]``), or one per line."""
+    if response.stream_format == "ndjson":
+        return line_chunks(response.events())
+    return stream_chunks(response.events(), response.done)
+
+
 def prepare(response: Response, timing: ReplayTiming = "instant", body: bytes | None = None) -> Prepared:
     """Everything replay needs from ``response``, computed once; ``body``: its side file's bytes."""
     if response.is_streaming:
-        chunks = stream_chunks(response.events(), response.done)
+        chunks = stream_chunks_of(response)
     else:
         data = body if body is not None else body_bytes(response)
         chunks = [data] if data else []

@@ -6,7 +6,7 @@ order). Every field after the first has a default, so older files keep loading a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType, field
@@ -23,16 +23,21 @@ __all__ = [
     "Part",
     "Request",
     "Response",
+    "StreamFormat",
     "TransportFailure",
 ]
 
 FORMAT_VERSION = 1
 
+StreamFormat = Literal["sse", "ndjson"]  # Server-Sent Events, or one JSON value per line
+
 
 class Event(msgspec.Struct, omit_defaults=True):
-    """One Server-Sent Event as stored: its event name and its data parsed as JSON.
+    """One Server-Sent Event (or one line of an NDJSON stream) as stored: its data parsed as JSON.
 
-    ``raw`` marks data kept as the literal text of its ``data:`` lines because it was not JSON.
+    ``raw`` marks data kept as the literal text of its ``data:`` lines (or of its line) because it was
+    not JSON (or, in NDJSON, was not written compact). ``html_escaped``: an NDJSON line written with
+    ``<``, ``>`` and ``&`` escaped, as Go's encoding/json does (ollama); replay writes it the same way.
     ``__type__`` is informational (the SDK class the object parses into); replay never needs it.
     """
 
@@ -42,7 +47,8 @@ class Event(msgspec.Struct, omit_defaults=True):
     raw: bool = False
     id: str | None = None
     retry: int | None = None
-    unterminated: bool = False  # upstream sent no blank line after it, so SDKs dropped it
+    unterminated: bool = False  # no blank line after it (SDKs dropped it); in NDJSON, no final newline
+    html_escaped: bool = False
 
 
 class Part(msgspec.Struct, omit_defaults=True):
@@ -89,11 +95,13 @@ class Origin(msgspec.Struct, omit_defaults=True, kw_only=True):
 
 
 class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
-    """One recorded response. For streams ``body`` is a list of `Event` objects."""
+    """One recorded response. For streams ``body`` is a list of `Event` objects, one per SSE event or,
+    when ``stream_format`` is ``"ndjson"``, one per line."""
 
     status: int  # 0 when the request failed before any response (see `error`)
     headers: dict[str, str] = {}
     is_streaming: bool = False
+    stream_format: StreamFormat = "sse"
     body: Any | UnsetType = UNSET  # JSON value, or the list of events of a stream
     text: str | UnsetType = UNSET
     base64: str | UnsetType = UNSET
