@@ -39,7 +39,7 @@ def _recording_path() -> str | None:
 
 needs_recording = pytest.mark.skipif(
     _recording_path() is None or importlib.util.find_spec("vcr") is None,
-    reason="pytest-recording and vcrpy are not importable (set $PYTEST_RECORDING_LIB to a pip --target folder)",
+    reason="pytest-recording and vcrpy are not importable ($PYTEST_RECORDING_LIB: a pip --target folder)",
 )
 
 
@@ -80,7 +80,8 @@ def test_suite_written_for_pytest_recording_records_then_replays_offline(
     folders = sorted(p.name for p in cassettes.iterdir())
     assert "test_parametrized[mini-[fast]]" in folders  # pytest-recording's name, "/" replaced
     assert "test_parametrized[caf-xe9]" in folders  # pytest escapes the id, then "\" is replaced
-    assert "TestConversation.test_first" in folders and "shared" in folders
+    assert "TestConversation.test_first" in folders
+    assert "shared" in folders
     assert any(name.startswith("test_parametrized[long-xxx") and "..." in name for name in folders)
     assert "test_extra_cassette" not in folders  # served from the extra cassette "shared"
     _no_key_on_disk(suite.path / "cassettes")
@@ -117,7 +118,9 @@ def test_yaml_recorded_by_pytest_recording_replays_after_one_convert(
 
 
 @needs_recording
-def test_pytest_starts_with_both_plugins_installed(suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pytest_starts_with_both_plugins_installed(
+    suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lib = _recording_path()
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (lib, *sys.path) if p))
     result = suite.runpytest_subprocess("-p", "no:cassetter", "-p", "no:cacheprovider", "--co", "-q")

@@ -39,6 +39,8 @@ from httpx_cassette.cli.inspect import (
     timing_of,
     transcript_of,
 )
+from httpx_cassette.config import parse_age
+from httpx_cassette.core.age import age_of
 from httpx_cassette.errors import CassetteError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
 
@@ -78,6 +80,19 @@ def _events_cell(row: Row) -> str:
     return ",".join(str(n) for n in row.events) + " ev" if row.streaming else "-"
 
 
+def _age_arg(text: str) -> float:
+    try:
+        return parse_age(text)
+    except CassetteError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _older(recorded_at: str, limit: float) -> bool:
+    """Recorded longer than ``limit`` seconds ago; undated files are left out, as ``max_age`` does."""
+    age = age_of(recorded_at)
+    return age is not None and age > limit
+
+
 def cmd_ls(args: argparse.Namespace, console: Console) -> int:
     root = _existing(Path(args.path))
     rows: list[Row] = []
@@ -90,6 +105,8 @@ def cmd_ls(args: argparse.Namespace, console: Console) -> int:
         except CassetteError as exc:
             console.error(str(exc))
             broken += 1
+    if args.older_than is not None:
+        rows = [r for r in rows if _older(r.recorded_at, args.older_than)]
     rows.sort(key=SORT_KEYS[args.sort], reverse=args.reverse)
     if args.json:
         console.print(_json([r.as_json() for r in rows], indent=True))
@@ -421,6 +438,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ls.add_argument("--reverse", action="store_true", help="sort in descending order")
     ls.add_argument("--json", action="store_true", help="print the rows as a JSON list, for scripts")
+    ls.add_argument(
+        "--older-than",
+        type=_age_arg,
+        metavar="AGE",
+        help="only recordings older than AGE (90d, 12h, 30m), by meta.recorded_at; undated ones are left out",
+    )
     ls.set_defaults(run=cmd_ls)
 
     show = commands.add_parser("show", help="a request and its responses; streams as transcript and timing")

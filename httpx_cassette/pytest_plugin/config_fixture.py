@@ -58,7 +58,8 @@ def chosen_mode(default: tuple[str, str], marker: dict[str, Any], fixture: dict[
     spec, source = default
     if source in EXPLICIT:
         return spec, source
-    for layer, name, label in ((marker, "marker", "cassette marker"), (fixture, "fixture", "cassette_config")):
+    layers = ((marker, "marker", "cassette marker"), (fixture, "fixture", "cassette_config"))
+    for layer, name, label in layers:
         if layer.get("mode"):
             return modes.checked(str(layer["mode"]), f"the {label}"), name
     return spec, source

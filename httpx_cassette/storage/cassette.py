@@ -193,10 +193,12 @@ class Cassette:
             raise CassetteFormatError(str(file), f"response {index} cannot be replayed: {exc}") from None
 
     def _miss(self, request: Request, reason: str, played: int = 0) -> Exception:
-        recorded = [(file, canonical_form(r.request, self.key_options)) for _, file, r in self.store.items()]
+        options = self.key_options  # without match_on: a miss shows every part that differs
+        full = KeyOptions(options.include_host, options.ignore_json_paths, options.match_headers)
+        recorded = [(file, canonical_form(r.request, full)) for _, file, r in self.store.items()]
         report = diagnose(
             self.path,
-            canonical_form(request, self.key_options),
+            canonical_form(request, full),
             recorded,
             reason=reason,
             mode=self.mode,
