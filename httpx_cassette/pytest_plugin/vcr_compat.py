@@ -9,6 +9,7 @@ names, ours keep to ``--cassette-*`` and ``@pytest.mark.cassette``, and the repo
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 from collections.abc import Awaitable, Callable
@@ -45,10 +46,16 @@ def header(owner: str) -> str:
     )
 
 
+@functools.cache
+def _entry_points() -> frozenset[str]:
+    """The names of the installed pytest plugins (read once: listing them costs milliseconds)."""
+    return frozenset(ep.name for ep in importlib.metadata.entry_points(group="pytest11"))
+
+
 def names_owner(pluginmanager: pytest.PytestPluginManager) -> str | None:
     """The plugin that has (or will have) pytest-recording's names in this run, if any."""
     autoload = not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    installed = {ep.name for ep in importlib.metadata.entry_points(group="pytest11")} if autoload else set()
+    installed = _entry_points() if autoload else frozenset()
     for name, project in OWNERS.items():
         if pluginmanager.hasplugin(name):
             return project
