@@ -264,3 +264,53 @@ def test_another_plugin_with_the_names_leaves_them_and_pytest_starts(inner: pyte
     result = inner.runpytest_inprocess("-p", "no:cacheprovider")  # cassetter is installed here
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["httpx_cassette: cassetter is installed, so it handles @pytest.mark.vcr*"])
+
+
+def test_vcr_fixture_attributes_and_marker_over_vcr_config(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        test_attrs="""
+        import httpx, pytest
+
+        @pytest.fixture
+        def vcr_config():
+            return {"record_mode": "none", "ignore_localhost": False}
+
+        @pytest.mark.vcr(record_mode="once")  # the marker wins over vcr_config
+        def test_attrs(api, vcr):
+            httpx.get(f"{api}/models")
+            httpx.get(f"{api}/models/gpt-4o")
+            if vcr.record_mode == "none":
+                assert vcr.play_count == 2 and vcr.all_played
+                assert [r.status for r in vcr.requests] == ["replayed", "replayed"]
+            else:
+                assert [r.status for r in vcr.requests] == ["recorded", "recorded"]
+            assert [r.status for r in vcr.responses] == [200, 200]
+            assert vcr.requests[1].url.endswith("/models/gpt-4o")
+
+        @pytest.mark.vcr(ignore_localhost=True)
+        def test_passed(api, vcr):
+            httpx.get(f"{api}/models")
+            assert [r.status for r in vcr.requests] == ["passed"]
+        """
+    )
+    run(inner).assert_outcomes(passed=2)
+    assert [p.name for p in (inner.path / "cassettes" / "test_attrs").iterdir()] == ["test_attrs"]
+    run(inner).assert_outcomes(passed=2)  # once: now replayed
+
+
+def test_a_bad_cassette_config_fails_the_test_naming_it(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        test_bad="""
+        import pytest
+
+        @pytest.fixture
+        def cassette_config():
+            return {"redact_json_path": ["user"]}
+
+        @pytest.mark.cassette
+        def test_bad(): pass
+        """
+    )
+    result = run(inner)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*unknown option 'redact_json_path' in the cassette_config fixture*"])
