@@ -95,37 +95,44 @@ def _match_on(value: Iterable[Any]) -> tuple[Any, ...]:
     return tuple("body" if item == "raw_body" else item for item in value)
 
 
+# vcr_config key -> (our option, how the value converts); the filters become request hooks instead.
+_RENAMED: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "record_mode": ("mode", str),
+    "filter_headers": ("redact_headers", lambda value: tuple(n for n, _ in _pairs(value))),
+    "before_record_response": ("before_record_response", lambda hook: hook),
+    "match_on": ("match_on", _match_on),
+    "ignore_hosts": ("ignore_hosts", tuple),
+    "ignore_localhost": ("ignore_localhost", bool),
+    "allow_playback_repeats": ("strict_repeats", lambda repeats: not repeats),
+}
+_HOOKS: dict[str, Callable[[Any], RequestHook]] = {
+    "filter_query_parameters": lambda value: query_filter(_pairs(value)),
+    "filter_post_data_parameters": lambda value: post_filter(_pairs(value)),
+    "before_record_request": lambda hook: hook,  # after the filters, as vcrpy runs it
+}
+
+
+def _unknown(name: str, value: Any, source: str) -> None:
+    text = json.dumps(value, default=repr)
+    warnings.warn(
+        VcrConfigWarning(
+            f"{source}: {name}={text} has no httpx_cassette equivalent and is ignored;"
+            " see docs/guides/from-vcrpy.md for the names that are honoured"
+        ),
+        stacklevel=3,
+    )
+
+
 def translate(config: Mapping[str, Any], source: str) -> dict[str, Any]:
     """Our flat options (``mode`` may be a vcrpy name) for a ``vcr_config`` / marker's keywords."""
     options: dict[str, Any] = {}
-    hooks: list[RequestHook] = []
+    hooks = [_HOOKS[name](config[name]) for name in _HOOKS if name in config]
     for name, value in config.items():
-        if name == "record_mode":
-            options["mode"] = value
-        elif name == "filter_headers":
-            options["redact_headers"] = tuple(n for n, _ in _pairs(value))
-        elif name == "filter_query_parameters":
-            hooks.append(query_filter(_pairs(value)))
-        elif name == "filter_post_data_parameters":
-            hooks.append(post_filter(_pairs(value)))
-        elif name == "before_record_request":
-            hooks.append(value)
-        elif name == "before_record_response":
-            options["before_record_response"] = value
-        elif name == "match_on":
-            options["match_on"] = _match_on(value)
-        elif name in ("ignore_hosts", "ignore_localhost"):
-            options[name] = value
-        elif name == "allow_playback_repeats":
-            options["strict_repeats"] = not value
-        elif name not in _ALWAYS:
-            warnings.warn(
-                VcrConfigWarning(
-                    f"{source}: {name}={json.dumps(value, default=repr)} has no httpx_cassette equivalent"
-                    " and is ignored; see docs/guides/from-vcrpy.md for the names that are honoured"
-                ),
-                stacklevel=2,
-            )
+        if name in _RENAMED:
+            option, convert = _RENAMED[name]
+            options[option] = convert(value)
+        elif name not in _HOOKS and name not in _ALWAYS:
+            _unknown(name, value, source)
     if hooks:
         options["before_record_request"] = hooks[0] if len(hooks) == 1 else _chain(hooks)
     return options
