@@ -39,8 +39,8 @@ from pathlib import Path
 
 import pytest
 
-from httpx_cassette.cli.console import Console
 from httpx_cassette.cli import main as cli_main
+from httpx_cassette.cli.console import Console
 from tests.servers import anthropic_app
 from tests.servers.openai_app import OpenAIApp, create_app
 from tests.servers.runner import LiveServer
