@@ -15,18 +15,20 @@ raise at once, before any request is made.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypedDict, get_args
 
 import msgspec
 
 from httpx_cassette.errors import CassetteError
+from httpx_cassette.model.cassette import FileFormat, Request, Response
 
 __all__ = [
     "FLAT",
     "CassetteConfig",
     "FileFormat",
     "MatchConfig",
+    "Matcher",
     "Mode",
     "Options",
     "Overrides",
@@ -34,11 +36,14 @@ __all__ = [
     "ReplayConfig",
     "ReplayTiming",
     "StorageConfig",
+    "parse_age",
 ]
 
 Mode = Literal["replay", "record", "record-missing", "live"]
+# A `match_on` entry: a part's name, or a function (recorded, incoming) -> whether they match.
+Matcher = str | Callable[["Request", "Request"], bool]
+MATCH_PARTS = ("method", "path", "query", "body", "headers", "host")
 ReplayTiming = Literal["instant", "recorded"] | float  # a float: recorded pacing, sped up that many times
-FileFormat = Literal["ours", "llama-stack"]  # the file formats a cassette directory may hold
 MODES: tuple[Mode, ...] = get_args(Mode)
 FILE_FORMATS: tuple[FileFormat, ...] = get_args(FileFormat)
 
@@ -54,6 +59,24 @@ def _names(option: str, value: Iterable[str] | str) -> tuple[str, ...]:
     return items
 
 
+def _matchers(value: Iterable[Matcher] | str) -> tuple[Matcher, ...]:
+    """``match_on`` checked: part names (vcrpy's ``uri`` and ``scheme`` too) and callables."""
+    if isinstance(value, str | bytes):
+        raise TypeError(f"match_on takes a list, got the string {value!r}: write [{value!r}]")
+    aliases = {"uri": ("host", "path", "query"), "scheme": ("host",), "port": ("host",)}
+    items: list[Matcher] = []
+    for item in value:
+        if isinstance(item, str) and item in aliases:
+            items += [part for part in aliases[item] if part not in items]
+        elif callable(item) or item in MATCH_PARTS:
+            items.append(item)
+        else:
+            raise CassetteError(
+                f"unknown match_on entry {item!r}: use {', '.join(MATCH_PARTS)} or a function"
+            )
+    return tuple(items)
+
+
 class MatchConfig(msgspec.Struct, frozen=True, kw_only=True):
     """What a request's key depends on beyond the defaults (see `httpx_cassette.key_of`).
 
@@ -65,6 +88,7 @@ class MatchConfig(msgspec.Struct, frozen=True, kw_only=True):
     include_host: bool = False
     ignore_json_paths: tuple[str, ...] = ()
     match_headers: tuple[str, ...] = ()
+    match_on: tuple[Matcher, ...] = ()  # empty: the whole key; else only these parts, and these functions
 
     def __post_init__(self) -> None:
         msgspec.structs.force_setattr(
@@ -72,6 +96,7 @@ class MatchConfig(msgspec.Struct, frozen=True, kw_only=True):
         )
         headers = _names("match_headers", self.match_headers)
         msgspec.structs.force_setattr(self, "match_headers", tuple(h.lower() for h in headers))
+        msgspec.structs.force_setattr(self, "match_on", _matchers(self.match_on))
 
 
 class RedactConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -148,11 +173,17 @@ class CassetteConfig(msgspec.Struct, frozen=True, kw_only=True):
     storage: StorageConfig = StorageConfig()
     ignore_hosts: tuple[str, ...] = ()
     ignore_localhost: bool = False
+    before_record_request: Callable[[Request], Request | None] | None = None
+    before_record_response: Callable[[Response], Response | None] | None = None
+    max_age: float | str | None = None  # seconds (or "90d", "12h"...): older recordings warn in replay
+    strict_age: bool = False  # an expired recording fails instead of warning
 
     def __post_init__(self) -> None:
         if self.mode is not None and self.mode not in MODES:
             raise CassetteError(f"unknown mode {self.mode!r}: use one of {', '.join(MODES)}")
         msgspec.structs.force_setattr(self, "ignore_hosts", _names("ignore_hosts", self.ignore_hosts))
+        if self.max_age is not None:
+            msgspec.structs.force_setattr(self, "max_age", parse_age(self.max_age))
 
     def override(self, **flat: Any) -> CassetteConfig:
         """This config with flat keywords (`FLAT`'s names) replacing what they name."""
@@ -187,6 +218,21 @@ class CassetteConfig(msgspec.Struct, frozen=True, kw_only=True):
         return base.override(**flat)
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_age(value: float | str) -> float:
+    """An age in seconds from a number of seconds or a text like ``"90d"``, ``"12h"``, ``"30m"``."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", value) if isinstance(value, str) else None
+    if match is None or float(match.group(1)) <= 0:
+        raise CassetteError(
+            f"max_age {value!r} is not an age: write seconds, or a number and s, m, h, d or w ('90d')"
+        )
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
 # Each flat keyword -> (section of `CassetteConfig`, or "" for a top-level field; field name).
 FLAT: dict[str, tuple[str, str]] = {
     "mode": ("", "mode"),
@@ -204,6 +250,11 @@ FLAT: dict[str, tuple[str, str]] = {
     "format": ("storage", "format"),
     "ignore_hosts": ("", "ignore_hosts"),
     "ignore_localhost": ("", "ignore_localhost"),
+    "match_on": ("match", "match_on"),
+    "before_record_request": ("", "before_record_request"),
+    "before_record_response": ("", "before_record_response"),
+    "max_age": ("", "max_age"),
+    "strict_age": ("", "strict_age"),
 }
 
 
@@ -224,6 +275,11 @@ class Options(TypedDict, total=False):
     format: FileFormat
     ignore_hosts: Iterable[str]
     ignore_localhost: bool
+    match_on: Iterable[Matcher]
+    before_record_request: Callable[[Request], Request | None] | None
+    before_record_response: Callable[[Response], Response | None] | None
+    max_age: float | str | None
+    strict_age: bool
 
 
 class Overrides(Options, total=False):

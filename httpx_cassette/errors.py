@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 __all__ = [
+    "CassetteAgeWarning",
     "CassetteError",
+    "CassetteExpired",
     "CassetteFormatError",
     "CassetteMiss",
     "CassetteSecretError",
@@ -54,3 +56,11 @@ class CassetteSecretError(CassetteError):
 
 class NetworkBlocked(CassetteError):
     """A request that no cassette served while the network is blocked (``--cassette-block-network``)."""
+
+
+class CassetteExpired(CassetteMiss):
+    """A recording older than the cassette's ``max_age``, refused in replay under ``strict_age``."""
+
+
+class CassetteAgeWarning(UserWarning):
+    """A recording older than the cassette's ``max_age`` was replayed: re-record it soon."""

@@ -117,7 +117,8 @@ def run_command(command: str, env: dict[str, str]) -> str:
         argv = [sys.executable, "-m", "pytest", *args]
         # This project's own test plugins are not the reader's: skip their start-up time.
         extra.setdefault(
-            "PYTEST_ADDOPTS", "-p no:cacheprovider -p no:randomly -p no:hypothesispytest -p no:xdist"
+            "PYTEST_ADDOPTS",
+            "-p no:cacheprovider -p no:randomly -p no:hypothesispytest -p no:xdist -p no:cassetter",
         )
     elif program == "python":
         argv = [sys.executable, *args]
@@ -173,6 +174,7 @@ def page_env(
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith(("OPENAI_", "ANTHROPIC_", "HTTPX_CASSETTE_"))]:
         monkeypatch.delenv(name)
+    monkeypatch.delenv("CI", raising=False)  # pages show a developer's machine; `CI=true pytest` shows CI
     monkeypatch.setenv("OPENAI_BASE_URL", api.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_api.url)

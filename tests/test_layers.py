@@ -19,8 +19,9 @@ PACKAGE = Path(httpx_cassette.__file__).parent
 ROOT = "httpx_cassette"
 # Top to bottom: a module imports its own package and the packages above it only.
 LAYERS = (
-    ("errors", "_version", "config"),
+    ("errors", "_version"),
     ("model",),
+    ("config",),  # below model: its hooks and matchers are typed over model's Request and Response
     ("core",),
     ("storage",),
     ("formats",),

@@ -22,7 +22,7 @@ from httpx_cassette._version import __version__
 from httpx_cassette.cli.checks import cmd_diff, cmd_scan, cmd_verify
 from httpx_cassette.cli.console import Console
 from httpx_cassette.cli.maintain import FORMATS, cmd_convert, cmd_prune
-from httpx_cassette.cli.show import SORT_KEYS, cmd_ls, cmd_show
+from httpx_cassette.cli.show import SORT_KEYS, age_arg, cmd_ls, cmd_show
 from httpx_cassette.errors import CassetteError
 
 __all__ = ["build_parser", "main"]
@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ls.add_argument("--reverse", action="store_true", help="sort in descending order")
     ls.add_argument("--json", action="store_true", help="print the rows as a JSON list, for scripts")
+    ls.add_argument(
+        "--older-than",
+        type=age_arg,
+        metavar="AGE",
+        help="only recordings older than AGE (90d, 12h, 30m), by meta.recorded_at; undated ones are left out",
+    )
     ls.set_defaults(run=cmd_ls)
 
     show = commands.add_parser("show", help="a request and its responses; streams as transcript and timing")

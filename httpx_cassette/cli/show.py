@@ -23,6 +23,8 @@ from httpx_cassette.cli.inspect import (
     timing_of,
     transcript_of,
 )
+from httpx_cassette.config import parse_age
+from httpx_cassette.core.age import age_of
 from httpx_cassette.errors import CassetteError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
 from httpx_cassette.storage.files import files_at
@@ -55,6 +57,20 @@ def _events_cell(row: Row) -> str:
     return ",".join(str(n) for n in row.events) + " ev" if row.streaming else "-"
 
 
+def age_arg(text: str) -> float:
+    """``--older-than``'s value (90d, 12h, 30m) in seconds, or an argparse error."""
+    try:
+        return parse_age(text)
+    except CassetteError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _older(recorded_at: str, limit: float) -> bool:
+    """Recorded longer than ``limit`` seconds ago; undated files are left out, as ``max_age`` does."""
+    age = age_of(recorded_at)
+    return age is not None and age > limit
+
+
 def cmd_ls(args: argparse.Namespace, console: Console) -> int:
     root = existing(Path(args.path))
     rows: list[Row] = []
@@ -67,6 +83,8 @@ def cmd_ls(args: argparse.Namespace, console: Console) -> int:
         except CassetteError as exc:
             console.error(str(exc))
             broken += 1
+    if args.older_than is not None:
+        rows = [r for r in rows if _older(r.recorded_at, args.older_than)]
     rows.sort(key=SORT_KEYS[args.sort], reverse=args.reverse)
     if args.json:
         console.print(as_json([r.as_json() for r in rows], indent=True))

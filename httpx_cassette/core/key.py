@@ -32,12 +32,14 @@ class KeyOptions:
 
     ``ignore_json_paths`` are dotted paths into a JSON body (``metadata.trace_id``,
     ``messages[0].content``, ``messages[*].id``) left out of the key; ``match_headers`` adds request
-    headers to the key; ``include_host`` adds scheme, host and port.
+    headers to the key; ``include_host`` adds scheme, host and port. ``match_on`` (vcrpy's
+    names: method, path, query, body, headers, host), when given, keeps only those parts.
     """
 
     include_host: bool = False
     ignore_json_paths: tuple[str, ...] = ()
     match_headers: tuple[str, ...] = ()
+    match_on: tuple[str, ...] = ()
     parsed_paths: tuple[JsonPath, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -80,7 +82,19 @@ def canonical_form(record: Request, options: KeyOptions | None = None) -> dict[s
             headers[name] = record.headers[name]
     form["headers"] = {k: v for k, v in headers.items() if v}
     form["body"] = _canonical_body(record, options.parsed_paths)
+    if options.match_on:
+        return _only(form, options.match_on, f"{url.scheme}://{url.netloc}")
     return form
+
+
+def _only(form: dict[str, Any], parts: tuple[str, ...], host: str) -> dict[str, Any]:
+    """The canonical form cut down to ``parts`` (``match_on``): a name left out matches anything."""
+    kept: dict[str, Any] = {
+        part: form[part] for part in ("method", "path", "query", "headers", "body") if part in parts
+    }
+    if "host" in parts:
+        kept["host"] = host
+    return kept
 
 
 def key_of(record: Request, options: KeyOptions | None = None) -> str:

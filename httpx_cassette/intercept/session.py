@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from httpx_cassette.config import CassetteConfig, Overrides
 from httpx_cassette.core.modes import Mode
 from httpx_cassette.core.redact import redact_url
+from httpx_cassette.core.request import to_record
+from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
 from httpx_cassette.http.transport import CassetteTransport
 from httpx_cassette.storage.files import cassette_files, is_side_file, side_files, write_atomic
@@ -41,16 +44,19 @@ def describe(request: Any) -> str:
 class HostFilter:
     """Which requests pass through untouched: listed hosts, and loopback addresses if asked."""
 
-    def __init__(self, hosts: Iterable[str] = (), localhost: bool = False) -> None:
+    def __init__(
+        self, hosts: Iterable[str] = (), localhost: bool = False, patterns: Iterable[str] = ()
+    ) -> None:
         self.hosts = frozenset(h.lower().strip("[]") for h in hosts)
         self.localhost = localhost
+        self.patterns = tuple(re.compile(p) for p in patterns)  # pytest-recording's --allowed-hosts
 
     def __bool__(self) -> bool:
-        return bool(self.hosts) or self.localhost
+        return bool(self.hosts) or self.localhost or bool(self.patterns)
 
     def passes(self, request: Any) -> bool:
         host = str(request.url.host).lower()
-        if host in self.hosts:
+        if host in self.hosts or any(p.match(host) for p in self.patterns):
             return True
         return self.localhost and _is_loopback(host)
 
@@ -144,6 +150,16 @@ class CassetteSession:
         """Files of the cassette that no request of this session played or recorded."""
         return self.cassette.unused()
 
+    @property
+    def requests(self) -> list[Sent]:
+        """Every request the code sent through this cassette, in order, with ``status`` (replayed,
+        recorded, missed, passed), ``method``, ``url``, ``headers`` and ``json()``."""
+        return self.cassette.requests
+
+    def _passed(self, request: Any) -> None:
+        self.passed.append(describe(request))
+        self.cassette.requests.append(Sent(to_record(request), "passed"))
+
     def used_files(self) -> list[Path]:
         """Files of the cassette that some request of this session played or recorded."""
         used = {key for key, _ in self.played} | {key for key, _ in self.recorded}
@@ -154,7 +170,8 @@ class CassetteSession:
     def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
         __tracebackhide__ = True
         if self.filter and self.filter.passes(request):
-            self.passed.append(describe(request))
+            request.read()
+            self._passed(request)
             return forward(request)
         try:
             return self.transport.send(request, forward)
@@ -165,7 +182,8 @@ class CassetteSession:
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
         __tracebackhide__ = True
         if self.filter and self.filter.passes(request):
-            self.passed.append(describe(request))
+            await request.aread()
+            self._passed(request)
             return await forward(request)
         try:
             return await self.transport.send_async(request, forward)

@@ -11,8 +11,6 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType, field
 
-from httpx_cassette.config import FileFormat
-
 __all__ = [
     "FORMAT_VERSION",
     "CassetteFile",
@@ -28,6 +26,8 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+
+FileFormat = Literal["ours", "llama-stack"]  # the file formats a cassette directory may hold
 
 StreamFormat = Literal["sse", "ndjson"]  # Server-Sent Events, or one JSON value per line
 

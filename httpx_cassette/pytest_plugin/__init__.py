@@ -91,6 +91,7 @@ from __future__ import annotations
 import contextlib
 import time
 import warnings
+import weakref
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -101,13 +102,15 @@ from httpx_cassette.core.modes import ALIASES, MODES, RECORDING, alias_note
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.intercept.routes import process_route, session_listener
 from httpx_cassette.intercept.session import CassetteSession, HostFilter, NetworkBlock, surfaced_miss
+from httpx_cassette.pytest_plugin import vcr_compat, vcr_fixtures
 from httpx_cassette.pytest_plugin.cassette import RunState, open_session, rebuilt, swallowed, unused_message
+from httpx_cassette.pytest_plugin.config_fixture import CIRecordingError, cassette_config, fixture_layer
 from httpx_cassette.pytest_plugin.marker import MARKER, asks_for_cassette, marker_options, unused_policy
 from httpx_cassette.pytest_plugin.settings import Settings
 from httpx_cassette.pytest_plugin.stale import stale_folders
 from httpx_cassette.pytest_plugin.usage import Usage, summary_title
 
-__all__ = ["CassetteUnusedWarning", "cassette"]
+__all__ = ["CassetteUnusedWarning", "cassette", "cassette_config"]
 
 PLUGIN = "httpx_cassette_state"
 OUTPUT = "httpx_cassette"  # key in xdist's workeroutput
@@ -120,7 +123,7 @@ class CassetteUnusedWarning(pytest.PytestWarning):
 # -- registration ----------------------------------------------------------------------------------
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     group = parser.getgroup("httpx_cassette", "httpx_cassette: record and replay httpx/httpx2 traffic")
     aliases = ", ".join(f"{alias} = {ALIASES[alias][0]}" for alias in ALIASES)
     group.addoption(
@@ -158,6 +161,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("cassette_ignore_hosts", "hosts that pass through every cassette", type="args", default=[])
     parser.addini("cassette_ignore_localhost", "loopback requests pass through", type="bool", default=False)
     parser.addini("cassette_block_network", "like --cassette-block-network", type="bool", default=False)
+    group.addoption(
+        "--cassette-strict-age",
+        action="store_true",
+        default=False,
+        help="a replayed recording older than max_age fails the test (default: a warning)",
+    )
+    parser.addini("cassette_max_age", "recordings older than this warn in replay (90d, 12h...)", default="")
+    parser.addini("cassette_ci_guard", "under $CI, refuse record modes not chosen explicitly", "bool", True)
+    if vcr_compat.names_owner(pluginmanager) is None and vcr_compat.add_options(parser):
+        _VCR_PARSERS.add(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -166,6 +179,20 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(path=None, *, mode=None, ...): serve this test's httpx/httpx2 requests from a cassette",
     )
     config.pluginmanager.register(CassettePlugin(config), PLUGIN)
+    if _vcr_names(config) is None:
+        for line in vcr_compat.MARKERS:
+            config.addinivalue_line("markers", line)
+        config.pluginmanager.register(vcr_fixtures, "httpx_cassette_vcr")
+
+
+_VCR_PARSERS: weakref.WeakSet[pytest.Parser] = weakref.WeakSet()  # the runs we added the options to
+
+
+def _vcr_names(config: pytest.Config) -> str | None:
+    """None when this plugin has pytest-recording's names, else the plugin that has them."""
+    if getattr(config, "_parser", None) in _VCR_PARSERS:
+        return None
+    return vcr_compat.names_owner(config.pluginmanager) or "another plugin"
 
 
 @pytest.fixture(autouse=True)
@@ -201,6 +228,8 @@ class CassettePlugin:
         self.workers_seen = 0
         self.started = time.time()
         self._stack = contextlib.ExitStack()
+        self.owner = _vcr_names(config)  # who has pytest-recording's names: None when we do
+        self.vcr_names = self.owner is None
 
     # -- session ---------------------------------------------------------------------------------
 
@@ -209,17 +238,19 @@ class CassettePlugin:
         self.started = time.time()
         self._stack.enter_context(session_listener(self._track))
         if self.settings.block_network:
-            hosts = HostFilter(self.settings.ignore_hosts, self.settings.ignore_localhost)
-            self.blocker = NetworkBlock(hosts, "--cassette-block-network")
+            settings = self.settings
+            hosts = HostFilter(settings.ignore_hosts, settings.ignore_localhost, settings.allowed_hosts)
+            self.blocker = NetworkBlock(hosts, settings.block_source)
             self._stack.enter_context(process_route(self.blocker))
 
     def pytest_unconfigure(self) -> None:
         self._stack.close()
 
-    def pytest_report_header(self) -> str:
+    def pytest_report_header(self) -> list[str]:
         mode, source = self.settings.default_mode()
         block = ", network blocked" if self.settings.block_network else ""
-        return f"httpx_cassette: mode {mode}{alias_note(mode)} from {source}{block}"
+        both = [] if self.owner is None else [vcr_compat.header(self.owner)]
+        return [f"httpx_cassette: mode {mode}{alias_note(mode)} from {source}{block}", *both]
 
     def _track(self, session: CassetteSession) -> None:
         self.usage.track(session, files=self.settings.report is not None)
@@ -242,25 +273,43 @@ class CassettePlugin:
     def run_test(self, request: pytest.FixtureRequest) -> Iterator[CassetteSession | None]:
         item = request.node
         blocked_before = len(self.blocker.blocked) if self.blocker else 0
-        try:
-            options = marker_options(item) if isinstance(item, pytest.Function) else None
-        except CassetteError as exc:
-            pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
-        if not isinstance(item, pytest.Function) or (options is None and not asks_for_cassette(item)):
+        layers = self._layers(request) if isinstance(item, pytest.Function) else None
+        if layers is None:
             item.stash[_STATE] = RunState(None, blocked_before)
             yield None
             return
-        options = options or {}
-        session = self._open(item, options)
+        options, fixture = layers
+        session, extras = self._open(item, options, fixture)
         state = item.stash[_STATE] = RunState(session, blocked_before)
-        with process_route(session):
+        with process_route(vcr_compat.WithExtras(session, extras) if extras else session):
             yield session
         self._close(item, state, session, unused_policy(options, self.settings.unused))
 
-    def _open(self, item: pytest.Function, options: dict[str, Any]) -> CassetteSession:
+    def _layers(self, request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(marker options, fixture options) of a test that gets a cassette; else None."""
+        item = request.node
+        try:
+            options = marker_options(item)
+            vcr = None
+            if options is None and self.vcr_names and not self.settings.disable_recording:
+                vcr = vcr_compat.vcr_layers(request)
+            if options is None and vcr is None and not asks_for_cassette(item):
+                return None
+            marker, fixture = vcr or (options or {}, {})
+            return marker, {**fixture_layer(request.getfixturevalue("cassette_config")), **fixture}
+        except CassetteError as exc:
+            pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
+
+    def _open(
+        self, item: pytest.Function, options: dict[str, Any], fixture: dict[str, Any]
+    ) -> tuple[CassetteSession, list[CassetteSession]]:
         path = self.settings.layout.cassette_of(item, options.get("path"))
         try:
-            return open_session(self.settings, path, options, self.started)
+            session = open_session(self.settings, path, options, self.started, fixture)
+            replay = session.cassette.config.override(mode="replay")
+            return session, [CassetteSession(extra, replay) for extra in options.get("extras", ())]
+        except CIRecordingError as exc:
+            pytest.exit(f"{item.nodeid}: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
         except CassetteError as exc:
             pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
 

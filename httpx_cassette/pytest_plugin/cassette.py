@@ -14,6 +14,7 @@ from httpx_cassette.config import FLAT, CassetteConfig
 from httpx_cassette.core import modes
 from httpx_cassette.errors import CassetteError, CassetteMiss
 from httpx_cassette.intercept.session import CassetteSession, NetworkBlock
+from httpx_cassette.pytest_plugin.config_fixture import chosen_mode, guard_ci
 from httpx_cassette.pytest_plugin.settings import Settings
 from httpx_cassette.storage.files import cassette_files
 
@@ -36,19 +37,28 @@ class RunState:
         return errors
 
 
-def open_session(settings: Settings, path: Path, options: dict[str, Any], started: float) -> CassetteSession:
-    """The session of the cassette at ``path``, in the mode the marker ``options`` and ``settings`` give.
+def open_session(
+    settings: Settings,
+    path: Path,
+    options: dict[str, Any],
+    started: float,
+    fixture: dict[str, Any] | None = None,
+) -> CassetteSession:
+    """The session of the cassette at ``path``, in the mode the marker ``options``, the ``fixture``
+    options (``cassette_config``) and ``settings`` give (`chosen_mode` has the order).
 
-    ``started`` is the start of the run (``rewrite`` keeps what was recorded since).
+    ``started`` is the start of the run (``rewrite`` keeps what was recorded since). Raises
+    `CIRecordingError` for a record mode reached by accident under ``$CI``.
     """
-    marked = modes.checked(str(options["mode"]), "the cassette marker") if options.get("mode") else None
-    spec, source = (marked, "marker") if marked else settings.default_mode()
+    fixture = fixture or {}
+    spec, source = chosen_mode(settings.default_mode(), options, fixture)
     mode, fresh_since = modes.resolve_alias(spec, has_recordings=_has_recordings(path), started=started)
+    guard_ci(mode, source, path, settings.ci_guard)
     if mode == "live" and settings.block_network:
         raise CassetteError("cassette mode live cannot run under --cassette-block-network")
     backup = mode in modes.RECORDING and not settings.keep_failed
     try:
-        config = _config(options, settings, mode)
+        config = _config(options, fixture, settings, mode)
         session = CassetteSession(path, config, fresh_since=fresh_since, backup=backup)
     except (CassetteError, TypeError) as exc:
         raise CassetteError(f"cannot open cassette {path}: {exc}") from None
@@ -56,13 +66,23 @@ def open_session(settings: Settings, path: Path, options: dict[str, Any], starte
     return session
 
 
-def _config(options: dict[str, Any], settings: Settings, mode: str) -> CassetteConfig:
-    """The marker's config and options, over the run's ignored hosts and localhost setting."""
-    flat = {name: options[name] for name in FLAT if name in options}
-    config = CassetteConfig.of(options.get("config"), **flat)
-    localhost = config.ignore_localhost if "ignore_localhost" in options else settings.ignore_localhost
+def _config(
+    options: dict[str, Any], fixture: dict[str, Any], settings: Settings, mode: str
+) -> CassetteConfig:
+    """The marker's config and options over the fixture's, over the run's hosts, localhost and age."""
+    flat = {name: layer[name] for layer in (fixture, options) for name in FLAT if name in layer}
+    flat.pop("mode", None)
+    config = CassetteConfig.of(options.get("config") or fixture.get("config"), **flat)
+    given = "ignore_localhost" in options or "ignore_localhost" in fixture
+    localhost = config.ignore_localhost if given else settings.ignore_localhost
     hosts = (*settings.ignore_hosts, *config.ignore_hosts)
-    return config.override(mode=mode, ignore_hosts=hosts, ignore_localhost=localhost)
+    return config.override(
+        mode=mode,
+        ignore_hosts=hosts,
+        ignore_localhost=localhost,
+        max_age=config.max_age or settings.max_age,
+        strict_age=config.strict_age or settings.strict_age,
+    )
 
 
 def _has_recordings(path: Path) -> bool:

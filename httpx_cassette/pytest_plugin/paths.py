@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["Layout", "folder_name", "safe_id"]
+__all__ = ["Layout", "folder_name", "recording_name", "safe_id"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_ID = 40
+_FORBIDDEN = "<>?%*:|\"'/\\"  # what pytest-recording replaces by "-" in a cassette name
+_NAME_MAX = 255  # a file name's limit: pytest-recording shortens longer names
+_YAML = ".yaml"
 
 
 def safe_id(test_id: str) -> str:
@@ -34,6 +37,26 @@ def folder_name(item: pytest.Function) -> str:
         name = f"{item.cls.__name__}.{name}"
     callspec = getattr(item, "callspec", None)
     return f"{name}-{safe_id(callspec.id)}" if callspec is not None else name
+
+
+def recording_name(item: pytest.Function) -> str:
+    """The cassette name pytest-recording gives the test, without ``.yaml``: the folder a YAML
+    cassette converted by ``httpx-cassette convert --from vcr`` lands in (``test_x[gpt-4o]``).
+
+    ``@pytest.mark.default_cassette("name.yaml")`` names it; else ``Class.name`` or ``name`` with the
+    parametrize id, forbidden characters replaced by ``-`` and long names shortened, as it does.
+    """
+    marker = item.get_closest_marker("default_cassette")
+    if marker is not None and marker.args:
+        name = str(marker.args[0])
+    else:
+        name = f"{item.cls.__name__}.{item.name}" if item.cls is not None else item.name
+        for char in _FORBIDDEN:
+            name = name.replace(char, "-")
+    if len(name) + len(_YAML) > _NAME_MAX:
+        digest = hashlib.md5(name.encode()).hexdigest()  # md5 of the name: what pytest-recording appends
+        name = f"{name[: _NAME_MAX - len(_YAML) - len(digest) - 3]}...{digest}"
+    return name.removesuffix(_YAML)
 
 
 @dataclass(frozen=True)

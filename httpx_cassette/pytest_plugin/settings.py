@@ -5,13 +5,16 @@ Bad values are `pytest.UsageError`\\ s, raised before any test runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from httpx_cassette.config import parse_age
 from httpx_cassette.core import modes
 from httpx_cassette.errors import CassetteError
+from httpx_cassette.pytest_plugin.config_fixture import guard_ci
 from httpx_cassette.pytest_plugin.paths import Layout
 
 __all__ = ["UNUSED_POLICIES", "Settings"]
@@ -35,6 +38,13 @@ class Settings:
     report: Path | None
     function_patterns: tuple[str, ...]  # python_functions: which cassette folders look like a test's
     module_patterns: tuple[str, ...]  # python_files: which look like a test module's
+    cli_source: str = "--cassette-mode"  # or --record-mode, pytest-recording's name
+    block_source: str = "--cassette-block-network"
+    allowed_hosts: tuple[str, ...] = field(default=())  # --allowed-hosts: regexes let through the block
+    disable_recording: bool = False  # --disable-recording: vcr markers open no cassette
+    strict_age: bool = False
+    max_age: float | None = None
+    ci_guard: bool = True
 
     @classmethod
     def of(cls, config: pytest.Config) -> Settings:
@@ -45,25 +55,29 @@ class Settings:
         settings = cls(
             layout=Layout(root, config.rootpath),
             unused=_unused_policy(config),  # a bad value is reported before a bad ini mode
-            cli_mode=config.getoption("cassette_mode"),
+            cli_mode=config.getoption("cassette_mode") or config.getoption("record_mode", None),
             ini_mode=_ini_mode(config),
             ignore_hosts=tuple(config.getini("cassette_ignore_hosts")),
             ignore_localhost=bool(config.getini("cassette_ignore_localhost")),
             block_network=bool(
-                config.getoption("cassette_block_network") or config.getini("cassette_block_network")
+                config.getoption("cassette_block_network")
+                or config.getini("cassette_block_network")
+                or config.getoption("block_network", False)
             ),
             keep_failed=bool(config.getoption("cassette_keep_failed")),
             prune=bool(config.getoption("cassette_prune")),
             report=invoked / report if report else None,
             function_patterns=tuple(config.getini("python_functions")),
             module_patterns=tuple(config.getini("python_files")),
+            **_later_options(config),
         )
         settings._check()
         return settings
 
     def default_mode(self) -> tuple[str, str]:
         """The mode tests without ``mode=`` in their marker use, and where it came from."""
-        return modes.default_mode(self.cli_mode, self.ini_mode)
+        mode, source = modes.default_mode(self.cli_mode, self.ini_mode)
+        return mode, self.cli_source if source == "--cassette-mode" else source
 
     def _check(self) -> None:
         try:
@@ -72,6 +86,33 @@ class Settings:
             raise pytest.UsageError(str(exc)) from None
         if self.block_network and mode == "live":
             raise pytest.UsageError("--cassette-block-network cannot be combined with cassette mode live")
+        try:
+            guard_ci(*self.default_mode(), None, self.ci_guard)
+        except CassetteError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+
+def _later_options(config: pytest.Config) -> dict[str, Any]:
+    """The options added with pytest-recording's names, age and the CI guard."""
+    record_mode = config.getoption("record_mode", None)  # absent when pytest-recording is installed
+    block = bool(config.getoption("block_network", False))
+    hosts = config.getoption("allowed_hosts", None)
+    max_age = str(config.getini("cassette_max_age"))
+    try:
+        age = parse_age(max_age) if max_age else None
+    except CassetteError as exc:
+        raise pytest.UsageError(f"cassette_max_age ini option: {exc}") from None
+    return {
+        "cli_source": "--record-mode"
+        if record_mode and not config.getoption("cassette_mode")
+        else "--cassette-mode",
+        "block_source": "--block-network" if block else "--cassette-block-network",
+        "allowed_hosts": tuple(h for h in str(hosts or "").split(",") if h),
+        "disable_recording": bool(config.getoption("disable_recording", False)),
+        "strict_age": bool(config.getoption("cassette_strict_age")),
+        "max_age": age,
+        "ci_guard": bool(config.getini("cassette_ci_guard")),
+    }
 
 
 def _unused_policy(config: pytest.Config) -> str:

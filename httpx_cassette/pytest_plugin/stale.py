@@ -18,7 +18,7 @@ import pytest
 
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.pytest_plugin.marker import marker_options
-from httpx_cassette.pytest_plugin.paths import Layout
+from httpx_cassette.pytest_plugin.paths import Layout, recording_name
 from httpx_cassette.pytest_plugin.settings import Settings
 from httpx_cassette.storage.files import cassette_files
 
@@ -38,8 +38,8 @@ def stale_folders(
 
 
 def _claimed(item: pytest.Function, layout: Layout) -> list[Path]:
-    """The folders test ``item`` uses: its own, and its marker's path if it gives one."""
-    folders = [layout.test_folder(item)]
+    """The folders test ``item`` uses: its own, pytest-recording's name for it, and its marker's path."""
+    folders = [layout.test_folder(item), layout.module_folder(item.path) / recording_name(item)]
     with contextlib.suppress(CassetteError):  # reported when the test runs
         options = marker_options(item)
         if options and options.get("path") is not None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from httpx_cassette.config import CassetteConfig, Overrides, ReplayTiming
+from httpx_cassette.core.age import age_of, describe_age
+from httpx_cassette.core.hooks import call_hook, refusing_matcher
 from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
 from httpx_cassette.core.merge import Recording
 from httpx_cassette.core.miss import diagnose, miss_error
@@ -22,7 +25,8 @@ from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.redact import Redaction
 from httpx_cassette.core.replay import Prepared, prepare
 from httpx_cassette.core.scan import SecretScanner, refusal
-from httpx_cassette.errors import CassetteFormatError
+from httpx_cassette.core.sent import Sent
+from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
 from httpx_cassette.storage.store import DirectoryStore
 
@@ -54,7 +58,8 @@ class Cassette:
         from_env = "environment" if os.environ.get(ENV_MODE) else "default"
         self.mode_source = "argument" if config.mode is not None else from_env  # for the hints of a miss
         match, redact, storage = config.match, config.redact, config.storage
-        self.key_options = KeyOptions(match.include_host, match.ignore_json_paths, match.match_headers)
+        parts = tuple(m for m in match.match_on if isinstance(m, str))
+        self.key_options = KeyOptions(match.include_host, match.ignore_json_paths, match.match_headers, parts)
         self.strict_repeats = config.replay.strict_repeats
         self.replay_timing: ReplayTiming = config.replay.timing
         self.scope = storage.scope
@@ -73,6 +78,8 @@ class Cassette:
         self._pending: dict[str, Recording] = {}
         self._prepared: dict[tuple[str, int], Prepared] = {}
         self._lock = threading.Lock()
+        self.requests: list[Sent] = []  # every request planned, in order, with what happened to it
+        self._aged: set[str] = set()  # keys whose age was reported
 
     def __repr__(self) -> str:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
@@ -82,7 +89,27 @@ class Cassette:
 
     def plan(self, request: Request) -> Play | Record:
         """Decide what to do with one request; raises `CassetteMiss` in replay mode, and
-        `CassetteSecretError` (before anything is sent) for a request that would write a credential."""
+        `CassetteSecretError` (before anything is sent) for a request that would write a credential.
+
+        ``before_record_request`` runs first (before keying and redaction); None from it lets the
+        request through unrecorded. Every request is logged in `requests`."""
+        about = f"{request.method} {request.url}"
+        hooked = call_hook("before_record_request", self.config.before_record_request, request, about)
+        sent = Sent(hooked or request, "passed")
+        with self._lock:
+            self.requests.append(sent)
+        if hooked is None:
+            return Record("", request, None)
+        try:
+            plan = self._decide(hooked)
+        except CassetteMiss:
+            sent.status = "missed"
+            raise
+        if isinstance(plan, Play) or plan.slot is not None:
+            sent.status = "replayed" if isinstance(plan, Play) else "recorded"
+        return plan
+
+    def _decide(self, request: Request) -> Play | Record:
         request = self.redaction.request(request)
         key = key_of(request, self.key_options)
         with self._lock:
@@ -107,6 +134,8 @@ class Cassette:
         """This session's first touch of ``key``: what its file holds now, to replay first or to drop."""
         if self.mode == "record-missing":
             found = self.store.read_fresh(key, request) or self.store.get(key)  # get: a renamed file too
+            if found is not None and self._expired(found):  # re-recorded: replaced on the first write
+                return Recording(request, kept=[], stale=list(found.responses))
             return Recording(request, kept=list(found.responses) if found else [], stale=[])
         found = self.store.read_fresh(key, request, replace_broken=True)
         return Recording(request, kept=[], stale=list(found.responses) if found else [])
@@ -115,6 +144,9 @@ class Cassette:
         if responses is None:
             recorded = self.store.get(key, request)
             responses = recorded.responses if recorded is not None else []
+            if recorded is not None:
+                self._check_match(request, recorded)
+                self._check_age(key, recorded)
         if not responses:
             raise self._miss(request, self.store.absent_reason(key))
         count = len(responses)
@@ -127,6 +159,31 @@ class Cassette:
         self.played.append((key, index))
         return Play(key, index, prepared)
 
+    def _check_match(self, request: Request, recorded: CassetteFile) -> None:
+        refused = refusing_matcher(self.config.match.match_on, recorded.request, request)
+        if refused is not None:
+            raise self._miss(request, f"the match_on function {refused} refused the recording")
+
+    def _expired(self, recorded: CassetteFile) -> bool:
+        age = age_of(recorded.meta.recorded_at)
+        return self.config.max_age is not None and age is not None and age > float(self.config.max_age)
+
+    def _check_age(self, key: str, recorded: CassetteFile) -> None:
+        """Warn (or, with ``strict_age``, fail) once per file when it is older than ``max_age``."""
+        if key in self._aged or not self._expired(recorded):
+            return
+        self._aged.add(key)
+        age = describe_age(age_of(recorded.meta.recorded_at) or 0)
+        limit = describe_age(float(self.config.max_age or 0))
+        text = (
+            f"cassette file {self.store.file_of(key) or self.path} was recorded {age} ago"
+            f" ({recorded.meta.recorded_at}), more than max_age ({limit}): re-record it"
+            " (mode record-missing re-records expired recordings)"
+        )
+        if self.config.strict_age:
+            raise CassetteExpired(text)
+        warnings.warn(CassetteAgeWarning(text), stacklevel=2)
+
     def _prepare(self, key: str, index: int, response: Response) -> Prepared:
         body = self.store.body_file_bytes(key, response)
         try:
@@ -136,10 +193,12 @@ class Cassette:
             raise CassetteFormatError(str(file), f"response {index} cannot be replayed: {exc}") from None
 
     def _miss(self, request: Request, reason: str, played: int = 0) -> Exception:
-        recorded = [(file, canonical_form(r.request, self.key_options)) for _, file, r in self.store.items()]
+        options = self.key_options  # without match_on: a miss shows every part that differs
+        full = KeyOptions(options.include_host, options.ignore_json_paths, options.match_headers)
+        recorded = [(file, canonical_form(r.request, full)) for _, file, r in self.store.items()]
         report = diagnose(
             self.path,
-            canonical_form(request, self.key_options),
+            canonical_form(request, full),
             recorded,
             reason=reason,
             mode=self.mode,
@@ -156,7 +215,11 @@ class Cassette:
         if plan.slot is None:
             return
         recording = self._pending[plan.key]
-        response = self.redaction.response(response)
+        about = f"the response to {recording.request.method} {recording.request.url}"
+        hooked = call_hook("before_record_response", self.config.before_record_response, response, about)
+        if hooked is None:  # the hook left it out: nothing is written
+            return
+        response = self.redaction.response(hooked)
         if self.scope is not None:
             response.test_id = self.scope
         findings = self.scanner.scan_struct(response, f"$.responses[{len(recording.kept) + plan.slot}]")
