@@ -6,7 +6,7 @@ Both are mixed with the caller library's stream bases by `Library.stream_type`, 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from httpx_cassette.core.capture import Capture
@@ -63,24 +63,35 @@ class TeeStream:
         self._capture = capture
         self._on_done: Callable[[Response], None] | None = on_done
 
-    def _finish(self, *, truncated: bool) -> None:
+    def feed(self, chunk: bytes) -> None:
+        """Record one chunk the caller is being handed."""
+        self._capture.feed(chunk)
+
+    def finish(self, *, truncated: bool) -> None:
+        """Report the recording: once, whichever of end, failure or close comes first."""
         on_done, self._on_done = self._on_done, None
-        if on_done is not None:  # once, whichever of end, failure or close comes first
+        if on_done is not None:
             on_done(self._capture.finish(truncated=truncated))
 
-    def _failed(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException) -> None:
+        """The upstream failed mid-body: record the failure after what arrived."""
         self._capture.fail(exc)
-        self._finish(truncated=False)
+        self.finish(truncated=False)
 
-    def __iter__(self) -> Iterator[bytes]:
+    def tee(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Hand on ``chunks`` one by one as they arrive, recording each (the aiohttp and requests
+        shells tee their libraries' own chunk iterators through this)."""
         try:
-            for chunk in self._upstream:
+            for chunk in chunks:
                 self._capture.feed(chunk)
                 yield chunk
         except Exception as exc:
-            self._failed(exc)
+            self.failed(exc)
             raise
-        self._finish(truncated=False)
+        self.finish(truncated=False)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.tee(self._upstream)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
@@ -88,18 +99,18 @@ class TeeStream:
                 self._capture.feed(chunk)
                 yield chunk
         except Exception as exc:
-            self._failed(exc)
+            self.failed(exc)
             raise
-        self._finish(truncated=False)
+        self.finish(truncated=False)
 
     def close(self) -> None:
         try:
-            self._finish(truncated=True)  # may refuse to save (a credential): the connection still closes
+            self.finish(truncated=True)  # may refuse to save (a credential): the connection still closes
         finally:
             self._upstream.close()
 
     async def aclose(self) -> None:
         try:
-            self._finish(truncated=True)
+            self.finish(truncated=True)
         finally:
             await self._upstream.aclose()

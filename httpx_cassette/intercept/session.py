@@ -17,14 +17,18 @@ import contextlib
 import glob
 import ipaddress
 import os
+import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from httpx_cassette.config import CassetteConfig, Overrides
+from httpx_cassette.core.ignore import IgnoreRules
 from httpx_cassette.core.modes import Mode
 from httpx_cassette.core.redact import redact_url
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
+from httpx_cassette.http.exchange import EMPTY, Exchange
 from httpx_cassette.http.transport import CassetteTransport
 from httpx_cassette.storage.files import write_atomic
 
@@ -94,7 +98,9 @@ class CassetteSession:
 
     What happened is on the object: ``played`` and ``recorded`` are ``(key, response index)`` pairs
     in order, ``unused()`` lists the files no request used, ``misses`` holds every `CassetteMiss`
-    raised (even if the caller swallowed it), ``passed`` the requests that went through untouched.
+    raised (even if the caller swallowed it), ``passed`` the requests that went through untouched,
+    ``ignored`` those an ignore rule (telemetry) kept out of the cassette, and ``other_threads`` how
+    many requests each other thread sent (`report` sums it all up).
     ``fresh_since`` (a ``time.time()``) first removes the recordings written before then (vcrpy's
     ``rewrite``: a cassette several tests of one run share keeps what the earlier ones recorded);
     ``backup=True`` keeps the directory's files in memory so that `rollback` can restore them.
@@ -113,8 +119,12 @@ class CassetteSession:
         self.transport = CassetteTransport(path, config=config)
         self.cassette = self.transport.cassette
         self.filter = HostFilter(config.ignore_hosts, config.ignore_localhost)
+        self.ignore = IgnoreRules.of(config)
         self.misses: list[CassetteMiss] = []
         self.passed: list[str] = []
+        self.ignored: list[str] = []
+        self.thread = threading.get_ident()  # the thread that opened the session
+        self.other_threads: Counter[str] = Counter()  # thread name -> requests it sent
         self._existed = self.path.is_dir()
         self._backup = _read_files(self.path) if backup else None
         if fresh_since is not None:
@@ -123,7 +133,23 @@ class CassetteSession:
                     file.unlink()
 
     def __repr__(self) -> str:
-        return f"CassetteSession({str(self.path)!r}, mode={self.mode!r})"
+        others = sum(self.other_threads.values())
+        threads = f", {others} requests from other threads" if others else ""
+        return f"CassetteSession({str(self.path)!r}, mode={self.mode!r}{threads})"
+
+    def report(self) -> str:
+        """What happened, in one paragraph: what was played, recorded, missed, passed and ignored,
+        and how many requests came from threads other than the one that opened the session (an SDK's
+        background thread is served by the most recently opened block; see docs/guides/scripts.md)."""
+        lines = [
+            f"cassette {self.path} ({self.mode}): {len(self.played)} played, {len(self.recorded)} recorded,"
+            f" {len(self.misses)} missed, {len(self.passed)} passed through, {len(self.ignored)} ignored"
+        ]
+        if self.other_threads:
+            names = ", ".join(f"{name} ({n})" for name, n in self.other_threads.most_common())
+            lines.append(f"  {sum(self.other_threads.values())} requests from other threads: {names}")
+        lines += [f"  ignored: {request}" for request in self.ignored]
+        return "\n".join(lines)
 
     @property
     def path(self) -> Path:
@@ -154,22 +180,49 @@ class CassetteSession:
 
     def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
         __tracebackhide__ = True
-        if self.filter and self.filter.passes(request):
-            self.passed.append(describe(request))
+        decision = self._decide(request)
+        if decision is False:
             return forward(request)
-        try:
-            return self.transport.send(request, forward)
-        except CassetteMiss as miss:
-            self.misses.append(miss)
-            raise
+        if decision is True:
+            request.read()
+            decision = self._planned(request)
+        return self.transport.serve(request, decision, forward)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
         __tracebackhide__ = True
+        decision = self._decide(request)
+        if decision is False:
+            return await forward(request)
+        if decision is True:
+            await request.aread()
+            decision = self._planned(request)
+        return await self.transport.serve_async(request, decision, forward)
+
+    def begin(self, request: Any) -> Exchange | None:
+        """The route's entry for the aiohttp and requests shells (``request`` an `Outgoing`)."""
+        __tracebackhide__ = True
+        decision = self._decide(request)
+        if isinstance(decision, bool):
+            return self._planned(request) if decision else None
+        return decision
+
+    def _decide(self, request: Any) -> Exchange | bool:
+        """False: pass ``request`` through untouched; True: the cassette serves it; an `Exchange`:
+        answered here (an ignore rule in replay)."""
+        if threading.get_ident() != self.thread:
+            self.other_threads[threading.current_thread().name] += 1
         if self.filter and self.filter.passes(request):
             self.passed.append(describe(request))
-            return await forward(request)
+            return False
+        rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
+        if rule is None:
+            return True
+        self.ignored.append(describe(request))
+        return Exchange.answered(EMPTY) if self.mode == "replay" and rule.answer == "empty" else False
+
+    def _planned(self, request: Any) -> Exchange:
         try:
-            return await self.transport.send_async(request, forward)
+            return self.transport.exchange(request)
         except CassetteMiss as miss:
             self.misses.append(miss)
             raise
@@ -249,6 +302,9 @@ class NetworkBlock:
     def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
         self._check(request)
         return forward(request)
+
+    def begin(self, request: Any) -> None:
+        self._check(request)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
         self._check(request)
