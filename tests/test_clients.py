@@ -73,19 +73,23 @@ def test_requests_stream_arrives_chunk_by_chunk_and_replays_as_a_stream(
     tmp_path: Path, server: LiveServer[OpenAIApp]
 ) -> None:
     url = chat_url(server)
-    with use_cassette(tmp_path, mode="record"):
-        with requests.post(url, json=STREAM, headers=HEADERS, stream=True, timeout=5) as response:
-            lines = response.iter_lines(decode_unicode=True)
-            first = next(line for line in lines if line)
-            stats = server.app.stats.last_stream
-            assert stats is not None
-            assert stats.sent < stats.planned
-            live = [first, *lines]
+    with (
+        use_cassette(tmp_path, mode="record"),
+        requests.post(url, json=STREAM, headers=HEADERS, stream=True, timeout=5) as response,
+    ):
+        lines = response.iter_lines(decode_unicode=True)
+        first = next(line for line in lines if line)
+        stats = server.app.stats.last_stream
+        assert stats is not None
+        assert stats.sent < stats.planned  # the first event came before the server sent the last
+        live = [first, *lines]
     assert sse_data(live)[-1] == "data: [DONE]"
     server.stop()
-    with use_cassette(tmp_path, mode="replay"):
-        with requests.post(url, json=STREAM, headers=HEADERS, stream=True, timeout=5) as response:
-            chunks = list(response.iter_content(chunk_size=None))
+    with (
+        use_cassette(tmp_path, mode="replay"),
+        requests.post(url, json=STREAM, headers=HEADERS, stream=True, timeout=5) as response,
+    ):
+        chunks = list(response.iter_content(chunk_size=None))
     assert len(chunks) > 10  # one chunk per stored event, not one body
     replayed = b"".join(chunks).decode().splitlines()
     assert sse_data(replayed) == sse_data(live)

@@ -46,9 +46,13 @@ Command line options and ini options (in ``[tool.pytest.ini_options]``):
     Any httpx/httpx2 request not served from a cassette (replayed, or recorded in a record mode)
     fails with `NetworkBlocked`, in every test, with or without a cassette; only hosts let through
     with ``cassette_ignore_hosts`` / ``cassette_ignore_localhost`` (or a marker's) pass. Live mode
-    is refused. (Other HTTP libraries and raw sockets are not seen; pytest-socket blocks those.)
+    is refused. (aiohttp and requests are seen too; raw sockets are not: pytest-socket blocks those.)
 ``cassette_ignore_hosts`` (list), ``cassette_ignore_localhost`` (bool)
     Hosts whose requests pass through every cassette untouched.
+``cassette_ignore`` (lines of ``METHOD HOST PATH [empty|pass]``, globs)
+    Ignore rules for every cassette, before a marker's ``ignore=``: matching requests (telemetry) are
+    never recorded or replayed; in replay they get an empty 204 (``empty``) or go out (``pass``).
+    Known telemetry endpoints are ignored by default; a marker's ``ignore_defaults=False`` stops that.
 ``cassette_unused`` = ``warn`` (default) | ``fail`` | ``ignore``
     In replay mode, a test that passed without using every recording of its cassette warns
     (`CassetteUnusedWarning`) or fails at teardown; a marker's ``unused=`` overrides it. A cassette
@@ -157,6 +161,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("cassette_unused", "replay with unused recordings: warn, fail or ignore", default="warn")
     parser.addini("cassette_ignore_hosts", "hosts that pass through every cassette", type="args", default=[])
     parser.addini("cassette_ignore_localhost", "loopback requests pass through", type="bool", default=False)
+    parser.addini("cassette_ignore", "rules: METHOD HOST PATH [empty|pass]", type="linelist", default=[])
     parser.addini("cassette_block_network", "like --cassette-block-network", type="bool", default=False)
 
 

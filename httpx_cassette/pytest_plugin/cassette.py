@@ -56,12 +56,13 @@ def open_session(settings: Settings, path: Path, options: dict[str, Any], starte
 
 
 def _config(options: dict[str, Any], settings: Settings, mode: str) -> CassetteConfig:
-    """The marker's config and options, over the run's ignored hosts and localhost setting."""
+    """The marker's config and options, over the run's ignored hosts, ignore rules and localhost setting."""
     flat = {name: options[name] for name in FLAT if name in options}
     config = CassetteConfig.of(options.get("config"), **flat)
     localhost = config.ignore_localhost if "ignore_localhost" in options else settings.ignore_localhost
     hosts = (*settings.ignore_hosts, *config.ignore_hosts)
-    return config.override(mode=mode, ignore_hosts=hosts, ignore_localhost=localhost)
+    rules = (*settings.ignore, *config.ignore)
+    return config.override(mode=mode, ignore_hosts=hosts, ignore_localhost=localhost, ignore=rules)
 
 
 def _has_recordings(path: Path) -> bool:

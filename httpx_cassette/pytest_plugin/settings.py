@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from httpx_cassette.config import IgnoreRule
 from httpx_cassette.core import modes
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.pytest_plugin.paths import Layout
@@ -29,6 +30,7 @@ class Settings:
     unused: str
     ignore_hosts: tuple[str, ...]
     ignore_localhost: bool
+    ignore: tuple[IgnoreRule, ...]
     block_network: bool
     keep_failed: bool
     prune: bool
@@ -49,6 +51,7 @@ class Settings:
             ini_mode=_ini_mode(config),
             ignore_hosts=tuple(config.getini("cassette_ignore_hosts")),
             ignore_localhost=bool(config.getini("cassette_ignore_localhost")),
+            ignore=_ignore_rules(config),
             block_network=bool(
                 config.getoption("cassette_block_network") or config.getini("cassette_block_network")
             ),
@@ -79,6 +82,13 @@ def _unused_policy(config: pytest.Config) -> str:
     if unused not in UNUSED_POLICIES:
         raise pytest.UsageError(f"cassette_unused = {unused!r}: use one of {', '.join(UNUSED_POLICIES)}")
     return unused
+
+
+def _ignore_rules(config: pytest.Config) -> tuple[IgnoreRule, ...]:
+    try:
+        return tuple(IgnoreRule.parse(line) for line in config.getini("cassette_ignore") if line.strip())
+    except CassetteError as exc:
+        raise pytest.UsageError(f"cassette_ignore: {exc}") from None
 
 
 def _ini_mode(config: pytest.Config) -> str | None:
