@@ -159,10 +159,10 @@ def test_a_background_exporter_thread_is_served_by_the_block_and_shown_in_the_re
     with use_cassette(tmp_path, mode="replay", ignore=[TRACES]) as replay:
         assert run() == live
     assert dict(replay.other_threads) == {"trace-exporter": 1}
-    assert "1 requests from other threads" in repr(replay)
+    assert "1 request from other threads" in repr(replay)
     report = replay.report()
     assert "1 played, 0 recorded, 0 missed, 0 passed through, 1 ignored" in report
-    assert "1 requests from other threads: trace-exporter (1)" in report
+    assert "1 request from other threads: trace-exporter (1)" in report
 
 
 # -- the pytest plugin: ini option and marker ---------------------------------------------------------

@@ -134,7 +134,7 @@ class CassetteSession:
 
     def __repr__(self) -> str:
         others = sum(self.other_threads.values())
-        threads = f", {others} requests from other threads" if others else ""
+        threads = f", {_requests(others)} from other threads" if others else ""
         return f"CassetteSession({str(self.path)!r}, mode={self.mode!r}{threads})"
 
     def report(self) -> str:
@@ -147,7 +147,7 @@ class CassetteSession:
         ]
         if self.other_threads:
             names = ", ".join(f"{name} ({n})" for name, n in self.other_threads.most_common())
-            lines.append(f"  {sum(self.other_threads.values())} requests from other threads: {names}")
+            lines.append(f"  {_requests(sum(self.other_threads.values()))} from other threads: {names}")
         lines += [f"  ignored: {request}" for request in self.ignored]
         return "\n".join(lines)
 
@@ -254,6 +254,10 @@ class CassetteSession:
         if not self._existed:
             _remove_if_only_dotfiles(self.path)  # a lock file may be left in a folder we created
         return sorted(touched)
+
+
+def _requests(count: int) -> str:
+    return f"{count} request" if count == 1 else f"{count} requests"
 
 
 def _remove_if_only_dotfiles(folder: Path) -> None:
