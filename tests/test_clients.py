@@ -268,3 +268,50 @@ def test_hooks_are_removed_when_the_last_block_closes(tmp_path: Path) -> None:
         assert aiohttp.ClientSession._request is not request
     assert requests.Session.get_adapter is get_adapter
     assert aiohttp.ClientSession._request is request
+
+
+# -- a stream that breaks off ------------------------------------------------------------------------
+
+BROKEN = {**CHAT, "stream": True, "metadata": {"n_chunks": "12", "abort_after": "4"}}
+
+
+def test_a_broken_requests_stream_replays_its_chunks_then_the_failure(
+    tmp_path: Path, server: LiveServer[OpenAIApp]
+) -> None:
+    def read(lines: list[str]) -> None:
+        with requests.post(
+            chat_url(server), json=BROKEN, headers=HEADERS, stream=True, timeout=5
+        ) as response:
+            lines.extend(line for line in response.iter_lines(decode_unicode=True) if line)
+
+    live: list[str] = []
+    with use_cassette(tmp_path, mode="record"), pytest.raises(requests.exceptions.ChunkedEncodingError):
+        read(live)
+    server.stop()
+    replayed: list[str] = []
+    with use_cassette(tmp_path, mode="replay"), pytest.raises(requests.exceptions.ChunkedEncodingError):
+        read(replayed)
+    assert len(replayed) == len(live) == 4
+
+
+async def test_a_broken_aiohttp_stream_replays_its_chunks_then_the_failure(
+    tmp_path: Path, server: LiveServer[OpenAIApp]
+) -> None:
+    async def read(lines: list[str]) -> None:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(chat_url(server), json=BROKEN, headers=HEADERS) as response,
+        ):
+            async for line in response.content:
+                if line.strip():
+                    lines.append(line.decode())
+
+    live: list[str] = []
+    with use_cassette(tmp_path, mode="record"), pytest.raises(aiohttp.ClientPayloadError):
+        await read(live)
+    server.stop()
+    replayed: list[str] = []
+    with use_cassette(tmp_path, mode="replay"), pytest.raises(aiohttp.ClientPayloadError):
+        await read(replayed)
+    assert replayed == live
+    assert len(live) == 4

@@ -3,7 +3,7 @@
 The seam is aiohttp's client middleware chain (aiohttp 3.12+): while hooked, ``ClientSession._request``
 gets one more middleware, innermost, so it sees each request (and each redirect) as it goes to the
 connection, after the caller's own middlewares changed it. Cookies, redirects, timeouts and response
-handling stay aiohttp's.
+handling stay aiohttp's. Websocket handshakes (``ws_connect``) are left alone.
 
 Streams read as streams. Recording taps the response's `StreamReader` where the connection feeds it,
 so every chunk is recorded as it arrives, however the caller reads (``resp.content`` iteration,
@@ -52,6 +52,8 @@ class Middleware:
 
     async def __call__(self, request: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
         __tracebackhide__ = True
+        if request.headers.get("upgrade"):  # a websocket handshake: no HTTP exchange a cassette can hold
+            return await handler(request)  # type: ignore[no-any-return]
         exchange: Exchange | None = self.route.begin(await outgoing(request))
         if exchange is None:  # not the cassette's: passed through
             return await handler(request)  # type: ignore[no-any-return]
