@@ -315,3 +315,43 @@ async def test_a_broken_aiohttp_stream_replays_its_chunks_then_the_failure(
         await read(replayed)
     assert replayed == live
     assert len(live) == 4
+
+
+# -- the pytest plugin sees them too -----------------------------------------------------------------
+
+
+def test_the_plugin_reports_swallowed_misses_and_blocks_the_network_for_every_library(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        """
+        import asyncio
+
+        import aiohttp
+        import requests
+
+        def test_swallowed_requests_miss(cassette):
+            try:
+                requests.get("http://127.0.0.1:9/v1/models", timeout=1)
+            except Exception:
+                pass  # an SDK hiding the miss
+
+        def test_blocked_aiohttp_without_a_cassette():
+            async def fetch():
+                async with aiohttp.ClientSession() as session:
+                    await session.get("http://127.0.0.1:9/v1/models")
+
+            asyncio.run(fetch())
+        """
+    )
+    result = pytester.runpytest("-p", "no:cassetter", "--cassette-mode=replay", "--cassette-block-network")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*CassetteMiss: no recording for GET /v1/models*",
+            "*the code under test caught this error*",
+            "*NetworkBlocked: network blocked (--cassette-block-network):"
+            " GET http://127.0.0.1:9/v1/models was not served from a cassette*",
+        ]
+    )
