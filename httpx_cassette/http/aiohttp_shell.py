@@ -198,11 +198,27 @@ def _failure(prepared: Prepared) -> Exception | None:
 
 
 def _replayed(request: aiohttp.ClientRequest, prepared: Prepared) -> aiohttp.ClientResponse:
+    """The response aiohttp would have built from the connection, built from a recording."""
     failure = _failure(prepared)
-    if failure is not None and prepared.status == 0:
+    if failure is not None and prepared.status == 0:  # the request never got a response
         raise failure
     loop = asyncio.get_running_loop()
-    response = request.response_class(
+    response = _unsent(request, loop)
+    response.version = aiohttp.HttpVersion11
+    response.status = prepared.status
+    response.reason = http.HTTPStatus(prepared.status).phrase if prepared.status in _PHRASES else ""
+    headers = CIMultiDict(prepared.headers)
+    response._headers = CIMultiDictProxy(headers)
+    response._raw_headers = tuple((k.encode(), v.encode()) for k, v in prepared.headers)
+    cookies = headers.getall("set-cookie", ())
+    response._raw_cookie_headers = tuple(cookies) if cookies else None  # the session's jar takes them
+    response.content = _ReplayReader(prepared, failure, loop)
+    return response
+
+
+def _unsent(request: aiohttp.ClientRequest, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientResponse:
+    """A response object of the request's own class, for a request that was never written out."""
+    return request.response_class(
         request.method,
         request.original_url,
         writer=None,
@@ -214,16 +230,6 @@ def _replayed(request: aiohttp.ClientRequest, prepared: Prepared) -> aiohttp.Cli
         session=request.session,
         stream_writer=SimpleNamespace(output_size=0),  # type: ignore[arg-type]
     )
-    response.version = aiohttp.HttpVersion11
-    response.status = prepared.status
-    response.reason = http.HTTPStatus(prepared.status).phrase if prepared.status in _PHRASES else ""
-    headers = CIMultiDict(prepared.headers)
-    response._headers = CIMultiDictProxy(headers)
-    response._raw_headers = tuple((k.encode(), v.encode()) for k, v in prepared.headers)
-    cookies = headers.getall("set-cookie", ())
-    response._raw_cookie_headers = tuple(cookies) if cookies else None
-    response.content = _ReplayReader(prepared, failure, loop)
-    return response
 
 
 _PHRASES = frozenset(status.value for status in http.HTTPStatus)

@@ -117,6 +117,7 @@ class Hooks:
         self._lock = threading.Lock()
         self._patched: dict[tuple[type, str], Callable[..., Any]] = {}  # (class, method) -> the original
         self._absent: set[str] = set()  # shell libraries found not installed
+        self._shells: set[str] = set()  # shell libraries hooked now
         self._skip: dict[ModuleType, tuple[type, ...]] = {}
         self.stranded: list[str] = []  # classes someone else patched over ours (see `uninstall`)
 
@@ -139,15 +140,19 @@ class Hooks:
                     cls = getattr(lib, name)
                     if (cls, _METHOD) not in self._patched:
                         self._hook(lib, cls)
-            for name, shell in _SHELLS:
-                if name in self._absent:
-                    continue
-                if name not in sys.modules and importlib.util.find_spec(name) is None:
-                    self._absent.add(name)
-                    continue
-                for cls, method, wrap in importlib.import_module(shell).seams(self._router):
-                    if (cls, method) not in self._patched:
-                        self._patch(cls, method, wrap(cls.__dict__[method]))
+            self._install_shells()
+
+    def _install_shells(self) -> None:
+        """Hook the other libraries' seams, each once, when that library is installed."""
+        for name, shell in _SHELLS:
+            if name in self._shells or name in self._absent:
+                continue
+            if name not in sys.modules and importlib.util.find_spec(name) is None:
+                self._absent.add(name)  # not installed: not looked for again
+                continue
+            for cls, method, wrap in importlib.import_module(shell).seams(self._router):
+                self._patch(cls, method, wrap(cls.__dict__[method]))
+            self._shells.add(name)
 
     def _patch(self, cls: type, method: str, replacement: Callable[..., Any]) -> None:
         original = cls.__dict__[method]
@@ -199,3 +204,4 @@ class Hooks:
                         stacklevel=3,
                     )
                 del self._patched[(cls, method)]
+            self._shells.clear()
