@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from httpx_cassette import CassetteMiss, use_cassette
+from httpx_cassette import CassetteMiss, CassetteSecretError, use_cassette
 from tests.servers.openai_app import OpenAIApp, create_app
 from tests.servers.runner import LiveServer
 
@@ -355,3 +355,30 @@ def test_the_plugin_reports_swallowed_misses_and_blocks_the_network_for_every_li
             " GET http://127.0.0.1:9/v1/models was not served from a cassette*",
         ]
     )
+
+
+# -- the same secret scan and modes ------------------------------------------------------------------
+
+
+def test_the_secret_scan_refuses_a_credential_sent_through_requests(
+    tmp_path: Path, server: LiveServer[OpenAIApp]
+) -> None:
+    key = "sk-proj-" + "Zx9Qw7Er5Ty3Ui1Op" * 3
+    leaked = {**CHAT, "messages": [{"role": "user", "content": f"my key is {key}"}]}
+    with (
+        use_cassette(tmp_path, mode="record"),
+        pytest.raises(CassetteSecretError, match=r"so it was not sent(?s:.*)OpenAI API key"),
+    ):
+        requests.post(chat_url(server), json=leaked, headers=HEADERS, timeout=5)
+    assert server.app.stats.requests == 0
+    assert not list(tmp_path.glob("*.json"))
+
+
+async def test_live_mode_writes_nothing_through_aiohttp(
+    tmp_path: Path, server: LiveServer[OpenAIApp]
+) -> None:
+    with use_cassette(tmp_path, mode="live") as live:
+        assert (await aiohttp_chat(chat_url(server)))["object"] == "chat.completion"
+    assert server.app.stats.requests == 1
+    assert not live.recorded
+    assert not list(tmp_path.glob("*.json"))
