@@ -243,3 +243,36 @@ async def test_an_openai_agents_run_with_tracing_on_replays_offline(
     assert len(replay.played) == 2
     assert replay.ignored
     assert replay.misses == []  # nothing missed, so nothing the exporter could swallow
+
+
+def test_under_a_blocked_network_telemetry_is_answered_and_the_ini_can_turn_the_defaults_off(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+
+        def test_trace_upload_without_a_cassette():
+            response = httpx.post("https://api.openai.com/v1/traces/ingest", json={"data": []})
+            assert response.status_code == 204
+
+        @pytest.mark.cassette(ignore_defaults=False)
+        def test_trace_upload_counted_as_a_request(cassette):
+            with pytest.raises(Exception, match="no recording"):
+                httpx.post("https://api.openai.com/v1/traces/ingest", json={"data": []})
+        """
+    )
+    blocked = ("-p", "no:cassetter", "--cassette-mode=replay", "--cassette-block-network")
+    result = pytester.runpytest(*blocked)
+    result.assert_outcomes(passed=1, failed=1)  # the second: its miss was caught, which the plugin reports
+    result.stdout.fnmatch_lines(["*no recording for POST /v1/traces/ingest*", "*caught this error*"])
+    pytester.makeini(
+        "[pytest]\nasyncio_default_fixture_loop_scope = function\ncassette_ignore_defaults = false\n"
+    )
+    result = pytester.runpytest(*blocked, "-k", "without_a_cassette")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*NetworkBlocked: network blocked*POST https://api.openai.com/v1/traces/ingest*"]
+    )

@@ -26,7 +26,7 @@ from httpx_cassette.storage.cassette import Cassette
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["AsyncInner", "CassetteTransport", "Inner", "SyncInner"]
+__all__ = ["AsyncInner", "CassetteTransport", "Inner", "SyncInner", "respond"]
 
 
 class SyncInner(Protocol):
@@ -182,14 +182,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return inner
 
     def _replay(self, request: Any, prepared: Prepared) -> Any:
-        lib = library_of(request)
-        failure = None
-        if prepared.failure is not None:
-            failure = lib.exception(prepared.failure.type)(prepared.failure.message, request=request)
-            if prepared.status == 0:  # the request never got a response
-                raise failure
-        stream = lib.stream_type(ReplayStream)(prepared, failure)
-        return lib.response(prepared.status, prepared.headers, stream, request)
+        return respond(request, prepared)
 
     def _tee(self, request: Any, exchange: Exchange, response: Any) -> Any:
         lib = library_of(request)
@@ -206,6 +199,18 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         else:
             response.stream = lib.stream_type(TeeStream)(response.stream, capture, save)
         return response
+
+
+def respond(request: Any, prepared: Prepared) -> Any:
+    """The response of ``request``'s own library (httpx or httpx2) serving ``prepared``."""
+    lib = library_of(request)
+    failure = None
+    if prepared.failure is not None:
+        failure = lib.exception(prepared.failure.type)(prepared.failure.message, request=request)
+        if prepared.status == 0:  # the request never got a response
+            raise failure
+    stream = lib.stream_type(ReplayStream)(prepared, failure)
+    return lib.response(prepared.status, prepared.headers, stream, request)
 
 
 def _label(lib: Library) -> str:

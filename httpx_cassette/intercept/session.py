@@ -29,7 +29,7 @@ from httpx_cassette.core.modes import Mode
 from httpx_cassette.core.redact import redact_url
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
 from httpx_cassette.http.exchange import EMPTY, Exchange
-from httpx_cassette.http.transport import CassetteTransport
+from httpx_cassette.http.transport import CassetteTransport, respond
 from httpx_cassette.storage.files import write_atomic
 
 if TYPE_CHECKING:
@@ -285,11 +285,13 @@ def _read_files(path: Path) -> dict[Path, bytes]:
 
 
 class NetworkBlock:
-    """The route beneath every cassette when the network is blocked: anything reaching it fails."""
+    """The route beneath every cassette when the network is blocked: anything reaching it fails,
+    except requests an ignore rule answers here (telemetry: an empty 204) or lets out (``pass``)."""
 
-    def __init__(self, filter: HostFilter, why: str) -> None:
+    def __init__(self, filter: HostFilter, why: str, ignore: IgnoreRules | None = None) -> None:
         self.filter = filter
         self.why = why
+        self.ignore = ignore or IgnoreRules(())
         self.blocked: list[NetworkBlocked] = []
 
     def _check(self, request: Any) -> None:
@@ -303,13 +305,18 @@ class NetworkBlock:
         self.blocked.append(error)
         raise error
 
-    def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
+    def begin(self, request: Any) -> Exchange | None:
+        """None: ``request`` may go out; an `Exchange` answered here; raises `NetworkBlocked`."""
+        rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
+        if rule is not None:
+            return Exchange.answered(EMPTY) if rule.answer == "empty" else None
         self._check(request)
-        return forward(request)
+        return None
 
-    def begin(self, request: Any) -> None:
-        self._check(request)
+    def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
+        answered = self.begin(request)
+        return forward(request) if answered is None else respond(request, EMPTY)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
-        self._check(request)
-        return await forward(request)
+        answered = self.begin(request)
+        return await forward(request) if answered is None else respond(request, EMPTY)

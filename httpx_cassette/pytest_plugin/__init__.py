@@ -52,7 +52,10 @@ Command line options and ini options (in ``[tool.pytest.ini_options]``):
 ``cassette_ignore`` (lines of ``METHOD HOST PATH [empty|pass]``, globs)
     Ignore rules for every cassette, before a marker's ``ignore=``: matching requests (telemetry) are
     never recorded or replayed; in replay they get an empty 204 (``empty``) or go out (``pass``).
-    Known telemetry endpoints are ignored by default; a marker's ``ignore_defaults=False`` stops that.
+    Under ``--cassette-block-network`` the same rules hold for tests without a cassette.
+``cassette_ignore_defaults`` (bool, default true)
+    Also ignore the known telemetry endpoints (``httpx_cassette.core.ignore.TELEMETRY``); a
+    marker's ``ignore_defaults=`` decides for its test.
 ``cassette_unused`` = ``warn`` (default) | ``fail`` | ``ignore``
     In replay mode, a test that passed without using every recording of its cassette warns
     (`CassetteUnusedWarning`) or fails at teardown; a marker's ``unused=`` overrides it. A cassette
@@ -162,6 +165,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("cassette_ignore_hosts", "hosts that pass through every cassette", type="args", default=[])
     parser.addini("cassette_ignore_localhost", "loopback requests pass through", type="bool", default=False)
     parser.addini("cassette_ignore", "rules: METHOD HOST PATH [empty|pass]", type="linelist", default=[])
+    parser.addini("cassette_ignore_defaults", "ignore known telemetry endpoints", type="bool", default=True)
     parser.addini("cassette_block_network", "like --cassette-block-network", type="bool", default=False)
 
 
@@ -215,7 +219,7 @@ class CassettePlugin:
         self._stack.enter_context(session_listener(self._track))
         if self.settings.block_network:
             hosts = HostFilter(self.settings.ignore_hosts, self.settings.ignore_localhost)
-            self.blocker = NetworkBlock(hosts, "--cassette-block-network")
+            self.blocker = NetworkBlock(hosts, "--cassette-block-network", self.settings.ignore_rules())
             self._stack.enter_context(process_route(self.blocker))
 
     def pytest_unconfigure(self) -> None:

@@ -62,7 +62,11 @@ def _config(options: dict[str, Any], settings: Settings, mode: str) -> CassetteC
     localhost = config.ignore_localhost if "ignore_localhost" in options else settings.ignore_localhost
     hosts = (*settings.ignore_hosts, *config.ignore_hosts)
     rules = (*settings.ignore, *config.ignore)
-    return config.override(mode=mode, ignore_hosts=hosts, ignore_localhost=localhost, ignore=rules)
+    marked = "ignore_defaults" in options  # else both the ini and a marker's config= may turn them off
+    defaults = config.ignore_defaults if marked else config.ignore_defaults and settings.ignore_defaults
+    return config.override(
+        mode=mode, ignore_hosts=hosts, ignore_localhost=localhost, ignore=rules, ignore_defaults=defaults
+    )
 
 
 def _has_recordings(path: Path) -> bool:

@@ -12,6 +12,7 @@ import pytest
 
 from httpx_cassette.config import IgnoreRule
 from httpx_cassette.core import modes
+from httpx_cassette.core.ignore import TELEMETRY, IgnoreRules
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.pytest_plugin.paths import Layout
 
@@ -31,6 +32,7 @@ class Settings:
     ignore_hosts: tuple[str, ...]
     ignore_localhost: bool
     ignore: tuple[IgnoreRule, ...]
+    ignore_defaults: bool
     block_network: bool
     keep_failed: bool
     prune: bool
@@ -52,6 +54,7 @@ class Settings:
             ignore_hosts=tuple(config.getini("cassette_ignore_hosts")),
             ignore_localhost=bool(config.getini("cassette_ignore_localhost")),
             ignore=_ignore_rules(config),
+            ignore_defaults=bool(config.getini("cassette_ignore_defaults")),
             block_network=bool(
                 config.getoption("cassette_block_network") or config.getini("cassette_block_network")
             ),
@@ -63,6 +66,10 @@ class Settings:
         )
         settings._check()
         return settings
+
+    def ignore_rules(self) -> IgnoreRules:
+        """The run's ignore rules (the ini's, then the known telemetry unless turned off)."""
+        return IgnoreRules((*self.ignore, *(TELEMETRY if self.ignore_defaults else ())))
 
     def default_mode(self) -> tuple[str, str]:
         """The mode tests without ``mode=`` in their marker use, and where it came from."""
