@@ -6,8 +6,9 @@ with a match (let it out, or answer it locally in replay).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from fnmatch import fnmatchcase
+from fnmatch import translate
 
 from httpx_cassette.config import CassetteConfig, IgnoreRule
 
@@ -33,6 +34,16 @@ class IgnoreRules:
 
     def __init__(self, rules: Iterable[IgnoreRule]) -> None:
         self.rules = tuple(rules)
+        # compiled once: every intercepted request is checked against every rule
+        self._compiled = [
+            (
+                re.compile(translate(r.method.upper())),
+                re.compile(translate(r.host.lower())),
+                re.compile(translate(r.path)),
+                r,
+            )
+            for r in self.rules
+        ]
 
     @classmethod
     def of(cls, config: CassetteConfig) -> IgnoreRules:
@@ -43,12 +54,8 @@ class IgnoreRules:
 
     def match(self, method: str, host: str, path: str) -> IgnoreRule | None:
         """The first rule matching (globs; method and host case-insensitive), or None."""
-        method, host = method.upper(), host.lower().strip("[]")
-        for rule in self.rules:
-            if (
-                fnmatchcase(method, rule.method.upper())
-                and fnmatchcase(host, rule.host.lower())
-                and fnmatchcase(path or "/", rule.path)
-            ):
+        method, host, path = method.upper(), host.lower().strip("[]"), path or "/"
+        for method_glob, host_glob, path_glob, rule in self._compiled:
+            if method_glob.match(method) and host_glob.match(host) and path_glob.match(path):
                 return rule
         return None

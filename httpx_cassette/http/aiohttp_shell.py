@@ -120,7 +120,8 @@ def _tap(response: aiohttp.ClientResponse, exchange: Exchange) -> None:
         return
     tee = TeeStream(None, *tap)
     reader = response.content
-    arrived = b"".join(reader._buffer)[reader._buffer_offset :]  # fed before we saw the response
+    offset = getattr(reader, "_buffer_offset", 0)  # what a read already took of the first buffered chunk
+    arrived = b"".join(reader._buffer)[offset:]  # fed before we saw the response
     if arrived:
         tee.feed(arrived)
     error = reader.exception()
