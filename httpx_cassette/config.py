@@ -27,6 +27,7 @@ __all__ = [
     "FLAT",
     "CassetteConfig",
     "FileFormat",
+    "IgnoreRule",
     "MatchConfig",
     "Matcher",
     "Mode",
@@ -159,11 +160,55 @@ class StorageConfig(msgspec.Struct, frozen=True, kw_only=True):
             raise TypeError(f"max_inline_bytes takes an int, got {self.max_inline_bytes!r}")
 
 
+class IgnoreRule(msgspec.Struct, frozen=True, kw_only=True):
+    """Traffic that is not the test's business (telemetry): matched by method, host and path globs.
+
+    A matching request is never recorded or replayed. In live and record modes it goes out as usual;
+    in replay ``answer="empty"`` answers it locally with an empty 204, ``answer="pass"`` lets it out.
+    As text (ini files, markers): ``"POST api.openai.com /v1/traces/*"``, optionally ending in
+    ``empty`` or ``pass``.
+    """
+
+    method: str = "*"
+    host: str = "*"
+    path: str = "*"
+    answer: Literal["empty", "pass"] = "empty"
+
+    def __post_init__(self) -> None:
+        if self.answer not in ("empty", "pass"):
+            raise CassetteError(f"ignore rule answer {self.answer!r}: use 'empty' or 'pass'")
+
+    @classmethod
+    def parse(cls, text: str) -> IgnoreRule:
+        """A rule from ``"METHOD HOST PATH [empty|pass]"``."""
+        words = text.split()
+        if len(words) not in (3, 4):
+            raise CassetteError(
+                f"ignore rule {text!r}: write METHOD HOST PATH [empty|pass],"
+                " e.g. 'POST api.openai.com /v1/traces/*'"
+            )
+        method, host, path, *answer = words
+        kind = answer[0] if answer else "empty"
+        return cls(method=method, host=host, path=path, answer=kind)  # type: ignore[arg-type]
+
+
+def _rules(value: Iterable[IgnoreRule | str]) -> tuple[IgnoreRule, ...]:
+    if isinstance(value, str | bytes | IgnoreRule):
+        raise TypeError(f"ignore takes a list of rules, got {value!r}: write [{value!r}]")
+    rules = tuple(IgnoreRule.parse(rule) if isinstance(rule, str) else rule for rule in value)
+    for rule in rules:
+        if not isinstance(rule, IgnoreRule):
+            raise TypeError(f"ignore takes IgnoreRule objects or 'METHOD HOST PATH' strings, got {rule!r}")
+    return rules
+
+
 class CassetteConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Every setting of a cassette. ``mode`` None means ``$HTTPX_CASSETTE_MODE``, else replay.
 
     ``ignore_hosts`` / ``ignore_localhost``: requests that `use_cassette` and the plugin let through
     untouched (a `CassetteTransport` under a client serves whatever that client sends).
+    ``ignore``: `IgnoreRule`\\ s for telemetry and other traffic never recorded; ``ignore_defaults``:
+    also the known telemetry endpoints of `httpx_cassette.core.ignore.TELEMETRY` (on by default).
     """
 
     mode: Mode | None = None
@@ -177,6 +222,8 @@ class CassetteConfig(msgspec.Struct, frozen=True, kw_only=True):
     before_record_response: Callable[[Response], Response | None] | None = None
     max_age: float | str | None = None  # seconds (or "90d", "12h"...): older recordings warn in replay
     strict_age: bool = False  # an expired recording fails instead of warning
+    ignore: tuple[IgnoreRule, ...] = ()
+    ignore_defaults: bool = True
 
     def __post_init__(self) -> None:
         if self.mode is not None and self.mode not in MODES:
@@ -184,6 +231,7 @@ class CassetteConfig(msgspec.Struct, frozen=True, kw_only=True):
         msgspec.structs.force_setattr(self, "ignore_hosts", _names("ignore_hosts", self.ignore_hosts))
         if self.max_age is not None:
             msgspec.structs.force_setattr(self, "max_age", parse_age(self.max_age))
+        msgspec.structs.force_setattr(self, "ignore", _rules(self.ignore))
 
     def override(self, **flat: Any) -> CassetteConfig:
         """This config with flat keywords (`FLAT`'s names) replacing what they name."""
@@ -255,6 +303,8 @@ FLAT: dict[str, tuple[str, str]] = {
     "before_record_response": ("", "before_record_response"),
     "max_age": ("", "max_age"),
     "strict_age": ("", "strict_age"),
+    "ignore": ("", "ignore"),
+    "ignore_defaults": ("", "ignore_defaults"),
 }
 
 
@@ -280,6 +330,8 @@ class Options(TypedDict, total=False):
     before_record_response: Callable[[Response], Response | None] | None
     max_age: float | str | None
     strict_age: bool
+    ignore: Iterable[IgnoreRule | str]
+    ignore_defaults: bool
 
 
 class Overrides(Options, total=False):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from httpx_cassette.core.capture import Capture
@@ -64,14 +64,20 @@ class TeeStream:
         self._capture = capture
         self._on_done: Callable[[Response], None] | None = on_done
 
-    def _finish(self, *, truncated: bool) -> None:
+    def feed(self, chunk: bytes) -> None:
+        """Record one chunk the caller is being handed."""
+        self._capture.feed(chunk)
+
+    def finish(self, *, truncated: bool) -> None:
+        """Report the recording: once, whichever of end, failure or close comes first."""
         on_done, self._on_done = self._on_done, None
-        if on_done is not None:  # once, whichever of end, failure or close comes first
+        if on_done is not None:
             on_done(self._capture.finish(truncated=truncated))
 
-    def _failed(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException) -> None:
+        """The upstream failed mid-body: record the failure after what arrived."""
         self._capture.fail(exc)
-        self._finish(truncated=False)
+        self.finish(truncated=False)
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -82,15 +88,20 @@ class TeeStream:
         try:
             yield
         except Exception as exc:
-            self._failed(exc)
+            self.failed(exc)
             raise
-        self._finish(truncated=False)
+        self.finish(truncated=False)
 
-    def __iter__(self) -> Iterator[bytes]:
+    def tee(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Hand on ``chunks`` one by one as they arrive, recording each (the aiohttp and requests
+        shells tee their libraries' own chunk iterators through this)."""
         with self._reading():
-            for chunk in self._upstream:
+            for chunk in chunks:
                 self._capture.feed(chunk)
                 yield chunk
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.tee(self._upstream)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with self._reading():
@@ -100,12 +111,12 @@ class TeeStream:
 
     def close(self) -> None:
         try:
-            self._finish(truncated=True)  # may refuse to save (a credential): the connection still closes
+            self.finish(truncated=True)  # may refuse to save (a credential): the connection still closes
         finally:
             self._upstream.close()
 
     async def aclose(self) -> None:
         try:
-            self._finish(truncated=True)
+            self.finish(truncated=True)
         finally:
             await self._upstream.aclose()

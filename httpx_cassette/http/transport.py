@@ -1,35 +1,32 @@
 """CassetteTransport: the transport users put under their clients.
 
 One object serves httpx and httpx2 clients, sync and async. Both entry points are thin shells over
-the same steps (`_plan`, `_replay`, `_tee`, `_failed`); only reading the request body and calling
-the inner transport differ between sync and async.
+the same steps (`httpx_cassette.http.exchange.Exchange`, which the aiohttp and requests shells share,
+then `_replay` or `_tee`); only reading the request body and calling the inner transport differ
+between sync and async.
 """
 
 from __future__ import annotations
 
-import functools
 import os
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from httpx_cassette._version import __version__
 from httpx_cassette.config import CassetteConfig, Mode, Options
-from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.key import canonical_form
-from httpx_cassette.core.plan import Play, Record
+from httpx_cassette.core.replay import Prepared
 from httpx_cassette.core.request import to_record
+from httpx_cassette.http.exchange import Exchange
 from httpx_cassette.http.library import Library, library_of
 from httpx_cassette.http.streams import ReplayStream, TeeStream
-from httpx_cassette.model.cassette import Meta, Response, TransportFailure
 from httpx_cassette.storage.cassette import Cassette
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["AsyncInner", "CassetteTransport", "Inner", "SyncInner"]
+__all__ = ["AsyncInner", "CassetteTransport", "Inner", "SyncInner", "respond"]
 
 
 class SyncInner(Protocol):
@@ -118,30 +115,44 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def send(self, request: Any, forward: Callable[[Any], Any] | None) -> Any:
         """Handle ``request``; record modes call ``forward`` (default: the inner transport)."""
         request.read()
-        plan = self._plan(request)
-        if isinstance(plan, Play):
-            return self._replay(request, plan)
-        started = time.perf_counter()
-        try:
-            response = (forward or self._inner_for(request, sync=True).handle_request)(request)
-        except Exception as exc:
-            self._failed(request, plan, exc)
-            raise
-        return self._tee(request, plan, response, started)
+        return self.serve(request, self.exchange(request), forward)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]] | None) -> Any:
         """The async twin of `send`: only the body read and the forward call are awaited."""
         await request.aread()
-        plan = self._plan(request)
-        if isinstance(plan, Play):
-            return self._replay(request, plan)
-        started = time.perf_counter()
+        return await self.serve_async(request, self.exchange(request), forward)
+
+    def exchange(self, request: Any) -> Exchange:
+        """Plan ``request`` (body read; an httpx/httpx2 request or another library's `Outgoing`) against
+        this cassette; raises `CassetteMiss` on a replay miss."""
+        library = getattr(request, "library", None) or _label(library_of(request))
+        return Exchange.of(self.cassette, request, library)
+
+    def serve(self, request: Any, exchange: Exchange, forward: Callable[[Any], Any] | None) -> Any:
+        """Answer ``request`` as ``exchange`` planned: replay it, or forward it and record the response."""
+        if exchange.prepared is not None:
+            return self._replay(request, exchange.prepared)
+        exchange.forwarding()
+        try:
+            response = (forward or self._inner_for(request, sync=True).handle_request)(request)
+        except Exception as exc:
+            exchange.failed(exc)
+            raise
+        return self._tee(request, exchange, response)
+
+    async def serve_async(
+        self, request: Any, exchange: Exchange, forward: Callable[[Any], Awaitable[Any]] | None
+    ) -> Any:
+        """The async twin of `serve`."""
+        if exchange.prepared is not None:
+            return self._replay(request, exchange.prepared)
+        exchange.forwarding()
         try:
             response = await (forward or self._inner_for(request, sync=False).handle_async_request)(request)
         except Exception as exc:
-            self._failed(request, plan, exc)
+            exchange.failed(exc)
             raise
-        return self._tee(request, plan, response, started)
+        return self._tee(request, exchange, response)
 
     def close(self) -> None:
         for (_, sync), inner in list(self._own_inner.items()):
@@ -161,9 +172,6 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     # -- the shared steps ----------------------------------------------------------------------
 
-    def _plan(self, request: Any) -> Play | Record:
-        return self.cassette.plan(to_record(request, self.cassette.key_options.match_headers))
-
     def _inner_for(self, request: Any, *, sync: bool) -> Any:
         if self._inner is not None:
             return self._inner
@@ -174,41 +182,37 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             self._own_inner[(lib.name, sync)] = inner
         return inner
 
-    def _replay(self, request: Any, plan: Play) -> Any:
+    def _replay(self, request: Any, prepared: Prepared) -> Any:
+        return respond(request, prepared)
+
+    def _tee(self, request: Any, exchange: Exchange, response: Any) -> Any:
         lib = library_of(request)
-        prepared = plan.prepared
-        failure = None
-        if prepared.failure is not None:
-            failure = lib.exception(prepared.failure.type)(prepared.failure.message, request=request)
-            if prepared.status == 0:  # the request never got a response
-                raise failure
-        stream = lib.stream_type(ReplayStream)(prepared, failure)
-        return lib.response(prepared.status, prepared.headers, stream, request)
-
-    def _meta(self, lib: Library, request: Any) -> Meta:
-        return Meta(
-            recorder=f"httpx_cassette {__version__}",
-            library=f"{lib.name} {lib.version}",
-            user_agent=request.headers.get("user-agent", ""),
-        )
-
-    def _failed(self, request: Any, plan: Record, exc: Exception) -> None:
-        failure = TransportFailure(type=type(exc).__name__, message=str(exc))
-        self.cassette.save(plan, Response(status=0, error=failure), self._meta(library_of(request), request))
-
-    def _tee(self, request: Any, plan: Record, response: Any, started: float) -> Any:
-        if plan.slot is None:  # live mode: nothing to write
-            return response
-        lib = library_of(request)
-        meta = self._meta(lib, request)
-        save = functools.partial(self.cassette.save, plan, meta=meta)
         # An inner transport may hand back a body it already read and decoded (httpx.MockTransport).
         consumed = response.is_stream_consumed
         decoder = lib.decoder("" if consumed else response.headers.get("content-encoding", ""))
-        capture = Capture(response.status_code, response.headers.multi_items(), decoder, started)
+        tap = exchange.capture(response.status_code, response.headers.multi_items(), decoder)
+        if tap is None:  # live mode: nothing to write
+            return response
+        capture, save = tap
         if consumed:
             capture.feed(response.content)
             save(capture.finish(truncated=False))
         else:
             response.stream = lib.stream_type(TeeStream)(response.stream, capture, save)
         return response
+
+
+def respond(request: Any, prepared: Prepared) -> Any:
+    """The response of ``request``'s own library (httpx or httpx2) serving ``prepared``."""
+    lib = library_of(request)
+    failure = None
+    if prepared.failure is not None:
+        failure = lib.exception(prepared.failure.type)(prepared.failure.message, request=request)
+        if prepared.status == 0:  # the request never got a response
+            raise failure
+    stream = lib.stream_type(ReplayStream)(prepared, failure)
+    return lib.response(prepared.status, prepared.headers, stream, request)
+
+
+def _label(lib: Library) -> str:
+    return f"{lib.name} {lib.version}"

@@ -17,17 +17,21 @@ import contextlib
 import ipaddress
 import os
 import re
+import threading
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from httpx_cassette.config import CassetteConfig, Overrides
+from httpx_cassette.core.ignore import IgnoreRules
 from httpx_cassette.core.modes import Mode
 from httpx_cassette.core.redact import redact_url
 from httpx_cassette.core.request import to_record
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
-from httpx_cassette.http.transport import CassetteTransport
+from httpx_cassette.http.exchange import EMPTY, Exchange
+from httpx_cassette.http.transport import CassetteTransport, respond
 from httpx_cassette.storage.files import cassette_files, is_side_file, side_files, write_atomic
 
 if TYPE_CHECKING:
@@ -99,7 +103,9 @@ class CassetteSession:
 
     What happened is on the object: ``played`` and ``recorded`` are ``(key, response index)`` pairs
     in order, ``unused()`` lists the files no request used, ``misses`` holds every `CassetteMiss`
-    raised (even if the caller swallowed it), ``passed`` the requests that went through untouched.
+    raised (even if the caller swallowed it), ``passed`` the requests that went through untouched,
+    ``ignored`` those an ignore rule (telemetry) kept out of the cassette, and ``other_threads`` how
+    many requests each other thread sent (`report` sums it all up).
     ``fresh_since`` (a ``time.time()``) first removes the recordings written before then (vcrpy's
     ``rewrite``: a cassette several tests of one run share keeps what the earlier ones recorded);
     ``backup=True`` keeps the directory's files in memory so that `rollback` can restore them.
@@ -118,8 +124,12 @@ class CassetteSession:
         self.transport = CassetteTransport(path, config=config)
         self.cassette = self.transport.cassette
         self.filter = HostFilter(config.ignore_hosts, config.ignore_localhost)
+        self.ignore = IgnoreRules.of(config)
         self.misses: list[CassetteMiss] = []
         self.passed: list[str] = []
+        self.ignored: list[str] = []
+        self.thread = threading.get_ident()  # the thread that opened the session
+        self.other_threads: Counter[str] = Counter()  # thread name -> requests it sent
         self._existed = self.path.is_dir()
         self._backup = _read_files(self.path) if backup else None
         if fresh_since is not None:
@@ -128,7 +138,23 @@ class CassetteSession:
                     file.unlink()
 
     def __repr__(self) -> str:
-        return f"CassetteSession({str(self.path)!r}, mode={self.mode!r})"
+        others = sum(self.other_threads.values())
+        threads = f", {_requests(others)} from other threads" if others else ""
+        return f"CassetteSession({str(self.path)!r}, mode={self.mode!r}{threads})"
+
+    def report(self) -> str:
+        """What happened, in one paragraph: what was played, recorded, missed, passed and ignored,
+        and how many requests came from threads other than the one that opened the session (an SDK's
+        background thread is served by the most recently opened block; see docs/guides/scripts.md)."""
+        lines = [
+            f"cassette {self.path} ({self.mode}): {len(self.played)} played, {len(self.recorded)} recorded,"
+            f" {len(self.misses)} missed, {len(self.passed)} passed through, {len(self.ignored)} ignored"
+        ]
+        if self.other_threads:
+            names = ", ".join(f"{name} ({n})" for name, n in self.other_threads.most_common())
+            lines.append(f"  {_requests(sum(self.other_threads.values()))} from other threads: {names}")
+        lines += [f"  ignored: {request}" for request in self.ignored]
+        return "\n".join(lines)
 
     @property
     def path(self) -> Path:
@@ -157,7 +183,7 @@ class CassetteSession:
         return self.cassette.requests
 
     def _passed(self, request: Any) -> None:
-        self.passed.append(describe(request))
+        """Log a request that went through untouched (its body has been read)."""
         self.cassette.requests.append(Sent(to_record(request), "passed"))
 
     def used_files(self) -> list[Path]:
@@ -169,24 +195,54 @@ class CassetteSession:
 
     def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
         __tracebackhide__ = True
-        if self.filter and self.filter.passes(request):
+        decision = self._decide(request)
+        if decision is False:
             request.read()
             self._passed(request)
             return forward(request)
-        try:
-            return self.transport.send(request, forward)
-        except CassetteMiss as miss:
-            self.misses.append(miss)
-            raise
+        if decision is True:
+            request.read()
+            decision = self._planned(request)
+        return self.transport.serve(request, decision, forward)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
         __tracebackhide__ = True
-        if self.filter and self.filter.passes(request):
+        decision = self._decide(request)
+        if decision is False:
             await request.aread()
             self._passed(request)
             return await forward(request)
+        if decision is True:
+            await request.aread()
+            decision = self._planned(request)
+        return await self.transport.serve_async(request, decision, forward)
+
+    def begin(self, request: Any) -> Exchange | None:
+        """The route's entry for the aiohttp and requests shells (``request`` an `Outgoing`)."""
+        __tracebackhide__ = True
+        decision = self._decide(request)
+        if decision is False:
+            self._passed(request)
+            return None
+        return self._planned(request) if decision is True else decision
+
+    def _decide(self, request: Any) -> Exchange | bool:
+        """False: pass ``request`` through untouched; True: the cassette serves it; an `Exchange`:
+        answered here (an ignore rule in replay)."""
+        if threading.get_ident() != self.thread:
+            self.other_threads[threading.current_thread().name] += 1
+        if self.filter and self.filter.passes(request):
+            self.passed.append(describe(request))
+            return False
+        rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
+        if rule is None:
+            return True
+        self.ignored.append(describe(request))
+        return Exchange.answered(EMPTY) if self.mode == "replay" and rule.answer == "empty" else False
+
+    def _planned(self, request: Any) -> Exchange:
         try:
-            return await self.transport.send_async(request, forward)
+            return self.transport.exchange(request)
         except CassetteMiss as miss:
             self.misses.append(miss)
             raise
@@ -219,6 +275,10 @@ class CassetteSession:
         return sorted(touched)
 
 
+def _requests(count: int) -> str:
+    return f"{count} request" if count == 1 else f"{count} requests"
+
+
 def _remove_if_only_dotfiles(folder: Path) -> None:
     with contextlib.suppress(OSError):
         left = list(folder.iterdir())
@@ -233,11 +293,13 @@ def _read_files(path: Path) -> dict[Path, bytes]:
 
 
 class NetworkBlock:
-    """The route beneath every cassette when the network is blocked: anything reaching it fails."""
+    """The route beneath every cassette when the network is blocked: anything reaching it fails,
+    except requests an ignore rule answers here (telemetry: an empty 204) or lets out (``pass``)."""
 
-    def __init__(self, filter: HostFilter, why: str) -> None:
+    def __init__(self, filter: HostFilter, why: str, ignore: IgnoreRules | None = None) -> None:
         self.filter = filter
         self.why = why
+        self.ignore = ignore or IgnoreRules(())
         self.blocked: list[NetworkBlocked] = []
 
     def _check(self, request: Any) -> None:
@@ -251,10 +313,18 @@ class NetworkBlock:
         self.blocked.append(error)
         raise error
 
-    def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
+    def begin(self, request: Any) -> Exchange | None:
+        """None: ``request`` may go out; an `Exchange` answered here; raises `NetworkBlocked`."""
+        rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
+        if rule is not None:
+            return Exchange.answered(EMPTY) if rule.answer == "empty" else None
         self._check(request)
-        return forward(request)
+        return None
+
+    def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
+        answered = self.begin(request)
+        return forward(request) if answered is None else respond(request, EMPTY)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
-        self._check(request)
-        return await forward(request)
+        answered = self.begin(request)
+        return await forward(request) if answered is None else respond(request, EMPTY)

@@ -92,7 +92,8 @@ def use_cassette(
     config: CassetteConfig | None = None,
     **overrides: Unpack[Options],
 ) -> UseCassette:
-    """Serve every httpx and httpx2 request made inside the block from the cassette at ``path``.
+    """Serve every httpx, httpx2, aiohttp and requests request made inside the block from the cassette
+    at ``path`` (aiohttp and requests when installed).
 
         with use_cassette("cassettes/demo") as cassette:
             openai.OpenAI().chat.completions.create(...)
@@ -104,9 +105,11 @@ def use_cassette(
     ``mode``, ``config`` and the flat keywords are those of `CassetteTransport` (by default
     ``$HTTPX_CASSETTE_MODE``, read when the block is entered, else replay). Requests to
     ``ignore_hosts``, and to loopback addresses with ``ignore_localhost=True``, pass through
-    untouched. The block yields a `CassetteSession` (``played``, ``recorded``, ``unused()``,
-    ``misses``, ``passed``). If the code inside swallows a miss into an error of its own (as SDKs
-    do), leaving the block raises a `CassetteMiss` from that error so the message is not lost.
+    untouched; ``ignore`` rules (and, unless ``ignore_defaults=False``, known telemetry endpoints)
+    keep telemetry out of the cassette. The block yields a `CassetteSession` (``played``,
+    ``recorded``, ``unused()``, ``misses``, ``passed``, ``ignored``, ``report()``). If the code
+    inside swallows a miss into an error of its own (as SDKs do), leaving the block raises a
+    `CassetteMiss` from that error so the message is not lost.
     See `httpx_cassette.intercept.routes` for nesting, threads and asyncio tasks.
     """
     config = CassetteConfig.of(config, **overrides)

@@ -46,9 +46,16 @@ Command line options and ini options (in ``[tool.pytest.ini_options]``):
     Any httpx/httpx2 request not served from a cassette (replayed, or recorded in a record mode)
     fails with `NetworkBlocked`, in every test, with or without a cassette; only hosts let through
     with ``cassette_ignore_hosts`` / ``cassette_ignore_localhost`` (or a marker's) pass. Live mode
-    is refused. (Other HTTP libraries and raw sockets are not seen; pytest-socket blocks those.)
+    is refused. (aiohttp and requests are seen too; raw sockets are not: pytest-socket blocks those.)
 ``cassette_ignore_hosts`` (list), ``cassette_ignore_localhost`` (bool)
     Hosts whose requests pass through every cassette untouched.
+``cassette_ignore`` (lines of ``METHOD HOST PATH [empty|pass]``, globs)
+    Ignore rules for every cassette, before a marker's ``ignore=``: matching requests (telemetry) are
+    never recorded or replayed; in replay they get an empty 204 (``empty``) or go out (``pass``).
+    Under ``--cassette-block-network`` the same rules hold for tests without a cassette.
+``cassette_ignore_defaults`` (bool, default true)
+    Also ignore the known telemetry endpoints (``httpx_cassette.core.ignore.TELEMETRY``); a
+    marker's ``ignore_defaults=`` decides for its test.
 ``cassette_unused`` = ``warn`` (default) | ``fail`` | ``ignore``
     In replay mode, a test that passed without using every recording of its cassette warns
     (`CassetteUnusedWarning`) or fails at teardown; a marker's ``unused=`` overrides it. A cassette
@@ -98,11 +105,11 @@ from typing import Any
 
 import pytest
 
-from httpx_cassette.core.modes import ALIASES, MODES, RECORDING, alias_note
+from httpx_cassette.core.modes import RECORDING, alias_note
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.intercept.routes import process_route, session_listener
 from httpx_cassette.intercept.session import CassetteSession, HostFilter, NetworkBlock, surfaced_miss
-from httpx_cassette.pytest_plugin import vcr_compat, vcr_fixtures
+from httpx_cassette.pytest_plugin import options, vcr_compat, vcr_fixtures
 from httpx_cassette.pytest_plugin.cassette import RunState, open_session, rebuilt, swallowed, unused_message
 from httpx_cassette.pytest_plugin.config_fixture import CIRecordingError, cassette_config, fixture_layer
 from httpx_cassette.pytest_plugin.marker import MARKER, asks_for_cassette, marker_options, unused_policy
@@ -124,51 +131,7 @@ class CassetteUnusedWarning(pytest.PytestWarning):
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    group = parser.getgroup("httpx_cassette", "httpx_cassette: record and replay httpx/httpx2 traffic")
-    aliases = ", ".join(f"{alias} = {ALIASES[alias][0]}" for alias in ALIASES)
-    group.addoption(
-        "--cassette-mode",
-        choices=[*MODES, *ALIASES],
-        default=None,
-        help=f"replay (default), record, record-missing or live; vcrpy's names work too ({aliases};"
-        " once records only an empty cassette, rewrite empties it first)",
-    )
-    group.addoption("--cassette-dir", default=None, metavar="DIR", help="one folder for all cassettes")
-    group.addoption(
-        "--cassette-block-network",
-        action="store_true",
-        default=False,
-        help="fail any httpx/httpx2 request that is not served from a cassette",
-    )
-    group.addoption(
-        "--cassette-prune",
-        action="store_true",
-        default=False,
-        help="delete cassette directories no test used",
-    )
-    group.addoption(
-        "--cassette-keep-failed",
-        action="store_true",
-        default=False,
-        help="keep what a test that failed in a record mode recorded (default: undo it)",
-    )
-    group.addoption("--cassette-report", default=None, metavar="PATH", help="write a JSON usage report")
-    parser.addini(
-        "cassette_dir", "cassette folder beside each test file (absolute: one for all)", default="cassettes"
-    )
-    parser.addini("cassette_mode", "default cassette mode (--cassette-mode wins)", default="")
-    parser.addini("cassette_unused", "replay with unused recordings: warn, fail or ignore", default="warn")
-    parser.addini("cassette_ignore_hosts", "hosts that pass through every cassette", type="args", default=[])
-    parser.addini("cassette_ignore_localhost", "loopback requests pass through", type="bool", default=False)
-    parser.addini("cassette_block_network", "like --cassette-block-network", type="bool", default=False)
-    group.addoption(
-        "--cassette-strict-age",
-        action="store_true",
-        default=False,
-        help="a replayed recording older than max_age fails the test (default: a warning)",
-    )
-    parser.addini("cassette_max_age", "recordings older than this warn in replay (90d, 12h...)", default="")
-    parser.addini("cassette_ci_guard", "under $CI, refuse record modes not chosen explicitly", "bool", True)
+    options.register(parser)
     if vcr_compat.names_owner(pluginmanager) is None and vcr_compat.add_options(parser):
         _VCR_PARSERS.add(parser)
 
@@ -240,7 +203,7 @@ class CassettePlugin:
         if self.settings.block_network:
             settings = self.settings
             hosts = HostFilter(settings.ignore_hosts, settings.ignore_localhost, settings.allowed_hosts)
-            self.blocker = NetworkBlock(hosts, settings.block_source)
+            self.blocker = NetworkBlock(hosts, settings.block_source, settings.ignore_rules())
             self._stack.enter_context(process_route(self.blocker))
 
     def pytest_unconfigure(self) -> None:

@@ -69,17 +69,25 @@ def open_session(
 def _config(
     options: dict[str, Any], fixture: dict[str, Any], settings: Settings, mode: str
 ) -> CassetteConfig:
-    """The marker's config and options over the fixture's, over the run's hosts, localhost and age."""
+    """The marker's config and options over the fixture's, over the run's hosts, localhost, ignore
+    rules and age."""
     flat = {name: layer[name] for layer in (fixture, options) for name in FLAT if name in layer}
     flat.pop("mode", None)
     config = CassetteConfig.of(options.get("config") or fixture.get("config"), **flat)
     given = "ignore_localhost" in options or "ignore_localhost" in fixture
     localhost = config.ignore_localhost if given else settings.ignore_localhost
     hosts = (*settings.ignore_hosts, *config.ignore_hosts)
+    rules = (*settings.ignore, *config.ignore)
+    marked = (
+        "ignore_defaults" in options or "ignore_defaults" in fixture
+    )  # else the ini may turn them off too
+    defaults = config.ignore_defaults if marked else config.ignore_defaults and settings.ignore_defaults
     return config.override(
         mode=mode,
         ignore_hosts=hosts,
         ignore_localhost=localhost,
+        ignore=rules,
+        ignore_defaults=defaults,
         max_age=config.max_age or settings.max_age,
         strict_age=config.strict_age or settings.strict_age,
     )

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from httpx_cassette.config import parse_age
+from httpx_cassette.config import IgnoreRule, parse_age
 from httpx_cassette.core import modes
+from httpx_cassette.core.ignore import TELEMETRY, IgnoreRules
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.pytest_plugin.config_fixture import guard_ci
 from httpx_cassette.pytest_plugin.paths import Layout
@@ -32,6 +33,8 @@ class Settings:
     unused: str
     ignore_hosts: tuple[str, ...]
     ignore_localhost: bool
+    ignore: tuple[IgnoreRule, ...]
+    ignore_defaults: bool
     block_network: bool
     keep_failed: bool
     prune: bool
@@ -59,6 +62,8 @@ class Settings:
             ini_mode=_ini_mode(config),
             ignore_hosts=tuple(config.getini("cassette_ignore_hosts")),
             ignore_localhost=bool(config.getini("cassette_ignore_localhost")),
+            ignore=_ignore_rules(config),
+            ignore_defaults=bool(config.getini("cassette_ignore_defaults")),
             block_network=bool(
                 config.getoption("cassette_block_network")
                 or config.getini("cassette_block_network")
@@ -73,6 +78,10 @@ class Settings:
         )
         settings._check()
         return settings
+
+    def ignore_rules(self) -> IgnoreRules:
+        """The run's ignore rules (the ini's, then the known telemetry unless turned off)."""
+        return IgnoreRules((*self.ignore, *(TELEMETRY if self.ignore_defaults else ())))
 
     def default_mode(self) -> tuple[str, str]:
         """The mode tests without ``mode=`` in their marker use, and where it came from."""
@@ -120,6 +129,13 @@ def _unused_policy(config: pytest.Config) -> str:
     if unused not in UNUSED_POLICIES:
         raise pytest.UsageError(f"cassette_unused = {unused!r}: use one of {', '.join(UNUSED_POLICIES)}")
     return unused
+
+
+def _ignore_rules(config: pytest.Config) -> tuple[IgnoreRule, ...]:
+    try:
+        return tuple(IgnoreRule.parse(line) for line in config.getini("cassette_ignore") if line.strip())
+    except CassetteError as exc:
+        raise pytest.UsageError(f"cassette_ignore: {exc}") from None
 
 
 def _ini_mode(config: pytest.Config) -> str | None:

@@ -21,6 +21,7 @@ import pytest
 from httpx_cassette.core.modes import ALIASES
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteMiss
+from httpx_cassette.http.exchange import Exchange
 from httpx_cassette.intercept.session import CassetteSession
 from httpx_cassette.model.cassette import Response
 from httpx_cassette.pytest_plugin.paths import recording_name
@@ -141,6 +142,18 @@ class WithExtras:
             self._served(extra)
             return response
         return self.main.send(request, forward)
+
+    def begin(self, request: Any) -> Exchange | None:
+        """The aiohttp and requests shells' entry: the first extra cassette that has ``request``, else
+        the test's own."""
+        for extra in self.extras:
+            try:
+                exchange = extra.transport.exchange(request)
+            except CassetteMiss:
+                continue
+            self._served(extra)
+            return exchange
+        return self.main.begin(request)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
         for extra in self.extras:

@@ -1,0 +1,259 @@
+"""The aiohttp shell: ``aiohttp.ClientSession`` requests served by the same cassettes as httpx clients.
+
+The seam is aiohttp's client middleware chain (aiohttp 3.12+): while hooked, ``ClientSession._request``
+gets one more middleware, innermost, so it sees each request (and each redirect) as it goes to the
+connection, after the caller's own middlewares changed it. Cookies, redirects, timeouts and response
+handling stay aiohttp's. Websocket handshakes (``ws_connect``) are left alone.
+
+Streams read as streams. Recording taps the response's `StreamReader` where the connection feeds it,
+so every chunk is recorded as it arrives, however the caller reads (``resp.content`` iteration,
+``iter_chunked``, ``readline``, ``read``), and nothing waits for the end. Replay feeds the stored
+chunks into a reader of its own (paced when the cassette asks), so the caller reads them the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import inspect
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+from aiohttp import client_reqrep
+from aiohttp.streams import EmptyStreamReader, StreamReader
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from httpx_cassette.core.decoding import IDENTITY, decoder_for, zlib_coding
+from httpx_cassette.core.replay import Prepared
+from httpx_cassette.http.exchange import Exchange, Outgoing
+from httpx_cassette.http.forwarding import forwarding
+from httpx_cassette.http.streams import TeeStream
+
+__all__ = ["LABEL", "Middleware", "seams"]
+
+LABEL = f"aiohttp {aiohttp.__version__}"
+_LIMIT = 2**16  # aiohttp's default read buffer
+
+
+async def outgoing(request: aiohttp.ClientRequest) -> Outgoing:
+    """The cassette's view of a request about to be sent (its body read from the payload)."""
+    body = request.body
+    content = bytes(body) if isinstance(body, bytes) else await body.as_bytes()
+    return Outgoing(request.method, str(request.url), request.headers.items(), content, LABEL)
+
+
+class Middleware:
+    """The innermost middleware of every session while a route is open: the route decides first."""
+
+    def __init__(self, route: Any) -> None:
+        self.route = route
+
+    async def __call__(self, request: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
+        __tracebackhide__ = True
+        if request.headers.get("upgrade"):  # a websocket handshake: no HTTP exchange a cassette can hold
+            return await handler(request)  # type: ignore[no-any-return]
+        exchange: Exchange | None = self.route.begin(await outgoing(request))
+        if exchange is None:  # not the cassette's: passed through
+            return await handler(request)  # type: ignore[no-any-return]
+        if exchange.prepared is not None:
+            return _replayed(request, exchange.prepared)
+        exchange.forwarding()
+        try:
+            with forwarding():
+                response: aiohttp.ClientResponse = await handler(request)
+        except Exception as exc:
+            exchange.failed(exc)
+            raise
+        _tap(response, exchange)
+        return response
+
+
+# -- recording: a tap where the connection feeds the response's reader --------------------------------
+
+
+class _TapReader(StreamReader):
+    """The response's own reader, its class swapped so that what the connection feeds is recorded too.
+
+    No slots of its own (StreamReader has fixed slots), so its tee lives in `_TAPS`.
+    """
+
+    __slots__ = ()
+
+    def feed_data(self, data: bytes, size: int = 0) -> bool:
+        tee = _tee_of(self)
+        if tee is not None and data:
+            tee.feed(data)
+        return super().feed_data(data, size)
+
+    def feed_eof(self) -> None:
+        tee = _TAPS.pop(id(self), (None, None))[1]
+        super().feed_eof()
+        if tee is not None:
+            tee.finish(truncated=False)
+
+    def set_exception(self, exc: BaseException, *args: Any) -> None:
+        tee = _TAPS.pop(id(self), (None, None))[1]
+        super().set_exception(exc, *args)
+        if tee is None:
+            return
+        if exc is getattr(client_reqrep, "_CONNECTION_CLOSED_EXCEPTION", None):  # closed by the caller
+            tee.finish(truncated=True)
+        else:
+            tee.failed(exc)
+
+
+# id(reader) -> (reader, its tee); the reader is kept so that its id cannot be reused meanwhile.
+_TAPS: dict[int, tuple[StreamReader, TeeStream]] = {}
+
+
+def _tee_of(reader: StreamReader) -> TeeStream | None:
+    entry = _TAPS.get(id(reader))
+    return entry[1] if entry is not None and entry[0] is reader else None
+
+
+def _tap(response: aiohttp.ClientResponse, exchange: Exchange) -> None:
+    headers = [(str(k), str(v)) for k, v in response.headers.items()]
+    tap = exchange.capture(response.status, headers, _decoder(response))
+    if tap is None:  # live mode: nothing to write
+        return
+    tee = TeeStream(None, *tap)
+    reader = response.content
+    offset = getattr(reader, "_buffer_offset", 0)  # what a read already took of the first buffered chunk
+    arrived = b"".join(reader._buffer)[offset:]  # fed before we saw the response
+    if arrived:
+        tee.feed(arrived)
+    error = reader.exception()
+    if error is not None:
+        tee.failed(error)
+    elif reader.is_eof() or isinstance(reader, EmptyStreamReader):  # the whole body is here already
+        tee.finish(truncated=False)
+    elif type(reader) is not StreamReader:  # a reader class we do not know: record what arrived
+        tee.finish(truncated=True)
+    else:
+        _TAPS[id(reader)] = (reader, tee)
+        reader.__class__ = _TapReader
+
+
+def _decoder(response: aiohttp.ClientResponse) -> Any:
+    """aiohttp decompresses before feeding the reader unless the caller turned that off."""
+    protocol = getattr(response, "_protocol", None)
+    if getattr(protocol, "_auto_decompress", True):
+        return IDENTITY
+    return decoder_for(response.headers.get("content-encoding", ""), zlib_coding)
+
+
+# -- replay: a response of aiohttp's own class, fed from the recording --------------------------------
+
+
+class _Idle:
+    """The protocol a replayed reader pauses and resumes: nothing is behind it."""
+
+    connected = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self, resume_parser: bool = True) -> None:
+        pass
+
+
+class _ReplayReader(StreamReader):
+    """A reader that, each time its caller waits for data, is fed the next recorded chunk (after the
+    recorded gap when paced): the caller reads the stream chunk by chunk, as it was recorded."""
+
+    __slots__ = ("_chunks", "_delays", "_failure")
+
+    def __init__(
+        self, prepared: Prepared, failure: Exception | None, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        super().__init__(_Idle(), _LIMIT, loop=loop)  # type: ignore[arg-type]
+        self._chunks = iter(prepared.chunks)
+        self._delays = iter(prepared.delays)
+        self._failure = failure
+
+    async def _wait(self, func_name: str) -> None:
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            if self._failure is not None:
+                self.set_exception(self._failure)
+                raise self._failure
+            self.feed_eof()
+            return
+        delay = next(self._delays, 0.0)
+        if delay:
+            await asyncio.sleep(delay)
+        self.feed_data(chunk)
+
+
+def _failure(prepared: Prepared) -> Exception | None:
+    recorded = prepared.failure
+    if recorded is None:
+        return None
+    if prepared.status != 0:  # the body broke off after some chunks
+        return aiohttp.ClientPayloadError(f"{recorded.type}: {recorded.message}")
+    if "Timeout" in recorded.type:
+        return aiohttp.ServerTimeoutError(f"{recorded.type}: {recorded.message}")
+    return aiohttp.ClientConnectionError(f"{recorded.type}: {recorded.message}")
+
+
+def _replayed(request: aiohttp.ClientRequest, prepared: Prepared) -> aiohttp.ClientResponse:
+    """The response aiohttp would have built from the connection, built from a recording."""
+    failure = _failure(prepared)
+    if failure is not None and prepared.status == 0:  # the request never got a response
+        raise failure
+    loop = asyncio.get_running_loop()
+    response = _unsent(request, loop)
+    response.version = aiohttp.HttpVersion11
+    response.status = prepared.status
+    response.reason = http.HTTPStatus(prepared.status).phrase if prepared.status in _PHRASES else ""
+    headers = CIMultiDict(prepared.headers)
+    response._headers = CIMultiDictProxy(headers)
+    response._raw_headers = tuple((k.encode(), v.encode()) for k, v in prepared.headers)
+    cookies = headers.getall("set-cookie", ())
+    response._raw_cookie_headers = tuple(cookies) if cookies else None  # the session's jar takes them
+    response.content = _ReplayReader(prepared, failure, loop)
+    return response
+
+
+def _unsent(request: aiohttp.ClientRequest, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientResponse:
+    """A response object of the request's own class, for a request that was never written out."""
+    return request.response_class(
+        request.method,
+        request.original_url,
+        writer=None,
+        continue100=None,
+        timer=None,  # type: ignore[arg-type]
+        request_info=request.request_info,
+        traces=[],
+        loop=loop,
+        session=request.session,
+        stream_writer=SimpleNamespace(output_size=0),  # type: ignore[arg-type]
+    )
+
+
+_PHRASES = frozenset(status.value for status in http.HTTPStatus)
+
+
+# -- the hook -------------------------------------------------------------------------------------------
+
+
+def seams(router: Callable[[], Any]) -> list[tuple[type, str, Callable[[Any], Any]]]:
+    """The methods `httpx_cassette.http.hooks.Hooks` patches for aiohttp: ``ClientSession._request``,
+    which gets our middleware innermost while a route is open."""
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        async def _request(session: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> Any:
+            route = router()
+            if route is not None:
+                chosen = kwargs.get("middlewares")
+                own = session._middlewares if chosen is None else chosen
+                kwargs["middlewares"] = (*own, Middleware(route))
+            return await original(session, *args, **kwargs)
+
+        return _request
+
+    if "middlewares" not in inspect.signature(aiohttp.ClientSession.__init__).parameters:  # before 3.12
+        return []
+    return [(aiohttp.ClientSession, "_request", wrap)]

@@ -1,0 +1,179 @@
+"""The requests shell: `requests` sessions served by the same cassettes as httpx clients.
+
+The seam is ``Session.get_adapter``, requests' counterpart of httpx's ``_transport_for_url``: it picks
+the adapter (``HTTPAdapter`` or a custom one mounted by the caller) for each request, including each
+redirect. While hooked it returns the adapter wrapped in `RoutedAdapter`, which asks the route
+first; sessions, cookies, redirects and hooks stay requests' own.
+
+Streams read as streams: recording hands the caller each chunk as urllib3 yields it (``iter_content``,
+``iter_lines``, ``raw.read``) while recording it; replay serves the stored chunks one by one. The
+body is recorded as the caller receives it, decoded (requests asks urllib3 to decode).
+"""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+
+from httpx_cassette.core.decoding import IDENTITY
+from httpx_cassette.core.replay import Prepared
+from httpx_cassette.http.exchange import Exchange, Outgoing
+from httpx_cassette.http.forwarding import forwarding
+from httpx_cassette.http.streams import ReplayStream, TeeStream
+
+__all__ = ["LABEL", "RoutedAdapter", "outgoing"]
+
+LABEL = f"requests {requests.__version__}"
+
+
+def outgoing(request: requests.PreparedRequest) -> Outgoing:
+    """The cassette's view of a prepared request; a file or generator body is read into bytes first."""
+    body = request.body
+    if body is not None and not isinstance(body, bytes | str):
+        data = body.read() if hasattr(body, "read") else b"".join(body)
+        request.body = body = data if isinstance(data, bytes) else str(data).encode()
+    content = body.encode() if isinstance(body, str) else (body or b"")
+    method = request.method or "GET"
+    return Outgoing(method, str(request.url), request.headers.items(), content, LABEL)
+
+
+class RoutedAdapter:
+    """A session's adapter for one request, the request going through ``route`` first."""
+
+    def __init__(self, route: Any, adapter: Any) -> None:
+        self.route = route
+        self.adapter = adapter
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.adapter, name)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        __tracebackhide__ = True
+        exchange: Exchange | None = self.route.begin(outgoing(request))
+        if exchange is None:  # not the cassette's: passed through
+            return self.adapter.send(request, **kwargs)  # type: ignore[no-any-return]
+        if exchange.prepared is not None:
+            return _replayed(request, exchange.prepared, self.adapter)
+        exchange.forwarding()
+        try:
+            with forwarding():
+                response: requests.Response = self.adapter.send(request, **kwargs)
+        except Exception as exc:
+            exchange.failed(exc)
+            raise
+        tap = exchange.capture(response.status_code, list(response.headers.items()), IDENTITY)
+        if tap is not None:
+            response.raw = TeeRaw(response.raw, *tap)
+        return response
+
+    def close(self) -> None:
+        self.adapter.close()
+
+
+class TeeRaw(TeeStream):
+    """urllib3's response with every chunk the caller reads recorded on the way (decoded)."""
+
+    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
+        return self.tee(self._upstream.stream(amt, decode_content=True))
+
+    def read(self, amt: int | None = None, decode_content: bool | None = None, **kwargs: Any) -> bytes:
+        try:
+            data: bytes = self._upstream.read(amt, decode_content=True, **kwargs)
+        except Exception as exc:
+            self.failed(exc)
+            raise
+        if data:
+            self.feed(data)
+        if not data or amt is None:
+            self.finish(truncated=False)
+        return data
+
+    def release_conn(self) -> None:
+        try:
+            self.finish(truncated=True)
+        finally:
+            self._upstream.release_conn()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._upstream, name)
+
+
+class ReplayRaw:
+    """What a replayed response reads from: the prepared chunks, one per ``stream`` step."""
+
+    def __init__(self, prepared: Prepared, failure: Exception | None) -> None:
+        self._chunks = iter(ReplayStream(prepared, failure))
+        self._left = b""
+        self.closed = False
+
+    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
+        if self._left:
+            left, self._left = self._left, b""
+            yield left
+        yield from self._chunks
+
+    def read(self, amt: int | None = None, decode_content: bool | None = None, **kwargs: Any) -> bytes:
+        data = self._left
+        while amt is None or len(data) < amt:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            data += chunk
+        cut = len(data) if amt is None else amt
+        data, self._left = data[:cut], data[cut:]
+        return data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def release_conn(self) -> None:
+        pass
+
+
+def _failure(prepared: Prepared, request: requests.PreparedRequest) -> Exception | None:
+    recorded = prepared.failure
+    if recorded is None:
+        return None
+    if prepared.status != 0:  # the body broke off after some chunks
+        return requests.exceptions.ChunkedEncodingError(recorded.message, request=request)
+    timeout = "Timeout" in recorded.type
+    kind = requests.exceptions.Timeout if timeout else requests.exceptions.ConnectionError
+    return kind(f"{recorded.type}: {recorded.message}", request=request)
+
+
+def _replayed(request: requests.PreparedRequest, prepared: Prepared, adapter: Any) -> requests.Response:
+    """The response requests' own adapter would have built, from a recording."""
+    failure = _failure(prepared, request)
+    if failure is not None and prepared.status == 0:
+        raise failure
+    response = requests.Response()
+    response.status_code = prepared.status
+    response.headers = CaseInsensitiveDict(prepared.headers)
+    response.encoding = get_encoding_from_headers(response.headers)
+    response.raw = ReplayRaw(prepared, failure)
+    response.reason = http.client.responses.get(prepared.status, "")
+    response.url = str(request.url)
+    response.request = request
+    response.connection = adapter
+    return response
+
+
+def seams(router: Callable[[], Any]) -> list[tuple[type, str, Callable[[Any], Any]]]:
+    """The methods `httpx_cassette.http.hooks.Hooks` patches for requests: ``Session.get_adapter``."""
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def get_adapter(session: requests.Session, url: str) -> Any:
+            adapter = original(session, url)
+            route = router()
+            if route is None or isinstance(adapter, RoutedAdapter):
+                return adapter
+            return RoutedAdapter(route, adapter)
+
+        return get_adapter
+
+    return [(requests.Session, "get_adapter", wrap)]
