@@ -30,6 +30,7 @@ __all__ = [
     "Mode",
     "Overrides",
     "RedactConfig",
+    "ReplayChunks",
     "ReplayConfig",
     "ReplayTiming",
     "StorageConfig",
@@ -37,6 +38,7 @@ __all__ = [
 
 Mode = Literal["replay", "record", "record-missing", "live"]
 ReplayTiming = Literal["instant", "recorded"] | float  # a float: recorded pacing, sped up that many times
+ReplayChunks = Literal["auto", "event"]  # an instant stream as few chunks, or one chunk per event
 FileFormat = Literal["ours", "llama-stack"]  # the file formats a cassette directory may hold
 MODES: tuple[Mode, ...] = get_args(Mode)
 FILE_FORMATS: tuple[FileFormat, ...] = get_args(FileFormat)
@@ -103,10 +105,13 @@ class RedactConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
     """How recordings are served: ``timing`` ``"instant"``, ``"recorded"`` or a speed factor;
-    ``strict_repeats``: a request made more often than recorded is a miss instead of repeating the last."""
+    ``strict_repeats``: a request made more often than recorded is a miss instead of repeating the last;
+    ``chunks``: ``"auto"`` serves an instant stream as one chunk and a paced one event by event,
+    ``"event"`` serves every stream one chunk per event."""
 
     timing: ReplayTiming = "instant"
     strict_repeats: bool = False
+    chunks: ReplayChunks = "auto"
 
     def __post_init__(self) -> None:
         timing = self.timing
@@ -115,6 +120,8 @@ class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
             raise CassetteError(
                 f"unknown replay_timing {timing!r}: use 'instant', 'recorded', or a speed factor above 0"
             )
+        if self.chunks not in ("auto", "event"):
+            raise CassetteError(f"unknown replay_chunks {self.chunks!r}: use 'auto' or 'event'")
 
 
 class StorageConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -194,6 +201,7 @@ FLAT: dict[str, tuple[str, str]] = {
     "match_headers": ("match", "match_headers"),
     "strict_repeats": ("replay", "strict_repeats"),
     "replay_timing": ("replay", "timing"),
+    "replay_chunks": ("replay", "chunks"),
     "max_inline_bytes": ("storage", "max_inline_bytes"),
     "redact_json_paths": ("redact", "json_paths"),
     "redact_headers": ("redact", "headers"),
@@ -215,6 +223,7 @@ class Overrides(TypedDict, total=False):
     match_headers: Iterable[str]
     strict_repeats: bool
     replay_timing: ReplayTiming
+    replay_chunks: ReplayChunks
     max_inline_bytes: int
     redact_json_paths: Iterable[str]
     redact_headers: Iterable[str]

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from httpx_cassette.config import CassetteConfig, Overrides, ReplayTiming
+from httpx_cassette.config import CassetteConfig, Overrides, ReplayChunks, ReplayTiming
 from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
 from httpx_cassette.core.merge import Recording
 from httpx_cassette.core.miss import diagnose, miss_error
@@ -57,6 +57,7 @@ class Cassette:
         self.key_options = KeyOptions(match.include_host, match.ignore_json_paths, match.match_headers)
         self.strict_repeats = config.replay.strict_repeats
         self.replay_timing: ReplayTiming = config.replay.timing
+        self.replay_chunks: ReplayChunks = config.replay.chunks
         self.scope = storage.scope
         self.store = DirectoryStore(
             self.path,
@@ -80,11 +81,17 @@ class Cassette:
     def key(self, request: Request) -> str:
         return key_of(self.redaction.request(request), self.key_options)
 
-    def plan(self, request: Request) -> Play | Record:
-        """Decide what to do with one request; raises `CassetteMiss` in replay mode, and
-        `CassetteSecretError` (before anything is sent) for a request that would write a credential."""
+    def redacted_key(self, request: Request) -> tuple[Request, str]:
+        """``request`` as it is stored, and its key (both for `plan`)."""
         request = self.redaction.request(request)
-        key = key_of(request, self.key_options)
+        return request, key_of(request, self.key_options)
+
+    def plan(self, request: Request, key: str | None = None) -> Play | Record:
+        """Decide what to do with one request; raises `CassetteMiss` in replay mode, and
+        `CassetteSecretError` (before anything is sent) for a request that would write a credential.
+        With ``key``, ``request`` is already redacted and keyed (see `redacted_key`)."""
+        if key is None:
+            request, key = self.redacted_key(request)
         with self._lock:
             nth = self._seen.get(key, 0)
             self._seen[key] = nth + 1
@@ -130,7 +137,7 @@ class Cassette:
     def _prepare(self, key: str, index: int, response: Response) -> Prepared:
         body = self.store.body_file_bytes(key, response)
         try:
-            return prepare(self.redaction.restore(response), self.replay_timing, body)
+            return prepare(self.redaction.restore(response), self.replay_timing, body, self.replay_chunks)
         except (ValueError, TypeError, RecursionError) as exc:  # a file edited into something unplayable
             file = self.store.file_of(key) or self.path
             raise CassetteFormatError(str(file), f"response {index} cannot be replayed: {exc}") from None
