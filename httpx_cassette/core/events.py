@@ -1,7 +1,8 @@
 """Stored events <-> wire events: what a stream looks like in a cassette and on replay.
 
 Recording turns each parsed `ServerSentEvent` into a stored `Event` (data parsed as JSON when it is
-JSON, ``[DONE]`` kept as a flag); replay turns stored events back into SSE bytes, one chunk each.
+JSON, ``[DONE]`` kept as a flag); replay turns stored events back into SSE bytes, one chunk each
+(`httpx_cassette.core.replay` may then join them).
 """
 
 from __future__ import annotations
