@@ -138,3 +138,30 @@ def test_repeated_replay_does_not_encode_again(
     for _ in range(3):
         assert [c.model_dump(mode="json") for c in _create(sdk, 100)] == live
     assert len(encoded) == len(live)  # the first replay encoded each event once; the others reused it
+
+
+def test_repeated_requests_are_keyed_by_what_counts(tmp_path: Path) -> None:
+    """Keys are remembered per request: a header or body that counts still makes another key."""
+    upstream = httpx.MockTransport(
+        lambda request: httpx.Response(200, json={"echo": request.content.decode()})
+    )
+    transport = CassetteTransport(tmp_path, mode="record", inner=upstream, match_headers=["x-tenant"])
+    sends = [
+        ({}, {"a": 1}),
+        ({}, {"a": 1}),  # the same request again: the same key
+        ({}, {"a": 2}),
+        ({"openai-beta": "assistants=v2"}, {"a": 1}),
+        ({"x-tenant": "one"}, {"a": 1}),
+        ({"x-tenant": "two"}, {"a": 1}),
+        ({"x-stainless-retry-count": "1"}, {"a": 1}),  # does not count: the first key
+    ]
+    with httpx.Client(transport=transport, base_url="https://api.test") as client:
+        for headers, body in sends:
+            client.post("/v1/x", json=body, headers=headers)
+    keys = [key for key, _ in transport.cassette.recorded]
+    assert len(keys) == len(sends)
+    assert keys[1] == keys[0] == keys[6]
+    assert len({keys[0], *keys[2:6]}) == 5
+    fresh = CassetteTransport(tmp_path, match_headers=["x-tenant"])  # keys without the memory of them
+    requests = [httpx.Request("POST", "https://api.test/v1/x", json=b, headers=h) for h, b in sends]
+    assert keys == [fresh.key(request) for request in requests]

@@ -170,14 +170,15 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         # Keying parses, canonicalizes and hashes the request (about 10 µs for an SDK call); a test suite
         # repeats the same requests, so the result is kept per identity (bounded, small bodies only).
         match_headers = self.cassette.key_options.match_headers
+        if len(request.content) > _MEMO_BODY:  # hashing it would cost a good part of keying it
+            return self.cassette.plan(*self.cassette.redacted_key(to_record(request, match_headers)))
         memo = identity(request, self._names)
         found = self._keyed.get(memo)
         if found is None:
             found = self.cassette.redacted_key(to_record(request, match_headers))
-            if len(request.content) <= _MEMO_BODY:
-                if len(self._keyed) >= _MEMO_SIZE:
-                    self._keyed.clear()
-                self._keyed[memo] = found
+            if len(self._keyed) >= _MEMO_SIZE:
+                self._keyed.clear()
+            self._keyed[memo] = found
         return self.cassette.plan(*found)
 
     def _inner_for(self, request: Any, *, sync: bool) -> Any:
