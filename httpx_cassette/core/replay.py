@@ -5,10 +5,10 @@ reused); `ReplayStream` then only hands out the prepared chunks, sync or async.
 
 An instant stream is served as one chunk: its consumers (the SDKs' SSE decoders, ``iter_lines``)
 give the same result whatever the chunk boundaries, and every chunk costs httpx and the SDK a
-generator step (a 2,000-event stream: about 0.6 ms sync, 0.8 ms async). One chunk beat 64 KiB blocks
-in the benchmarks: it is handed out as the same immutable bytes object every time, with no copy, and
-``response.read()`` of a single chunk is that object itself. Paced replay and ``chunks="event"`` keep
-one chunk per event.
+generator step (a 2,000-event stream: about 0.6 ms sync, 0.8 ms async). One chunk measured 3 to 7
+times cheaper than 64 KiB blocks for 2,000 events: it is handed out as the same immutable bytes object
+every time, with no copy, and ``response.read()`` of a single chunk is that object itself. Paced replay
+and ``chunks="event"`` keep one chunk per event.
 """
 
 from __future__ import annotations
