@@ -34,6 +34,7 @@ __all__ = [
     "Options",
     "Overrides",
     "RedactConfig",
+    "ReplayChunks",
     "ReplayConfig",
     "ReplayTiming",
     "StorageConfig",
@@ -45,6 +46,7 @@ Mode = Literal["replay", "record", "record-missing", "live"]
 Matcher = str | Callable[["Request", "Request"], bool]
 MATCH_PARTS = ("method", "path", "query", "body", "headers", "host")
 ReplayTiming = Literal["instant", "recorded"] | float  # a float: recorded pacing, sped up that many times
+ReplayChunks = Literal["auto", "event"]  # an instant stream as few chunks, or one chunk per event
 MODES: tuple[Mode, ...] = get_args(Mode)
 FILE_FORMATS: tuple[FileFormat, ...] = get_args(FileFormat)
 
@@ -130,10 +132,13 @@ class RedactConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
     """How recordings are served: ``timing`` ``"instant"``, ``"recorded"`` or a speed factor;
-    ``strict_repeats``: a request made more often than recorded is a miss instead of repeating the last."""
+    ``strict_repeats``: a request made more often than recorded is a miss instead of repeating the last;
+    ``chunks``: ``"auto"`` serves an instant stream as one chunk and a paced one event by event,
+    ``"event"`` serves every stream one chunk per event."""
 
     timing: ReplayTiming = "instant"
     strict_repeats: bool = False
+    chunks: ReplayChunks = "auto"
 
     def __post_init__(self) -> None:
         timing = self.timing
@@ -142,6 +147,8 @@ class ReplayConfig(msgspec.Struct, frozen=True, kw_only=True):
             raise CassetteError(
                 f"unknown replay_timing {timing!r}: use 'instant', 'recorded', or a speed factor above 0"
             )
+        if self.chunks not in ("auto", "event"):
+            raise CassetteError(f"unknown replay_chunks {self.chunks!r}: use 'auto' or 'event'")
 
 
 class StorageConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -289,6 +296,7 @@ FLAT: dict[str, tuple[str, str]] = {
     "match_headers": ("match", "match_headers"),
     "strict_repeats": ("replay", "strict_repeats"),
     "replay_timing": ("replay", "timing"),
+    "replay_chunks": ("replay", "chunks"),
     "max_inline_bytes": ("storage", "max_inline_bytes"),
     "redact_json_paths": ("redact", "json_paths"),
     "redact_headers": ("redact", "headers"),
@@ -316,6 +324,7 @@ class Options(TypedDict, total=False):
     match_headers: Iterable[str]
     strict_repeats: bool
     replay_timing: ReplayTiming
+    replay_chunks: ReplayChunks
     max_inline_bytes: int
     redact_json_paths: Iterable[str]
     redact_headers: Iterable[str]

@@ -86,7 +86,7 @@ def test_requests_stream_arrives_chunk_by_chunk_and_replays_as_a_stream(
     assert sse_data(live)[-1] == "data: [DONE]"
     server.stop()
     with (
-        use_cassette(tmp_path, mode="replay"),
+        use_cassette(tmp_path, mode="replay", replay_chunks="event"),
         requests.post(url, json=STREAM, headers=HEADERS, stream=True, timeout=5) as response,
     ):
         chunks = list(response.iter_content(chunk_size=None))
@@ -150,7 +150,7 @@ async def test_aiohttp_stream_arrives_chunk_by_chunk_and_replays_as_a_stream(
             live = await read_lines(resp, server)
     assert sse_data(live)[-1] == "data: [DONE]"
     server.stop()
-    with use_cassette(tmp_path, mode="replay"):
+    with use_cassette(tmp_path, mode="replay", replay_chunks="event"):
         async with aiohttp.ClientSession() as session:
             async with session.post(url, json=STREAM, headers=HEADERS) as resp:
                 assert sse_data(await read_lines(resp, None)) == sse_data(live)

@@ -68,10 +68,12 @@ def test_an_ollama_chat_stream_is_stored_as_objects_and_replays_line_by_line(
     assert [line.get("html_escaped", False) for line in lines] == [False, False, True, True, False, False]
     assert len(response["offsets_ms"]) == len(lines)
     served = ollama_server.app.requests
-    replayed = stream(CassetteTransport(tmp_path, mode="replay"), url, CHAT)
+    replayed = stream(CassetteTransport(tmp_path, mode="replay", replay_chunks="event"), url, CHAT)
     assert ollama_server.app.requests == served  # replay never reached the server
     assert b"".join(recorded) == b"".join(replayed) == live  # Go's escaping of < > & is kept
     assert replayed == [line + b"\n" for line in live.splitlines()]  # one chunk per line
+    instant = stream(CassetteTransport(tmp_path, mode="replay"), url, CHAT)
+    assert instant == [live]  # an instant replay coalesces (replay_chunks="auto"): same bytes, one chunk
 
 
 def test_httpx_and_httpx2_async_clients_replay_the_same_lines(
@@ -80,7 +82,7 @@ def test_httpx_and_httpx2_async_clients_replay_the_same_lines(
     url = ollama_server.url + "/api/chat"
 
     async def chunks(mode: str) -> list[bytes]:
-        transport = CassetteTransport(tmp_path, mode=mode)  # type: ignore[arg-type]
+        transport = CassetteTransport(tmp_path, mode=mode, replay_chunks="event")  # type: ignore[arg-type]
         async with (
             httpx_lib.AsyncClient(transport=transport) as client,
             client.stream("POST", url, json=CHAT) as response,

@@ -103,6 +103,9 @@ CORPUS = [
     b"data: [DONE]\n\n",
     b"\n\n\r\r\r\n",
     b"",
+    # whole one-line data events (the parser's fast path), after an id, a comment, a multi-line event
+    b'data: {"n": 1}\n\ndata:{"n": 2}\n\ndata: a: b\n\ndata:  two\n\n',
+    b"id: 9\n\ndata: a\n\ndata: b\n\n: c\n\ndata: d\ndata: e\n\ndata: f\n\n\n\ndata: g\n\n",
 ]
 
 
@@ -291,6 +294,15 @@ def chunkings(stream: bytes) -> Iterator[list[bytes]]:
 def test_same_events_as_openai(stream: bytes) -> None:
     for chunks in chunkings(stream):
         assert ours(chunks) == sdk(chunks, OpenAIDecoder)
+
+
+@pytest.mark.parametrize("stream", CORPUS)
+def test_same_events_when_chunks_are_whole_events(stream: bytes) -> None:
+    # How LLM APIs send a stream, and what takes the parser's fast path: a chunk ending at an event's end.
+    chunks = [event + b"\n\n" for event in stream.split(b"\n\n")]
+    chunks[-1] = chunks[-1][:-2]
+    assert ours(chunks) == sdk(chunks, OpenAIDecoder)
+    assert parse(chunks) == parse([stream])
 
 
 @pytest.mark.skipif(AnthropicDecoder is None, reason="anthropic not installed")

@@ -85,7 +85,10 @@ def test_record_then_replay_json(tmp_path: Path) -> None:
 def test_record_then_replay_stream(tmp_path: Path) -> None:
     with client(tmp_path, "record", Upstream()) as c, c.stream("POST", "/v1/x", json={"stream": True}) as r:
         live = list(r.iter_bytes())
-    with client(tmp_path, "replay") as c, c.stream("POST", "/v1/x", json={"stream": True}) as r:
+    with (
+        client(tmp_path, "replay", replay_chunks="event") as c,
+        c.stream("POST", "/v1/x", json={"stream": True}) as r,
+    ):
         replayed = list(r.iter_raw())
         assert r.headers["content-type"] == "text/event-stream"
     # one event per chunk, compact JSON with exactly one space after "data:"
@@ -94,6 +97,9 @@ def test_record_then_replay_stream(tmp_path: Path) -> None:
         b'data: {"object":"chat.completion.chunk","n":2}\n\n',
         b"data: [DONE]\n\n",
     ]
+    # instant replay by default: the same bytes in one chunk
+    with client(tmp_path, "replay") as c, c.stream("POST", "/v1/x", json={"stream": True}) as r:
+        assert list(r.iter_raw()) == [b"".join(replayed)]
     assert b"".join(live) == b"".join(SSE_CHUNKS)
     stored = json.loads(files(tmp_path)[0].read_text())["responses"][0]
     assert stored["is_streaming"] is True

@@ -1,7 +1,8 @@
 """Stored events <-> wire events: what a stream looks like in a cassette and on replay.
 
 Recording turns each parsed `ServerSentEvent` into a stored `Event` (data parsed as JSON when it is
-JSON, ``[DONE]`` kept as a flag); replay turns stored events back into SSE bytes, one chunk each.
+JSON, ``[DONE]`` kept as a flag); replay turns stored events back into SSE bytes, one chunk each
+(`httpx_cassette.core.replay` may then join them).
 """
 
 from __future__ import annotations
@@ -101,6 +102,9 @@ def to_stored(sse: ServerSentEvent) -> Event:
 
 def event_bytes(event: Event) -> bytes:
     """The SSE bytes of one stored event: ``data: <compact JSON>`` and a blank line."""
+    plain = event.event is None and event.id is None and event.retry is None and not event.unterminated
+    if plain and not event.raw:  # the common event: compact JSON never holds a line ending
+        return b"data: " + msgspec.json.encode(event.data) + b"\n\n"
     data = event.data if event.raw else msgspec.json.encode(event.data).decode("utf-8")
     wire = ServerSentEvent(
         data=data, event=event.event, id=event.id, retry=event.retry, terminated=not event.unterminated

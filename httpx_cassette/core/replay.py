@@ -2,21 +2,29 @@
 
 `prepare` does all the work once per stored response (events are encoded to SSE bytes once and
 reused); `ReplayStream` then only hands out the prepared chunks, sync or async.
+
+An instant stream is served as one chunk: its consumers (the SDKs' SSE decoders, ``iter_lines``)
+give the same result whatever the chunk boundaries, and every chunk costs httpx and the SDK a
+generator step (a 2,000-event stream: about 0.6 ms sync, 0.8 ms async). One chunk measured 3 to 7
+times cheaper than 64 KiB blocks for 2,000 events: it is handed out as the same immutable bytes object
+every time, with no copy, and ``response.read()`` of a single chunk is that object itself. Paced replay
+and ``chunks="event"`` keep one chunk per event.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from msgspec import UNSET
 
-from httpx_cassette.config import ReplayTiming
+from httpx_cassette.config import ReplayChunks, ReplayTiming
 from httpx_cassette.core.events import stream_chunks
 from httpx_cassette.core.ndjson import line_chunks
 from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import Response, TransportFailure
 
-__all__ = ["Prepared", "ReplayTiming", "prepare", "stream_chunks_of"]
+__all__ = ["Prepared", "ReplayChunks", "ReplayTiming", "prepare", "stream_chunks_of"]
 
 
 # Statuses the OpenAI and Anthropic SDKs retry after a back-off sleep.
@@ -32,6 +40,11 @@ class Prepared:
     chunks: list[bytes]
     delays: list[float]  # seconds to wait before each chunk; empty for instant replay
     failure: TransportFailure | None
+    # The whole body when it is served at once, as is (one chunk, no pacing, no failure, no content-encoding
+    # to undo): a response can then hold it from the start, so reading it costs nothing.
+    content: bytes | None = None
+    # What the HTTP layer builds once from this response (its library's headers object), by library.
+    built: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _headers(response: Response, chunks: list[bytes], instant: bool) -> list[tuple[str, str]]:
@@ -68,17 +81,39 @@ def stream_chunks_of(response: Response) -> list[bytes]:
     return stream_chunks(response.events(), response.done)
 
 
-def prepare(response: Response, timing: ReplayTiming = "instant", body: bytes | None = None) -> Prepared:
-    """Everything replay needs from ``response``, computed once; ``body``: its side file's bytes."""
-    if response.is_streaming:
-        chunks = stream_chunks_of(response)
-    else:
+def _chunks(response: Response, timing: ReplayTiming, body: bytes | None, mode: ReplayChunks) -> list[bytes]:
+    if not response.is_streaming:
         data = body if body is not None else body_bytes(response)
-        chunks = [data] if data else []
+        return [data] if data else []
+    chunks = stream_chunks_of(response)
+    if timing == "instant" and mode == "auto" and len(chunks) > 1:
+        return [b"".join(chunks)]  # see the module's docstring
+    return chunks
+
+
+def _whole(chunks: list[bytes], delays: list[float], prepared_headers: list[tuple[str, str]]) -> bytes | None:
+    """The body a response can hold from the start, or None when it must be streamed through."""
+    if len(chunks) > 1 or delays or any(name.lower() == "content-encoding" for name, _ in prepared_headers):
+        return None
+    return chunks[0] if chunks else b""
+
+
+def prepare(
+    response: Response,
+    timing: ReplayTiming = "instant",
+    body: bytes | None = None,
+    chunks_mode: ReplayChunks = "auto",
+) -> Prepared:
+    """Everything replay needs from ``response``, computed once; ``body``: its side file's bytes;
+    ``chunks_mode``: ``"event"`` keeps one chunk per event even for an instant stream."""
+    chunks = _chunks(response, timing, body, chunks_mode)
+    headers = _headers(response, chunks, timing == "instant")
+    delays = _delays(response, len(chunks), timing)
     return Prepared(
         status=response.status,
-        headers=_headers(response, chunks, timing == "instant"),
+        headers=headers,
         chunks=chunks,
-        delays=_delays(response, len(chunks), timing),
+        delays=delays,
         failure=response.error,
+        content=None if response.error is not None else _whole(chunks, delays, headers),
     )

@@ -66,6 +66,10 @@ class SSEParser:
         """The events completed by this chunk, in order."""
         if not chunk:
             return []  # an empty chunk must not forget a pending CR (the SDK keeps _skip_lf too)
+        if chunk.endswith(b"\n\n") and not (self._buffer or self._skip_lf or self._dirty):
+            events = self._whole_events(chunk)
+            if events is not None:
+                return events
         start = 0
         if self._skip_lf:
             self._skip_lf = False
@@ -93,6 +97,21 @@ class SSEParser:
         lines = text.split("\n")
         lines.pop()  # block ends with a line ending: the piece after it is always ""
         return self._lines(lines)
+
+    def _whole_events(self, chunk: bytes) -> list[ServerSentEvent] | None:
+        """The common chunk, whole events of one ``data:`` line each (what LLM APIs send), parsed without
+        the line-by-line walk; None for anything else, with nothing consumed. Only called between events
+        (nothing buffered or pending), where this gives exactly the events `_lines` would."""
+        text = chunk.decode("utf-8", "replace")
+        if "\r" in text:
+            return None
+        values: list[str] = []
+        for block in text[:-2].split("\n\n"):
+            if not block.startswith("data:") or "\n" in block:
+                return None  # another field, a comment, a multi-line event, extra blank lines...
+            values.append(block[6:] if block[5:6] == " " else block[5:])
+        last_id = self._id
+        return [ServerSentEvent(value, None, last_id) for value in values]
 
     def flush(self) -> list[ServerSentEvent]:
         """At end of stream: the final event if it lacked its blank line (``terminated=False``); resets."""

@@ -30,11 +30,23 @@ class Library:
     def version(self) -> str:
         return str(getattr(self.module, "__version__", ""))
 
-    def response(self, status: int, headers: list[tuple[str, str]], stream: Any, request: Any) -> Any:
+    def headers(self, headers: list[tuple[str, str]]) -> Any:
+        """The library's ``Headers``: built once per replayed response, then copied (a list copy) into
+        each response made from it, instead of normalizing every header again."""
         # The library encodes str headers as ASCII; a recorded UTF-8 value (or a hand-edited one) must not
         # crash replay, so those go as UTF-8 bytes, which it decodes back to the same text.
         raw = [(k.encode(), v.encode()) if not (k.isascii() and v.isascii()) else (k, v) for k, v in headers]
-        return self.module.Response(status, headers=raw, stream=stream, request=request)
+        return self.module.Headers(raw)
+
+    def response(
+        self, status: int, headers: Any, stream: Any, request: Any, content: bytes | None = None
+    ) -> Any:
+        """A response of this library; ``content``: its whole decoded body, known already, so that
+        reading it costs nothing (what the library itself does for ``Response(content=...)``)."""
+        response = self.module.Response(status, headers=headers, stream=stream, request=request)
+        if content is not None:
+            response._content = content
+        return response
 
     def stream_type(self, core: type) -> type:
         """``core`` mixed with this library's sync and async byte-stream bases (it checks isinstance)."""

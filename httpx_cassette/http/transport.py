@@ -211,7 +211,15 @@ def respond(request: Any, prepared: Prepared) -> Any:
         if prepared.status == 0:  # the request never got a response
             raise failure
     stream = lib.stream_type(ReplayStream)(prepared, failure)
-    return lib.response(prepared.status, prepared.headers, stream, request)
+    return lib.response(prepared.status, _headers(lib, prepared), stream, request, prepared.content)
+
+
+def _headers(lib: Library, prepared: Prepared) -> Any:
+    """``prepared``'s headers as ``lib``'s own class, built once per library and copied per response."""
+    headers = prepared.built.get(lib.module)  # a module hashes by identity: cheaper than `lib`
+    if headers is None:
+        headers = prepared.built[lib.module] = lib.headers(prepared.headers)
+    return headers
 
 
 def _label(lib: Library) -> str:

@@ -16,7 +16,8 @@ Every httpx and httpx2 request the test makes (any client, SDK default clients i
 goes through the cassette, see `httpx_cassette.intercept.routes`. Marker options: a path (relative paths
 are inside the module's cassette folder) and ``mode``, ``ignore_hosts``, ``ignore_localhost``,
 ``include_host``, ``ignore_json_paths``, ``match_headers``, ``strict_repeats``, ``replay_timing``,
-``unused``. A class-level marker applies to its methods; the closest marker wins per option.
+``replay_chunks``, ``unused``. A class-level marker applies to its methods; the closest marker wins per
+option.
 
 Where cassettes live: ``<test file dir>/cassettes/<module>/<test>``, where ``<test>`` is the test
 function name, ``Class.name`` for methods, and ``-<id>`` appended for parametrized tests (ids are

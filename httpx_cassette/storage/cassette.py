@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from httpx_cassette.config import CassetteConfig, Overrides, ReplayTiming
+from httpx_cassette.config import CassetteConfig, Overrides, ReplayChunks, ReplayTiming
 from httpx_cassette.core.age import age_of, describe_age
 from httpx_cassette.core.hooks import call_hook, refusing_matcher
 from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
@@ -62,6 +62,7 @@ class Cassette:
         self.key_options = KeyOptions(match.include_host, match.ignore_json_paths, match.match_headers, parts)
         self.strict_repeats = config.replay.strict_repeats
         self.replay_timing: ReplayTiming = config.replay.timing
+        self.replay_chunks: ReplayChunks = config.replay.chunks
         self.scope = storage.scope
         self.store = DirectoryStore(
             self.path,
@@ -187,7 +188,7 @@ class Cassette:
     def _prepare(self, key: str, index: int, response: Response) -> Prepared:
         body = self.store.body_file_bytes(key, response)
         try:
-            return prepare(self.redaction.restore(response), self.replay_timing, body)
+            return prepare(self.redaction.restore(response), self.replay_timing, body, self.replay_chunks)
         except (ValueError, TypeError, RecursionError) as exc:  # a file edited into something unplayable
             file = self.store.file_of(key) or self.path
             raise CassetteFormatError(str(file), f"response {index} cannot be replayed: {exc}") from None

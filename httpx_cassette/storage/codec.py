@@ -42,7 +42,8 @@ def encode_file(cassette: CassetteFile) -> bytes:
         for response, body in zip(streams, held, strict=True):
             response.body = body
     for i, events in enumerate(held):
-        lines = b",".join(_EVENT_INDENT + _encoder.encode(event) for event in events)
+        # One call for all events; compact JSON holds no raw newline, so each "\n" is between two events.
+        lines = _EVENT_INDENT + _encoder.encode_lines(events)[:-1].replace(b"\n", b"," + _EVENT_INDENT)
         text = text.replace(_EVENTS_AT % i, b"[" + lines + b"\n      ]", 1)
     return text + b"\n"
 
