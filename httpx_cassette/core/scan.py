@@ -10,47 +10,34 @@ with an allow-list of exact values or regular expressions.
 
 from __future__ import annotations
 
-import itertools
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.redact import REDACTED
-from httpx_cassette.errors import CassetteSecretError
+from httpx_cassette.core.placeholders import PlaceholderClash
+from httpx_cassette.core.places import URL_IN_TEXT, decoded_bytes, free_text_secrets, url_secrets
+from httpx_cassette.core.secrets import (
+    GROUPS,
+    PATTERN,
+    REDACTED,
+    high_entropy,
+    is_hashed,
+    is_placeholder,
+    secret_value,
+)
+from httpx_cassette.errors import CassetteError, CassetteSecretError
+from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Request, Response
 from httpx_cassette.model.jsondiff import step
 
-__all__ = ["Finding", "SecretScanner", "refusal"]
+__all__ = ["Finding", "SecretScanner", "placeholder_clash", "refusal"]
 
-_RULES = {
-    "Anthropic API key": r"sk-ant-(?=[\w-]*\d)[\w-]{20,}",
-    "OpenAI API key": r"sk-(?=[\w-]*\d)[\w-]{20,}",
-    "bearer token": r"[Bb]earer\s+(?!REDACTED\b)[\w.~+/-]{16,}=*",
-    "AWS access key id": r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])",
-    "JSON Web Token": r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",
-    "Google API key": r"AIza[\w-]{35}",
-    "GitHub token": r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})",
-    "Slack token": r"xox[abprs]-[A-Za-z0-9-]{10,}",
-    "Hugging Face token": r"hf_[A-Za-z0-9]{30,}",
-    "Groq API key": r"gsk_[A-Za-z0-9]{40,}",
-    "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
-}
-_GROUPS = {f"r{i}": kind for i, kind in enumerate(_RULES)}
-# One pass per string; a credential starts a token (so "task-..." is no "sk-..." key).
-_PATTERN = re.compile(
-    r"(?<![A-Za-z0-9_])(?:" + "|".join(f"(?P<r{i}>{rule})" for i, rule in enumerate(_RULES.values())) + ")"
-)
-_CREDENTIAL_FIELD = re.compile(
-    r"(?i)(secret|passw(or)?d|private[_-]?key|api[_-]?key|access[_-]?token|refresh[_-]?token"
-    r"|auth[_-]?token|session[_-]?token|credential)"
-)
 # Every rule above needs one of these literally, and a credential-named field one of the words: a
 # recording whose JSON text has none can only hold a secret as a random token in a header value.
 # (Substring tests, not one big regex: Python's re tries every branch at every position.)
@@ -58,7 +45,11 @@ _ANCHORS = (
     *("sk-", "earer", "AKIA", "ASIA", "ABIA", "ACCA", "eyJ", "AIza", "github_pat_", "xox", "hf_", "gsk_"),
     *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY"),
 )
-_FIELD_WORDS = ("secret", "passw", "private", "api", "access", "refresh", "auth", "session", "credential")
+# The words of every secret name (`secret_named`), and what URLs and base64 bodies need.
+_FIELD_WORDS = (
+    *("secret", "passw", "pwd", "passphrase", "private", "api", "access", "credential", "cookie", "auth"),
+    *("key", "token", "sig", "jwt", "sas", "bearer", "://", "base64", "multipart", "user_agent"),
+)
 
 
 def _may_hold_secret(text: str) -> bool:
@@ -111,12 +102,8 @@ def _distinct_text(value: Request | Response) -> str:
     return "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
 
 
-_FIELD_VALUE = re.compile(r"\S{8,}")
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
-# Random base62/base64 tokens of 24+ characters: ~4.2+ bits per character, and the character class
-# (upper, lower, digit) changes at ~60% of neighbours (99% of them above 40%).
-_MIN_ENTROPY = 3.5
-_MIN_CHANGES = 0.4
+_FORM = "application/x-www-form-urlencoded"
 # Headers whose values are random by design but are ids, not credentials.
 ID_HEADERS = frozenset(
     {
@@ -175,26 +162,6 @@ def mask(secret: str) -> str:
     return f"{secret[: min(6, len(secret) // 4)]}…({len(secret)} chars)"
 
 
-def entropy(text: str) -> float:
-    """Shannon entropy in bits per character."""
-    counts = Counter(text).values()
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts)
-
-
-def _kind(char: str) -> int:
-    return 0 if char.isupper() else 1 if char.islower() else 2 if char.isdigit() else 3
-
-
-def _random_token(token: str) -> bool:
-    """Mixed case and digits, high entropy, and a character class that keeps changing: random keys do,
-    while words, versions and dates (``max-age=31536000;includeSubDomains``) change class rarely."""
-    kinds = [_kind(c) for c in token]
-    if not {0, 1, 2} <= set(kinds) or entropy(token) < _MIN_ENTROPY:
-        return False
-    pairs = [(a, b) for a, b in itertools.pairwise(kinds) if a != 3 and b != 3]
-    return bool(pairs) and sum(a != b for a, b in pairs) / len(pairs) >= _MIN_CHANGES
-
-
 def _backwards(items: list[Any]) -> Iterator[tuple[int, Any]]:
     return ((i, items[i]) for i in range(len(items) - 1, -1, -1))
 
@@ -209,25 +176,83 @@ class SecretScanner:
         self._patterns = [a for a in items if isinstance(a, re.Pattern)]
 
     def allowed(self, value: str) -> bool:
-        return value in self._exact or any(p.fullmatch(value) for p in self._patterns)
+        """An allowed value, or one that is no secret by construction: ``REDACTED``, a placeholder, a hash."""
+        if value in self._exact or is_placeholder(value) or is_hashed(value):
+            return True
+        return any(p.fullmatch(value) for p in self._patterns)
 
     def in_text(self, text: str, path: str, file: Path | None = None) -> Iterator[Finding]:
         """Credentials of a known format inside one string."""
-        for match in _PATTERN.finditer(text):
+        for match in PATTERN.finditer(text):
             found = match.group(0)
             if not self.allowed(found) and not self.allowed(text):
-                yield Finding(file, path, _GROUPS[match.lastgroup or ""], mask(found))
+                yield Finding(file, path, GROUPS[match.lastgroup or ""], mask(found))
+
+    def _found(self, value: str, path: str, kind: str, file: Path | None) -> Iterator[Finding]:
+        if not self.allowed(value):
+            yield Finding(file, path, kind, mask(value))
 
     def _in_header(self, name: str, value: str, path: str, file: Path | None) -> Iterator[Finding]:
         if name.lower() in ID_HEADERS:
             return
         for token in _HEADER_TOKEN.findall(value):
-            if _random_token(token) and not self.allowed(token) and not self.allowed(value):
+            if high_entropy(token) and not self.allowed(token) and not self.allowed(value):
                 yield Finding(file, path, "high-entropy token in a header", mask(token))
 
-    def _in_field(self, name: str, value: str, path: str, file: Path | None) -> Iterator[Finding]:
-        if _CREDENTIAL_FIELD.search(name) and _FIELD_VALUE.fullmatch(value) and not self.allowed(value):
-            yield Finding(file, path, f"value of a field named {name!r}", mask(value))
+    def _in_string(
+        self, value: str, where: str, name: str | None, in_headers: bool, file: Path | None
+    ) -> Iterator[Finding]:
+        """The rules for one string: known formats anywhere; then, by its name, a secret-named field or
+        header (in echoed objects named ``headers`` too), random tokens in headers, URLs, free text."""
+        before = list(self.in_text(value, where, file))
+        yield from before
+        if before:
+            return
+        if name is not None and secret_value(name, value):
+            yield from self._found(value, where, f"value of a field named {name!r}", file)
+            return
+        if name is not None and in_headers:
+            yield from self._in_header(name, value, where, file)
+        if "://" in value:
+            for url in URL_IN_TEXT.findall(value):
+                for kind, secret in url_secrets(url):
+                    yield from self._found(secret, where, kind, file)
+        if name == "user_agent":
+            for secret in free_text_secrets(value):
+                yield from self._found(secret, where, "credential in free text", file)
+
+    def in_bytes(self, data: bytes | str, path: str, file: Path | None = None) -> list[Finding]:
+        """A body stored as base64 (``str``) or a side file (``bytes``): decoded, decompressed, then
+        scanned as JSON when it parses, else as text (known formats, URLs, form fields)."""
+        raw = decoded_bytes(data)
+        try:
+            return self.scan(msgspec.json.decode(raw), path, file)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            pass
+        text = raw.decode("latin-1")
+        findings = list(self._in_string(text, path, None, False, file))
+        return findings + self._in_form(text, path, file) if "=" in text and not findings else findings
+
+    def _in_form(self, text: str, path: str, file: Path | None) -> list[Finding]:
+        pairs = parse_qsl(text, keep_blank_values=True)
+        return [f for k, v in pairs for f in self._in_string(v, f"{path}[{k!r}]", k, False, file)]
+
+    def _expanded(self, value: dict[Any, Any], where: str, file: Path | None) -> list[Finding]:
+        """What a stored request or response holds beyond JSON strings: base64 bodies, form fields,
+        multipart text fields."""
+        findings: list[Finding] = []
+        if isinstance(value.get("base64"), str):
+            findings += self.in_bytes(value["base64"], f"{where}.base64", file)
+        headers = value.get("headers")
+        ctype = headers.get("content-type") if isinstance(headers, dict) else None
+        if isinstance(value.get("text"), str) and media_type(str(ctype)) == _FORM:
+            findings += self._in_form(value["text"], f"{where}.text", file)
+        parts = value.get("multipart")
+        for i, part in enumerate(parts if isinstance(parts, list) else []):
+            if isinstance(part, dict) and isinstance(part.get("value"), str):
+                name = str(part.get("name", ""))
+                findings += self._in_string(part["value"], f"{where}.multipart[{i}].value", name, False, file)
+        return findings
 
     def scan(self, data: Any, path: str = "$", file: Path | None = None) -> list[Finding]:
         """Every finding in ``data`` (JSON-like builtins), walked without recursion (any depth is fine)."""
@@ -236,14 +261,11 @@ class SecretScanner:
         while stack:
             value, where, name, in_headers = stack.pop()
             if isinstance(value, str):
-                before = len(findings)
-                findings += self.in_text(value, where, file)
-                if len(findings) == before and name is not None:
-                    if in_headers:
-                        findings += self._in_header(name, value, where, file)
-                    else:
-                        findings += self._in_field(name, value, where, file)
+                findings += self._in_string(value, where, name, in_headers, file)
+            elif isinstance(value, int) and name is not None and secret_value(name, value):
+                findings += self._found(str(value), where, f"value of a field named {name!r}", file)
             elif isinstance(value, dict):
+                findings += self._expanded(value, where, file)
                 for key, item in reversed(value.items()):
                     key = str(key)
                     findings += self.in_text(key, f"{where} (a key)", file)
@@ -259,7 +281,7 @@ class SecretScanner:
         strings and those are searched as one text (C speed); only a text with a candidate in it is
         walked value by value, with paths.
         """
-        if isinstance(value, Request | Response) and not _may_hold_secret(_distinct_text(value)):
+        if isinstance(value, Response) and not _may_hold_secret(_distinct_text(value)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
         return self.scan(msgspec.to_builtins(value), path)
 
@@ -280,3 +302,13 @@ def refusal(cassette: Path, what: str, findings: list[Finding]) -> CassetteSecre
         " it with allow_secrets=[...] (exact values, or re.compile(...) patterns)",
     ]
     return CassetteSecretError("\n".join(lines), list(findings))
+
+
+def placeholder_clash(cassette: Path, request: str, clash: PlaceholderClash) -> CassetteError:
+    """The error for a response that holds a placeholder's own text (replay would change it)."""
+    return CassetteError(
+        f"refusing to record into cassette {cassette}: the response to {request} already holds the text"
+        f" {clash.placeholder!r}, which is one of your placeholders, so replay would turn it into the"
+        " secret; nothing was written (the caller got the live response). Choose a placeholder that"
+        f" cannot occur in the traffic, such as '<<{clash.placeholder.strip('<>')}>>'"
+    )

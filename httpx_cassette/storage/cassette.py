@@ -18,10 +18,11 @@ from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
 from httpx_cassette.core.merge import Recording
 from httpx_cassette.core.miss import diagnose, miss_error
 from httpx_cassette.core.modes import ENV_MODE, Mode, resolve_mode
+from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.redact import Redaction
 from httpx_cassette.core.replay import Prepared, prepare
-from httpx_cassette.core.scan import SecretScanner, refusal
+from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
 from httpx_cassette.storage.store import DirectoryStore
@@ -65,8 +66,10 @@ class Cassette:
             scope=storage.scope,
             write_format=storage.format,
         )
-        self.redaction = Redaction(redact.json_paths, redact.headers, redact.placeholders)
         self.scanner = SecretScanner(redact.allow_secrets)
+        self.redaction = Redaction(
+            redact.json_paths, redact.headers, redact.placeholders, self.scanner.allowed
+        )
         self.played: list[tuple[str, int]] = []
         self.recorded: list[tuple[str, int]] = []
         self._seen: dict[str, int] = {}
@@ -156,12 +159,16 @@ class Cassette:
         if plan.slot is None:
             return
         recording = self._pending[plan.key]
-        response = self.redaction.response(response)
+        request = recording.request
+        try:
+            response = self.redaction.response(response)
+        except PlaceholderClash as clash:
+            raise placeholder_clash(self.path, f"{request.method} {request.url}", clash) from None
+        meta.user_agent = self.redaction.meta(meta.user_agent)
         if self.scope is not None:
             response.test_id = self.scope
         findings = self.scanner.scan_struct(response, f"$.responses[{len(recording.kept) + plan.slot}]")
         if findings:
-            request = recording.request
             raise refusal(self.path, f"the response to {request.method} {request.url}", findings)
         with self._lock:
             recording.slots[plan.slot] = response
