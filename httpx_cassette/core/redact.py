@@ -18,7 +18,7 @@ from msgspec import UNSET
 
 from httpx_cassette.core.placeholders import Placeholders
 from httpx_cassette.core.places import redact_url, redact_urls_in_text, scrub_free_text
-from httpx_cassette.core.secrets import REDACTED, hashed, random_token, secret_value
+from httpx_cassette.core.secrets import REDACTED, field_name, hashed, random_token, secret_value
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Part, Request, Response
 from httpx_cassette.model.jsonpath import (  # one path syntax for ignoring and for redacting
@@ -156,13 +156,17 @@ class Redaction:
     def _secret(self, name: str, value: Any, *, query: bool = False) -> bool:
         return secret_value(name, value, query=query) and not self._allowed(str(value))
 
-    def _fields(self, value: Any) -> Any:
+    def _fields(self, value: Any, parent: str | None = None) -> Any:
         """Secret-named fields as ``REDACTED``, at any depth (objects named ``headers`` too)."""
         if isinstance(value, list):
             return [self._fields(v) for v in value]
         if isinstance(value, dict):
-            return {k: REDACTED if self._secret(str(k), v) else self._fields(v) for k, v in value.items()}
+            return {k: self._field(parent, str(k), v) for k, v in value.items()}
         return value
+
+    def _field(self, parent: str | None, key: str, value: Any) -> Any:
+        name, query = field_name(parent, key)
+        return REDACTED if self._secret(name, value, query=query) else self._fields(value, key)
 
     def _json(self, value: Any, change: Callable[[str], str], *, store: bool) -> Any:
         if store:

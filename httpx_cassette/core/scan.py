@@ -26,6 +26,7 @@ from httpx_cassette.core.secrets import (
     GROUPS,
     PATTERN,
     REDACTED,
+    field_name,
     high_entropy,
     is_hashed,
     is_placeholder,
@@ -200,7 +201,13 @@ class SecretScanner:
                 yield Finding(file, path, "high-entropy token in a header", mask(token))
 
     def _in_string(
-        self, value: str, where: str, name: str | None, in_headers: bool, file: Path | None
+        self,
+        value: str,
+        where: str,
+        name: str | None,
+        in_headers: bool,
+        file: Path | None,
+        query: bool = False,
     ) -> Iterator[Finding]:
         """The rules for one string: known formats anywhere; then, by its name, a secret-named field or
         header (in echoed objects named ``headers`` too), random tokens in headers, URLs, free text."""
@@ -208,7 +215,7 @@ class SecretScanner:
         yield from before
         if before:
             return
-        if name is not None and secret_value(name, value):
+        if name is not None and secret_value(name, value, query=query):
             yield from self._found(value, where, f"value of a field named {name!r}", file)
             return
         if name is not None and in_headers:
@@ -231,11 +238,13 @@ class SecretScanner:
             pass
         text = raw.decode("latin-1")
         findings = list(self._in_string(text, path, None, False, file))
-        return findings + self._in_form(text, path, file) if "=" in text and not findings else findings
+        formish = "=" in text and text.isprintable() and " " not in text
+        return findings + self._in_form(text, path, file) if formish and not findings else findings
 
     def _in_form(self, text: str, path: str, file: Path | None) -> list[Finding]:
         pairs = parse_qsl(text, keep_blank_values=True)
-        return [f for k, v in pairs for f in self._in_string(v, f"{path}[{k!r}]", k, False, file)]
+        where = f"{path}[{{!r}}]"
+        return [f for k, v in pairs for f in self._in_string(v, where.format(k), k, False, file, True)]
 
     def _expanded(self, value: dict[Any, Any], where: str, file: Path | None) -> list[Finding]:
         """What a stored request or response holds beyond JSON strings: base64 bodies, form fields,
@@ -257,11 +266,11 @@ class SecretScanner:
     def scan(self, data: Any, path: str = "$", file: Path | None = None) -> list[Finding]:
         """Every finding in ``data`` (JSON-like builtins), walked without recursion (any depth is fine)."""
         findings: list[Finding] = []
-        stack: list[tuple[Any, str, str | None, bool]] = [(data, path, None, False)]
+        stack: list[tuple[Any, str, str | None, bool, bool]] = [(data, path, None, False, False)]
         while stack:
-            value, where, name, in_headers = stack.pop()
+            value, where, name, in_headers, query = stack.pop()
             if isinstance(value, str):
-                findings += self._in_string(value, where, name, in_headers, file)
+                findings += self._in_string(value, where, name, in_headers, file, query)
             elif isinstance(value, int) and name is not None and secret_value(name, value):
                 findings += self._found(str(value), where, f"value of a field named {name!r}", file)
             elif isinstance(value, dict):
@@ -269,9 +278,10 @@ class SecretScanner:
                 for key, item in reversed(value.items()):
                     key = str(key)
                     findings += self.in_text(key, f"{where} (a key)", file)
-                    stack.append((item, where + step(key), key, name == "headers"))
+                    judged, by_query = field_name(name, key)
+                    stack.append((item, where + step(key), judged, name == "headers", by_query))
             elif isinstance(value, list):
-                stack += [(item, f"{where}[{i}]", None, False) for i, item in _backwards(value)]
+                stack += [(item, f"{where}[{i}]", None, False, False) for i, item in _backwards(value)]
         return findings
 
     def scan_struct(self, value: msgspec.Struct, path: str) -> list[Finding]:

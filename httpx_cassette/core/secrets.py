@@ -22,6 +22,7 @@ from collections import Counter
 __all__ = [
     "REDACTED",
     "entropy",
+    "field_name",
     "hashed",
     "high_entropy",
     "is_hashed",
@@ -91,6 +92,18 @@ def secret_named(name: str, *, query: bool = False) -> str | None:
     if _sure(parts):
         return "sure"
     return "maybe" if parts[-1] in (_QUERY_LAST if query else _MAYBE_LAST) else None
+
+
+_QUERY_OBJECTS = frozenset({"query", "params", "query_params", "querystring", "query_string"})
+
+
+def field_name(parent: str | None, key: str) -> tuple[str, bool]:
+    """The name a value at ``parent.key`` is judged by, and whether by query-parameter rules: an echoed
+    query object (``"query": {"code": ...}``) counts as query parameters, and the ``value`` of a
+    secret-named object (``"client_secret": {"value": ...}``) as the secret."""
+    if key == "value" and parent is not None and secret_named(parent):
+        return parent, False
+    return key, parent is not None and parent.lower() in _QUERY_OBJECTS
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9+/_.~:=-]{16,}")

@@ -1,0 +1,209 @@
+"""Where a credential can sit in a request or a response, each with how to send it for real and how
+to plant it by hand in a cassette file.
+
+A `Placement` sends one secret through a real client (the OpenAI SDK, or a plain httpx / httpx2
+client) to the local OpenAI-wire server, whose echo endpoint sends request parts back and whose
+canned endpoint answers any header, content type or encoding. Secrets are random, made at run time.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import secrets
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote
+
+import httpx
+
+from tests.servers.echo import Canned
+
+Outcome = Literal["redacted", "refused"]
+
+
+# -- secrets --------------------------------------------------------------------------------------
+
+
+def _mixed(make: Callable[[], str]) -> str:
+    """A value of ``make`` with upper case, lower case and digits (what a random key has)."""
+    while True:
+        value = make()
+        if (
+            any(c.isupper() for c in value)
+            and any(c.islower() for c in value)
+            and any(c.isdigit() for c in value)
+        ):
+            return value
+
+
+def hex32() -> str:
+    """An Azure-OpenAI-style key: 32 hex characters."""
+    while True:
+        value = secrets.token_hex(16)
+        if not value.isdigit() and not value.isalpha():
+            return value
+
+
+def token() -> str:
+    """A long base64url token with no known prefix."""
+    return _mixed(lambda: secrets.token_urlsafe(32).replace("-", "x").replace("_", "y"))
+
+
+def openai_key() -> str:
+    return "sk-" + "proj-" + token()
+
+
+def aws_key_id() -> str:
+    return "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+
+
+def password() -> str:
+    """A password with spaces (form-encoded as ``+`` or ``%20``)."""
+    return f"correct horse {secrets.token_hex(5)} staple"
+
+
+# -- cassette files planted by hand ----------------------------------------------------------------
+
+
+def cassette(
+    request: dict[str, Any] | None = None,
+    response: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A cassette file (our format) with ``request`` / ``response`` fields on top of a plain exchange."""
+    base = {
+        "method": "POST",
+        "url": "https://api.test/v1/echo/x",
+        "headers": {"content-type": "application/json"},
+    }
+    return {
+        "version": 1,
+        "request": {**base, **(request or {})},
+        "responses": [{"status": 200, **(response or {})}],
+        "meta": meta or {"recorder": "hand"},
+    }
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+Plant = Callable[[str], tuple[dict[str, Any], bytes | None]]  # -> (file JSON, side file bytes or None)
+
+
+def in_request(**fields: Callable[[str], Any]) -> Plant:
+    return lambda s: (cassette(request={k: make(s) for k, make in fields.items()}), None)
+
+
+def in_response(**fields: Callable[[str], Any]) -> Plant:
+    return lambda s: (cassette(response={k: make(s) for k, make in fields.items()}), None)
+
+
+# -- placements -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Ctx:
+    """What a placement sends through: ``sdk()`` (the OpenAI SDK) or ``client()`` (httpx or httpx2),
+    both over a `CassetteTransport` into the test's cassette directory, and the server's canned table."""
+
+    sdk: Callable[..., Any]
+    client: Callable[..., Any]
+    canned: dict[str, Canned]
+
+
+@dataclass
+class Placement:
+    name: str
+    make: Callable[[], str]
+    send: Callable[[Ctx, str], None]
+    outcome: Outcome
+    plant: Plant
+    libraries: bool = False  # sent through plain httpx and httpx2 clients instead of the SDK
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def sdk_get(path: str, **options: Any) -> Callable[[Ctx, str], None]:
+    """GET through the SDK; ``options`` values are callables of the secret (query, headers...)."""
+
+    def send(ctx: Ctx, secret: str) -> None:
+        sdk = ctx.sdk()
+        sdk.get(path, cast_to=httpx.Response, options={k: v(secret) for k, v in options.items()})
+
+    return send
+
+
+def sdk_post(path: str, body: Callable[[str], Any]) -> Callable[[Ctx, str], None]:
+    def send(ctx: Ctx, secret: str) -> None:
+        ctx.sdk().post(path, cast_to=httpx.Response, body=body(secret))
+
+    return send
+
+
+def sdk_chat(content: Callable[[str], str], **extra: Callable[[str], Any]) -> Callable[[Ctx, str], None]:
+    def send(ctx: Ctx, secret: str) -> None:
+        messages = [{"role": "user", "content": content(secret)}]
+        kwargs = {k: v(secret) for k, v in extra.items()}
+        ctx.sdk().chat.completions.create(model="gpt-4o-mini", messages=messages, **kwargs)
+
+    return send
+
+
+def canned(
+    name: str, response: Callable[[str], Canned], *, stream: bool = False
+) -> Callable[[Ctx, str], None]:
+    """The SDK reads ``/v1/canned/<name>``, which answers ``response(secret)`` as it is."""
+
+    def send(ctx: Ctx, secret: str) -> None:
+        ctx.canned[name] = response(secret)
+        ctx.sdk().get(f"/canned/{name}", cast_to=httpx.Response)
+
+    return send
+
+
+def plain(method: str, path: str, **kwargs: Callable[[str], Any]) -> Callable[[Ctx, str], None]:
+    """A request through a plain httpx / httpx2 client; ``kwargs`` values are callables of the secret."""
+
+    def send(ctx: Ctx, secret: str) -> None:
+        with ctx.client() as client:
+            client.request(method, path, **{k: v(secret) for k, v in kwargs.items()}).read()
+
+    return send
+
+
+def query(name: str) -> Placement:
+    return Placement(
+        f"query {name}",
+        token,
+        sdk_get("/echo/q", params=lambda s: {name: s, "limit": "10"}),
+        "redacted",
+        in_request(url=lambda s: f"https://api.test/v1/echo/q?limit=10&{quote(name)}={quote(s)}"),
+    )
+
+
+def json_field(name: str, make: Callable[[], str], value: Callable[[str], Any] = lambda s: s) -> Placement:
+    """A secret-named field in a JSON request body, echoed into the JSON response body too."""
+    return Placement(
+        f"json field {name}",
+        make,
+        sdk_post("/echo/j", lambda s: {"input": "hi", name: value(s)}),
+        "redacted",
+        in_response(body=lambda s: {"data": {name: value(s)}}),
+    )
+
+
+def response_header(name: str, make: Callable[[], str], outcome: Outcome = "redacted") -> Placement:
+    return Placement(
+        f"response header {name}",
+        make,
+        canned(f"h-{name}", lambda s: Canned(b"{}", [("content-type", "application/json"), (name, s)])),
+        outcome,
+        in_response(headers=lambda s: {name: s}),
+    )
+
+
+def gzipped(text: str) -> bytes:
+    return gzip.compress(text.encode(), mtime=0)
