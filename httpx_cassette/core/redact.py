@@ -176,13 +176,20 @@ class Redaction:
         if not self.placeholders:
             return value
         marks = self.placeholders
-        number = marks.hide_number if store else _same
-        value = _map_values(value, change, number)
-        return value if store or not marks.numbers else _map_values(value, self._reveal_number, _same)
+        if not store and marks.numbers:
+            value = self._numbers_back(value)
+        return _map_values(value, change, marks.hide_number if store else _same)
 
-    def _reveal_number(self, text: str) -> Any:
-        number = self.placeholders.reveal_number(text)
-        return text if number is None else number
+    def _numbers_back(self, value: Any) -> Any:
+        """Values that are exactly the placeholder of a numeric secret, as that number again."""
+        if isinstance(value, str):
+            number = self.placeholders.reveal_number(value)
+            return value if number is None else number
+        if isinstance(value, list):
+            return [self._numbers_back(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._numbers_back(v) for k, v in value.items()}
+        return value
 
     def _form(self, text: str) -> str:
         """A form body with secret fields ``REDACTED`` (every other pair keeps its exact encoding)."""
