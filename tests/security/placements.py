@@ -113,6 +113,7 @@ class Ctx:
     sdk: Callable[..., Any]
     client: Callable[..., Any]
     canned: dict[str, Canned]
+    replies: dict[str, str]  # what the chat endpoint answers to a user message
 
 
 @dataclass
@@ -148,6 +149,21 @@ def sdk_chat(content: Callable[[str], str], **extra: Callable[[str], Any]) -> Ca
         messages = [{"role": "user", "content": content(secret)}]
         kwargs = {k: v(secret) for k, v in extra.items()}
         ctx.sdk().chat.completions.create(model="gpt-4o-mini", messages=messages, **kwargs)
+
+    return send
+
+
+def chat_reply(reply: Callable[[str], str], *, stream: bool) -> Callable[[Ctx, str], None]:
+    """A chat completion (streamed or not) whose answer, not its question, holds the secret."""
+
+    def send(ctx: Ctx, secret: str) -> None:
+        question = f"what is in vault {id(ctx)}?"
+        ctx.replies[question] = reply(secret)
+        messages = [{"role": "user", "content": question}]
+        answer = ctx.sdk().chat.completions.create(model="gpt-4o-mini", messages=messages, stream=stream)
+        if stream:
+            for _ in answer:
+                pass
 
     return send
 

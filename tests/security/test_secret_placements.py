@@ -26,6 +26,7 @@ import openai
 import pytest
 
 from httpx_cassette import CassetteSecretError, CassetteTransport
+from httpx_cassette.cli import main as cli_main
 from httpx_cassette.storage.scan import scan_directory
 from tests.conftest import HAS_HTTPX2
 from tests.security.placements import (
@@ -36,6 +37,7 @@ from tests.security.placements import (
     b64,
     canned,
     cassette,
+    chat_reply,
     gzipped,
     hex32,
     in_request,
@@ -223,6 +225,20 @@ PLACEMENTS: list[Placement] = [
         in_request(body=lambda s: {"messages": [{"role": "user", "content": f"my key is {s}"}]}),
     ),
     Placement(
+        "chat answer with an sk- key",
+        openai_key,
+        chat_reply(lambda s: f"Your key is {s}.", stream=False),
+        "refused",
+        in_response(body=lambda s: {"choices": [{"message": {"content": f"Your key is {s}."}}]}),
+    ),
+    Placement(
+        "streamed chat answer with a JWT",
+        lambda: "eyJ" + token()[:20] + ".eyJ" + token()[:24] + "." + token(),
+        chat_reply(lambda s: f"token: {s}", stream=True),
+        "refused",
+        in_response(is_streaming=lambda s: True, body=lambda s: [{"__data__": {"delta": {"content": s}}}]),
+    ),
+    Placement(
         "response text with an AWS key id",
         aws_key_id,
         canned("t", lambda s: Canned(f"id {s}".encode(), [("content-type", "text/plain")])),
@@ -364,7 +380,7 @@ def make_ctx(server: LiveServer[OpenAIApp], path: Path, mode: str, lib: str, opt
     def client(userinfo: str | None = None) -> Any:
         return __import__(lib).Client(transport=transport(), base_url=base(userinfo))
 
-    return Ctx(sdk=sdk, client=client, canned=server.app.canned)
+    return Ctx(sdk=sdk, client=client, canned=server.app.canned, replies=server.app.replies)
 
 
 def _refusal(exc: BaseException | None) -> CassetteSecretError | None:
@@ -456,3 +472,43 @@ def test_scan_flags_the_secret_planted_by_hand(tmp_path: Path, placement: Placem
             (folder / "planted.0.bin").write_bytes(side)
         findings = scan_directory(folder)
         assert bool(findings) is expected, findings
+
+
+def test_converted_llama_stack_recordings_keep_no_secret_header(tmp_path: Path) -> None:
+    secret = hex32()
+    source, converted = tmp_path / "llama", tmp_path / "ours"
+    source.mkdir()
+    fixture = sorted((Path(__file__).parents[1] / "fixtures" / "llamastack").glob("*.json"))[0]
+    recording = json.loads(fixture.read_text())
+    recording["request"]["headers"] = {
+        "api-key": secret,
+        "X-Custom-Key": secret,
+        "accept": "application/json",
+    }
+    (source / fixture.name).write_text(json.dumps(recording))
+    assert scan_directory(source) != []  # the raw llama-stack file holds it, and scan says so
+    assert cli_main(["convert", str(source), str(converted), "--from", "llama-stack"]) == 0
+    assert_absent(converted, secret)
+    assert scan_directory(converted) == []
+    planted = cassette(response={"origin": {"format": "llama-stack", "rest": {"template": recording}}})
+    (converted / "planted.json").write_text(json.dumps(planted))
+    assert [f.path for f in scan_directory(converted / "planted.json")] == [
+        "$.responses[0].origin.rest.template.request.headers.api-key",
+        "$.responses[0].origin.rest.template.request.headers.X-Custom-Key",
+    ]
+
+
+def test_the_cli_scan_flags_every_placement_planted_by_hand(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for number, placement in enumerate(PLACEMENTS):
+        folder = tmp_path / f"p{number:02}"
+        folder.mkdir()
+        data, side = placement.plant(placement.make())
+        (folder / "planted.json").write_text(json.dumps(data))
+        if side is not None:
+            (folder / "planted.0.bin").write_bytes(side)
+    assert cli_main(["scan", str(tmp_path)]) == 1
+    flagged = {f.file.parent.name for f in scan_directory(tmp_path) if f.file is not None}
+    assert flagged == {f"p{n:02}" for n in range(len(PLACEMENTS))}
+    assert capsys.readouterr().out.strip().endswith("possible secrets found")
