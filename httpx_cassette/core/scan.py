@@ -1,11 +1,14 @@
 """Finding credentials before they reach disk: the check run on every write, and `scan_directory` for the CLI.
 
-A value is reported when it matches a known credential format (OpenAI and Anthropic keys, bearer tokens,
-AWS access key ids, JSON Web Tokens, and a few other providers' keys), when it is a token-like value of
-a field named like a credential (``api_key``, ``client_secret``, ``password``...), or, in a header
-value, when it is a long mixed-case token with the entropy of a random key. Headers that carry request
-ids and trace ids are exempt from that last rule. What is a false positive is for the user to say,
-with an allow-list of exact values or regular expressions.
+One scanner for both, so ``httpx-cassette scan`` finds on disk whatever recording would refuse. A value
+is reported when it matches a known credential format (OpenAI and Anthropic keys, bearer tokens, AWS
+access key ids, JSON Web Tokens, and a few other providers' keys) anywhere; when a field, header or
+query parameter named like a credential holds one (`httpx_cassette.core.secrets.secret_value`, the
+rule redaction uses too, so only what redaction did not catch is reported); when a URL anywhere
+holds a password, a secret parameter or a random token in its path; in a header value, when it is a
+long mixed-case token with the entropy of a random key (request-id and trace headers aside); and
+inside bodies stored as base64 and side files, decoded and decompressed. What is a false positive is
+for the user to say, with an allow-list of exact values or regular expressions.
 """
 
 from __future__ import annotations

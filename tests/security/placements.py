@@ -9,13 +9,17 @@ canned endpoint answers any header, content type or encoding. Secrets are random
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
+import json
 import secrets
 import string
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -223,3 +227,41 @@ def response_header(name: str, make: Callable[[], str], outcome: Outcome = "reda
 
 def gzipped(text: str) -> bytes:
     return gzip.compress(text.encode(), mtime=0)
+
+
+# -- checking a directory -------------------------------------------------------------------------
+
+
+def _blobs(root: Path) -> Iterator[tuple[Path, bytes]]:
+    """Every file's bytes, and every base64 body and side file decoded and decompressed."""
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = file.read_bytes()
+        yield file, data
+        encoded: list[bytes] = [data] if file.suffix == ".bin" else []
+        if file.suffix == ".json":
+            text = data.decode()
+            encoded += [base64.b64decode(m) for m in _base64_values(json.loads(text))]
+        for raw in encoded:
+            yield file, raw
+            for wbits in (16 + zlib.MAX_WBITS, zlib.MAX_WBITS):
+                with contextlib.suppress(zlib.error):
+                    yield file, zlib.decompress(raw, wbits)
+
+
+def _base64_values(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "base64" and isinstance(v, str):
+                yield v
+            else:
+                yield from _base64_values(v)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _base64_values(item)
+
+
+def assert_absent(root: Path, secret: str) -> None:
+    forms = {secret, quote(secret, safe=""), quote_plus(secret, safe=""), json.dumps(secret)[1:-1]}
+    for file, blob in _blobs(root):
+        for form in forms:
+            assert form.encode() not in blob, f"{form!r} leaked into {file}"

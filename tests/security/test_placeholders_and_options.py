@@ -18,7 +18,7 @@ import pytest
 from httpx_cassette import CassetteError, CassetteTransport, use_cassette
 from httpx_cassette.storage.scan import scan_directory
 from tests.conftest import LIBRARIES
-from tests.security.test_secret_placements import assert_absent
+from tests.security.placements import assert_absent
 from tests.servers.echo import Canned
 from tests.servers.openai_app import OpenAIApp, create_app
 from tests.servers.runner import LiveServer
