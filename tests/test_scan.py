@@ -64,6 +64,9 @@ def test_lookalikes_are_not_findings() -> None:
         "auth": "Bearer REDACTED",
         "max_tokens": 1000,
         "logprobs": [{"token": "Hello", "logprob": -0.1}],
+        "content": [{"type": "thinking", "signature": "EqoBCkgIARABGAIiQL" + "7Zx9Qw7Lm3Np5Rt8Vb2Kd6Hj4F"}],
+        "usage": {"input_tokens": 12, "cache_read_input_tokens": 0},
+        "next_page_token": "Zx9Qw7Lm3Np5Rt8Vb2Kd6Hj4Fs1Gy0Ce",
         "id": "chatcmpl-" + "0123456789abcdef" * 2,
     }
     assert SecretScanner().scan(data) == []

@@ -4,9 +4,11 @@ A name is split into words (``x-session-token``, ``clientSecret``, ``API_KEY`` -
 
 * a *sure* name (``password``, ``secret``, ``client_secret``, ``api_key``, ``credential``, ``cookie``,
   ``authorization``...) holds a secret whatever its value looks like (spaces, digits);
-* a *maybe* name (``key``, ``token``, ``*_token``, ``*-key``, ``sig``, ``signature``) holds one when
-  the value looks like a token: 16+ characters, no spaces, mixed character classes. So
-  ``"token": " Hello"`` (logprobs) and ``"monkey": "banana"`` stay, ``"token": "9f8e...``" does not.
+* a *maybe* name (``key``, ``token``, ``*_token``, ``*-key``) holds one when the value looks like a
+  token: 16+ characters, no spaces, mixed character classes. So ``"token": " Hello"`` (logprobs) and
+  ``"monkey": "banana"`` stay, ``"token": "9f8e...``" does not;
+* in a query string (and a form body), a *maybe* name, ``sig``, ``signature`` or ``code`` holds a
+  secret whatever its value (in a JSON body a ``signature`` is content: Anthropic's thinking blocks).
 
 Pagination cursors (``next_page_token``) are exempt: replay needs them, and they expire.
 """
@@ -67,10 +69,11 @@ _SURE_WORDS = frozenset(
     | {"authorization", "apikey", "privatekey", "secretkey", "accesskey", "clientsecret", "cookie2"}
 )
 _SURE_PAIRS = frozenset({("api", "key"), ("private", "key"), ("secret", "key"), ("access", "key")})
-_MAYBE_LAST = frozenset({"key", "token", "sig", "signature", "jwt", "sas", "auth", "bearer"})
+_MAYBE_LAST = frozenset({"key", "token", "jwt", "sas", "auth", "bearer"})
 _NOT_SECRET = frozenset({"page", "cursor", "next", "continuation", "csrf", "xsrf"})
-# Query parameters are always strings a server reads as credentials when named so: OAuth codes too.
-_QUERY_LAST = _MAYBE_LAST | {"code"}
+# Query parameters are always strings a server reads as credentials when named so: OAuth codes and
+# URL signatures too (in a JSON body, a ``signature`` is content: Anthropic's thinking blocks).
+_QUERY_LAST = _MAYBE_LAST | {"code", "sig", "signature"}
 
 
 def words(name: str) -> list[str]:

@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 
-from httpx_cassette import CassetteError, CassetteTransport, use_cassette
+from httpx_cassette import CassetteError, CassetteMiss, CassetteTransport, use_cassette
 from httpx_cassette.storage.scan import scan_directory
 from tests.conftest import LIBRARIES
 from tests.security.placements import assert_absent
@@ -160,6 +160,33 @@ def test_meta_user_agent_gets_placeholders(server: LiveServer[OpenAIApp], tmp_pa
     client.models.list()
     assert stored(tmp_path)["meta"]["user_agent"] == "reporter/1.0 (<TEAM>)"
     assert scan_directory(tmp_path) == []
+
+
+# -- a header to match on is keyed by its hash -----------------------------------------------------------
+
+
+def test_a_secret_match_header_is_stored_as_a_hash_and_still_decides_the_key(
+    server: LiveServer[OpenAIApp], tmp_path: Path, lib: Any
+) -> None:
+    first, second = ("Fw" + secrets.token_urlsafe(30) + "9q" for _ in range(2))
+    options: dict[str, Any] = {"match_headers": ["x-amz-security-token"]}
+    for mode, value in (("record", first), ("record", second)):
+        transport = CassetteTransport(tmp_path, mode=mode, **options)
+        with lib.Client(transport=transport, base_url=server.url) as client:
+            client.get("/v1/echo/t", headers={"x-amz-security-token": value})
+    stored_headers = sorted(
+        json.loads(f.read_text())["request"]["headers"]["x-amz-security-token"]
+        for f in tmp_path.glob("*.json")
+    )
+    assert len(stored_headers) == 2  # two tokens, two keys
+    assert all(h.startswith("sha256:") for h in stored_headers)
+    assert_absent(tmp_path, first)
+    assert_absent(tmp_path, second)
+    transport = CassetteTransport(tmp_path, mode="replay", **options)
+    with lib.Client(transport=transport, base_url=server.url) as client:
+        client.get("/v1/echo/t", headers={"x-amz-security-token": first})
+        with pytest.raises(CassetteMiss):
+            client.get("/v1/echo/t", headers={"x-amz-security-token": "another-" + secrets.token_hex(20)})
 
 
 # -- a str where a list is expected --------------------------------------------------------------------
