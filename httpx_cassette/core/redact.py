@@ -18,7 +18,14 @@ from msgspec import UNSET
 
 from httpx_cassette.core.placeholders import Placeholders
 from httpx_cassette.core.places import redact_url, redact_urls_in_text, scrub_free_text
-from httpx_cassette.core.secrets import REDACTED, field_name, hashed, random_token, secret_value
+from httpx_cassette.core.secrets import (
+    REDACTED,
+    any_secret_name,
+    field_name,
+    hashed,
+    random_token,
+    secret_value,
+)
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Part, Request, Response
 from httpx_cassette.model.jsonpath import (  # one path syntax for ignoring and for redacting
@@ -105,6 +112,22 @@ def _map_values(value: Any, change: Callable[[str], str], number: Callable[[int]
     return value
 
 
+def _keys(value: Any) -> set[Any]:
+    """Every dictionary key in JSON-like ``value``, once (walked without recursion, exact type tests:
+    this runs over every event of every recorded stream)."""
+    keys: set[Any] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            keys.update(item)
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return keys
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -168,11 +191,16 @@ class Redaction:
         name, query = field_name(parent, key)
         return REDACTED if self._secret(name, value, query=query) else self._fields(value, key)
 
-    def _json(self, value: Any, change: Callable[[str], str], *, store: bool) -> Any:
+    def _json(
+        self, value: Any, change: Callable[[str], str], *, store: bool, fields: bool | None = None
+    ) -> Any:
+        """``value`` as stored (``store``) or replayed; ``fields``: whether it may hold secret-named fields
+        (None: look)."""
         if store:
             for path in self._paths:
                 value = apply_at(value, path, _redacted)
-            value = self._fields(value)
+            if any_secret_name(_keys(value)) if fields is None else fields:
+                value = self._fields(value)
         if not self.placeholders:
             return value
         marks = self.placeholders
@@ -240,8 +268,11 @@ class Redaction:
         return scrub_free_text(self.hide(user_agent))
 
     def _response(self, response: Response, change: Callable[[str], str], *, store: bool) -> Response:
+        events = response.events()
+        fields = any_secret_name(_keys([event.data for event in events])) if events and store else None
+
         def data(value: Any) -> Any:
-            return self._json(value, change, store=store)
+            return self._json(value, change, store=store, fields=fields)
 
         changes: dict[str, Any] = {
             "headers": {k: change(v) for k, v in response.headers.items() if k not in self.headers}
@@ -253,7 +284,7 @@ class Redaction:
                     data=change(event.data) if event.raw else data(event.data),
                     id=change(event.id) if event.id is not None else None,
                 )
-                for event in response.events()
+                for event in events
             ]
         elif response.body is not UNSET:
             changes["body"] = data(response.body)

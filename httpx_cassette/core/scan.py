@@ -29,6 +29,7 @@ from httpx_cassette.core.secrets import (
     GROUPS,
     PATTERN,
     REDACTED,
+    any_secret_name,
     field_name,
     high_entropy,
     is_hashed,
@@ -37,42 +38,47 @@ from httpx_cassette.core.secrets import (
 )
 from httpx_cassette.errors import CassetteError, CassetteSecretError
 from httpx_cassette.model.body import media_type
-from httpx_cassette.model.cassette import Request, Response
+from httpx_cassette.model.cassette import Response
 from httpx_cassette.model.jsondiff import step
 
 __all__ = ["Finding", "SecretScanner", "placeholder_clash", "refusal"]
 
-# Every rule above needs one of these literally, and a credential-named field one of the words: a
-# recording whose JSON text has none can only hold a secret as a random token in a header value.
-# (Substring tests, not one big regex: Python's re tries every branch at every position.)
+# Every known format needs one of these literally (substring tests, not one big regex: Python's re
+# tries every branch at every position).
 _ANCHORS = (
     *("sk-", "earer", "AKIA", "ASIA", "ABIA", "ACCA", "eyJ", "AIza", "github_pat_", "xox", "hf_", "gsk_"),
-    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY"),
+    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://"),
 )
-# The words of every secret name (`secret_named`), and what URLs and base64 bodies need.
-_FIELD_WORDS = (
-    *("secret", "passw", "pwd", "passphrase", "private", "api", "access", "credential", "cookie", "auth"),
-    *("key", "token", "sig", "jwt", "sas", "bearer", "://", "base64", "multipart", "user_agent"),
-)
+_FORM = "application/x-www-form-urlencoded"
+_SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers")
 
 
-def _may_hold_secret(text: str) -> bool:
-    lower = text.lower()
-    return any(anchor in text for anchor in _ANCHORS) or any(word in lower for word in _FIELD_WORDS)
+def _may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -> bool:
+    """Whether a recording can hold a secret outside its own headers, from its distinct strings and
+    keys: a known format, a URL or a form anywhere, a body stored as base64 or in a side file, an echoed
+    ``headers`` object, or a secret-named field in its body (which may then hold a secret value)."""
+    text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
+    if any(anchor in text for anchor in _ANCHORS) or _FORM in text:
+        return True
+    if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
+        return True
+    return any_secret_name(body_keys)
 
 
 _LEAVES = frozenset({int, float, bool, type(None)})
 
 
-def _distinct_strings(data: Any) -> set[Any]:
-    """Every string in JSON-like ``data``, keys included, once (keys as they are: `scan` str()s them)."""
+def _distinct_strings(data: Any) -> tuple[set[Any], set[Any]]:
+    """Every string in JSON-like ``data`` once, and every dictionary key once (as they are: `scan`
+    str()s them); the strings include the keys."""
     seen: set[Any] = set()
+    keys: set[Any] = set()
     stack = [data]
     while stack:
         value = stack.pop()
         items: Iterable[Any]
         if isinstance(value, dict):
-            seen.update(value)
+            keys.update(value)
             items = value.values()
         elif isinstance(value, list | tuple):
             items = value
@@ -87,27 +93,28 @@ def _distinct_strings(data: Any) -> set[Any]:
                 seen.add(item)
             elif kind not in _LEAVES:  # a container, or anything unusual (a str subclass): decided above
                 stack.append(item)
-    return seen
+    return seen | keys, keys
 
 
-def _distinct_text(value: Request | Response) -> str:
-    """The distinct strings of a stored request or response, as one text.
+def _distinct(value: Response) -> tuple[set[Any], set[Any], set[Any]]:
+    """The distinct strings of a stored response, the keys of its own fields, and the keys of its body.
 
     A stream repeats most of its strings (ids, model, field names) in every event, so this is a small
     fraction of its JSON text; its events' data are walked as they are, not converted to dicts first.
     """
-    events = value.events() if isinstance(value, Response) else []
-    if not events:
-        found = _distinct_strings(msgspec.to_builtins(value))
-    else:
-        head = msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET))
-        found = _distinct_strings([head, [event.data for event in events]])
-        found.update(text for event in events for text in (event.event, event.type, event.id) if text)
-    return "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
+    events = value.events()
+    head, head_keys = _distinct_strings(msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET)))
+    body = (
+        [event.data for event in events]
+        if events
+        else msgspec.to_builtins(None if value.body is UNSET else value.body)
+    )
+    found, body_keys = _distinct_strings(body)
+    found.update(text for event in events for text in (event.event, event.type, event.id) if text)
+    return found | head, head_keys, body_keys
 
 
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
-_FORM = "application/x-www-form-urlencoded"
 # Headers whose values are random by design but are ids, not credentials.
 ID_HEADERS = frozenset(
     {
@@ -294,7 +301,7 @@ class SecretScanner:
         strings and those are searched as one text (C speed); only a text with a candidate in it is
         walked value by value, with paths.
         """
-        if isinstance(value, Response) and not _may_hold_secret(_distinct_text(value)):
+        if isinstance(value, Response) and not _may_hold_secret(*_distinct(value)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
         return self.scan(msgspec.to_builtins(value), path)
 

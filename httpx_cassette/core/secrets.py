@@ -15,15 +15,18 @@ Pagination cursors (``next_page_token``) are exempt: replay needs them, and they
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 __all__ = [
     "REDACTED",
     "entropy",
+    "any_secret_name",
     "field_name",
     "hashed",
     "high_entropy",
@@ -87,6 +90,7 @@ def _sure(parts: list[str]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # names repeat: every event of a stream has the same fields
 def secret_named(name: str, *, query: bool = False) -> str | None:
     """``"sure"``, ``"maybe"`` (see the module docstring) or None for a field, header or parameter name."""
     parts = words(name)
@@ -95,6 +99,11 @@ def secret_named(name: str, *, query: bool = False) -> str | None:
     if _sure(parts):
         return "sure"
     return "maybe" if parts[-1] in (_QUERY_LAST if query else _MAYBE_LAST) else None
+
+
+def any_secret_name(names: Iterable[object]) -> bool:
+    """Whether one of ``names`` (dictionary keys) is a secret name, by the broader query rules."""
+    return any(isinstance(n, str) and secret_named(n, query=True) for n in names)
 
 
 _QUERY_OBJECTS = frozenset({"query", "params", "query_params", "querystring", "query_string"})
