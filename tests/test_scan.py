@@ -270,6 +270,9 @@ def test_the_whole_text_prefilter_finds_what_the_walk_finds(response: Response) 
 
 
 _FRAGMENTS = [OPENAI, BEARER, AWS_ID, JWT, "api_key", "password", "hello", "chat.completion.chunk", "gpt-4o"]
+# The rules by name and place: echoed headers and queries, a secret object's value, URLs, random tokens.
+_FRAGMENTS += ["headers", "query", "code", "value", "client_secret", "x-session-token", "base64", RANDOM_HEADER]
+_FRAGMENTS += ["https://ada:pw@db.test/", "https://s3.test/o?X-Amz-Signature=abc", "user_agent"]
 _texts = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=12), max_size=3).map(" ".join)
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | _texts,
