@@ -1,5 +1,6 @@
-"""What never reaches disk: secret headers, secret query parameters, transport-only headers, body fields a
-user names, and secret values a user maps to placeholders.
+"""What never reaches disk: secret headers, URL passwords, secret-named query parameters and body fields
+(by the rules of `httpx_cassette.core.secrets`), transport-only headers, body fields a user names, and
+secret values a user maps to placeholders.
 
 Redaction runs before a request is keyed and before anything is written, so a replayed request
 (redacted the same way) still finds its recording. Placeholders work both ways, like Ruby VCR's

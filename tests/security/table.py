@@ -191,6 +191,13 @@ PLACEMENTS: list[Placement] = [
         "redacted",
         lambda s: (cassette(meta={"user_agent": f"tool/1.0 ({s})"}), None),
     ),
+    Placement(
+        "echoed header with a random token",
+        token,
+        sdk_get("/echo/h", headers=lambda s: {"x-upstream-info": s}),
+        "refused",  # the response echoes it in an object named headers: no name to go by there either
+        in_response(body=lambda s: {"headers": {"x-upstream-info": s}}),
+    ),
     # -- response headers --
     response_header("x-session-token", token),
     response_header("x-auth-token", hex32),
