@@ -194,13 +194,17 @@ def plain(method: str, path: str, **kwargs: Callable[[str], Any]) -> Callable[[C
     return send
 
 
-def query(name: str) -> Placement:
+def query(name: str, *, plain_client: bool = False) -> Placement:
+    """A secret query parameter, sent by the SDK, or by plain httpx and httpx2 clients."""
+    params = lambda s: {name: s, "limit": "10"}  # noqa: E731
+    send = plain("GET", "/v1/echo/q", params=params) if plain_client else sdk_get("/echo/q", params=params)
     return Placement(
-        f"query {name}",
+        f"query {name}" + (" (plain client)" if plain_client else ""),
         token,
-        sdk_get("/echo/q", params=lambda s: {name: s, "limit": "10"}),
+        send,
         "redacted",
         in_request(url=lambda s: f"https://api.test/v1/echo/q?limit=10&{quote(name)}={quote(s)}"),
+        libraries=plain_client,
     )
 
 
@@ -215,14 +219,34 @@ def json_field(name: str, make: Callable[[], str], value: Callable[[str], Any] =
     )
 
 
-def response_header(name: str, make: Callable[[], str], outcome: Outcome = "redacted") -> Placement:
+def response_header(
+    name: str, make: Callable[[], str], outcome: Outcome = "redacted", *, plain_client: bool = False
+) -> Placement:
+    """A response header holding the secret, read by the SDK, or by plain httpx and httpx2 clients."""
+    tag = f"h-{name}" + ("-plain" if plain_client else "")
+
+    def response(s: str) -> Canned:
+        return Canned(b"{}", [("content-type", "application/json"), (name, s)])
+
     return Placement(
-        f"response header {name}",
+        f"response header {name}" + (" (plain client)" if plain_client else ""),
         make,
-        canned(f"h-{name}", lambda s: Canned(b"{}", [("content-type", "application/json"), (name, s)])),
+        plain_canned(tag, response) if plain_client else canned(tag, response),
         outcome,
         in_response(headers=lambda s: {name: s}),
+        libraries=plain_client,
     )
+
+
+def plain_canned(name: str, response: Callable[[str], Canned]) -> Callable[[Ctx, str], None]:
+    """A plain httpx / httpx2 client reads ``/v1/canned/<name>``, which answers ``response(secret)``."""
+
+    def send(ctx: Ctx, secret: str) -> None:
+        ctx.canned[name] = response(secret)
+        with ctx.client() as client:
+            client.get(f"/v1/canned/{name}").read()
+
+    return send
 
 
 def gzipped(text: str) -> bytes:

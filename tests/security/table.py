@@ -206,6 +206,10 @@ PLACEMENTS: list[Placement] = [
     response_header("set-cookie2", lambda: "sid=" + token()),
     response_header("set-cookie", lambda: "sid=" + token()),
     response_header("x-upstream-info", token, "refused"),  # no name to go by: a random token is refused
+    *(query(name, plain_client=True) for name in ("apiKey", "X-Amz-Signature", "code")),
+    response_header("x-session-token", token, plain_client=True),
+    response_header("set-cookie2", lambda: "sid=" + token(), plain_client=True),
+    response_header("x-upstream-info", token, "refused", plain_client=True),
     # -- free text: known formats are refused, requests before they are sent --
     Placement(
         "chat message with an sk- key",
