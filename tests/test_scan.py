@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from httpx_cassette import CassetteSecretError, CassetteTransport
@@ -282,6 +282,7 @@ _json = st.recursive(
 _events = st.builds(Event, event=st.none() | _texts, data=_json, id=st.none() | _texts, raw=st.booleans())
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # generation slows on a loaded machine, not the check
 @given(
     headers=st.dictionaries(st.sampled_from(["x-a", "x-api-key", "x-request-id"]), _texts, max_size=2),
     events=st.lists(_events, max_size=6),
