@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from httpx_cassette import CassetteSecretError, CassetteTransport
@@ -64,6 +64,9 @@ def test_lookalikes_are_not_findings() -> None:
         "auth": "Bearer REDACTED",
         "max_tokens": 1000,
         "logprobs": [{"token": "Hello", "logprob": -0.1}],
+        "content": [{"type": "thinking", "signature": "EqoBCkgIARABGAIiQL" + "7Zx9Qw7Lm3Np5Rt8Vb2Kd6Hj4F"}],
+        "usage": {"input_tokens": 12, "cache_read_input_tokens": 0},
+        "next_page_token": "Zx9Qw7Lm3Np5Rt8Vb2Kd6Hj4Fs1Gy0Ce",
         "id": "chatcmpl-" + "0123456789abcdef" * 2,
     }
     assert SecretScanner().scan(data) == []
@@ -71,9 +74,12 @@ def test_lookalikes_are_not_findings() -> None:
 
 def test_credential_named_fields() -> None:
     found = SecretScanner().scan(
-        {"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "password": "short"}
+        {"aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "password": "short", "token": "Hi"}
     )
-    assert kinds(found) == [("$.aws_secret_access_key", "value of a field named 'aws_secret_access_key'")]
+    assert kinds(found) == [
+        ("$.aws_secret_access_key", "value of a field named 'aws_secret_access_key'"),
+        ("$.password", "value of a field named 'password'"),  # a password is one, whatever it looks like
+    ]
 
 
 def test_random_tokens_in_headers_but_not_ids_or_ordinary_values() -> None:
@@ -84,12 +90,18 @@ def test_random_tokens_in_headers_but_not_ids_or_ordinary_values() -> None:
         "strict-transport-security": "max-age=31536000; includeSubDomains; preload",
         "openai-version": "2020-10-01",
         "anthropic-organization-id": "27796668-7351-40ac-acc4-024aee8995a5",
+        "x-service-info": RANDOM_HEADER,
         "x-service-key": RANDOM_HEADER,
     }
     assert kinds(SecretScanner().scan({"headers": headers})) == [
-        ("$.headers.x-service-key", "high-entropy token in a header")
+        ("$.headers.x-service-info", "high-entropy token in a header"),
+        ("$.headers.x-service-key", "value of a field named 'x-service-key'"),
     ]
-    assert SecretScanner().scan({"not_headers": {"x-service-key": RANDOM_HEADER}}) == []
+    # Outside headers a random value counts by its name only; a name never switches the rules off.
+    assert kinds(SecretScanner().scan({"not_headers": {"x-service-info": RANDOM_HEADER, "x-k": "v"}})) == []
+    assert kinds(SecretScanner().scan({"body": {"headers": {"x-service-key": RANDOM_HEADER}}})) == [
+        ("$.body.headers.x-service-key", "value of a field named 'x-service-key'")
+    ]
 
 
 def test_allow_list_takes_exact_values_and_patterns() -> None:
@@ -123,43 +135,43 @@ def test_a_request_with_a_credential_is_refused_before_it_is_sent(tmp_path: Path
         return httpx.Response(200, json={})
 
     with _client(tmp_path, "record", upstream) as c, pytest.raises(CassetteSecretError) as info:
-        c.post("/v1/tools", json={"tool": {"api_key": OPENAI}})
+        c.post("/v1/tools", json={"tool": {"note": OPENAI}})
     assert calls == []
     assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
     message = str(info.value)
     assert message.startswith(
         f"refusing to record into cassette {tmp_path}: the request POST https://api.test/v1/tools holds what"
         " looks like a credential, so it was not sent and nothing was written:\n"
-        f"  $.request.body.tool.api_key: OpenAI API key sk-pro…({len(OPENAI)} chars)\n"
+        f"  $.request.body.tool.note: OpenAI API key sk-pro…({len(OPENAI)} chars)\n"
     )
-    assert 'keep it off disk with CassetteTransport(..., redact_json_paths=["tool.api_key"])' in message
-    assert [f.path for f in info.value.findings] == ["$.request.body.tool.api_key"]  # type: ignore[attr-defined]
+    assert 'keep it off disk with CassetteTransport(..., redact_json_paths=["tool.note"])' in message
+    assert [f.path for f in info.value.findings] == ["$.request.body.tool.note"]  # type: ignore[attr-defined]
     # The remedy it names works:
-    with _client(tmp_path, "record", upstream, redact_json_paths=["tool.api_key"]) as c:
-        c.post("/v1/tools", json={"tool": {"api_key": OPENAI}})
+    with _client(tmp_path, "record", upstream, redact_json_paths=["tool.note"]) as c:
+        c.post("/v1/tools", json={"tool": {"note": OPENAI}})
     assert OPENAI.encode() not in next(tmp_path.glob("*.json")).read_bytes()
 
 
 def test_a_response_with_a_credential_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     def upstream(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"key": ANTHROPIC}, headers={"x-service-key": RANDOM_HEADER})
+        return httpx.Response(200, json={"note": ANTHROPIC}, headers={"x-service-info": RANDOM_HEADER})
 
     with _client(tmp_path, "record", upstream) as c, pytest.raises(CassetteSecretError) as info:
         c.get("/v1/keys")
     assert list(tmp_path.iterdir()) == []
     assert str(info.value).splitlines()[1:3] == [
-        "  $.responses[0].headers.x-service-key: high-entropy token in a header"
+        "  $.responses[0].headers.x-service-info: high-entropy token in a header"
         f" Xk9pQ2…({len(RANDOM_HEADER)} chars)",
-        f"  $.responses[0].body.key: Anthropic API key sk-ant…({len(ANTHROPIC)} chars)",
+        f"  $.responses[0].body.note: Anthropic API key sk-ant…({len(ANTHROPIC)} chars)",
     ]
-    assert 'redact_headers=["x-service-key"], redact_json_paths=["key"]' in str(info.value)
+    assert 'redact_headers=["x-service-info"], redact_json_paths=["note"]' in str(info.value)
     with _client(tmp_path, "record", upstream, allow_secrets=[ANTHROPIC, re.compile(r"Xk9\w+")]) as c:
-        assert c.get("/v1/keys").json() == {"key": ANTHROPIC}
+        assert c.get("/v1/keys").json() == {"note": ANTHROPIC}
     assert len(list(tmp_path.glob("*.json"))) == 1
 
 
 def test_a_refused_stream_still_reaches_the_caller_and_closes(tmp_path: Path) -> None:
-    chunks = [b'data: {"n": 1}\n\n', f'data: {{"jwt": "{JWT}"}}\n\n'.encode()]
+    chunks = [b'data: {"n": 1}\n\n', f'data: {{"note": "{JWT}"}}\n\n'.encode()]
 
     class Chunks(httpx.SyncByteStream):
         def __iter__(self) -> Iterator[bytes]:
@@ -169,7 +181,7 @@ def test_a_refused_stream_still_reaches_the_caller_and_closes(tmp_path: Path) ->
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Chunks())
 
     got: list[bytes] = []
-    refused = pytest.raises(CassetteSecretError, match=r"body\[1\]\.__data__\.jwt")
+    refused = pytest.raises(CassetteSecretError, match=r"body\[1\]\.__data__\.note")
     with _client(tmp_path, "record", upstream) as c, refused, c.stream("GET", "/v1/events") as r:
         got.extend(r.iter_bytes())
     assert b"".join(got) == b"".join(chunks)
@@ -258,6 +270,18 @@ def test_the_whole_text_prefilter_finds_what_the_walk_finds(response: Response) 
 
 
 _FRAGMENTS = [OPENAI, BEARER, AWS_ID, JWT, "api_key", "password", "hello", "chat.completion.chunk", "gpt-4o"]
+# The rules by name and place: echoed headers and queries, a secret object's value, URLs, random tokens.
+_FRAGMENTS += [
+    "headers",
+    "query",
+    "code",
+    "value",
+    "client_secret",
+    "x-session-token",
+    "base64",
+    RANDOM_HEADER,
+]
+_FRAGMENTS += ["https://ada:pw@db.test/", "https://s3.test/o?X-Amz-Signature=abc", "user_agent"]
 _texts = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=12), max_size=3).map(" ".join)
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | _texts,
@@ -267,6 +291,7 @@ _json = st.recursive(
 _events = st.builds(Event, event=st.none() | _texts, data=_json, id=st.none() | _texts, raw=st.booleans())
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # generation slows on a loaded machine, not the check
 @given(
     headers=st.dictionaries(st.sampled_from(["x-a", "x-api-key", "x-request-id"]), _texts, max_size=2),
     events=st.lists(_events, max_size=6),

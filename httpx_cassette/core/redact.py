@@ -1,5 +1,6 @@
-"""What never reaches disk: secret headers, secret query parameters, transport-only headers, body fields a
-user names, and secret values a user maps to placeholders.
+"""What never reaches disk: secret headers, URL passwords, secret-named query parameters and body fields
+(by the rules of `httpx_cassette.core.secrets`), transport-only headers, body fields a user names, and
+secret values a user maps to placeholders.
 
 Redaction runs before a request is keyed and before anything is written, so a replayed request
 (redacted the same way) still finds its recording. Placeholders work both ways, like Ruby VCR's
@@ -11,12 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus
 
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.model.cassette import Request, Response
+from httpx_cassette.core.placeholders import Placeholders
+from httpx_cassette.core.places import redact_url, redact_urls_in_text, scrub_free_text
+from httpx_cassette.core.secrets import (
+    REDACTED,
+    any_secret_name,
+    field_name,
+    hashed,
+    random_token,
+    secret_value,
+)
+from httpx_cassette.model.body import media_type
+from httpx_cassette.model.cassette import Part, Request, Response
 from httpx_cassette.model.jsonpath import (  # one path syntax for ignoring and for redacting
     apply_at,
     parse_path,
@@ -31,8 +43,6 @@ __all__ = [
     "response_headers",
 ]
 
-REDACTED = "REDACTED"
-
 SECRET_HEADERS = frozenset(
     {
         "authorization",
@@ -42,6 +52,7 @@ SECRET_HEADERS = frozenset(
         "x-goog-api-key",
         "cookie",
         "set-cookie",
+        "set-cookie2",
         "openai-organization",
         "openai-project",
     }
@@ -52,65 +63,92 @@ TRANSPORT_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"}
 )
 
+# Examples only: any parameter whose name `secret_named` calls secret is redacted (`redact_url`).
 SECRET_QUERY_PARAMS = frozenset({"api-key", "api_key", "key", "token", "access_token", "sig"})
-
-
-def redact_url(url: str, secret_params: frozenset[str] = SECRET_QUERY_PARAMS) -> str:
-    """The URL with the values of secret query parameters replaced by ``REDACTED``."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(name.lower() in secret_params for name, _ in pairs):
-        return url
-    query = urlencode([(k, REDACTED if k.lower() in secret_params else v) for k, v in pairs])
-    return urlunsplit(parts._replace(query=query))
 
 
 def response_headers(
     headers: Iterable[tuple[str, str]], drop: frozenset[str] = SECRET_HEADERS | TRANSPORT_HEADERS
 ) -> dict[str, str]:
-    """Response headers worth storing: lower-cased, secrets and transport headers dropped."""
+    """Response headers worth storing: lower-cased, secrets and transport headers dropped, the values of
+    other secret-named headers (``x-session-token``, ``*-secret``, ``*-key``) as ``REDACTED``."""
     kept: dict[str, str] = {}
     for name, value in headers:
         lower = name.lower()
         if lower in drop:
             continue
         kept[lower] = f"{kept[lower]}, {value}" if lower in kept else value
-    return kept
+    return {k: REDACTED if secret_value(k, v) else v for k, v in kept.items()}
 
 
 def kept_request_headers(headers: Mapping[str, str], keep: Iterable[str]) -> dict[str, str]:
-    """Only the request headers named in ``keep`` (never a secret one), lower-cased."""
-    return {name: headers[name] for name in keep if name in headers and name not in SECRET_HEADERS}
+    """Only the request headers named in ``keep``, lower-cased. A secret one (a known secret header, a
+    secret name, or a random token as its value) is kept as its sha256, so it still counts in the key
+    (``match_headers``) but never reaches disk."""
+    kept = {name: headers[name] for name in keep if name in headers}
+    return {k: hashed(v) if _secret_header(k, v) else v for k, v in kept.items()}
+
+
+def _secret_header(name: str, value: str) -> bool:
+    if name in SECRET_HEADERS or secret_value(name, value):
+        return True
+    return name != "content-type" and random_token(value) is not None  # a multipart boundary is random
 
 
 def _redacted(_: Any) -> str:
     return REDACTED
 
 
-def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
-    """``value`` with ``change`` applied to every string in it, dictionary keys included."""
+def _map_values(value: Any, change: Callable[[str], str], number: Callable[[int], Any]) -> Any:
+    """``value`` with ``change`` applied to every string in it (dictionary keys included), ``number``
+    to every whole number."""
     if isinstance(value, str):
         return change(value)
     if isinstance(value, list):
-        return [_map_strings(v, change) for v in value]
+        return [_map_values(v, change, number) for v in value]
     if isinstance(value, dict):
-        return {change(k): _map_strings(v, change) for k, v in value.items()}
+        return {change(k): _map_values(v, change, number) for k, v in value.items()}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number(value)
+    return value
+
+
+def _keys(value: Any) -> set[Any]:
+    """Every dictionary key in JSON-like ``value``, once (walked without recursion, exact type tests:
+    this runs over every event of every recorded stream)."""
+    keys: set[Any] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            keys.update(item)
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return keys
+
+
+def _same(value: Any) -> Any:
     return value
 
 
 class Redaction:
-    """What a cassette hides beyond the defaults, applied to every request before it is keyed and to every
-    recording before it is written.
+    """What a cassette hides, applied to every request before it is keyed and to every recording before
+    it is written.
 
-    ``json_paths`` are body fields replaced by ``"REDACTED"`` in requests, responses and each event of a
-    stream, in the syntax of ``ignore_json_paths`` (``user``, ``metadata.api_key``, ``messages[*].name``).
+    By default, the value of every secret-named field (`httpx_cassette.core.secrets.secret_value`:
+    ``password``, ``client_secret``, ``api_key``, a token-like ``token``...) in JSON bodies, stream
+    events, form bodies and multipart text fields is stored as ``"REDACTED"``, unless ``allowed``
+    says the value is no secret. URLs in error messages lose their passwords and secret parameters.
+
+    ``json_paths`` are more body fields replaced by ``"REDACTED"`` in requests, responses and each event of
+    a stream, in the syntax of ``ignore_json_paths`` (``user``, ``metadata.api_key``, ``messages[*].name``).
     ``headers`` are request and response headers never stored, on top of `SECRET_HEADERS`.
-    ``placeholders`` maps a placeholder to a secret value (``{"<ACCOUNT_ID>": os.environ["ACCOUNT_ID"]}``):
-    the secret is written as the placeholder wherever it occurs (the URL, percent-encoded there too;
-    headers, bodies, event data, error messages), and replayed responses get the secret back. An empty
-    secret hides nothing and is skipped, so ``os.environ.get(NAME, "")`` is fine where it is unset.
+    ``placeholders`` maps a placeholder to a secret value (``{"<ACCOUNT_ID>": os.environ["ACCOUNT_ID"]}``,
+    see `Placeholders`): the secret is written as the placeholder wherever it occurs, and replayed
+    responses get the secret back. An empty secret hides nothing and is skipped, so
+    ``os.environ.get(NAME, "")`` is fine where it is unset.
     """
 
     def __init__(
@@ -118,84 +156,124 @@ class Redaction:
         json_paths: Iterable[str] = (),
         headers: Iterable[str] = (),
         placeholders: Mapping[str, str] | None = None,
+        allowed: Callable[[str], bool] | None = None,
     ) -> None:
         self.json_paths = tuple(json_paths)
         self._paths = tuple(parse_path(p) for p in self.json_paths)
         self.headers = frozenset(h.lower() for h in headers)
-        # Longest secret first, so a secret that contains another one is replaced whole.
-        named = sorted(((s, n) for n, s in (placeholders or {}).items() if s), key=lambda p: -len(p[0]))
-        self._secrets = named
-        self._in_urls = sorted(
-            [*named, *((quote(s, safe=""), n) for s, n in named if quote(s, safe="") != s)],
-            key=lambda p: -len(p[0]),
-        )
-        self._placeholders = sorted(((n, s) for s, n in named), key=lambda p: -len(p[0]))
+        self.placeholders = Placeholders(placeholders)
+        self._allowed = allowed or (lambda value: False)
 
     def __bool__(self) -> bool:
-        return bool(self._paths or self.headers or self._secrets)
+        return bool(self._paths or self.headers or self.placeholders)
 
     # -- strings -------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _swap(text: str, pairs: list[tuple[str, str]]) -> str:
-        for old, new in pairs:
-            if old in text:
-                text = text.replace(old, new)
-        return text
-
     def hide(self, text: str) -> str:
         """``text`` with every secret replaced by its placeholder."""
-        return self._swap(text, self._secrets)
+        return self.placeholders.hide(text)
 
     def reveal(self, text: str) -> str:
         """``text`` with every placeholder replaced by its secret (for replay)."""
-        return self._swap(text, self._placeholders)
+        return self.placeholders.reveal(text)
 
-    def _json(self, value: Any, change: Callable[[str], str], *, paths: bool) -> Any:
-        for path in self._paths if paths else ():
-            value = apply_at(value, path, _redacted)
-        return _map_strings(value, change) if self._secrets else value
+    def _secret(self, name: str, value: Any, *, query: bool = False) -> bool:
+        return secret_value(name, value, query=query) and not self._allowed(str(value))
+
+    def _fields(self, value: Any, parent: str | None = None) -> Any:
+        """Secret-named fields as ``REDACTED``, at any depth (objects named ``headers`` too)."""
+        if isinstance(value, list):
+            return [self._fields(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._field(parent, str(k), v) for k, v in value.items()}
+        return value
+
+    def _field(self, parent: str | None, key: str, value: Any) -> Any:
+        name, query = field_name(parent, key)
+        return REDACTED if self._secret(name, value, query=query) else self._fields(value, key)
+
+    def _json(
+        self, value: Any, change: Callable[[str], str], *, store: bool, fields: bool | None = None
+    ) -> Any:
+        """``value`` as stored (``store``) or replayed; ``fields``: whether it may hold secret-named fields
+        (None: look)."""
+        if store:
+            for path in self._paths:
+                value = apply_at(value, path, _redacted)
+            if any_secret_name(_keys(value)) if fields is None else fields:
+                value = self._fields(value)
+        if not self.placeholders:
+            return value
+        marks = self.placeholders
+        if not store and marks.numbers:
+            value = self._numbers_back(value)
+        return _map_values(value, change, marks.hide_number if store else _same)
+
+    def _numbers_back(self, value: Any) -> Any:
+        """Values that are exactly the placeholder of a numeric secret, as that number again."""
+        if isinstance(value, str):
+            number = self.placeholders.reveal_number(value)
+            return value if number is None else number
+        if isinstance(value, list):
+            return [self._numbers_back(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._numbers_back(v) for k, v in value.items()}
+        return value
+
+    def _form(self, text: str) -> str:
+        """A form body with secret fields ``REDACTED`` (every other pair keeps its exact encoding)."""
+        pairs = text.split("&")
+        for i, pair in enumerate(pairs):
+            name, eq, value = pair.partition("=")
+            if eq and self._secret(unquote_plus(name), unquote_plus(value), query=True):
+                pairs[i] = f"{name}={REDACTED}"
+        return self.placeholders.hide_url("&".join(pairs))
 
     # -- requests and responses ------------------------------------------------------------------------
 
     def request(self, record: Request) -> Request:
         """The request as it is keyed and stored."""
-        if not self:
-            return record
-        changes: dict[str, Any] = {
-            "url": self._swap(record.url, self._in_urls),
-            "headers": {k: self.hide(v) for k, v in record.headers.items() if k not in self.headers},
-        }
+        changes: dict[str, Any] = {"url": self.placeholders.hide_url(record.url)}
+        if self.headers or self.placeholders:
+            changes["headers"] = {k: self.hide(v) for k, v in record.headers.items() if k not in self.headers}
         if record.body is not UNSET:
-            changes["body"] = self._json(record.body, self.hide, paths=True)
+            changes["body"] = self._json(record.body, self.hide, store=True)
         if isinstance(record.text, str):
-            changes["text"] = self._swap(record.text, self._in_urls)  # form bodies are percent-encoded
+            form = media_type(record.headers.get("content-type")) == "application/x-www-form-urlencoded"
+            changes["text"] = self._form(record.text) if form else self.placeholders.hide_url(record.text)
+        if isinstance(record.base64, str):
+            changes["base64"] = self.placeholders.hide_base64(record.base64)
         if isinstance(record.multipart, list):
-            changes["multipart"] = [
-                msgspec.structs.replace(
-                    part,
-                    value=self.hide(part.value) if part.value is not None else None,
-                    filename=self.hide(part.filename) if part.filename is not None else None,
-                )
-                for part in record.multipart
-            ]
+            changes["multipart"] = [self._part(part) for part in record.multipart]
         return msgspec.structs.replace(record, **changes)
 
+    def _part(self, part: Part) -> Part:
+        value = part.value
+        if value is not None:
+            value = REDACTED if self._secret(part.name, value) else self.hide(value)
+        filename = self.hide(part.filename) if part.filename is not None else None
+        return msgspec.structs.replace(part, value=value, filename=filename)
+
     def response(self, response: Response) -> Response:
-        """The response as it is written."""
-        if not self:
-            return response
-        return self._response(response, self.hide, store=True)
+        """The response as it is written; raises `PlaceholderClash` if it holds a placeholder's text."""
+        return self._response(response, self.placeholders.hide_checked, store=True)
 
     def restore(self, response: Response) -> Response:
         """A stored response as replay serves it: placeholders back to their secrets."""
-        if not self._secrets:
+        if not self.placeholders:
             return response
         return self._response(response, self.reveal, store=False)
 
+    def meta(self, user_agent: str) -> str:
+        """A User-Agent as stored: placeholders, then what looks like a credential in it, hidden."""
+        return scrub_free_text(self.hide(user_agent))
+
     def _response(self, response: Response, change: Callable[[str], str], *, store: bool) -> Response:
+        events = response.events()
+        fields = any_secret_name(_keys([event.data for event in events])) if events and store else None
+
         def data(value: Any) -> Any:
-            return self._json(value, change, paths=store)
+            return self._json(value, change, store=store, fields=fields)
 
         changes: dict[str, Any] = {
             "headers": {k: change(v) for k, v in response.headers.items() if k not in self.headers}
@@ -207,12 +285,20 @@ class Redaction:
                     data=change(event.data) if event.raw else data(event.data),
                     id=change(event.id) if event.id is not None else None,
                 )
-                for event in response.events()
+                for event in events
             ]
         elif response.body is not UNSET:
             changes["body"] = data(response.body)
         if isinstance(response.text, str):
             changes["text"] = change(response.text)
+        if isinstance(response.base64, str):
+            marks = self.placeholders
+            changes["base64"] = (
+                marks.hide_base64(response.base64, check=True)
+                if store
+                else marks.reveal_base64(response.base64)
+            )
         if response.error is not None:
-            changes["error"] = msgspec.structs.replace(response.error, message=change(response.error.message))
+            message = redact_urls_in_text(response.error.message) if store else response.error.message
+            changes["error"] = msgspec.structs.replace(response.error, message=change(message))
         return msgspec.structs.replace(response, **changes)

@@ -1,83 +1,84 @@
 """Finding credentials before they reach disk: the check run on every write, and `scan_directory` for the CLI.
 
-A value is reported when it matches a known credential format (OpenAI and Anthropic keys, bearer tokens,
-AWS access key ids, JSON Web Tokens, and a few other providers' keys), when it is a token-like value of
-a field named like a credential (``api_key``, ``client_secret``, ``password``...), or, in a header
-value, when it is a long mixed-case token with the entropy of a random key. Headers that carry request
-ids and trace ids are exempt from that last rule. What is a false positive is for the user to say,
-with an allow-list of exact values or regular expressions.
+One scanner for both, so ``httpx-cassette scan`` finds on disk whatever recording would refuse. A value
+is reported when it matches a known credential format (OpenAI and Anthropic keys, bearer tokens, AWS
+access key ids, JSON Web Tokens, and a few other providers' keys) anywhere; when a field, header or
+query parameter named like a credential holds one (`httpx_cassette.core.secrets.secret_value`, the
+rule redaction uses too, so only what redaction did not catch is reported); when a URL anywhere
+holds a password, a secret parameter or a random token in its path; in a header value, when it is a
+long mixed-case token with the entropy of a random key (request-id and trace headers aside); and
+inside bodies stored as base64 and side files, decoded and decompressed. What is a false positive is
+for the user to say, with an allow-list of exact values or regular expressions.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.redact import REDACTED
-from httpx_cassette.errors import CassetteSecretError
-from httpx_cassette.model.cassette import Request, Response
+from httpx_cassette.core.placeholders import PlaceholderClash
+from httpx_cassette.core.places import URL_IN_TEXT, decoded_bytes, free_text_secrets, url_secrets
+from httpx_cassette.core.secrets import (
+    GROUPS,
+    PATTERN,
+    REDACTED,
+    any_secret_name,
+    field_name,
+    high_entropy,
+    is_hashed,
+    is_placeholder,
+    secret_value,
+)
+from httpx_cassette.errors import CassetteError, CassetteSecretError
+from httpx_cassette.model.body import media_type
+from httpx_cassette.model.cassette import Response
 from httpx_cassette.model.jsondiff import step
 
-__all__ = ["Finding", "SecretScanner", "refusal"]
+__all__ = ["Finding", "SecretScanner", "placeholder_clash", "refusal"]
 
-_RULES = {
-    "Anthropic API key": r"sk-ant-(?=[\w-]*\d)[\w-]{20,}",
-    "OpenAI API key": r"sk-(?=[\w-]*\d)[\w-]{20,}",
-    "bearer token": r"[Bb]earer\s+(?!REDACTED\b)[\w.~+/-]{16,}=*",
-    "AWS access key id": r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])",
-    "JSON Web Token": r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",
-    "Google API key": r"AIza[\w-]{35}",
-    "GitHub token": r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})",
-    "Slack token": r"xox[abprs]-[A-Za-z0-9-]{10,}",
-    "Hugging Face token": r"hf_[A-Za-z0-9]{30,}",
-    "Groq API key": r"gsk_[A-Za-z0-9]{40,}",
-    "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
-}
-_GROUPS = {f"r{i}": kind for i, kind in enumerate(_RULES)}
-# One pass per string; a credential starts a token (so "task-..." is no "sk-..." key).
-_PATTERN = re.compile(
-    r"(?<![A-Za-z0-9_])(?:" + "|".join(f"(?P<r{i}>{rule})" for i, rule in enumerate(_RULES.values())) + ")"
-)
-_CREDENTIAL_FIELD = re.compile(
-    r"(?i)(secret|passw(or)?d|private[_-]?key|api[_-]?key|access[_-]?token|refresh[_-]?token"
-    r"|auth[_-]?token|session[_-]?token|credential)"
-)
-# Every rule above needs one of these literally, and a credential-named field one of the words: a
-# recording whose JSON text has none can only hold a secret as a random token in a header value.
-# (Substring tests, not one big regex: Python's re tries every branch at every position.)
+# Every known format needs one of these literally (substring tests, not one big regex: Python's re
+# tries every branch at every position).
 _ANCHORS = (
     *("sk-", "earer", "AKIA", "ASIA", "ABIA", "ACCA", "eyJ", "AIza", "github_pat_", "xox", "hf_", "gsk_"),
-    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY"),
+    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://"),
 )
-_FIELD_WORDS = ("secret", "passw", "private", "api", "access", "refresh", "auth", "session", "credential")
+_FORM = "application/x-www-form-urlencoded"
+_SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers")
 
 
-def _may_hold_secret(text: str) -> bool:
-    lower = text.lower()
-    return any(anchor in text for anchor in _ANCHORS) or any(word in lower for word in _FIELD_WORDS)
+def _may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -> bool:
+    """Whether a recording can hold a secret outside its own headers, from its distinct strings and
+    keys: a known format, a URL or a form anywhere, a body stored as base64 or in a side file, an echoed
+    ``headers`` object, or a secret-named field in its body (which may then hold a secret value)."""
+    text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
+    if any(anchor in text for anchor in _ANCHORS) or _FORM in text:
+        return True
+    if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
+        return True
+    return any_secret_name(body_keys)
 
 
 _LEAVES = frozenset({int, float, bool, type(None)})
 
 
-def _distinct_strings(data: Any) -> set[Any]:
-    """Every string in JSON-like ``data``, keys included, once (keys as they are: `scan` str()s them)."""
+def _distinct_strings(data: Any) -> tuple[set[Any], set[Any]]:
+    """Every string in JSON-like ``data`` once, and every dictionary key once (as they are: `scan`
+    str()s them); the strings include the keys."""
     seen: set[Any] = set()
+    keys: set[Any] = set()
     stack = [data]
     while stack:
         value = stack.pop()
         items: Iterable[Any]
         if isinstance(value, dict):
-            seen.update(value)
+            keys.update(value)
             items = value.values()
         elif isinstance(value, list | tuple):
             items = value
@@ -92,31 +93,28 @@ def _distinct_strings(data: Any) -> set[Any]:
                 seen.add(item)
             elif kind not in _LEAVES:  # a container, or anything unusual (a str subclass): decided above
                 stack.append(item)
-    return seen
+    return seen | keys, keys
 
 
-def _distinct_text(value: Request | Response) -> str:
-    """The distinct strings of a stored request or response, as one text.
+def _distinct(value: Response) -> tuple[set[Any], set[Any], set[Any]]:
+    """The distinct strings of a stored response, the keys of its own fields, and the keys of its body.
 
     A stream repeats most of its strings (ids, model, field names) in every event, so this is a small
     fraction of its JSON text; its events' data are walked as they are, not converted to dicts first.
     """
-    events = value.events() if isinstance(value, Response) else []
-    if not events:
-        found = _distinct_strings(msgspec.to_builtins(value))
-    else:
-        head = msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET))
-        found = _distinct_strings([head, [event.data for event in events]])
-        found.update(text for event in events for text in (event.event, event.type, event.id) if text)
-    return "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
+    events = value.events()
+    head, head_keys = _distinct_strings(msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET)))
+    body = (
+        [event.data for event in events]
+        if events
+        else msgspec.to_builtins(None if value.body is UNSET else value.body)
+    )
+    found, body_keys = _distinct_strings(body)
+    found.update(text for event in events for text in (event.event, event.type, event.id) if text)
+    return found | head, head_keys, body_keys
 
 
-_FIELD_VALUE = re.compile(r"\S{8,}")
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
-# Random base62/base64 tokens of 24+ characters: ~4.2+ bits per character, and the character class
-# (upper, lower, digit) changes at ~60% of neighbours (99% of them above 40%).
-_MIN_ENTROPY = 3.5
-_MIN_CHANGES = 0.4
 # Headers whose values are random by design but are ids, not credentials.
 ID_HEADERS = frozenset(
     {
@@ -175,26 +173,6 @@ def mask(secret: str) -> str:
     return f"{secret[: min(6, len(secret) // 4)]}…({len(secret)} chars)"
 
 
-def entropy(text: str) -> float:
-    """Shannon entropy in bits per character."""
-    counts = Counter(text).values()
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts)
-
-
-def _kind(char: str) -> int:
-    return 0 if char.isupper() else 1 if char.islower() else 2 if char.isdigit() else 3
-
-
-def _random_token(token: str) -> bool:
-    """Mixed case and digits, high entropy, and a character class that keeps changing: random keys do,
-    while words, versions and dates (``max-age=31536000;includeSubDomains``) change class rarely."""
-    kinds = [_kind(c) for c in token]
-    if not {0, 1, 2} <= set(kinds) or entropy(token) < _MIN_ENTROPY:
-        return False
-    pairs = [(a, b) for a, b in itertools.pairwise(kinds) if a != 3 and b != 3]
-    return bool(pairs) and sum(a != b for a, b in pairs) / len(pairs) >= _MIN_CHANGES
-
-
 def _backwards(items: list[Any]) -> Iterator[tuple[int, Any]]:
     return ((i, items[i]) for i in range(len(items) - 1, -1, -1))
 
@@ -209,47 +187,111 @@ class SecretScanner:
         self._patterns = [a for a in items if isinstance(a, re.Pattern)]
 
     def allowed(self, value: str) -> bool:
-        return value in self._exact or any(p.fullmatch(value) for p in self._patterns)
+        """An allowed value, or one that is no secret by construction: ``REDACTED``, a placeholder, a hash."""
+        if value in self._exact or is_placeholder(value) or is_hashed(value):
+            return True
+        return any(p.fullmatch(value) for p in self._patterns)
 
     def in_text(self, text: str, path: str, file: Path | None = None) -> Iterator[Finding]:
         """Credentials of a known format inside one string."""
-        for match in _PATTERN.finditer(text):
+        for match in PATTERN.finditer(text):
             found = match.group(0)
             if not self.allowed(found) and not self.allowed(text):
-                yield Finding(file, path, _GROUPS[match.lastgroup or ""], mask(found))
+                yield Finding(file, path, GROUPS[match.lastgroup or ""], mask(found))
+
+    def _found(self, value: str, path: str, kind: str, file: Path | None) -> Iterator[Finding]:
+        if not self.allowed(value):
+            yield Finding(file, path, kind, mask(value))
 
     def _in_header(self, name: str, value: str, path: str, file: Path | None) -> Iterator[Finding]:
         if name.lower() in ID_HEADERS:
             return
         for token in _HEADER_TOKEN.findall(value):
-            if _random_token(token) and not self.allowed(token) and not self.allowed(value):
+            if high_entropy(token) and not self.allowed(token) and not self.allowed(value):
                 yield Finding(file, path, "high-entropy token in a header", mask(token))
 
-    def _in_field(self, name: str, value: str, path: str, file: Path | None) -> Iterator[Finding]:
-        if _CREDENTIAL_FIELD.search(name) and _FIELD_VALUE.fullmatch(value) and not self.allowed(value):
-            yield Finding(file, path, f"value of a field named {name!r}", mask(value))
+    def _in_string(
+        self,
+        value: str,
+        where: str,
+        name: str | None,
+        in_headers: bool,
+        file: Path | None,
+        query: bool = False,
+    ) -> Iterator[Finding]:
+        """The rules for one string: known formats anywhere; then, by its name, a secret-named field or
+        header (in echoed objects named ``headers`` too), random tokens in headers, URLs, free text."""
+        before = list(self.in_text(value, where, file))
+        yield from before
+        if before:
+            return
+        if name is not None and secret_value(name, value, query=query):
+            yield from self._found(value, where, f"value of a field named {name!r}", file)
+            return
+        if name is not None and in_headers:
+            yield from self._in_header(name, value, where, file)
+        if "://" in value:
+            for url in URL_IN_TEXT.findall(value):
+                for kind, secret in url_secrets(url):
+                    yield from self._found(secret, where, kind, file)
+        if name == "user_agent":
+            for secret in free_text_secrets(value):
+                yield from self._found(secret, where, "credential in free text", file)
+
+    def in_bytes(self, data: bytes | str, path: str, file: Path | None = None) -> list[Finding]:
+        """A body stored as base64 (``str``) or a side file (``bytes``): decoded, decompressed, then
+        scanned as JSON when it parses, else as text (known formats, URLs, form fields)."""
+        raw = decoded_bytes(data)
+        try:
+            return self.scan(msgspec.json.decode(raw), path, file)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            pass
+        text = raw.decode("latin-1")
+        findings = list(self._in_string(text, path, None, False, file))
+        formish = "=" in text and text.isprintable() and " " not in text
+        return findings + self._in_form(text, path, file) if formish and not findings else findings
+
+    def _in_form(self, text: str, path: str, file: Path | None) -> list[Finding]:
+        pairs = parse_qsl(text, keep_blank_values=True)
+        where = f"{path}[{{!r}}]"
+        return [f for k, v in pairs for f in self._in_string(v, where.format(k), k, False, file, True)]
+
+    def _expanded(self, value: dict[Any, Any], where: str, file: Path | None) -> list[Finding]:
+        """What a stored request or response holds beyond JSON strings: base64 bodies, form fields,
+        multipart text fields."""
+        findings: list[Finding] = []
+        if isinstance(value.get("base64"), str):
+            findings += self.in_bytes(value["base64"], f"{where}.base64", file)
+        headers = value.get("headers")
+        ctype = headers.get("content-type") if isinstance(headers, dict) else None
+        if isinstance(value.get("text"), str) and media_type(str(ctype)) == _FORM:
+            findings += self._in_form(value["text"], f"{where}.text", file)
+        parts = value.get("multipart")
+        for i, part in enumerate(parts if isinstance(parts, list) else []):
+            if isinstance(part, dict) and isinstance(part.get("value"), str):
+                name = str(part.get("name", ""))
+                findings += self._in_string(part["value"], f"{where}.multipart[{i}].value", name, False, file)
+        return findings
 
     def scan(self, data: Any, path: str = "$", file: Path | None = None) -> list[Finding]:
         """Every finding in ``data`` (JSON-like builtins), walked without recursion (any depth is fine)."""
         findings: list[Finding] = []
-        stack: list[tuple[Any, str, str | None, bool]] = [(data, path, None, False)]
+        stack: list[tuple[Any, str, str | None, bool, bool]] = [(data, path, None, False, False)]
         while stack:
-            value, where, name, in_headers = stack.pop()
+            value, where, name, in_headers, query = stack.pop()
             if isinstance(value, str):
-                before = len(findings)
-                findings += self.in_text(value, where, file)
-                if len(findings) == before and name is not None:
-                    if in_headers:
-                        findings += self._in_header(name, value, where, file)
-                    else:
-                        findings += self._in_field(name, value, where, file)
+                findings += self._in_string(value, where, name, in_headers, file, query)
+            elif isinstance(value, int) and name is not None and secret_value(name, value):
+                findings += self._found(str(value), where, f"value of a field named {name!r}", file)
             elif isinstance(value, dict):
+                findings += self._expanded(value, where, file)
                 for key, item in reversed(value.items()):
                     key = str(key)
                     findings += self.in_text(key, f"{where} (a key)", file)
-                    stack.append((item, where + step(key), key, name == "headers"))
+                    judged, by_query = field_name(name, key)
+                    stack.append((item, where + step(key), judged, name == "headers", by_query))
             elif isinstance(value, list):
-                stack += [(item, f"{where}[{i}]", None, False) for i, item in _backwards(value)]
+                stack += [(item, f"{where}[{i}]", None, False, False) for i, item in _backwards(value)]
         return findings
 
     def scan_struct(self, value: msgspec.Struct, path: str) -> list[Finding]:
@@ -259,7 +301,7 @@ class SecretScanner:
         strings and those are searched as one text (C speed); only a text with a candidate in it is
         walked value by value, with paths.
         """
-        if isinstance(value, Request | Response) and not _may_hold_secret(_distinct_text(value)):
+        if isinstance(value, Response) and not _may_hold_secret(*_distinct(value)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
         return self.scan(msgspec.to_builtins(value), path)
 
@@ -280,3 +322,13 @@ def refusal(cassette: Path, what: str, findings: list[Finding]) -> CassetteSecre
         " it with allow_secrets=[...] (exact values, or re.compile(...) patterns)",
     ]
     return CassetteSecretError("\n".join(lines), list(findings))
+
+
+def placeholder_clash(cassette: Path, request: str, clash: PlaceholderClash) -> CassetteError:
+    """The error for a response that holds a placeholder's own text (replay would change it)."""
+    return CassetteError(
+        f"refusing to record into cassette {cassette}: the response to {request} already holds the text"
+        f" {clash.placeholder!r}, which is one of your placeholders, so replay would turn it into the"
+        " secret; nothing was written (the caller got the live response). Choose a placeholder that"
+        f" cannot occur in the traffic, such as '<<{clash.placeholder.strip('<>')}>>'"
+    )

@@ -56,7 +56,8 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     own library, created when first needed). Binary response bodies over ``max_inline_bytes`` are
     kept in side files next to the JSON (``<json stem>.<n>.bin``) instead of inline base64.
 
-    Secrets: authorization, API-key and cookie headers and secret query parameters are never stored.
+    Secrets: authorization, API-key and cookie headers are never stored; URL passwords, secret-named
+    query parameters and body fields are stored as ``"REDACTED"`` (the list: docs/security.md).
     ``redact_json_paths`` names more body fields to store as ``"REDACTED"`` (requests, responses and
     stream events; the syntax of ``ignore_json_paths``), ``redact_headers`` more headers never to store,
     and ``placeholders`` maps a placeholder to a secret value (``{"<ACCOUNT>": os.environ["ACCOUNT"]}``)

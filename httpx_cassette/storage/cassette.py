@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from httpx_cassette.config import CassetteConfig, Overrides, ReplayChunks, ReplayTiming
 from httpx_cassette.core.age import age_of, describe_age
 from httpx_cassette.core.hooks import call_hook, refusing_matcher
@@ -21,10 +23,11 @@ from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
 from httpx_cassette.core.merge import Recording
 from httpx_cassette.core.miss import diagnose, miss_error
 from httpx_cassette.core.modes import ENV_MODE, Mode, resolve_mode
+from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.redact import Redaction
 from httpx_cassette.core.replay import Prepared, prepare
-from httpx_cassette.core.scan import SecretScanner, refusal
+from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
@@ -71,8 +74,10 @@ class Cassette:
             scope=storage.scope,
             write_format=storage.format,
         )
-        self.redaction = Redaction(redact.json_paths, redact.headers, redact.placeholders)
         self.scanner = SecretScanner(redact.allow_secrets)
+        self.redaction = Redaction(
+            redact.json_paths, redact.headers, redact.placeholders, self.scanner.allowed
+        )
         self.played: list[tuple[str, int]] = []
         self.recorded: list[tuple[str, int]] = []
         self._seen: dict[str, int] = {}
@@ -216,16 +221,20 @@ class Cassette:
         if plan.slot is None:
             return
         recording = self._pending[plan.key]
-        about = f"the response to {recording.request.method} {recording.request.url}"
+        request = recording.request
+        about = f"the response to {request.method} {request.url}"
         hooked = call_hook("before_record_response", self.config.before_record_response, response, about)
         if hooked is None:  # the hook left it out: nothing is written
             return
-        response = self.redaction.response(hooked)
+        try:
+            response = self.redaction.response(hooked)
+        except PlaceholderClash as clash:
+            raise placeholder_clash(self.path, f"{request.method} {request.url}", clash) from None
+        meta = msgspec.structs.replace(meta, user_agent=self.redaction.meta(meta.user_agent))
         if self.scope is not None:
             response.test_id = self.scope
         findings = self.scanner.scan_struct(response, f"$.responses[{len(recording.kept) + plan.slot}]")
         if findings:
-            request = recording.request
             raise refusal(self.path, f"the response to {request.method} {request.url}", findings)
         with self._lock:
             recording.slots[plan.slot] = response

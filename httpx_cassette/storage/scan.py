@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 
 from httpx_cassette.core.scan import Finding, SecretScanner
-from httpx_cassette.storage.files import files_at
+from httpx_cassette.storage.files import cassette_files
 
 __all__ = ["scan_directory"]
 
@@ -19,10 +19,16 @@ def scan_directory(
     path: str | os.PathLike[str], allow: Iterable[str | re.Pattern[str]] = ()
 ) -> list[Finding]:
     """Every credential-looking value in the cassette files under ``path`` (a directory, searched
-    recursively, or one file). A file that is not valid JSON is scanned as text, line by line."""
+    recursively, or one file), by the rules recording applies (`SecretScanner`). A file that is not
+    valid JSON is scanned as text, line by line; side files (``.bin``) and base64 bodies are decoded and
+    decompressed first."""
     scanner = SecretScanner(allow)
     findings: list[Finding] = []
-    for file in files_at(Path(path)):  # hidden files too: a secret may hide anywhere
+    root = Path(path)
+    files = [root] if root.is_file() else cassette_files(root, recursive=True, bodies=True)  # hidden too
+    for side in (f for f in files if f.suffix == ".bin"):
+        findings += scanner.in_bytes(side.read_bytes(), "(side file)", side)
+    for file in (f for f in files if f.suffix != ".bin"):
         data = file.read_bytes()
         try:
             findings += scanner.scan(msgspec.json.decode(data), "$", file)

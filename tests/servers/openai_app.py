@@ -37,6 +37,8 @@ Endpoints
     Uploads live on the app (``file-<hash of name, purpose and contents>``); the list is a cursor page
     (``limit``, default 20; ``after=<id>``; ``order``, default ``desc``: newest upload first; ``has_more``).
     An unknown id is a 404.
+``GET|POST /v1/echo/...``, ``GET|POST /v1/canned/<name>``
+    The request echoed back as JSON, and responses a test puts in ``app.canned`` (see ``echo.py``).
 ``GET /_stats``
     :meth:`ServerStats.as_dict` as JSON (not counted as a request). Tests in the same process should
     read ``app.stats`` directly instead.
@@ -113,6 +115,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from .echo import Canned, canned_endpoint, echo
 
 if TYPE_CHECKING:
     from starlette.datastructures import Headers
@@ -576,6 +580,7 @@ class OpenAIApp(Starlette):
         self._flaky: dict[str, int] = {}
         self._flaky_lock = threading.Lock()
         self._files: dict[str, tuple[JSON, bytes]] = {}  # upload order
+        self.canned: dict[str, Canned] = {}  # served as they are at /v1/canned/<name> (see echo.py)
         super().__init__(
             routes=[
                 Route("/v1/chat/completions", self._wrap(self._chat), methods=["POST"]),
@@ -590,6 +595,8 @@ class OpenAIApp(Starlette):
                 Route("/v1/files/{file_id}", self._wrap(self._file), methods=["GET"]),
                 Route("/v1/files/{file_id}/content", self._wrap(self._file_content), methods=["GET"]),
                 Route("/_stats", self._stats, methods=["GET"]),
+                Route("/v1/echo/{rest:path}", echo, methods=["GET", "POST"]),
+                Route("/v1/canned/{name}", canned_endpoint(self.canned), methods=["GET", "POST"]),
             ],
             exception_handlers={404: self._invalid_url, 405: self._invalid_url},
         )

@@ -17,6 +17,8 @@ import msgspec
 from msgspec import UNSET
 
 from httpx_cassette.core.key import KeyOptions, key_of
+from httpx_cassette.core.redact import SECRET_HEADERS
+from httpx_cassette.core.secrets import REDACTED, secret_value
 from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.formats.llamastack.read import LLAMA_STACK, payload, read
 from httpx_cassette.formats.llamastack.write import derive, seen_by_llama_stack
@@ -47,7 +49,9 @@ def to_llama_stack(request: Request, response: Response) -> dict[str, Any] | Non
 
 
 def kept(raw: dict[str, Any], request: Request, response: Response) -> Any:
-    """What `to_llama_stack` needs beyond ``request`` and ``response`` to write ``raw`` back exactly."""
+    """What `to_llama_stack` needs beyond ``request`` and ``response`` to write ``raw`` back exactly,
+    except secret request headers (``api-key``...), kept as ``REDACTED``."""
+    raw = _without_secret_headers(raw)
     derived = derive(request, response)
     if _dumps(derived) == _dumps(raw):
         return None
@@ -59,6 +63,27 @@ def kept(raw: dict[str, Any], request: Request, response: Response) -> Any:
         return {"template": raw, "body": "verbatim"}
     template = {**raw, "response": {**stored, "body": _skeleton(stored["body"])}}
     return {"template": template, "body": "types"}
+
+
+def _redacted_headers(headers: Any) -> Any:
+    if not isinstance(headers, dict):
+        return headers
+    secret = {k for k, v in headers.items() if str(k).lower() in SECRET_HEADERS or secret_value(str(k), v)}
+    return {k: REDACTED if k in secret else v for k, v in headers.items()}
+
+
+def _without_secret_headers(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with the values of its request's secret headers (and ``extra_headers``) as ``REDACTED``."""
+    stored = raw.get("request")
+    if not isinstance(stored, dict):
+        return raw
+    stored = {**stored, "headers": _redacted_headers(stored.get("headers"))}
+    body = stored.get("body")
+    if isinstance(body, dict) and "extra_headers" in body:
+        stored["body"] = {**body, "extra_headers": _redacted_headers(body["extra_headers"])}
+    if "headers" not in raw["request"]:
+        del stored["headers"]
+    return {**raw, "request": stored}
 
 
 def _dumps(value: Any) -> str:

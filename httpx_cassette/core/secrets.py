@@ -1,0 +1,206 @@
+"""What counts as a credential by its name or its shape: the rules redaction and the scanner share.
+
+A name is split into words (``x-session-token``, ``clientSecret``, ``API_KEY`` -> words), then:
+
+* a *sure* name (``password``, ``secret``, ``client_secret``, ``api_key``, ``credential``, ``cookie``,
+  ``authorization``...) holds a secret whatever its value looks like (spaces, digits);
+* a *maybe* name (``key``, ``token``, ``*_token``, ``*-key``) holds one when the value looks like a
+  token: 16+ characters, no spaces, mixed character classes. So ``"token": " Hello"`` (logprobs) and
+  ``"monkey": "banana"`` stay, ``"token": "9f8e...``" does not;
+* in a query string (and a form body), a *maybe* name, ``sig``, ``signature`` or ``code`` holds a
+  secret whatever its value (in a JSON body a ``signature`` is content: Anthropic's thinking blocks).
+
+Pagination cursors (``next_page_token``) are exempt: replay needs them, and they expire.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+__all__ = [
+    "REDACTED",
+    "entropy",
+    "any_secret_name",
+    "field_name",
+    "hashed",
+    "high_entropy",
+    "is_hashed",
+    "is_placeholder",
+    "known_format",
+    "random_token",
+    "secret_named",
+    "secret_value",
+    "token_like",
+]
+
+REDACTED = "REDACTED"
+
+_RULES = {
+    "Anthropic API key": r"sk-ant-(?=[\w-]*\d)[\w-]{20,}",
+    "OpenAI API key": r"sk-(?=[\w-]*\d)[\w-]{20,}",
+    "bearer token": r"[Bb]earer\s+(?!REDACTED\b)[\w.~+/-]{16,}=*",
+    "AWS access key id": r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])",
+    "JSON Web Token": r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",
+    "Google API key": r"AIza[\w-]{35}",
+    "GitHub token": r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})",
+    "Slack token": r"xox[abprs]-[A-Za-z0-9-]{10,}",
+    "Hugging Face token": r"hf_[A-Za-z0-9]{30,}",
+    "Groq API key": r"gsk_[A-Za-z0-9]{40,}",
+    "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+}
+GROUPS = {f"r{i}": kind for i, kind in enumerate(_RULES)}
+# One pass per string; a credential starts a token (so "task-..." is no "sk-..." key).
+PATTERN = re.compile(
+    r"(?<![A-Za-z0-9_])(?:" + "|".join(f"(?P<r{i}>{rule})" for i, rule in enumerate(_RULES.values())) + ")"
+)
+
+
+def known_format(text: str) -> list[str]:
+    """Every credential of a known format (``sk-...``, AWS key ids, JWTs...) inside ``text``."""
+    return [m.group(0) for m in PATTERN.finditer(text)]
+
+
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_SURE_WORDS = frozenset(
+    {"secret", "password", "passwd", "pwd", "passphrase", "credential", "credentials", "cookie"}
+    | {"authorization", "apikey", "privatekey", "secretkey", "accesskey", "clientsecret", "cookie2"}
+)
+_SURE_PAIRS = frozenset({("api", "key"), ("private", "key"), ("secret", "key"), ("access", "key")})
+_MAYBE_LAST = frozenset({"key", "token", "jwt", "sas", "auth", "bearer"})
+_NOT_SECRET = frozenset({"page", "cursor", "next", "continuation", "csrf", "xsrf"})
+# Query parameters are always strings a server reads as credentials when named so: OAuth codes and
+# URL signatures too (in a JSON body, a ``signature`` is content: Anthropic's thinking blocks).
+_QUERY_LAST = _MAYBE_LAST | {"code", "sig", "signature"}
+
+
+def words(name: str) -> list[str]:
+    """``"x-Session_Token"`` -> ``["x", "session", "token"]``; camelCase splits too."""
+    return [w.lower() for w in _WORDS.findall(name)]
+
+
+def _sure(parts: list[str]) -> bool:
+    return bool(_SURE_WORDS.intersection(parts)) or any(
+        pair in _SURE_PAIRS for pair in itertools.pairwise(parts)
+    )
+
+
+@functools.lru_cache(maxsize=4096)  # names repeat: every event of a stream has the same fields
+def secret_named(name: str, *, query: bool = False) -> str | None:
+    """``"sure"``, ``"maybe"`` (see the module docstring) or None for a field, header or parameter name."""
+    parts = words(name)
+    if not parts or _NOT_SECRET.intersection(parts):
+        return None
+    if _sure(parts):
+        return "sure"
+    return "maybe" if parts[-1] in (_QUERY_LAST if query else _MAYBE_LAST) else None
+
+
+def any_secret_name(names: Iterable[object]) -> bool:
+    """Whether one of ``names`` (dictionary keys) is a secret name, by the broader query rules."""
+    return any(isinstance(n, str) and secret_named(n, query=True) for n in names)
+
+
+_QUERY_OBJECTS = frozenset({"query", "params", "query_params", "querystring", "query_string"})
+
+
+def field_name(parent: str | None, key: str) -> tuple[str, bool]:
+    """The name a value at ``parent.key`` is judged by, and whether by query-parameter rules: an echoed
+    query object (``"query": {"code": ...}``) counts as query parameters, and the ``value`` of a
+    secret-named object (``"client_secret": {"value": ...}``) as the secret."""
+    if key == "value" and parent is not None and secret_named(parent):
+        return parent, False
+    return key, parent is not None and parent.lower() in _QUERY_OBJECTS
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9+/_.~:=-]{16,}")
+_PLACEHOLDER = re.compile(r"<[^<>\s]{1,64}>")
+_HASHED = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def token_like(value: str) -> bool:
+    """16+ characters of a token alphabet, no spaces, at least two of upper case, lower case, digits."""
+    if not _TOKEN.fullmatch(value):
+        return False
+    classes = (value.lower() != value, value.upper() != value, any(c.isdigit() for c in value))
+    return sum(classes) >= 2
+
+
+def is_placeholder(value: str) -> bool:
+    """``<NAME>``-style text: what a placeholder looks like, not a secret."""
+    return bool(_PLACEHOLDER.fullmatch(value))
+
+
+def is_hashed(value: str) -> bool:
+    return bool(_HASHED.fullmatch(value))
+
+
+def hashed(value: str) -> str:
+    """How a secret header that must count in the key is stored: its sha256, never the value."""
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def secret_value(name: str, value: object, *, query: bool = False) -> bool:
+    """Whether ``value`` under ``name`` is a credential to keep off disk (strings and whole numbers)."""
+    kind = secret_named(name, query=query)
+    if kind is None or isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return kind == "sure"
+    if not isinstance(value, str) or not value.strip() or value == REDACTED:
+        return False
+    if is_placeholder(value) or is_hashed(value):
+        return False
+    return kind == "sure" or query or token_like(value)
+
+
+_CANDIDATE = re.compile(r"[A-Za-z0-9_-]{32,}")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_ID_SEGMENT = re.compile(r"[a-z][a-z0-9]*[-_][A-Za-z0-9]+")  # file-abc..., resp_..., msg_01...
+_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+# Random base62/base64 tokens: ~4.2+ bits per character, and the character class (upper, lower, digit)
+# changes at ~60% of neighbours; words, versions and dates change class rarely.
+_MIN_ENTROPY = 3.5
+_MIN_CHANGES = 0.4
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    counts = Counter(text).values()
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts)
+
+
+def _kind(char: str) -> int:
+    return 0 if char.isupper() else 1 if char.islower() else 2 if char.isdigit() else 3
+
+
+def high_entropy(token: str) -> bool:
+    """Mixed case and digits, high entropy, and a character class that keeps changing: random keys do,
+    while words, versions and dates (``max-age=31536000;includeSubDomains``) change class rarely."""
+    kinds = [_kind(c) for c in token]
+    if not {0, 1, 2} <= set(kinds) or entropy(token) < _MIN_ENTROPY:
+        return False
+    pairs = [(a, b) for a, b in itertools.pairwise(kinds) if a != 3 and b != 3]
+    return bool(pairs) and sum(a != b for a, b in pairs) / len(pairs) >= _MIN_CHANGES
+
+
+def _random_hex(token: str) -> bool:
+    return bool(_HEX.fullmatch(token)) and not token.isdigit() and not token.isalpha()
+
+
+def random_token(text: str) -> str | None:
+    """A random token without a known prefix inside ``text``: 32+ hex characters (Azure OpenAI keys), or
+    32+ base64url characters of random look. Prefixed ids (``file-...``, ``resp_...``) and UUIDs do not
+    count."""
+    for match in _CANDIDATE.finditer(text):
+        token = match.group(0)
+        if _ID_SEGMENT.fullmatch(token) or _UUID.fullmatch(token):
+            continue
+        if _random_hex(token) or high_entropy(token):
+            return token
+    return None
