@@ -18,12 +18,12 @@ import httpx
 from httpx_cassette._version import __version__
 from httpx_cassette.config import CassetteConfig, Mode, Overrides
 from httpx_cassette.core.capture import Capture
-from httpx_cassette.core.key import canonical_form
+from httpx_cassette.core.key import CanonicalForm
 from httpx_cassette.core.plan import Play, Record
-from httpx_cassette.core.request import to_record
+from httpx_cassette.core.request import LiveRequest, to_record
 from httpx_cassette.http.library import Library, library_of
 from httpx_cassette.http.streams import ReplayStream, TeeStream
-from httpx_cassette.model.cassette import Meta, Response, TransportFailure
+from httpx_cassette.model.cassette import Meta, Request, Response, TransportFailure
 from httpx_cassette.storage.cassette import Cassette
 
 if TYPE_CHECKING:
@@ -95,16 +95,13 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     # -- what users call to understand keys ----------------------------------------------------
 
-    def key(self, request: Any) -> str:
-        """The key ``request`` (an httpx or httpx2 Request) is recorded under."""
-        request.read()
-        return self.cassette.key(to_record(request, self.cassette.key_options.match_headers))
+    def key(self, request: LiveRequest | Request) -> str:
+        """The key ``request`` (an httpx or httpx2 Request, or a stored one) is recorded under."""
+        return self.cassette.key(request)
 
-    def canonical(self, request: Any) -> dict[str, Any]:
+    def canonical(self, request: LiveRequest | Request) -> CanonicalForm:
         """The canonical form the key is the hash of: diff two of these to see why keys differ."""
-        request.read()
-        record = to_record(request, self.cassette.key_options.match_headers)
-        return canonical_form(self.cassette.redaction.request(record), self.cassette.key_options)
+        return self.cassette.canonical(request)
 
     # -- the two entry points ------------------------------------------------------------------
 

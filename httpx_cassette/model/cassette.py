@@ -6,7 +6,7 @@ order). Every field after the first has a default, so older files keep loading a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from msgspec import UNSET, UnsetType, field
@@ -62,7 +62,7 @@ class Request(msgspec.Struct, omit_defaults=True, kw_only=True):
     method: str
     url: str
     headers: dict[str, str] = {}
-    body: Any | UnsetType = UNSET  # a JSON value, for JSON bodies
+    body: object | UnsetType = UNSET  # a JSON value, for JSON bodies
     text: str | UnsetType = UNSET  # text bodies, including x-www-form-urlencoded
     base64: str | UnsetType = UNSET  # any other bytes
     multipart: list[Part] | UnsetType = UNSET
@@ -94,7 +94,7 @@ class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
     status: int  # 0 when the request failed before any response (see `error`)
     headers: dict[str, str] = {}
     is_streaming: bool = False
-    body: Any | UnsetType = UNSET  # JSON value, or the list of events of a stream
+    body: object | UnsetType = UNSET  # JSON value, or the list of events of a stream
     text: str | UnsetType = UNSET
     base64: str | UnsetType = UNSET
     body_file: str | UnsetType = UNSET  # a large binary body, kept in this file next to the JSON file
@@ -110,8 +110,7 @@ class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
         """The stored events of a stream (validated into `Event` objects when the file was read)."""
         if not self.is_streaming or self.body is UNSET:
             return []
-        body: list[Event] = self.body
-        return body
+        return cast("list[Event]", self.body)
 
 
 class Meta(msgspec.Struct, omit_defaults=True, kw_only=True):

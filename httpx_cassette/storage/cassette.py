@@ -2,7 +2,9 @@
 
 Pure bookkeeping over a `DirectoryStore`, no HTTP: the transport asks `plan` what to do with a
 request and hands finished recordings to `save`. Thread-safe, so sync threads and asyncio tasks
-can share one cassette.
+can share one cassette. Its methods take the public types: a stored `Request` or a live
+httpx/httpx2 request, and `Response` / `Meta` (all exported by `httpx_cassette`); they never change
+what they are given.
 """
 
 from __future__ import annotations
@@ -13,14 +15,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from httpx_cassette.config import CassetteConfig, Overrides, ReplayTiming
-from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
+from httpx_cassette.core.key import CanonicalForm, KeyOptions, canonical_form, key_of, stored_form
 from httpx_cassette.core.merge import Recording
 from httpx_cassette.core.miss import diagnose, miss_error
 from httpx_cassette.core.modes import ENV_MODE, Mode, resolve_mode
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.redact import Redaction
 from httpx_cassette.core.replay import Prepared, prepare
+from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.core.scan import SecretScanner, refusal
 from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
@@ -77,13 +82,25 @@ class Cassette:
     def __repr__(self) -> str:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
 
-    def key(self, request: Request) -> str:
-        return key_of(self.redaction.request(request), self.key_options)
+    def _record(self, request: Request | LiveRequest) -> Request:
+        return self.redaction.request(stored_form(request, self.key_options.match_headers))
 
-    def plan(self, request: Request) -> Play | Record:
-        """Decide what to do with one request; raises `CassetteMiss` in replay mode, and
-        `CassetteSecretError` (before anything is sent) for a request that would write a credential."""
-        request = self.redaction.request(request)
+    def key(self, request: Request | LiveRequest) -> str:
+        """The key ``request`` (stored, or a live httpx/httpx2 one) is recorded under in this cassette."""
+        return key_of(self._record(request), self.key_options)
+
+    def canonical(self, request: Request | LiveRequest) -> CanonicalForm:
+        """The canonical form ``request``'s key is the hash of: diff two of these to see why keys differ."""
+        return canonical_form(self._record(request), self.key_options)
+
+    def plan(self, request: Request | LiveRequest) -> Play | Record:
+        """Decide what to do with one request (stored, or a live httpx/httpx2 one): `Play` a recorded
+        response, or `Record` what the network answers and hand it to `save`.
+
+        Raises `CassetteMiss` in replay mode, and `CassetteSecretError` (before anything is sent) for a
+        request that would write a credential.
+        """
+        request = self._record(request)
         key = key_of(request, self.key_options)
         with self._lock:
             nth = self._seen.get(key, 0)
@@ -148,8 +165,9 @@ class Cassette:
         )
         return miss_error(report)
 
-    def save(self, plan: Record, response: Response, meta: Meta) -> None:
-        """Store a finished recording in its slot and merge it into the key's file as it is on disk now.
+    def save(self, plan: Record, response: Response, meta: Meta | None = None) -> None:
+        """Store the ``response`` a `Record` plan got in its slot, and merge it into the key's file as it
+        is on disk now; ``meta`` (copied, stamped with the time) describes the recorder.
 
         Raises `CassetteSecretError`, writing nothing, if the (redacted) response holds a credential.
         """
@@ -157,20 +175,21 @@ class Cassette:
             return
         recording = self._pending[plan.key]
         response = self.redaction.response(response)
-        if self.scope is not None:
-            response.test_id = self.scope
+        if self.scope is not None:  # a copy: the caller's response is not ours to change
+            response = msgspec.structs.replace(response, test_id=self.scope)
         findings = self.scanner.scan_struct(response, f"$.responses[{len(recording.kept) + plan.slot}]")
         if findings:
             request = recording.request
             raise refusal(self.path, f"the response to {request.method} {request.url}", findings)
         with self._lock:
             recording.slots[plan.slot] = response
-            meta.recorded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            stamped = msgspec.structs.replace(meta or Meta(), recorded_at=now)
             written: list[int] = []
 
             def merged(current: CassetteFile | None) -> CassetteFile:
                 responses, written[:] = recording.merge(current.responses if current else [])
-                return CassetteFile(request=recording.request, responses=responses, meta=meta)
+                return CassetteFile(request=recording.request, responses=responses, meta=stamped)
 
             replace_broken = self.mode == "record"
             stored = self.store.update(plan.key, recording.request, merged, replace_broken=replace_broken)
