@@ -86,7 +86,8 @@ def _public_callables() -> Iterator[tuple[str, Callable[..., object]]]:
         elif inspect.isclass(member):
             yield f"{name}()", member
             for attr, value in vars(member).items():
-                if (attr.startswith("_") and attr not in ("__init__", "__call__")) or attr in LIBRARY_AGNOSTIC:
+                private = attr.startswith("_") and attr not in ("__init__", "__call__")
+                if private or attr in LIBRARY_AGNOSTIC:
                     continue
                 function = value.__func__ if isinstance(value, classmethod | staticmethod) else value
                 if inspect.isfunction(function):

@@ -1,6 +1,8 @@
 """The byte streams a transport hands its caller: a replayed one, and the recording tee.
 
 Both are mixed with the caller library's stream bases by `Library.stream_type`, so they never import it.
+The tee saves its recording when the stream ends or is closed; read asynchronously, it awaits the save
+in a worker thread, so an event loop never waits on the disk.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.replay import Prepared
+from httpx_cassette.http.worker import off_loop
 from httpx_cassette.model.cassette import Response
 
 __all__ = ["ReplayStream", "TeeStream"]
@@ -68,6 +71,11 @@ class TeeStream:
         if on_done is not None:  # once, whichever of end, failure or close comes first
             on_done(self._capture.finish(truncated=truncated))
 
+    async def _finish_async(self, *, truncated: bool) -> None:
+        on_done, self._on_done = self._on_done, None
+        if on_done is not None:
+            await off_loop(on_done, self._capture.finish(truncated=truncated))
+
     def _failed(self, exc: BaseException) -> None:
         self._capture.fail(exc)
         self._finish(truncated=False)
@@ -88,9 +96,10 @@ class TeeStream:
                 self._capture.feed(chunk)
                 yield chunk
         except Exception as exc:
-            self._failed(exc)
+            self._capture.fail(exc)
+            await self._finish_async(truncated=False)
             raise
-        self._finish(truncated=False)
+        await self._finish_async(truncated=False)
 
     def close(self) -> None:
         try:
@@ -100,6 +109,6 @@ class TeeStream:
 
     async def aclose(self) -> None:
         try:
-            self._finish(truncated=True)
+            await self._finish_async(truncated=True)
         finally:
             await self._upstream.aclose()

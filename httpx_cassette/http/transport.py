@@ -2,7 +2,8 @@
 
 One object serves httpx and httpx2 clients, sync and async. Both entry points are thin shells over
 the same steps (`_plan`, `_replay`, `_tee`, `_failed`); only reading the request body and calling
-the inner transport differ between sync and async.
+the inner transport differ between sync and async, and the async one runs every step that touches the
+disk (lookups, the directory lock, writes and fsync) in a worker thread (`off_loop`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.request import LiveRequest, to_record
 from httpx_cassette.http.library import Library, library_of
 from httpx_cassette.http.streams import ReplayStream, TeeStream
+from httpx_cassette.http.worker import off_loop
 from httpx_cassette.model.cassette import Meta, Request, Response, TransportFailure
 from httpx_cassette.storage.cassette import Cassette
 
@@ -126,18 +128,22 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self._tee(request, plan, response, started)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]] | None) -> Any:
-        """The async twin of `send`: only the body read and the forward call are awaited."""
+        """The async twin of `send`: the body read and the forward call are awaited, and the disk
+        work (planning reads files, saving writes them) runs in a worker thread."""
         await request.aread()
-        plan = self._plan(request)
+        plan = await off_loop(self._plan, request)
         if isinstance(plan, Play):
             return self._replay(request, plan)
         started = time.perf_counter()
         try:
             response = await (forward or self._inner_for(request, sync=False).handle_async_request)(request)
         except Exception as exc:
-            self._failed(request, plan, exc)
+            await off_loop(self._failed, request, plan, exc)
             raise
-        return self._tee(request, plan, response, started)
+        save_now = self._capture(request, plan, response, started)
+        if save_now is not None:
+            await off_loop(save_now)
+        return response
 
     def close(self) -> None:
         for (_, sync), inner in list(self._own_inner.items()):
@@ -193,18 +199,27 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.cassette.save(plan, Response(status=0, error=failure), self._meta(library_of(request), request))
 
     def _tee(self, request: Any, plan: Record, response: Any, started: float) -> Any:
+        save_now = self._capture(request, plan, response, started)
+        if save_now is not None:
+            save_now()
+        return response
+
+    def _capture(
+        self, request: Any, plan: Record, response: Any, started: float
+    ) -> Callable[[], None] | None:
+        """Record ``response`` as it is read: its stream becomes a tee that saves at its end. A body the
+        inner transport already read is captured at once; the save is then returned, for the caller to
+        run (on an event loop: in a worker thread)."""
         if plan.slot is None:  # live mode: nothing to write
-            return response
+            return None
         lib = library_of(request)
-        meta = self._meta(lib, request)
-        save = functools.partial(self.cassette.save, plan, meta=meta)
+        save = functools.partial(self.cassette.save, plan, meta=self._meta(lib, request))
         # An inner transport may hand back a body it already read and decoded (httpx.MockTransport).
         consumed = response.is_stream_consumed
         decoder = lib.decoder("" if consumed else response.headers.get("content-encoding", ""))
         capture = Capture(response.status_code, response.headers.multi_items(), decoder, started)
         if consumed:
             capture.feed(response.content)
-            save(capture.finish(truncated=False))
-        else:
-            response.stream = lib.stream_type(TeeStream)(response.stream, capture, save)
-        return response
+            return functools.partial(save, capture.finish(truncated=False))
+        response.stream = lib.stream_type(TeeStream)(response.stream, capture, save)
+        return None
