@@ -11,16 +11,24 @@ looks to the client exactly like a live one.
 Not wrapped: transports that never reach the network (``MockTransport``, ``ASGITransport``,
 ``WSGITransport``) and a `CassetteTransport` a user put under a client explicitly (it already
 records and replays; wrapping it would record twice).
+
+Which libraries get hooked, and when: `install` hooks the libraries already imported (httpx always is).
+A library imported later (httpx2 imported by an SDK inside a block) is hooked the moment its import
+finishes, before the importer can build a client: while the hooks are installed, a finder on
+``sys.meta_path`` watches for it and runs the library's own loader, then hooks it. Nothing is imported
+on the user's behalf, so opening a block costs no httpx2 import, and a library that becomes importable
+only later (installed, or its path added, mid-run) is covered too. A library imported after the last
+block closed is hooked by the next `install`.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import importlib.abc
+import importlib.machinery
 import sys
 import threading
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -59,15 +67,65 @@ class Routed:
         return await self.route.send_async(request, self.transport.handle_async_request)
 
 
-def _libraries() -> Iterator[ModuleType]:
-    import httpx
+LIBRARIES = ("httpx", "httpx2")
 
-    yield httpx
-    # httpx2 is imported now if it is installed, so a client built later (openai 3 builds httpx2
-    # clients) meets a hooked class; `install` runs again on every block opened, so a library
-    # installed or imported later is hooked then.
-    if "httpx2" in sys.modules or importlib.util.find_spec("httpx2") is not None:
-        yield importlib.import_module("httpx2")
+
+def _libraries() -> Iterator[ModuleType]:
+    """The libraries imported so far."""
+    for name in LIBRARIES:
+        module = sys.modules.get(name)
+        if module is not None:
+            yield module
+
+
+class _ThenLoader(importlib.abc.Loader):
+    """A library's own loader, calling ``then`` once the module has been executed."""
+
+    def __init__(self, loader: importlib.abc.Loader, then: Callable[[], None]) -> None:
+        self._loader = loader
+        self._then = then
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._then()
+
+    def __getattr__(self, name: str) -> Any:  # get_filename, is_package, resource readers...
+        return getattr(self._loader, name)
+
+
+class _WhenImported(importlib.abc.MetaPathFinder):
+    """On ``sys.meta_path`` while the hooks are installed: finds nothing itself, but hands the spec the
+    other finders give for a watched library back with its loader wrapped, so ``then`` runs as soon as
+    the library has been imported."""
+
+    def __init__(self, names: Sequence[str], then: Callable[[], None]) -> None:
+        self._names = frozenset(names)
+        self._then = then
+        self._busy = threading.local()  # the other finders may ask sys.meta_path again: no recursion
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self._names or getattr(self._busy, "on", False):
+            return None
+        self._busy.on = True
+        try:
+            spec = next((s for s in self._others(fullname, path, target) if s is not None), None)
+        finally:
+            self._busy.on = False
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _ThenLoader(spec.loader, self._then)
+        return spec
+
+    def _others(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None
+    ) -> Iterator[importlib.machinery.ModuleSpec | None]:
+        for finder in list(sys.meta_path):
+            if finder is not self and hasattr(finder, "find_spec"):
+                yield finder.find_spec(fullname, path, target)
 
 
 class Hooks:
@@ -78,6 +136,7 @@ class Hooks:
         self._lock = threading.Lock()
         self._patched: dict[type, Callable[..., Any]] = {}  # client class -> its original method
         self._skip: dict[ModuleType, tuple[type, ...]] = {}
+        self._watch = _WhenImported(LIBRARIES, self._imported)
         self.stranded: list[str] = []  # classes someone else patched over ours (see `uninstall`)
 
     @property
@@ -85,13 +144,25 @@ class Hooks:
         return bool(self._patched)
 
     def install(self) -> None:
-        """Hook every client class of every library importable now; idempotent, cheap when done."""
+        """Hook every client class of every library imported so far, and each library imported from now
+        on as its import finishes (until `uninstall`); idempotent, cheap when done."""
         with self._lock:
-            for lib in _libraries():
-                for name in _CLIENTS:
-                    cls = getattr(lib, name)
-                    if cls not in self._patched:
-                        self._hook(lib, cls)
+            if self._watch not in sys.meta_path:
+                sys.meta_path.insert(0, self._watch)
+            self._hook_imported()
+
+    def _imported(self) -> None:
+        """A watched library was just imported: hook it, unless the hooks were removed meanwhile."""
+        with self._lock:
+            if self._watch in sys.meta_path:
+                self._hook_imported()
+
+    def _hook_imported(self) -> None:
+        for lib in _libraries():
+            for name in _CLIENTS:
+                cls = getattr(lib, name, None)  # None: still being imported in another thread
+                if isinstance(cls, type) and cls not in self._patched:
+                    self._hook(lib, cls)
 
     def _hook(self, lib: ModuleType, cls: type) -> None:
         original = cls.__dict__[_METHOD]
@@ -125,6 +196,8 @@ class Hooks:
         and a `RuntimeWarning` says so.
         """
         with self._lock:
+            if self._watch in sys.meta_path:
+                sys.meta_path.remove(self._watch)
             for cls, original in list(self._patched.items()):
                 current = cls.__dict__.get(_METHOD)
                 if getattr(current, "__wrapped__", None) is original:
