@@ -131,11 +131,11 @@ ERROR_CLASSES = {
 @pytest.mark.parametrize("status", sorted(ERROR_CLASSES))
 def test_error_statuses_raise_the_same_sdk_error(tmp_path: Path, status: int) -> None:
     def call(transport: CassetteTransport, url: str) -> Any:
-        return client(transport, url).messages.create(
-            model=f"error-{status}", max_tokens=8, messages=MESSAGES
-        )
+        c = client(transport, url)
+        return outcome(lambda: c.messages.create(model=f"error-{status}", max_tokens=8, messages=MESSAGES))
 
     rt = record_then_replay(tmp_path, create_app(), call)
+    assert len(rt.replayer.cassette.played) == 1  # the replayed error came from the recording
     assert rt.live["raised"] == ERROR_CLASSES[status]
     assert rt.live["status_code"] == status
     assert rt.live["type"] == ERRORS[status][0]
