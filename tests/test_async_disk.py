@@ -48,9 +48,11 @@ async def largest_gap(work: Callable[[], Awaitable[None]]) -> float:
 
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(heartbeat)
+        await anyio.sleep(0.03)  # the heartbeat is ticking before the request starts
         started = time.perf_counter()
         await work()
         assert time.perf_counter() - started >= DELAY  # the slow step did run, inside the request
+        await anyio.sleep(0.03)  # a last tick or two: a loop blocked until now shows as one long gap
         done.set()
     return max(gaps)
 
@@ -68,9 +70,13 @@ def answered(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={"ok": 1})  # MockTransport hands this back already read
 
 
-async def get(transport: CassetteTransport) -> Any:
-    async with httpx.AsyncClient(transport=transport) as client:
-        return (await client.post(URL, json={"n": 1})).json()
+def client_of(transport: CassetteTransport) -> httpx.AsyncClient:
+    # Built before the clock starts: a client's SSL context costs CPU time on a busy machine, not disk.
+    return httpx.AsyncClient(transport=transport)
+
+
+async def get(client: httpx.AsyncClient) -> Any:
+    return (await client.post(URL, json={"n": 1})).json()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -81,9 +87,10 @@ def test_a_slow_write_does_not_stall_other_tasks(
     transport = CassetteTransport(tmp_path, "record", inner=httpx.MockTransport(handler))
     store = transport.cassette.store
     store.write = slowed(store.write)  # type: ignore[method-assign]
+    client = client_of(transport)
 
     async def work() -> None:
-        assert await get(transport) == {"ok": 1}
+        assert await get(client) == {"ok": 1}
 
     assert anyio.run(largest_gap, work, backend=backend) < TOLERATED
     assert len(list(tmp_path.glob("*.json"))) == 1  # and the recording was saved
@@ -91,13 +98,14 @@ def test_a_slow_write_does_not_stall_other_tasks(
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_slow_lookup_does_not_stall_other_tasks(tmp_path: Path, backend: str) -> None:
-    anyio.run(get, CassetteTransport(tmp_path, "record", inner=httpx.MockTransport(answered)))
+    anyio.run(get, client_of(CassetteTransport(tmp_path, "record", inner=httpx.MockTransport(answered))))
     replayer = CassetteTransport(tmp_path, "replay")
     store = replayer.cassette.store
     store.get = slowed(store.get)  # type: ignore[method-assign]
+    client = client_of(replayer)
 
     async def work() -> None:
-        assert await get(replayer) == {"ok": 1}
+        assert await get(client) == {"ok": 1}
 
     assert anyio.run(largest_gap, work, backend=backend) < TOLERATED
 
@@ -116,10 +124,11 @@ def test_waiting_for_the_directory_lock_does_not_stall_other_tasks(tmp_path: Pat
     holder = threading.Thread(target=hold)
     holder.start()
     holding.wait(5)
-    threading.Timer(DELAY, release.set).start()
+    client = client_of(transport)
 
     async def work() -> None:
-        assert await get(transport) == {"ok": 1}
+        threading.Timer(DELAY, release.set).start()  # the other writer lets go DELAY from now
+        assert await get(client) == {"ok": 1}
 
     try:
         assert anyio.run(largest_gap, work, backend=backend) < TOLERATED

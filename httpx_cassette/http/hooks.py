@@ -71,17 +71,18 @@ LIBRARIES = ("httpx", "httpx2")
 
 
 def _libraries() -> Iterator[ModuleType]:
-    """The libraries imported so far."""
+    """The libraries imported so far. One another thread is still importing is left out: half of its
+    classes may not exist yet (its import hooks it when it finishes, if it began under the hooks)."""
     for name in LIBRARIES:
         module = sys.modules.get(name)
-        if module is not None:
+        if module is not None and not getattr(module.__spec__, "_initializing", False):
             yield module
 
 
 class _ThenLoader(importlib.abc.Loader):
-    """A library's own loader, calling ``then`` once the module has been executed."""
+    """A library's own loader, calling ``then`` with the module once it has been executed."""
 
-    def __init__(self, loader: importlib.abc.Loader, then: Callable[[], None]) -> None:
+    def __init__(self, loader: importlib.abc.Loader, then: Callable[[ModuleType], None]) -> None:
         self._loader = loader
         self._then = then
 
@@ -90,7 +91,7 @@ class _ThenLoader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
-        self._then()
+        self._then(module)
 
     def __getattr__(self, name: str) -> Any:  # get_filename, is_package, resource readers...
         return getattr(self._loader, name)
@@ -101,7 +102,7 @@ class _WhenImported(importlib.abc.MetaPathFinder):
     other finders give for a watched library back with its loader wrapped, so ``then`` runs as soon as
     the library has been imported."""
 
-    def __init__(self, names: Sequence[str], then: Callable[[], None]) -> None:
+    def __init__(self, names: Sequence[str], then: Callable[[ModuleType], None]) -> None:
         self._names = frozenset(names)
         self._then = then
         self._busy = threading.local()  # the other finders may ask sys.meta_path again: no recursion
@@ -151,18 +152,21 @@ class Hooks:
                 sys.meta_path.insert(0, self._watch)
             self._hook_imported()
 
-    def _imported(self) -> None:
-        """A watched library was just imported: hook it, unless the hooks were removed meanwhile."""
+    def _imported(self, lib: ModuleType) -> None:
+        """``lib`` was just imported: hook it, unless the hooks were removed meanwhile."""
         with self._lock:
             if self._watch in sys.meta_path:
-                self._hook_imported()
+                self._hook_library(lib)
 
     def _hook_imported(self) -> None:
         for lib in _libraries():
-            for name in _CLIENTS:
-                cls = getattr(lib, name, None)  # None: still being imported in another thread
-                if isinstance(cls, type) and cls not in self._patched:
-                    self._hook(lib, cls)
+            self._hook_library(lib)
+
+    def _hook_library(self, lib: ModuleType) -> None:
+        for name in _CLIENTS:
+            cls = getattr(lib, name)
+            if cls not in self._patched:
+                self._hook(lib, cls)
 
     def _hook(self, lib: ModuleType, cls: type) -> None:
         original = cls.__dict__[_METHOD]
