@@ -131,7 +131,10 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         """The async twin of `send`: the body read and the forward call are awaited, and the disk
         work (planning reads files, saving writes them) runs in a worker thread."""
         await request.aread()
-        plan = await off_loop(self._plan, request)
+        record = to_record(request, self.cassette.key_options.match_headers)
+        plan: Play | Record | None = self.cassette.replay_from_memory(record)  # no thread hop when it can
+        if plan is None:
+            plan = await off_loop(self.cassette.plan, record)
         if isinstance(plan, Play):
             return self._replay(request, plan)
         started = time.perf_counter()

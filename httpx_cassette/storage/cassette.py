@@ -120,6 +120,27 @@ class Cassette:
             pending.slots.append(None)
             return Record(key, request, nth - len(pending.kept))
 
+    def replay_from_memory(self, request: Request | LiveRequest) -> Play | None:
+        """In replay mode, the `Play` for ``request`` when it needs nothing from the disk (its response
+        was read and prepared already); else None, and nothing is counted: call `plan`. Async callers use
+        it to keep the common case off the worker thread `plan` runs in."""
+        if self.mode != "replay":
+            return None
+        request = self._record(request)
+        key = key_of(request, self.key_options)
+        with self._lock:
+            recorded = self.store.known(key)
+            nth = self._seen.get(key, 0)
+            count = len(recorded.responses) if recorded is not None else 0
+            if count == 0 or (nth >= count and self.strict_repeats):
+                return None  # `plan` raises the miss, with its diagnosis
+            prepared = self._prepared.get((key, min(nth, count - 1)))
+            if prepared is None:
+                return None
+            self._seen[key] = nth + 1
+            self.played.append((key, min(nth, count - 1)))
+            return Play(key, min(nth, count - 1), prepared)
+
     def _start(self, key: str, request: Request) -> Recording:
         """This session's first touch of ``key``: what its file holds now, to replay first or to drop."""
         if self.mode == "record-missing":
