@@ -736,7 +736,9 @@ def llama_stack_recording() -> dict[str, Any]:
     }
 
 
-@pytest.mark.skipif(not HAS_LLAMASTACK, reason="httpx_cassette.formats.llamastack (issue 3) is not in this tree yet")
+@pytest.mark.skipif(
+    not HAS_LLAMASTACK, reason="httpx_cassette.formats.llamastack (issue 3) is not in this tree yet"
+)
 def test_convert_llama_stack_both_ways(tmp_path: Path) -> None:
     recording = llama_stack_recording()
     (tmp_path / "recordings").mkdir()

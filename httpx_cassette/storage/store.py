@@ -11,8 +11,8 @@ File names are built from ``[a-z0-9-]`` only, so no key or request can name a fi
 Binary response bodies larger than ``max_inline_bytes`` are not pasted into the JSON as base64: they go
 to a side file ``<json stem>.<response index>.bin`` next to it, named by the response's ``body_file``.
 
-The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`, through `httpx_cassette.storage.formats`): one response per file, named by
-llama-stack's own hash, so they are found by reading every file once. Several files may then hold
+The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`, through
+`httpx_cassette.storage.formats`): one response per file, named by llama-stack's own hash, so they are found by reading every file once. Several files may then hold
 responses to one request: they replay in file-name order (`order_key`), and with a ``scope`` only
 the responses recorded for that test (and those recorded for none) are used. Writing a request
 replaces its in-scope responses, wherever they were, in ``write_format``; other tests' stay.
