@@ -12,7 +12,8 @@ Binary response bodies larger than ``max_inline_bytes`` are not pasted into the 
 to a side file ``<json stem>.<response index>.bin`` next to it, named by the response's ``body_file``.
 
 The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`, through
-`httpx_cassette.storage.formats`): one response per file, named by llama-stack's own hash, so they are found by reading every file once. Several files may then hold
+`httpx_cassette.storage.formats`): one response per file, named by llama-stack's own hash, so they
+are found by reading every file once. Several files may then hold
 responses to one request: they replay in file-name order (`order_key`), and with a ``scope`` only
 the responses recorded for that test (and those recorded for none) are used. Writing a request
 replaces its in-scope responses, wherever they were, in ``write_format``; other tests' stay.
