@@ -240,7 +240,7 @@ class CassetteConfig(msgspec.Struct, frozen=True, kw_only=True):
             msgspec.structs.force_setattr(self, "max_age", parse_age(self.max_age))
         msgspec.structs.force_setattr(self, "ignore", _rules(self.ignore))
 
-    def override(self, **flat: Any) -> CassetteConfig:
+    def override(self, **flat: object) -> CassetteConfig:
         """This config with flat keywords (`FLAT`'s names) replacing what they name."""
         if not flat:
             return self
@@ -260,7 +260,7 @@ class CassetteConfig(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.structs.replace(self, **top)
 
     @classmethod
-    def of(cls, value: CassetteConfig | Mapping[str, Any] | None = None, **flat: Any) -> CassetteConfig:
+    def of(cls, value: CassetteConfig | Mapping[str, object] | None = None, **flat: object) -> CassetteConfig:
         """A config from a `CassetteConfig`, a dict of flat keywords, or None, with ``flat`` on top."""
         if value is None:
             base = cls()

@@ -23,6 +23,7 @@ if os.environ.get("HYPOTHESIS_PROFILE"):
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"  # read-only input from outside the project; may be absent
+SEEDS_ABSENT = f"seeds absent: {SEEDS} is not there, so the tests of real llama-stack recordings did not run"
 
 HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
 LIBRARIES = [
@@ -64,5 +65,12 @@ def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def seeds_dir() -> Path:
     """``../shared/seeds`` when it exists; skips the test otherwise."""
     if not SEEDS.is_dir():
-        pytest.skip("../shared/seeds is not present")
+        pytest.skip(SEEDS_ABSENT)
     return SEEDS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say so at the end of every run when the seed tests skipped: a skip is otherwise only an ``s``."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if SEEDS_ABSENT in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_sep("=", f"{len(skipped)} skipped, {SEEDS_ABSENT}", yellow=True)

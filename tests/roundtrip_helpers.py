@@ -1,6 +1,11 @@
 """Record a call against a real local server, stop the server, replay the same call: the pieces every
 endpoint test repeats. A call's outcome is its result or, when it raises, a comparable summary of the
-exception (class, the SDK's error fields, and the HTTP library's exception underneath)."""
+exception (class, the SDK's error fields, and the HTTP library's exception underneath).
+
+A round trip in which both the live and the replayed call raised fails, with the live exception as its
+cause: two equal summaries of one bug (a call the SDK rejects before sending anything, a broken
+server, a test calling the wrong thing) would otherwise compare equal and pass. A test that expects an
+error wraps the failing call in `outcome` inside its call, and asserts on the summary it gets."""
 
 from __future__ import annotations
 
@@ -19,6 +24,13 @@ API_KEY = "sk-never-written"
 _ERROR_FIELDS = ("message", "status_code", "body", "request_id", "code", "param", "type", "api_message")
 
 
+class Raised(dict[str, Any]):
+    """The summary of an exception that escaped a round trip's call; compares as the dict, keeps the
+    exception."""
+
+    exception: BaseException | None = None
+
+
 def raised(exc: BaseException) -> dict[str, Any]:
     """What a caller can observe about ``exc``: class, error fields, and its cause's class and text."""
     summary: dict[str, Any] = {"raised": f"{type(exc).__module__}.{type(exc).__qualname__}", "str": str(exc)}
@@ -33,6 +45,7 @@ def raised(exc: BaseException) -> dict[str, Any]:
 
 
 def outcome(call: Callable[[], Any]) -> Any:
+    """``call()``'s result, or the summary of what it raised: for a call expected to fail."""
     try:
         return call()
     except Exception as exc:
@@ -46,6 +59,27 @@ async def outcome_async(call: Callable[[], Awaitable[Any]]) -> Any:
         return raised(exc)
 
 
+def _escaped(exc: Exception) -> Raised:
+    """An exception that escaped a round trip's call: summarized like `raised`, the exception kept."""
+    summary = Raised(raised(exc))
+    summary.exception = exc
+    return summary
+
+
+def _run(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except Exception as exc:
+        return _escaped(exc)
+
+
+async def _run_async(call: Callable[[], Awaitable[Any]]) -> Any:
+    try:
+        return await call()
+    except Exception as exc:
+        return _escaped(exc)
+
+
 @dataclass
 class Roundtrip:
     """The live outcome, the replayed one, and the two transports (for what they played/recorded)."""
@@ -54,6 +88,12 @@ class Roundtrip:
     replayed: Any
     recorder: CassetteTransport
     replayer: CassetteTransport
+
+    def __post_init__(self) -> None:
+        if isinstance(self.live, Raised) and isinstance(self.replayed, Raised):
+            raise AssertionError(
+                f"both the live and the replayed call raised, so comparing them proves nothing: {self.live}"
+            ) from self.live.exception
 
     def files(self) -> list[dict[str, Any]]:
         """The cassette's JSON files, parsed, by file name."""
@@ -66,10 +106,10 @@ def record_then_replay(
     """``call(transport, server_url)`` recorded against ``app`` served live, then replayed with it stopped."""
     with LiveServer(app) as server:
         recorder = CassetteTransport(path, mode="record", **options)
-        live = outcome(lambda: call(recorder, server.url))
+        live = _run(lambda: call(recorder, server.url))
         url = server.url
     replayer = CassetteTransport(path, mode="replay", **options)
-    return Roundtrip(live, outcome(lambda: call(replayer, url)), recorder, replayer)
+    return Roundtrip(live, _run(lambda: call(replayer, url)), recorder, replayer)
 
 
 async def record_then_replay_async(
@@ -78,10 +118,10 @@ async def record_then_replay_async(
     """The async twin of `record_then_replay`."""
     with LiveServer(app) as server:
         recorder = CassetteTransport(path, mode="record", **options)
-        live = await outcome_async(lambda: call(recorder, server.url))
+        live = await _run_async(lambda: call(recorder, server.url))
         url = server.url
     replayer = CassetteTransport(path, mode="replay", **options)
-    return Roundtrip(live, await outcome_async(lambda: call(replayer, url)), recorder, replayer)
+    return Roundtrip(live, await _run_async(lambda: call(replayer, url)), recorder, replayer)
 
 
 def dump(objects: Any) -> Any:

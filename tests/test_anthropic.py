@@ -131,11 +131,11 @@ ERROR_CLASSES = {
 @pytest.mark.parametrize("status", sorted(ERROR_CLASSES))
 def test_error_statuses_raise_the_same_sdk_error(tmp_path: Path, status: int) -> None:
     def call(transport: CassetteTransport, url: str) -> Any:
-        return client(transport, url).messages.create(
-            model=f"error-{status}", max_tokens=8, messages=MESSAGES
-        )
+        c = client(transport, url)
+        return outcome(lambda: c.messages.create(model=f"error-{status}", max_tokens=8, messages=MESSAGES))
 
     rt = record_then_replay(tmp_path, create_app(), call)
+    assert len(rt.replayer.cassette.played) == 1  # the replayed error came from the recording
     assert rt.live["raised"] == ERROR_CLASSES[status]
     assert rt.live["status_code"] == status
     assert rt.live["type"] == ERRORS[status][0]
@@ -312,18 +312,3 @@ def test_property_random_message_streams_replay_as_parsed_live(stream: tuple[lis
     assert replayed == live
     (events, _), _ = live
     assert len(events) == parsed_events
-
-
-def test_recorded_type_names_are_the_sdk_classes() -> None:
-    import typing
-
-    from anthropic.types import RawMessageStreamEvent
-
-    from httpx_cassette.core.events import type_name
-
-    classes = typing.get_args(typing.get_args(RawMessageStreamEvent)[0])
-    for cls in classes:
-        [kind] = typing.get_args(cls.model_fields["type"].annotation)
-        assert type_name({"type": kind}) == f"{cls.__module__}.{cls.__qualname__}"
-    assert len(classes) == 6
-    assert type_name({"type": "ping"}) is None

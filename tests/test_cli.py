@@ -22,12 +22,12 @@ import msgspec
 import openai
 import pytest
 
-from httpx_cassette import CassetteTransport
+from httpx_cassette import CassetteTransport, Meta, Request, Response
 from httpx_cassette.cli import main
 from httpx_cassette.cli.console import PROGRESS_FROM, Console
 from httpx_cassette.cli.inspect import timing_of, transcript_of
 from httpx_cassette.cli.show import timing_lines
-from httpx_cassette.model.cassette import CassetteFile, Event, Meta, Request, Response
+from httpx_cassette.model.cassette import CassetteFile, Event
 from httpx_cassette.storage.codec import encode_file
 from tests.servers.openai_app import create_app
 from tests.servers.runner import LiveServer

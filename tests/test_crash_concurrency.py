@@ -18,9 +18,8 @@ import httpx
 import msgspec
 import pytest
 
-from httpx_cassette import CassetteTransport
-from httpx_cassette.core.key import key_of
-from httpx_cassette.model.cassette import CassetteFile, Request, Response
+from httpx_cassette import CassetteTransport, Request, Response, key_of
+from httpx_cassette.model.cassette import CassetteFile
 from httpx_cassette.storage.codec import decode_file, encode_file
 from httpx_cassette.storage.files import file_name
 

@@ -18,14 +18,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from openai._streaming import SSEDecoder
 
+from httpx_cassette import KeyOptions, Request, canonical_form, key_of
 from httpx_cassette.core.capture import Capture
-from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
 from httpx_cassette.core.miss import compare
 from httpx_cassette.core.replay import prepare
-from httpx_cassette.core.request import to_record
 from httpx_cassette.core.sse import ServerSentEvent, SSEParser, encode_event
 from httpx_cassette.http.library import library_by_name
-from httpx_cassette.model.cassette import CassetteFile, Request
+from httpx_cassette.model.cassette import CassetteFile
 from httpx_cassette.storage.codec import decode_file, encode_file
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
@@ -181,8 +180,8 @@ QUERY = st.lists(st.tuples(st.sampled_from(["a", "b", "limit", "q", "x y"]), KEY
 PATHS = st.sampled_from(["/v1/chat/completions", "/v1/embeddings", "/v1/models", "/", "/v1/a b/é"])
 
 
-def record(method: str, url: str, body: Any, headers: dict[str, str] | None = None) -> Request:
-    return to_record(httpx.Request(method, url, json=body, headers=headers), ())
+def record(method: str, url: str, body: Any, headers: dict[str, str] | None = None) -> httpx.Request:
+    return httpx.Request(method, url, json=body, headers=headers)  # keyed as the live request it is
 
 
 def reordered(value: Any, rng: Any) -> Any:

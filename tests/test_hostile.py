@@ -18,9 +18,16 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from httpx_cassette import CassetteError, CassetteFormatError, CassetteTransport
-from httpx_cassette.core.key import KeyOptions, key_of
-from httpx_cassette.model.cassette import CassetteFile, Request, Response
+from httpx_cassette import (
+    CassetteError,
+    CassetteFormatError,
+    CassetteTransport,
+    KeyOptions,
+    Request,
+    Response,
+    key_of,
+)
+from httpx_cassette.model.cassette import CassetteFile
 from httpx_cassette.storage.codec import encode_file
 from httpx_cassette.storage.files import file_name
 from httpx_cassette.storage.store import DirectoryStore

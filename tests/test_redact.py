@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from httpx_cassette import CassetteTransport
+from httpx_cassette import CassetteTransport, Request, Response
 from httpx_cassette.core.redact import Redaction
-from httpx_cassette.model.cassette import Event, Request, Response
+from httpx_cassette.model.cassette import Event
 
 # Fakes built by concatenation, so no credential-shaped literal sits in the source.
 ACCOUNT = "acct_" + "7731" * 4

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from httpx_cassette import CassetteSecretError, CassetteTransport
+from httpx_cassette import CassetteSecretError, CassetteTransport, Response
 from httpx_cassette.core.scan import Finding, SecretScanner, mask
-from httpx_cassette.model.cassette import Event, Response, TransportFailure
+from httpx_cassette.model.cassette import Event, TransportFailure
 from httpx_cassette.storage.scan import scan_directory
 
 # Fakes assembled at run time: no credential-shaped literal sits in the source.

@@ -18,8 +18,7 @@ import httpx
 import openai
 import pytest
 
-from httpx_cassette import CassetteMiss, CassetteTransport, use_cassette
-from httpx_cassette.intercept.session import CassetteSession
+from httpx_cassette import CassetteMiss, CassetteSession, CassetteTransport, use_cassette
 from tests.conftest import HAS_HTTPX2
 from tests.servers.openai_app import OpenAIApp, create_app
 from tests.servers.runner import LiveServer

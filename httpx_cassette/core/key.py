@@ -4,6 +4,10 @@ What counts: method; URL path; query (sorted by name, repeated names keep their 
 (JSON re-serialized with sorted keys, forms sorted, multipart without its random boundary); the
 content-type media type and a few semantic headers. What never counts: scheme and host (unless
 asked), SDK telemetry headers (``x-stainless-*``, ``user-agent``), retry counts, timeouts.
+
+Both functions take a stored `Request` or a live one (an ``httpx.Request`` / ``httpx2.Request``, or
+anything with their ``method``, ``url``, ``headers`` and ``content``); a live one is first turned into
+the record a cassette would store (`to_record`), so its key is the key it is recorded under.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ from urllib.parse import parse_qsl, urlsplit
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.core.request import LiveRequest, to_record
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Request
 from httpx_cassette.model.jsonpath import DROP, JsonPath, apply_at, parse_path
 
-__all__ = ["KeyOptions", "canonical_form", "key_of"]
+__all__ = ["CanonicalForm", "KeyOptions", "canonical_form", "key_of", "stored_form"]
+
+CanonicalForm = dict[str, object]  # method, path, query, headers, body (and host): plain JSON data
 
 SEMANTIC_HEADERS = ("openai-beta", "anthropic-beta")
 
@@ -68,12 +75,30 @@ def _canonical_body(record: Request, paths: Iterable[JsonPath]) -> Any:
     return None
 
 
-def canonical_form(record: Request, options: KeyOptions | None = None) -> dict[str, Any]:
-    """The canonical form of a stored request: a plain dict, handy to diff two requests."""
+def stored_form(request: Request | LiveRequest, match_headers: Iterable[str] = ()) -> Request:
+    """``request`` as a cassette stores it: a live request is read (if it has not been) and recorded."""
+    if isinstance(request, Request):
+        return request
+    try:
+        _ = request.content
+    except RuntimeError:  # httpx's RequestNotRead: a streamed body nobody has read yet
+        if not isinstance(getattr(request, "stream", None), Iterable):
+            raise TypeError(
+                f"cannot key {request.method} {request.url}: its body is an async stream not read yet;"
+                " `await request.aread()` first"
+            ) from None
+        request.read()  # type: ignore[attr-defined]  # httpx and httpx2 requests have it
+    return to_record(request, match_headers)
+
+
+def canonical_form(request: Request | LiveRequest, options: KeyOptions | None = None) -> CanonicalForm:
+    """The canonical form of a request (stored, or a live httpx/httpx2 one): a plain dict, handy to diff
+    two requests."""
     options = options or KeyOptions()
+    record = stored_form(request, options.match_headers)
     url = urlsplit(record.url)
     query = sorted(parse_qsl(url.query, keep_blank_values=True), key=lambda kv: kv[0])
-    form: dict[str, Any] = {"method": record.method.upper(), "path": url.path or "/", "query": query}
+    form: CanonicalForm = {"method": record.method.upper(), "path": url.path or "/", "query": query}
     if options.include_host:
         form["host"] = f"{url.scheme}://{url.netloc}"
     headers = {"content-type": media_type(record.headers.get("content-type"))}
@@ -97,7 +122,7 @@ def _only(form: dict[str, Any], parts: tuple[str, ...], host: str) -> dict[str, 
     return kept
 
 
-def key_of(record: Request, options: KeyOptions | None = None) -> str:
-    """The sha256 hex key of a stored request's canonical form."""
-    encoded = msgspec.json.encode(canonical_form(record, options), order="sorted")
+def key_of(request: Request | LiveRequest, options: KeyOptions | None = None) -> str:
+    """The sha256 hex key of a request's canonical form (a stored request, or a live httpx/httpx2 one)."""
+    encoded = msgspec.json.encode(canonical_form(request, options), order="sorted")
     return hashlib.sha256(encoded).hexdigest()

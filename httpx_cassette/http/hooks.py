@@ -15,16 +15,25 @@ library is installed; their requests reach the same routes through ``Route.begin
 Not wrapped: transports that never reach the network (``MockTransport``, ``ASGITransport``,
 ``WSGITransport``) and a `CassetteTransport` a user put under a client explicitly (it already
 records and replays; wrapping it would record twice).
+
+Which libraries get hooked, and when: `install` hooks the libraries already imported (httpx always is).
+A library imported later (httpx2 imported by an SDK inside a block) is hooked the moment its import
+finishes, before the importer can build a client: while the hooks are installed, a finder on
+``sys.meta_path`` watches for it and runs the library's own loader, then hooks it. Nothing is imported
+on the user's behalf, so opening a block costs no httpx2 import, and a library that becomes importable
+only later (installed, or its path added, mid-run) is covered too. A library imported after the last
+block closed is hooked by the next `install`.
 """
 
 from __future__ import annotations
 
-import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import threading
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -92,15 +101,66 @@ class Routed:
             return await self.transport.handle_async_request(request)
 
 
-def _libraries() -> Iterator[ModuleType]:
-    import httpx
+LIBRARIES = ("httpx", "httpx2")
 
-    yield httpx
-    # httpx2 is imported now if it is installed, so a client built later (openai 3 builds httpx2
-    # clients) meets a hooked class; `install` runs again on every block opened, so a library
-    # installed or imported later is hooked then.
-    if "httpx2" in sys.modules or importlib.util.find_spec("httpx2") is not None:
-        yield importlib.import_module("httpx2")
+
+def _libraries() -> Iterator[ModuleType]:
+    """The libraries imported so far. One another thread is still importing is left out: half of its
+    classes may not exist yet (its import hooks it when it finishes, if it began under the hooks)."""
+    for name in LIBRARIES:
+        module = sys.modules.get(name)
+        if module is not None and not getattr(module.__spec__, "_initializing", False):
+            yield module
+
+
+class _ThenLoader(importlib.abc.Loader):
+    """A library's own loader, calling ``then`` with the module once it has been executed."""
+
+    def __init__(self, loader: importlib.abc.Loader, then: Callable[[ModuleType], None]) -> None:
+        self._loader = loader
+        self._then = then
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._then(module)
+
+    def __getattr__(self, name: str) -> Any:  # get_filename, is_package, resource readers...
+        return getattr(self._loader, name)
+
+
+class _WhenImported(importlib.abc.MetaPathFinder):
+    """On ``sys.meta_path`` while the hooks are installed: finds nothing itself, but hands the spec the
+    other finders give for a watched library back with its loader wrapped, so ``then`` runs as soon as
+    the library has been imported."""
+
+    def __init__(self, names: Sequence[str], then: Callable[[ModuleType], None]) -> None:
+        self._names = frozenset(names)
+        self._then = then
+        self._busy = threading.local()  # the other finders may ask sys.meta_path again: no recursion
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self._names or getattr(self._busy, "on", False):
+            return None
+        self._busy.on = True
+        try:
+            spec = next((s for s in self._others(fullname, path, target) if s is not None), None)
+        finally:
+            self._busy.on = False
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _ThenLoader(spec.loader, self._then)
+        return spec
+
+    def _others(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None
+    ) -> Iterator[importlib.machinery.ModuleSpec | None]:
+        for finder in list(sys.meta_path):
+            if finder is not self and hasattr(finder, "find_spec"):
+                yield finder.find_spec(fullname, path, target)
 
 
 class Hooks:
@@ -113,6 +173,7 @@ class Hooks:
         self._absent: set[str] = set()  # shell libraries found not installed
         self._shells: set[str] = set()  # shell libraries hooked now
         self._skip: dict[ModuleType, tuple[type, ...]] = {}
+        self._watch = _WhenImported(LIBRARIES, self._imported)
         self.stranded: list[str] = []  # classes someone else patched over ours (see `uninstall`)
 
     @staticmethod
@@ -127,14 +188,26 @@ class Hooks:
         return bool(self._patched)
 
     def install(self) -> None:
-        """Hook every client class of every library importable now; idempotent, cheap when done."""
+        """Hook every client class of every library imported so far, and each library imported from now
+        on as its import finishes (until `uninstall`); idempotent, cheap when done."""
         with self._lock:
+            if self._watch not in sys.meta_path:
+                sys.meta_path.insert(0, self._watch)
             for lib in _libraries():
-                for name in _CLIENTS:
-                    cls = getattr(lib, name)
-                    if (cls, _METHOD) not in self._patched:
-                        self._hook(lib, cls)
+                self._hook_library(lib)
             self._install_shells()
+
+    def _imported(self, lib: ModuleType) -> None:
+        """``lib`` was just imported: hook it, unless the hooks were removed meanwhile."""
+        with self._lock:
+            if self._watch in sys.meta_path:
+                self._hook_library(lib)
+
+    def _hook_library(self, lib: ModuleType) -> None:
+        for name in _CLIENTS:
+            cls = getattr(lib, name)
+            if (cls, _METHOD) not in self._patched:
+                self._hook(lib, cls)
 
     def _install_shells(self) -> None:
         """Hook the other libraries' seams, each once, when that library is installed."""
@@ -184,6 +257,8 @@ class Hooks:
         and a `RuntimeWarning` says so.
         """
         with self._lock:
+            if self._watch in sys.meta_path:
+                sys.meta_path.remove(self._watch)
             for (cls, method), original in list(self._patched.items()):
                 current = cls.__dict__.get(method)
                 if getattr(current, "__wrapped__", None) is original:

@@ -1,6 +1,8 @@
 """The byte streams a transport hands its caller: a replayed one, and the recording tee.
 
 Both are mixed with the caller library's stream bases by `Library.stream_type`, so they never import it.
+The tee saves its recording when the stream ends or is closed; read asynchronously, it awaits the save
+in a worker thread, so an event loop never waits on the disk.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.replay import Prepared
+from httpx_cassette.http.worker import off_loop
 from httpx_cassette.model.cassette import Response
 
 __all__ = ["ReplayStream", "TeeStream"]
@@ -74,6 +77,12 @@ class TeeStream:
         if on_done is not None:
             on_done(self._capture.finish(truncated=truncated))
 
+    async def _finish_async(self, *, truncated: bool) -> None:
+        """`finish` with the save (a file write and fsync) in a worker thread, off the event loop."""
+        on_done, self._on_done = self._on_done, None
+        if on_done is not None:
+            await off_loop(on_done, self._capture.finish(truncated=truncated))
+
     def failed(self, exc: BaseException) -> None:
         """The upstream failed mid-body: record the failure after what arrived."""
         self._capture.fail(exc)
@@ -104,10 +113,15 @@ class TeeStream:
         return self.tee(self._upstream)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with self._reading():
+        try:
             async for chunk in self._upstream:
                 self._capture.feed(chunk)
                 yield chunk
+        except Exception as exc:
+            self._capture.fail(exc)
+            await self._finish_async(truncated=False)
+            raise
+        await self._finish_async(truncated=False)
 
     def close(self) -> None:
         try:
@@ -117,6 +131,6 @@ class TeeStream:
 
     async def aclose(self) -> None:
         try:
-            self.finish(truncated=True)
+            await self._finish_async(truncated=True)
         finally:
             await self._upstream.aclose()

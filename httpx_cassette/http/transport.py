@@ -3,11 +3,13 @@
 One object serves httpx and httpx2 clients, sync and async. Both entry points are thin shells over
 the same steps (`httpx_cassette.http.exchange.Exchange`, which the aiohttp and requests shells share,
 then `_replay` or `_tee`); only reading the request body and calling the inner transport differ
-between sync and async.
+between sync and async, and the async one runs every step that touches the disk (lookups, the
+directory lock, writes and fsync) in a worker thread (`off_loop`).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,12 +17,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 import httpx
 
 from httpx_cassette.config import CassetteConfig, Mode, Options
-from httpx_cassette.core.key import canonical_form
+from httpx_cassette.core.key import CanonicalForm
 from httpx_cassette.core.replay import Prepared
-from httpx_cassette.core.request import to_record
+from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.http.exchange import Exchange
 from httpx_cassette.http.library import Library, library_of
 from httpx_cassette.http.streams import ReplayStream, TeeStream
+from httpx_cassette.http.worker import off_loop
+from httpx_cassette.model.cassette import Meta, Request
 from httpx_cassette.storage.cassette import Cassette
 
 if TYPE_CHECKING:
@@ -94,16 +98,13 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     # -- what users call to understand keys ----------------------------------------------------
 
-    def key(self, request: Any) -> str:
-        """The key ``request`` (an httpx or httpx2 Request) is recorded under."""
-        request.read()
-        return self.cassette.key(to_record(request, self.cassette.key_options.match_headers))
+    def key(self, request: LiveRequest | Request) -> str:
+        """The key ``request`` (an httpx or httpx2 Request, or a stored one) is recorded under."""
+        return self.cassette.key(request)
 
-    def canonical(self, request: Any) -> dict[str, Any]:
+    def canonical(self, request: LiveRequest | Request) -> CanonicalForm:
         """The canonical form the key is the hash of: diff two of these to see why keys differ."""
-        request.read()
-        record = to_record(request, self.cassette.key_options.match_headers)
-        return canonical_form(self.cassette.redaction.request(record), self.cassette.key_options)
+        return self.cassette.canonical(request)
 
     # -- the two entry points ------------------------------------------------------------------
 
@@ -119,15 +120,24 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self.serve(request, self.exchange(request), forward)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]] | None) -> Any:
-        """The async twin of `send`: only the body read and the forward call are awaited."""
+        """The async twin of `send`: the body read and the forward call are awaited, and the disk
+        work (planning reads files, saving writes them) runs in a worker thread."""
         await request.aread()
-        return await self.serve_async(request, self.exchange(request), forward)
+        return await self.serve_async(request, await self.exchange_async(request), forward)
 
-    def exchange(self, request: Any) -> Exchange:
+    def exchange(self, request: LiveRequest) -> Exchange:
         """Plan ``request`` (body read; an httpx/httpx2 request or another library's `Outgoing`) against
         this cassette; raises `CassetteMiss` on a replay miss."""
         library = getattr(request, "library", None) or _label(library_of(request))
         return Exchange.of(self.cassette, request, library)
+
+    async def exchange_async(self, request: LiveRequest) -> Exchange:
+        """`exchange` with its disk work (reading files, the directory lock) in a worker thread; a replay
+        already prepared in memory needs none, so it takes no thread hop."""
+        played = self.cassette.replay_from_memory(request)
+        if played is not None:
+            return Exchange(self.cassette, played, Meta())
+        return await off_loop(self.exchange, request)
 
     def serve(self, request: Any, exchange: Exchange, forward: Callable[[Any], Any] | None) -> Any:
         """Answer ``request`` as ``exchange`` planned: replay it, or forward it and record the response."""
@@ -139,21 +149,27 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         except Exception as exc:
             exchange.failed(exc)
             raise
-        return self._tee(request, exchange, response)
+        save_now = self._tee(request, exchange, response)
+        if save_now is not None:
+            save_now()
+        return response
 
     async def serve_async(
         self, request: Any, exchange: Exchange, forward: Callable[[Any], Awaitable[Any]] | None
     ) -> Any:
-        """The async twin of `serve`."""
+        """The async twin of `serve`: what writes to disk runs in a worker thread."""
         if exchange.prepared is not None:
             return self._replay(request, exchange.prepared)
         exchange.forwarding()
         try:
             response = await (forward or self._inner_for(request, sync=False).handle_async_request)(request)
         except Exception as exc:
-            exchange.failed(exc)
+            await off_loop(exchange.failed, exc)
             raise
-        return self._tee(request, exchange, response)
+        save_now = self._tee(request, exchange, response)
+        if save_now is not None:
+            await off_loop(save_now)
+        return response
 
     def close(self) -> None:
         for (_, sync), inner in list(self._own_inner.items()):
@@ -186,21 +202,23 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _replay(self, request: Any, prepared: Prepared) -> Any:
         return respond(request, prepared)
 
-    def _tee(self, request: Any, exchange: Exchange, response: Any) -> Any:
+    def _tee(self, request: Any, exchange: Exchange, response: Any) -> Callable[[], None] | None:
+        """Record ``response`` as it is read: its stream becomes a tee that saves at its end. A body the
+        inner transport already read is captured at once, and its save returned for the caller to run
+        (on an event loop: in a worker thread)."""
         lib = library_of(request)
         # An inner transport may hand back a body it already read and decoded (httpx.MockTransport).
         consumed = response.is_stream_consumed
         decoder = lib.decoder("" if consumed else response.headers.get("content-encoding", ""))
         tap = exchange.capture(response.status_code, response.headers.multi_items(), decoder)
         if tap is None:  # live mode: nothing to write
-            return response
+            return None
         capture, save = tap
         if consumed:
             capture.feed(response.content)
-            save(capture.finish(truncated=False))
-        else:
-            response.stream = lib.stream_type(TeeStream)(response.stream, capture, save)
-        return response
+            return functools.partial(save, capture.finish(truncated=False))
+        response.stream = lib.stream_type(TeeStream)(response.stream, capture, save)
+        return None
 
 
 def respond(request: Any, prepared: Prepared) -> Any:

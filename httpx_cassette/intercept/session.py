@@ -27,7 +27,7 @@ from httpx_cassette.config import CassetteConfig, Overrides
 from httpx_cassette.core.ignore import IgnoreRules
 from httpx_cassette.core.modes import Mode
 from httpx_cassette.core.redact import redact_url
-from httpx_cassette.core.request import to_record
+from httpx_cassette.core.request import LiveRequest, to_record
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
 from httpx_cassette.http.exchange import EMPTY, Exchange
@@ -217,7 +217,7 @@ class CassetteSession:
             decision = self._planned(request)
         return await self.transport.serve_async(request, decision, forward)
 
-    def begin(self, request: Any) -> Exchange | None:
+    def begin(self, request: LiveRequest) -> Exchange | None:
         """The route's entry for the aiohttp and requests shells (``request`` an `Outgoing`)."""
         __tracebackhide__ = True
         decision = self._decide(request)
@@ -313,7 +313,7 @@ class NetworkBlock:
         self.blocked.append(error)
         raise error
 
-    def begin(self, request: Any) -> Exchange | None:
+    def begin(self, request: LiveRequest) -> Exchange | None:
         """None: ``request`` may go out; an `Exchange` answered here; raises `NetworkBlocked`."""
         rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
         if rule is not None:

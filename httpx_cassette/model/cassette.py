@@ -6,7 +6,7 @@ order). Every field after the first has a default, so older files keep loading a
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import msgspec
 from msgspec import UNSET, UnsetType, field
@@ -68,7 +68,7 @@ class Request(msgspec.Struct, omit_defaults=True, kw_only=True):
     method: str
     url: str
     headers: dict[str, str] = {}
-    body: Any | UnsetType = UNSET  # a JSON value, for JSON bodies
+    body: object | UnsetType = UNSET  # a JSON value, for JSON bodies
     text: str | UnsetType = UNSET  # text bodies, including x-www-form-urlencoded
     base64: str | UnsetType = UNSET  # any other bytes
     multipart: list[Part] | UnsetType = UNSET
@@ -102,7 +102,7 @@ class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
     headers: dict[str, str] = {}
     is_streaming: bool = False
     stream_format: StreamFormat = "sse"
-    body: Any | UnsetType = UNSET  # JSON value, or the list of events of a stream
+    body: object | UnsetType = UNSET  # JSON value, or the list of events of a stream
     text: str | UnsetType = UNSET
     base64: str | UnsetType = UNSET
     body_file: str | UnsetType = UNSET  # a large binary body, kept in this file next to the JSON file
@@ -118,8 +118,7 @@ class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
         """The stored events of a stream (validated into `Event` objects when the file was read)."""
         if not self.is_streaming or self.body is UNSET:
             return []
-        body: list[Event] = self.body
-        return body
+        return cast("list[Event]", self.body)
 
 
 class Meta(msgspec.Struct, omit_defaults=True, kw_only=True):

@@ -2,7 +2,9 @@
 
 Pure bookkeeping over a `DirectoryStore`, no HTTP: the transport asks `plan` what to do with a
 request and hands finished recordings to `save`. Thread-safe, so sync threads and asyncio tasks
-can share one cassette.
+can share one cassette. Its methods take the public types: a stored `Request` or a live
+httpx/httpx2 request, and `Response` / `Meta` (all exported by `httpx_cassette`); they never change
+what they are given.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import msgspec
 from httpx_cassette.config import CassetteConfig, Overrides, ReplayChunks, ReplayTiming
 from httpx_cassette.core.age import age_of, describe_age
 from httpx_cassette.core.hooks import call_hook, refusing_matcher
-from httpx_cassette.core.key import KeyOptions, canonical_form, key_of
+from httpx_cassette.core.key import CanonicalForm, KeyOptions, canonical_form, key_of, stored_form
 from httpx_cassette.core.merge import Recording
 from httpx_cassette.core.miss import diagnose, miss_error
 from httpx_cassette.core.modes import ENV_MODE, Mode, resolve_mode
@@ -27,6 +29,7 @@ from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.redact import Redaction
 from httpx_cassette.core.replay import Prepared, prepare
+from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
@@ -90,15 +93,26 @@ class Cassette:
     def __repr__(self) -> str:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
 
-    def key(self, request: Request) -> str:
-        return key_of(self.redaction.request(request), self.key_options)
+    def _record(self, request: Request | LiveRequest) -> Request:
+        return self.redaction.request(stored_form(request, self.key_options.match_headers))
 
-    def plan(self, request: Request) -> Play | Record:
-        """Decide what to do with one request; raises `CassetteMiss` in replay mode, and
-        `CassetteSecretError` (before anything is sent) for a request that would write a credential.
+    def key(self, request: Request | LiveRequest) -> str:
+        """The key ``request`` (stored, or a live httpx/httpx2 one) is recorded under in this cassette."""
+        return key_of(self._record(request), self.key_options)
 
-        ``before_record_request`` runs first (before keying and redaction); None from it lets the
-        request through unrecorded. Every request is logged in `requests`."""
+    def canonical(self, request: Request | LiveRequest) -> CanonicalForm:
+        """The canonical form ``request``'s key is the hash of: diff two of these to see why keys differ."""
+        return canonical_form(self._record(request), self.key_options)
+
+    def plan(self, request: Request | LiveRequest) -> Play | Record:
+        """Decide what to do with one request (stored, or a live httpx/httpx2 one): `Play` a recorded
+        response, or `Record` what the network answers and hand it to `save`.
+
+        Raises `CassetteMiss` in replay mode, and `CassetteSecretError` (before anything is sent) for a
+        request that would write a credential. ``before_record_request`` runs first (before keying and
+        redaction); None from it lets the request through unrecorded. Every request is logged in
+        `requests`."""
+        request = stored_form(request, self.key_options.match_headers)
         about = f"{request.method} {request.url}"
         hooked = call_hook("before_record_request", self.config.before_record_request, request, about)
         sent = Sent(hooked or request, "passed")
@@ -135,6 +149,28 @@ class Cassette:
                 raise refusal(self.path, f"the request {request.method} {request.url}", findings)
             pending.slots.append(None)
             return Record(key, request, nth - len(pending.kept))
+
+    def replay_from_memory(self, request: Request | LiveRequest) -> Play | None:
+        """In replay mode, the `Play` for ``request`` when it needs nothing from the disk (its response
+        was read and prepared already); else None, and nothing is counted: call `plan`. Async callers use
+        it to keep the common case off the worker thread `plan` runs in."""
+        if self.mode != "replay" or self.config.before_record_request is not None:
+            return None  # a hook may change the request or let it through: `plan` runs it
+        stored = stored_form(request, self.key_options.match_headers)
+        key = key_of(self.redaction.request(stored), self.key_options)
+        with self._lock:
+            recorded = self.store.known(key)
+            nth = self._seen.get(key, 0)
+            count = len(recorded.responses) if recorded is not None else 0
+            if count == 0 or (nth >= count and self.strict_repeats):
+                return None  # `plan` raises the miss, with its diagnosis
+            prepared = self._prepared.get((key, min(nth, count - 1)))
+            if prepared is None:
+                return None
+            self._seen[key] = nth + 1
+            self.played.append((key, min(nth, count - 1)))
+            self.requests.append(Sent(stored, "replayed"))
+            return Play(key, min(nth, count - 1), prepared)
 
     def _start(self, key: str, request: Request) -> Recording:
         """This session's first touch of ``key``: what its file holds now, to replay first or to drop."""
@@ -213,8 +249,9 @@ class Cassette:
         )
         return miss_error(report)
 
-    def save(self, plan: Record, response: Response, meta: Meta) -> None:
-        """Store a finished recording in its slot and merge it into the key's file as it is on disk now.
+    def save(self, plan: Record, response: Response, meta: Meta | None = None) -> None:
+        """Store the ``response`` a `Record` plan got in its slot, and merge it into the key's file as it
+        is on disk now; ``meta`` (copied, stamped with the time) describes the recorder.
 
         Raises `CassetteSecretError`, writing nothing, if the (redacted) response holds a credential.
         """
@@ -230,20 +267,22 @@ class Cassette:
             response = self.redaction.response(hooked)
         except PlaceholderClash as clash:
             raise placeholder_clash(self.path, f"{request.method} {request.url}", clash) from None
+        meta = meta or Meta()
         meta = msgspec.structs.replace(meta, user_agent=self.redaction.meta(meta.user_agent))
-        if self.scope is not None:
-            response.test_id = self.scope
+        if self.scope is not None:  # a copy: the caller's response is not ours to change
+            response = msgspec.structs.replace(response, test_id=self.scope)
         findings = self.scanner.scan_struct(response, f"$.responses[{len(recording.kept) + plan.slot}]")
         if findings:
             raise refusal(self.path, f"the response to {request.method} {request.url}", findings)
         with self._lock:
             recording.slots[plan.slot] = response
-            meta.recorded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            stamped = msgspec.structs.replace(meta, recorded_at=now)
             written: list[int] = []
 
             def merged(current: CassetteFile | None) -> CassetteFile:
                 responses, written[:] = recording.merge(current.responses if current else [])
-                return CassetteFile(request=recording.request, responses=responses, meta=meta)
+                return CassetteFile(request=recording.request, responses=responses, meta=stamped)
 
             replace_broken = self.mode == "record"
             stored = self.store.update(plan.key, recording.request, merged, replace_broken=replace_broken)

@@ -8,7 +8,7 @@ import msgspec
 from msgspec import UNSET
 
 from httpx_cassette.errors import CassetteFormatError
-from httpx_cassette.model.cassette import CassetteFile, Event
+from httpx_cassette.model.cassette import CassetteFile, Event, Response
 from httpx_cassette.storage.formats import detect
 
 __all__ = ["decode_file", "encode_file"]
@@ -24,23 +24,29 @@ _EVENTS_AT = b'"@@httpx-cassette-events-%d@@"'
 _EVENT_INDENT = b"\n        "  # the depth of a stream's events: file > responses > response > body
 
 
+def _with_markers(cassette: CassetteFile) -> tuple[CassetteFile, list[list[Event]]]:
+    """A copy of ``cassette`` whose non-empty streams hold a marker instead of their events, and the
+    events marker by marker. The caller's file is never changed, not even for a moment: another thread
+    may be encoding or replaying it."""
+    held: list[list[Event]] = []
+    responses: list[Response] = []
+    for response in cassette.responses:
+        if response.is_streaming and isinstance(response.body, list) and response.body:
+            marker = (_EVENTS_AT % len(held)).decode()[1:-1]
+            held.append(cast("list[Event]", response.body))
+            response = msgspec.structs.replace(response, body=marker)
+        responses.append(response)
+    return (msgspec.structs.replace(cassette, responses=responses) if held else cassette), held
+
+
 def encode_file(cassette: CassetteFile) -> bytes:
     """Pretty, stable JSON (struct field order, body key order as recorded), ending in a newline.
 
     Each stream event is written compact on a line of its own: a re-recorded stream then diffs
     event by event, and a file stays near the size of the raw stream instead of tripling it.
     """
-    streams = [r for r in cassette.responses if r.is_streaming and isinstance(r.body, list) and r.body]
-    if not streams:
-        return msgspec.json.format(_encoder.encode(cassette), indent=2) + b"\n"
-    held: list[list[Event]] = [cast("list[Event]", r.body) for r in streams]
-    try:
-        for i, response in enumerate(streams):
-            response.body = (_EVENTS_AT % i).decode()[1:-1]
-        text = msgspec.json.format(_encoder.encode(cassette), indent=2)
-    finally:
-        for response, body in zip(streams, held, strict=True):
-            response.body = body
+    marked, held = _with_markers(cassette)
+    text = msgspec.json.format(_encoder.encode(marked), indent=2)
     for i, events in enumerate(held):
         # One call for all events; compact JSON holds no raw newline, so each "\n" is between two events.
         lines = _EVENT_INDENT + _encoder.encode_lines(events)[:-1].replace(b"\n", b"," + _EVENT_INDENT)

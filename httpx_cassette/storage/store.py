@@ -138,6 +138,11 @@ class DirectoryStore:
         except (ValueError, RecursionError) as exc:  # a URL urllib rejects, a body nested past Python's limit
             raise CassetteFormatError(str(file), f"its request cannot be keyed: {exc}") from None
 
+    def known(self, key: str) -> CassetteFile | None:
+        """``key``'s file if this store has already read or written it; never touches the disk."""
+        found = self._by_key.get(key)
+        return found[1] if found else None
+
     def get(self, key: str, request: Request | None = None) -> CassetteFile | None:
         """The file recorded for ``key``, or None. Given the ``request`` that was keyed, a file under its
         own name is found without listing the directory: a 10,000-file cassette opens as fast as one."""

@@ -1,0 +1,50 @@
+"""`Cassette` used directly, with the public types only: plan a live request, save what it got, replay it.
+Nothing it is handed is changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from httpx_cassette import Cassette, Meta, Play, Record, Request, Response
+
+BODY = {"model": "gpt-4o", "input": "hi"}
+
+
+def live() -> httpx.Request:
+    return httpx.Request("POST", "https://api.openai.com/v1/responses", json=BODY)
+
+
+def test_plan_save_and_replay_with_public_types(tmp_path: Path) -> None:
+    recorder = Cassette(tmp_path, mode="record")
+    plan = recorder.plan(live())
+    assert isinstance(plan, Record)
+    recorder.save(plan, Response(status=200, headers={"content-type": "application/json"}, body={"ok": 1}))
+    replayer = Cassette(tmp_path, mode="replay")
+    played = replayer.plan(live())
+    assert isinstance(played, Play)
+    assert played.prepared.status == 200
+    assert json.loads(b"".join(played.prepared.chunks)) == {"ok": 1}
+    headers = {"content-type": "application/json"}
+    stored = Request(method="POST", url="https://api.openai.com/v1/responses", headers=headers, body=BODY)
+    assert replayer.key(stored) == replayer.key(live()) == played.key
+    assert replayer.canonical(live())["path"] == "/v1/responses"
+
+
+def test_save_copies_meta_and_response(tmp_path: Path) -> None:
+    cassette = Cassette(tmp_path, mode="record", scope="tests/test_a.py::test_one")
+    plan = cassette.plan(live())
+    assert isinstance(plan, Record)
+    meta = Meta(recorder="my tool 1.0")
+    response = Response(status=200, body={"ok": 1})
+    before = (msgspec.to_builtins(meta), msgspec.to_builtins(response))
+    cassette.save(plan, response, meta)
+    assert (msgspec.to_builtins(meta), msgspec.to_builtins(response)) == before
+    [file] = tmp_path.glob("*.json")
+    written = json.loads(file.read_text())
+    assert written["meta"]["recorder"] == "my tool 1.0"
+    assert written["meta"]["recorded_at"]  # stamped on the copy
+    assert written["responses"][0]["test_id"] == "tests/test_a.py::test_one"

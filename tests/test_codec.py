@@ -1,0 +1,56 @@
+"""Unit tests of `httpx_cassette.storage.codec`: encoding never touches the file it is given."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import msgspec
+
+from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
+from httpx_cassette.storage.codec import decode_file, encode_file
+
+
+def streamed() -> CassetteFile:
+    events = [Event(data={"n": i}) for i in range(50)]
+    responses = [Response(status=200, is_streaming=True, body=list(events)) for _ in range(3)]
+    return CassetteFile(request=Request(method="POST", url="https://x/v1/chat"), responses=responses)
+
+
+def test_encode_leaves_its_argument_as_it_was() -> None:
+    cassette = streamed()
+    bodies = [r.body for r in cassette.responses]
+    before = msgspec.to_builtins(cassette)
+    data = encode_file(cassette)
+    assert msgspec.to_builtins(cassette) == before
+    assert all(r.body is body for r, body in zip(cassette.responses, bodies, strict=True))
+    assert decode_file(data, "x.json") == cassette
+    assert data.count(b'\n        {"__data__"') == 150  # each event on a line of its own
+
+
+def test_a_reader_never_sees_a_half_encoded_file() -> None:
+    # Encoding used to swap each stream's events for a marker string and put them back afterwards:
+    # a thread replaying the same file in between saw a string where its events belong.
+    cassette = streamed()
+    stop = threading.Event()
+    encoded = [0]
+
+    def encode() -> None:
+        while not stop.is_set() and encoded[0] < 3000:
+            encode_file(cassette)
+            encoded[0] += 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to land inside an encode
+    writer = threading.Thread(target=encode)
+    writer.start()
+    try:
+        seen: set[type] = set()
+        while writer.is_alive():
+            seen.update(type(r.body) for r in cassette.responses)
+    finally:
+        stop.set()
+        writer.join()
+        sys.setswitchinterval(interval)
+    assert encoded[0] == 3000
+    assert seen == {list}
