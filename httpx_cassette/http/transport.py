@@ -22,6 +22,7 @@ from httpx_cassette.core.key import canonical_form
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.request import to_record
 from httpx_cassette.http.library import Library, library_of
+from httpx_cassette.http.sdk_errors import sdk_proof, sdk_proof_async
 from httpx_cassette.http.streams import ReplayStream, TeeStream
 from httpx_cassette.model.cassette import Meta, Response, TransportFailure
 from httpx_cassette.storage.cassette import Cassette
@@ -114,6 +115,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: Any) -> Any:
         return await self.send_async(request, None)
 
+    @sdk_proof  # our errors leave as themselves: no SDK retries or wraps them
     def send(self, request: Any, forward: Callable[[Any], Any] | None) -> Any:
         """Handle ``request``; record modes call ``forward`` (default: the inner transport)."""
         request.read()
@@ -128,6 +130,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             raise
         return self._tee(request, plan, response, started)
 
+    @sdk_proof_async
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]] | None) -> Any:
         """The async twin of `send`: only the body read and the forward call are awaited."""
         await request.aread()
@@ -200,7 +203,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return response
         lib = library_of(request)
         meta = self._meta(lib, request)
-        save = functools.partial(self.cassette.save, plan, meta=meta)
+        save = sdk_proof(functools.partial(self.cassette.save, plan, meta=meta))  # runs as the SDK reads
         # An inner transport may hand back a body it already read and decoded (httpx.MockTransport).
         consumed = response.is_stream_consumed
         decoder = lib.decoder("" if consumed else response.headers.get("content-encoding", ""))

@@ -25,6 +25,7 @@ from httpx_cassette.config import CassetteConfig, Overrides
 from httpx_cassette.core.modes import Mode
 from httpx_cassette.core.redact import redact_url
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
+from httpx_cassette.http.sdk_errors import as_sdk_error
 from httpx_cassette.http.transport import CassetteTransport
 from httpx_cassette.storage.files import write_atomic
 
@@ -244,7 +245,7 @@ class NetworkBlock:
             " or let the host through with the cassette_ignore_hosts / cassette_ignore_localhost ini options"
         )
         self.blocked.append(error)
-        raise error
+        raise as_sdk_error(error)  # an SDK must neither retry nor disguise it
 
     def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
         self._check(request)

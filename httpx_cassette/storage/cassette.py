@@ -24,6 +24,7 @@ from httpx_cassette.core.replay import Prepared, prepare
 from httpx_cassette.core.scan import SecretScanner, refusal
 from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
+from httpx_cassette.storage.files import check_directory, make_directory
 from httpx_cassette.storage.store import DirectoryStore
 
 if TYPE_CHECKING:
@@ -73,6 +74,10 @@ class Cassette:
         self._pending: dict[str, Recording] = {}
         self._prepared: dict[tuple[str, int], Prepared] = {}
         self._lock = threading.Lock()
+        # Storage problems are reported now, or before the first request is forwarded: never after a
+        # paid call.
+        check_directory(self.path, writable=self.mode in ("record", "record-missing"))
+        self._directory_made = False
 
     def __repr__(self) -> str:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
@@ -100,6 +105,9 @@ class Cassette:
             findings = self.scanner.scan_struct(pending.request, "$.request")
             if findings:
                 raise refusal(self.path, f"the request {request.method} {request.url}", findings)
+            if not self._directory_made:
+                make_directory(self.path)
+                self._directory_made = True
             pending.slots.append(None)
             return Record(key, request, nth - len(pending.kept))
 

@@ -11,7 +11,8 @@ File names are built from ``[a-z0-9-]`` only, so no key or request can name a fi
 Binary response bodies larger than ``max_inline_bytes`` are not pasted into the JSON as base64: they go
 to a side file ``<json stem>.<response index>.bin`` next to it, named by the response's ``body_file``.
 
-The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`, through `httpx_cassette.storage.formats`): one response per file, named by
+The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`, through
+`httpx_cassette.storage.formats`): one response per file, named by
 llama-stack's own hash, so they are found by reading every file once. Several files may then hold
 responses to one request: they replay in file-name order (`order_key`), and with a ``scope`` only
 the responses recorded for that test (and those recorded for none) are used. Writing a request
@@ -35,7 +36,7 @@ from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.errors import CassetteError, CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, FileFormat, Request, Response
 from httpx_cassette.storage.codec import decode_file, encode_file
-from httpx_cassette.storage.files import file_name, side_names, write_atomic
+from httpx_cassette.storage.files import UnsafeFileError, file_name, open_inside, side_names, write_atomic
 from httpx_cassette.storage.formats import Format, format_named, held_format, order_key
 from httpx_cassette.storage.lock import DirectoryLock
 
@@ -50,6 +51,11 @@ _VERSION_SEGMENT = re.compile(r"^v\d+(beta\d*|alpha\d*)?$")
 _KEY = re.compile(r"[0-9a-f]{12,}")
 _SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.json")
 _RESERVED = re.compile(r"con|prn|aux|nul|com\d|lpt\d")  # Windows device names, whatever the extension
+
+
+def _load(file: Path) -> CassetteFile:
+    """Read and parse one cassette file through the path guard (`open_inside`)."""
+    return decode_file(open_inside(file.parent, file.name), str(file))
 
 
 class DirectoryStore:
@@ -101,7 +107,7 @@ class DirectoryStore:
         """Parse ``file``, cache it under its real key, and return that key ("" for a skipped file)."""
         assert self._unread is not None
         try:
-            cassette = decode_file(file.read_bytes(), str(file))
+            cassette = _load(file)
         except NotAnExchangeError:  # a llama-stack tool-call recording: nothing to replay
             self._unread.discard(file)
             return ""
@@ -159,10 +165,9 @@ class DirectoryStore:
         """``key``'s file under the name `put` gives it, when it is there and holds ``key``."""
         file = self.path / file_name(key, request)
         try:
-            data = file.read_bytes()
-        except OSError:  # not there (renamed, or never recorded): the directory listing decides
+            cassette = _load(file)
+        except FileNotFoundError:  # not there (renamed, or never recorded): the directory listing decides
             return None
-        cassette = decode_file(data, str(file))
         real = self._key(file, cassette)
         self._remember(real, file, cassette)  # an edited file keeps its real key, as `_read` does
         return self._by_key[real] if real == key else None
@@ -210,11 +215,12 @@ class DirectoryStore:
             return self._refresh(key, replace_broken)
         file = self._target(key, request)
         try:
-            cassette = decode_file(file.read_bytes(), str(file))
+            cassette = _load(file)
         except FileNotFoundError:
             return None
-        except CassetteFormatError:
-            if replace_broken:
+        except CassetteFormatError as exc:
+            # A broken file of ours is replaced; a link or a FIFO there is not ours to replace.
+            if replace_broken and not isinstance(exc, UnsafeFileError):
                 return None
             raise
         self._remember(key, file, cassette)
@@ -227,11 +233,11 @@ class DirectoryStore:
         self._by_key.pop(key, None)
         for file in files:
             try:
-                cassette = decode_file(file.read_bytes(), str(file))
+                cassette = _load(file)
             except (FileNotFoundError, NotAnExchangeError):
                 continue
-            except CassetteFormatError:
-                if replace_broken:
+            except CassetteFormatError as exc:
+                if replace_broken and not isinstance(exc, UnsafeFileError):
                     continue
                 raise
             if self._key(file, cassette) == key:
@@ -337,14 +343,14 @@ class DirectoryStore:
             return None
         found = self._by_key.get(key)
         source = str(found[0]) if found else str(self.path)
-        if not name or Path(name).name != name or name in (".", ".."):
-            raise CassetteFormatError(source, f"body_file {name!r} must be a plain file name in {self.path}")
         try:
-            return (self.path / name).read_bytes()
+            return open_inside(self.path, name)
         except FileNotFoundError:
             raise CassetteFormatError(
                 source, f"its body file {name} is missing from {self.path}: restore it, or re-record"
             ) from None
+        except UnsafeFileError as exc:
+            raise CassetteFormatError(source, f"body_file {exc.problem}") from None
 
     def _move_large_bodies(self, file: Path, cassette: CassetteFile) -> CassetteFile:
         responses: list[Response] = []
