@@ -39,8 +39,9 @@ from httpx_cassette.cli.inspect import (
     timing_of,
     transcript_of,
 )
-from httpx_cassette.errors import CassetteError, NotAnExchangeError
+from httpx_cassette.errors import CassetteError, CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
+from httpx_cassette.storage.files import refuse_special_files
 
 __all__ = ["main"]
 
@@ -61,7 +62,7 @@ class UsageError(CassetteError):
 
 
 def _existing(path: Path) -> Path:
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a broken link is there: reading it says what is wrong
         raise UsageError(f"{path} does not exist")
     return path
 
@@ -108,7 +109,7 @@ def cmd_ls(args: argparse.Namespace, console: Console) -> int:
             for r in rows
         ]
         console.table(headers, cells, right=(4, 5))
-    else:
+    elif not broken:
         console.error(f"no cassette files under {root}")
     return 1 if broken else 0
 
@@ -253,7 +254,7 @@ def show_lines(file: Path, cassette: CassetteFile, *, raw_events: bool) -> list[
 
 def cmd_show(args: argparse.Namespace, console: Console) -> int:
     file = _existing(Path(args.file))
-    if file.is_dir():
+    if file.is_dir() and not file.is_symlink():  # a link is refused when read, as a file of the cassette
         raise UsageError(
             f"{file} is a directory: show takes one file (list them with: httpx-cassette ls {file})"
         )
@@ -302,6 +303,7 @@ def cmd_scan(args: argparse.Namespace, console: Console) -> int:
     from httpx_cassette.storage.scan import scan_directory
 
     root = _existing(Path(args.path))
+    refuse_special_files(root)  # scan reads every file: no link, FIFO or device among them
     allow: list[str | re.Pattern[str]] = [*args.allow, *(re.compile(p) for p in args.allow_pattern)]
     findings = scan_directory(root, allow)
     for finding in findings:
@@ -481,6 +483,9 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     console = console or Console(fancy=False if args.plain else None)
     try:
         status: int = args.run(args, console)
+    except CassetteFormatError as exc:  # a broken file, like the problems verify reports: status 1
+        console.error(f"httpx-cassette {args.command}: {exc}")
+        return 1
     except CassetteError as exc:
         console.error(f"httpx-cassette {args.command}: {exc}")
         return 2

@@ -7,6 +7,7 @@ Pure functions over the stored format, shared by the CLI's ``ls``, ``show``, ``v
 from __future__ import annotations
 
 import itertools
+import os
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ from urllib.parse import urlsplit
 
 from msgspec import UNSET
 
+from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Event, Response
 from httpx_cassette.storage.codec import decode_file
+from httpx_cassette.storage.files import open_inside
 
 __all__ = [
     "Row",
@@ -38,16 +41,25 @@ def cassette_files(path: Path) -> list[Path]:
 
     Hidden files and folders are skipped (the temporary file of an interrupted write starts with a dot).
     """
-    if path.is_file():
+    if not path.is_dir():
         return [path]
-    found = (p for p in path.rglob("*.json") if p.is_file())
-    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts))
+    found: list[Path] = []
+    # Symlinked folders are not followed (they may lead outside); a linked or special *.json file is
+    # listed, and reading it (`load`) refuses it.
+    for folder, folders, files in os.walk(path):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        found += (Path(folder, name) for name in files if name.endswith(".json") and not name.startswith("."))
+    return sorted(found)
 
 
 def load(file: Path) -> CassetteFile:
     """Parse one cassette file, ours or a llama-stack recording; `CassetteFormatError` names the file
     and what is wrong (`NotAnExchangeError` for a file that records no HTTP exchange)."""
-    return decode_file(file.read_bytes(), str(file))
+    try:
+        data = open_inside(file.parent, file.name)  # no link, FIFO or device is followed or read
+    except FileNotFoundError:
+        raise CassetteFormatError(str(file), "it does not exist (any more)") from None
+    return decode_file(data, str(file))
 
 
 # -- ls ----------------------------------------------------------------------------------------

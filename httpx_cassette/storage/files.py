@@ -20,6 +20,7 @@ __all__ = [
     "file_name",
     "make_directory",
     "open_inside",
+    "refuse_special_files",
     "side_names",
     "write_atomic",
 ]
@@ -126,6 +127,23 @@ def _kind(mode: int) -> str:
         (stat.S_ISSOCK, "a socket"),
     ]
     return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def refuse_special_files(root: Path) -> None:
+    """Raise `UnsafeFileError` for the first ``*.json`` or ``*.bin`` under ``root`` (or ``root`` itself)
+    that is not a regular file: for readers that open files by path, before they do."""
+    paths = [root] if not root.is_dir() else []
+    for folder, _, files in os.walk(root):  # symlinked folders are not entered
+        paths += (Path(folder, name) for name in sorted(files) if name.endswith((".json", ".bin")))
+    for path in paths:
+        found = os.lstat(path)
+        if stat.S_ISLNK(found.st_mode):
+            raise UnsafeFileError(str(path), "it is a symbolic link; cassette files must be regular files")
+        if not stat.S_ISREG(found.st_mode):
+            raise UnsafeFileError(str(path), f"it is {_kind(found.st_mode)}, not a regular file; remove it")
+        if found.st_size > MAX_FILE_BYTES:
+            size = f"it is {found.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit"
+            raise UnsafeFileError(str(path), size)
 
 
 def check_directory(path: Path, *, writable: bool) -> None:

@@ -92,7 +92,8 @@ class DirectoryStore:
             unread: set[Path] = set()
             if self.path.is_dir():
                 for entry in os.scandir(self.path):
-                    if entry.name.endswith(".json") and entry.is_file():
+                    # Links, FIFOs... are listed too (not followed): reading one refuses it, loudly.
+                    if entry.name.endswith(".json") and not entry.is_dir(follow_symlinks=False):
                         file = Path(entry.path)
                         unread.add(file)
                         match = _NAME.search(entry.name)
