@@ -22,6 +22,7 @@ replaces its in-scope responses, wherever they were, in ``write_format``; other 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -382,5 +383,6 @@ class DirectoryStore:
         stale = side_names(before) | {p.name for p in self._side_written if p.parent == file.parent}
         for name in stale - side_names(stored):
             if name.startswith(file.stem) and _SIDE_INDEX.fullmatch(name[len(file.stem) :]):
-                file.with_name(name).unlink(missing_ok=True)
+                with contextlib.suppress(IsADirectoryError, PermissionError):  # not a file: left alone
+                    file.with_name(name).unlink(missing_ok=True)
                 self._side_written.pop(file.with_name(name), None)

@@ -97,6 +97,15 @@ def test_record_missing_never_forwards_a_recorded_request(case: Case, tmp_path: 
         assert forwarded == [], "record-missing forwarded a request the directory holds"
 
 
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_record_overwrites_or_refuses_but_never_escapes(case: Case, tmp_path: Path) -> None:
+    directory = build(case, tmp_path)
+    outside = {p: p.read_bytes() for p in (tmp_path / "outside").iterdir() if p.is_file()}
+    inner = httpx.MockTransport(lambda request: httpx.Response(200, json={"live": True}))
+    outcome(directory, lambda: call(CassetteTransport(directory, mode="record", inner=inner)))
+    assert {p: p.read_bytes() for p in (tmp_path / "outside").iterdir() if p.is_file()} == outside
+
+
 def cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with deadline():
