@@ -221,7 +221,10 @@ def _cassette_files(path: Path) -> list[Path]:
     """The recordings of a cassette directory: JSON files and the side files of large bodies."""
     if not path.is_dir():
         return []
-    return sorted(file for file in path.iterdir() if file.suffix in (".json", ".bin") and file.is_file())
+    files = (file for file in path.iterdir() if file.suffix in (".json", ".bin"))
+    return sorted(
+        file for file in files if file.is_file() and not file.is_symlink()
+    )  # never read through a link
 
 
 def _read_files(path: Path) -> dict[Path, bytes]:

@@ -66,11 +66,11 @@ class UnsafeFileError(CassetteFormatError):
 
 def _name_problem(name: str) -> str | None:
     if not name or name in (".", ".."):
-        return "is not a file name"
+        return "names no file"
     if "\0" in name:
         return "holds a NUL byte"
     if "/" in name or "\\" in name or os.sep in name or (os.altsep and os.altsep in name):
-        return "is a path, not a plain file name"
+        return "is a path"
     if len(name.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES:
         return f"is longer than {_MAX_NAME_BYTES} bytes"
     return None
@@ -86,7 +86,7 @@ def open_inside(directory: Path, name: str, limit: int = MAX_FILE_BYTES) -> byte
     """
     problem = _name_problem(name)
     if problem is not None:
-        problem = f"{name[:80]!r} {problem}: it must be a plain file name in {directory}"
+        problem = f"{name[:80]!r} must be a plain file name in {directory} (it {problem})"
         raise UnsafeFileError(str(directory), problem)
     file = directory / name
     try:
@@ -101,13 +101,24 @@ def open_inside(directory: Path, name: str, limit: int = MAX_FILE_BYTES) -> byte
             raise UnsafeFileError(str(file), f"it is {_kind(found.st_mode)}, not a regular file; remove it")
         if found.st_size > limit:
             raise UnsafeFileError(str(file), f"it is {found.st_size:,} bytes, over the {limit:,}-byte limit")
-        with os.fdopen(os.dup(fd), "rb") as stream:
-            data = stream.read(limit + 1)
+        data = _read_up_to(fd, limit + 1)
     finally:
         os.close(fd)
     if len(data) > limit:  # grew while being read
         raise UnsafeFileError(str(file), f"it is over the {limit:,}-byte limit")
     return data
+
+
+def _read_up_to(fd: int, most: int) -> bytes:
+    chunks: list[bytes] = []
+    left = most
+    while left > 0:
+        chunk = os.read(fd, min(left, 16 * 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _open_problem(exc: OSError, directory: Path) -> str:

@@ -296,3 +296,33 @@ def test_through_the_pytest_plugin(
         assert hits == (1 if row["scenario"] == "secret" else 0), row
     result.stdout.fnmatch_lines(["*CassetteMiss*", "*CassetteSecretError*"])
     result.stdout.no_fnmatch_line("*APIConnectionError*")
+
+
+SWALLOWED = """
+import os
+import anthropic
+import pytest
+from tests.security.sdks import SDKS
+
+@pytest.mark.cassette(mode="replay")
+def test_swallows_the_sdk_error():
+    client = SDKS["anthropic"].build(os.environ["MATRIX_URL"], None, False)
+    try:
+        SDKS["anthropic"].call(client, "swallowed", False)
+    except anthropic.AnthropicError:  # our miss is one too now: code catching the SDK's errors hides it
+        pass
+"""
+
+
+def test_the_plugin_still_reports_a_miss_the_code_swallowed(
+    pytester: pytest.Pytester, server: tuple[str, Upstream], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not installed("anthropic"):
+        pytest.skip("anthropic is not installed")
+    monkeypatch.setenv("MATRIX_URL", server[0])
+    monkeypatch.delenv("HTTPX_CASSETTE_MODE", raising=False)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_inner=SWALLOWED)
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no recording for POST /v1/messages*"])
