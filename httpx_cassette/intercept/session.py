@@ -222,9 +222,8 @@ def _cassette_files(path: Path) -> list[Path]:
     if not path.is_dir():
         return []
     files = (file for file in path.iterdir() if file.suffix in (".json", ".bin"))
-    return sorted(
-        file for file in files if file.is_file() and not file.is_symlink()
-    )  # never read through a link
+    # Never read (and later write back) what a link points to.
+    return sorted(file for file in files if file.is_file() and not file.is_symlink())
 
 
 def _read_files(path: Path) -> dict[Path, bytes]:
