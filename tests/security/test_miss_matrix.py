@@ -326,3 +326,22 @@ def test_the_plugin_still_reports_a_miss_the_code_swallowed(
     result = pytester.runpytest_inprocess("-p", "no:randomly", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no recording for POST /v1/messages*"])
+
+
+def test_the_error_is_also_the_sdks_own_and_pickles_as_ours(tmp_path: Path) -> None:
+    if not (installed("anthropic") and installed("httpx2")):
+        pytest.skip("anthropic or httpx2 is not installed")
+    import pickle
+
+    import anthropic
+
+    transport = CassetteTransport(tmp_path, mode="replay")
+    client = SDKS["anthropic"].build("http://127.0.0.1:9", http_client("httpx2", transport, False), False)
+    with pytest.raises(CassetteMiss) as info:
+        call("anthropic", client, "pickled", False)
+    assert isinstance(info.value, anthropic.AnthropicError)  # what anthropic re-raises untouched
+    assert type(info.value).__name__ == "CassetteMiss"
+    copy = pickle.loads(pickle.dumps(info.value))  # xdist and multiprocessing pickle errors
+    assert type(copy) is CassetteMiss
+    assert str(copy) == str(info.value)
+    assert copy.details == info.value.details
