@@ -30,7 +30,10 @@ from httpx_cassette import (
 from tests.security.sdks import SDKS, Upstream, cases, http_client, installed, leaking_app
 from tests.servers.runner import LiveServer
 
-LOOSE_SECONDS = 1.0  # "no sleep": the fastest SDK backoff is 0.5 s; a loaded machine may add a little
+# "No sleep", measured loosely (a loaded machine is slow; one attempt is asserted exactly): the
+# fastest SDK back-off is 0.5 s. A case that made its one live call gets the time of that call too.
+LOOSE_SECONDS = 1.0
+LOOSE_SECONDS_WITH_A_LIVE_CALL = 2.0
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def check(
     assert str(path) in str(error)
     assert len(seen) == 1, f"the SDK made {len(seen)} attempts"
     assert upstream.saw(text) == scenario.upstream_hits
-    assert elapsed < LOOSE_SECONDS
+    assert elapsed < (LOOSE_SECONDS_WITH_A_LIVE_CALL if scenario.upstream_hits else LOOSE_SECONDS)
 
 
 ENTRY_CASES = [
@@ -291,7 +294,7 @@ def test_through_the_pytest_plugin(
         report({"entry": "plugin", "library": "default", **row})
         assert row["type"] == EXPECTED_TYPES[row["scenario"]], row
         assert row["attempts"] == 1, row
-        assert row["seconds"] < LOOSE_SECONDS, row
+        assert row["seconds"] < LOOSE_SECONDS_WITH_A_LIVE_CALL, row
         hits = upstream.saw(f"plugin {row['sdk']} {row['async']} {row['scenario']}")
         assert hits == (1 if row["scenario"] == "secret" else 0), row
     result.stdout.fnmatch_lines(["*CassetteMiss*", "*CassetteSecretError*"])
