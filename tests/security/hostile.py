@@ -8,7 +8,6 @@ must not forward it.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from collections.abc import Callable
@@ -252,7 +251,3 @@ CASES = [
 ]
 
 assert len({case.name for case in CASES}) == len(CASES)
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
