@@ -370,7 +370,7 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path, monkeypatch: pyt
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with client(tmp_path, "record", Upstream()) as c, pytest.raises(OSError, match="disk full"):
+    with client(tmp_path, "record", Upstream()) as c, pytest.raises(CassetteError, match=f"{file}: disk"):
         c.post("/v1/x", json={"q": 1})
     assert file.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [file.name]

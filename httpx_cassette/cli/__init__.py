@@ -23,7 +23,7 @@ from httpx_cassette.cli.checks import cmd_diff, cmd_scan, cmd_verify
 from httpx_cassette.cli.console import Console
 from httpx_cassette.cli.maintain import FORMATS, cmd_convert, cmd_prune
 from httpx_cassette.cli.show import SORT_KEYS, age_arg, cmd_ls, cmd_show
-from httpx_cassette.errors import CassetteError
+from httpx_cassette.errors import CassetteError, CassetteFormatError
 
 __all__ = ["build_parser", "main"]
 
@@ -110,6 +110,9 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     console = console or Console(fancy=False if args.plain else None)
     try:
         status: int = args.run(args, console)
+    except CassetteFormatError as exc:  # a broken file, like the problems verify reports: status 1
+        console.error(f"httpx-cassette {args.command}: {exc}")
+        return 1
     except CassetteError as exc:
         console.error(f"httpx-cassette {args.command}: {exc}")
         return 2

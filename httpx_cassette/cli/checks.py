@@ -8,7 +8,7 @@ from pathlib import Path
 
 from httpx_cassette.cli.common import UsageError, existing, plural
 from httpx_cassette.cli.console import Console
-from httpx_cassette.storage.files import files_at
+from httpx_cassette.storage.files import files_at, refuse_special_files
 
 __all__ = ["cmd_diff", "cmd_scan", "cmd_verify", "diff_lines"]
 
@@ -48,6 +48,7 @@ def cmd_scan(args: argparse.Namespace, console: Console) -> int:
     from httpx_cassette.storage.scan import scan_directory
 
     root = existing(Path(args.path))
+    refuse_special_files(root)  # scan reads every file: no link, FIFO or device among them
     allow: list[str | re.Pattern[str]] = [*args.allow, *(re.compile(p) for p in args.allow_pattern)]
     findings = scan_directory(root, allow)
     for finding in findings:

@@ -18,7 +18,7 @@ class UsageError(CassetteError):
 
 def existing(path: Path) -> Path:
     """``path``, or a `UsageError` saying it does not exist."""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # a broken link is there: reading it says what is wrong
         raise UsageError(f"{path} does not exist")
     return path
 

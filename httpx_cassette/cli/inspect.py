@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Event, Response
 from httpx_cassette.storage.codec import decode_file
+from httpx_cassette.storage.files import open_inside
 
 __all__ = [
     "Row",
@@ -36,7 +38,11 @@ __all__ = [
 def load(file: Path) -> CassetteFile:
     """Parse one cassette file, ours or a llama-stack recording; `CassetteFormatError` names the file
     and what is wrong (`NotAnExchangeError` for a file that records no HTTP exchange)."""
-    return decode_file(file.read_bytes(), str(file))
+    try:
+        data = open_inside(file.parent, file.name)  # no link, FIFO or device is followed or read
+    except FileNotFoundError:
+        raise CassetteFormatError(str(file), "it does not exist (any more)") from None
+    return decode_file(data, str(file))
 
 
 # -- ls ----------------------------------------------------------------------------------------

@@ -27,12 +27,13 @@ def read_report(report: Path) -> set[Path]:
             " miss files in use; nothing was deleted: run the tests again to write a complete report"
         )
     base = report.resolve().parent
-    return {(base / entry).resolve() for entry in data.used}
+    return {Path(os.path.realpath(base / entry)) for entry in data.used}
 
 
 def unused_files(directory: Path, used: set[Path]) -> list[Path]:
     """The cassette files under ``directory`` that ``used`` does not name."""
-    return [file for file in _listed(directory) if file.resolve() not in used]
+    # realpath, not resolve: a symlink loop in a hostile directory must not raise
+    return [file for file in _listed(directory) if Path(os.path.realpath(file)) not in used]
 
 
 def prune(directory: Path, used: set[Path], *, dry_run: bool = False) -> list[Path]:

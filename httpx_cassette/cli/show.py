@@ -103,7 +103,7 @@ def cmd_ls(args: argparse.Namespace, console: Console) -> int:
             for r in rows
         ]
         console.table(headers, cells, right=(4, 5))
-    else:
+    elif not broken:
         console.error(f"no cassette files under {root}")
     return 1 if broken else 0
 
@@ -254,7 +254,7 @@ def show_lines(file: Path, cassette: CassetteFile, *, raw_events: bool) -> list[
 
 def cmd_show(args: argparse.Namespace, console: Console) -> int:
     file = existing(Path(args.file))
-    if file.is_dir():
+    if file.is_dir() and not file.is_symlink():  # a link is refused when read, as a file of the cassette
         raise UsageError(
             f"{file} is a directory: show takes one file (list them with: httpx-cassette ls {file})"
         )

@@ -21,7 +21,7 @@ from httpx_cassette.core.sse import ServerSentEvent, SSEParser
 from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import CassetteFile, Event, Response
-from httpx_cassette.storage.files import TEMPORARY_NAME
+from httpx_cassette.storage.files import TEMPORARY_NAME, UnsafeFileError, open_inside
 
 __all__ = ["Problem", "interrupted_writes", "verify_file", "verify_response"]
 
@@ -124,10 +124,12 @@ def _verify_body_file(file: Path, response: Response) -> str | None:
     name = getattr(response, "body_file", None)  # large binary bodies live in a side file
     if not isinstance(name, str):
         return None
-    if Path(name).name != name or name in ("", ".", ".."):
-        return f"body_file {name!r} must be a plain file name next to the cassette file"
-    if not (file.parent / name).is_file():
+    try:
+        open_inside(file.parent, name)  # what replay reads, read the same way
+    except FileNotFoundError:
         return f"its body file {name} is missing: restore it, or record the interaction again"
+    except UnsafeFileError as exc:
+        return f"body_file {exc.problem}"
     return None
 
 

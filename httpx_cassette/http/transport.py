@@ -22,6 +22,7 @@ from httpx_cassette.core.replay import Prepared
 from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.http.exchange import Exchange
 from httpx_cassette.http.library import Library, library_of
+from httpx_cassette.http.sdk_errors import sdk_proof, sdk_proof_async
 from httpx_cassette.http.streams import ReplayStream, TeeStream
 from httpx_cassette.http.worker import off_loop
 from httpx_cassette.model.cassette import Meta, Request
@@ -114,11 +115,14 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: Any) -> Any:
         return await self.send_async(request, None)
 
+    @sdk_proof  # our errors leave as themselves: no SDK retries or wraps them
+    @sdk_proof  # our errors leave as themselves: no SDK retries or wraps them
     def send(self, request: Any, forward: Callable[[Any], Any] | None) -> Any:
         """Handle ``request``; record modes call ``forward`` (default: the inner transport)."""
         request.read()
         return self.serve(request, self.exchange(request), forward)
 
+    @sdk_proof_async
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]] | None) -> Any:
         """The async twin of `send`: the body read and the forward call are awaited, and the disk
         work (planning reads files, saving writes them) runs in a worker thread."""
@@ -214,6 +218,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if tap is None:  # live mode: nothing to write
             return None
         capture, save = tap
+        save = sdk_proof(save)  # runs as the SDK reads the body: a refusal must reach it as itself
         if consumed:
             capture.feed(response.content)
             return functools.partial(save, capture.finish(truncated=False))

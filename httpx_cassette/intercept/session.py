@@ -31,6 +31,7 @@ from httpx_cassette.core.request import LiveRequest, to_record
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
 from httpx_cassette.http.exchange import EMPTY, Exchange
+from httpx_cassette.http.sdk_errors import as_sdk_error, sdk_proof, sdk_proof_async
 from httpx_cassette.http.transport import CassetteTransport, respond
 from httpx_cassette.storage.files import cassette_files, is_side_file, side_files, write_atomic
 
@@ -193,6 +194,7 @@ class CassetteSession:
 
     # -- the route -----------------------------------------------------------------------------
 
+    @sdk_proof
     def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
         __tracebackhide__ = True
         decision = self._decide(request)
@@ -205,6 +207,7 @@ class CassetteSession:
             decision = self._planned(request)
         return self.transport.serve(request, decision, forward)
 
+    @sdk_proof_async
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
         __tracebackhide__ = True
         decision = self._decide(request)
@@ -289,6 +292,7 @@ def _remove_if_only_dotfiles(folder: Path) -> None:
 
 
 def _read_files(path: Path) -> dict[Path, bytes]:
+    # Only regular files: a link's target is never read (nor written back by a rollback).
     return {file: file.read_bytes() for file in cassette_files(path, bodies=True)}
 
 
@@ -311,7 +315,7 @@ class NetworkBlock:
             " or let the host through with the cassette_ignore_hosts / cassette_ignore_localhost ini options"
         )
         self.blocked.append(error)
-        raise error
+        raise as_sdk_error(error)  # an SDK must neither retry nor disguise it
 
     def begin(self, request: LiveRequest) -> Exchange | None:
         """None: ``request`` may go out; an `Exchange` answered here; raises `NetworkBlocked`."""

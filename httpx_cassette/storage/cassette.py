@@ -34,6 +34,7 @@ from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
+from httpx_cassette.storage.files import check_directory, make_directory
 from httpx_cassette.storage.store import DirectoryStore
 
 if TYPE_CHECKING:
@@ -89,6 +90,10 @@ class Cassette:
         self._lock = threading.Lock()
         self.requests: list[Sent] = []  # every request planned, in order, with what happened to it
         self._aged: set[str] = set()  # keys whose age was reported
+        # Storage problems are reported now, or before the first request is forwarded: never after a
+        # paid call.
+        check_directory(self.path, writable=self.mode in ("record", "record-missing"))
+        self._directory_made = False
 
     def __repr__(self) -> str:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
@@ -147,6 +152,9 @@ class Cassette:
             findings = self.scanner.scan_struct(pending.request, "$.request")
             if findings:
                 raise refusal(self.path, f"the request {request.method} {request.url}", findings)
+            if not self._directory_made:
+                make_directory(self.path)
+                self._directory_made = True
             pending.slots.append(None)
             return Record(key, request, nth - len(pending.kept))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import cast
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import UNSET
@@ -64,6 +65,27 @@ def _normalize_events(cassette: CassetteFile) -> CassetteFile:
                 where, text = f"`$.responses[{i}].body", str(exc)  # msgspec's path starts at the list
                 text = text.replace("`$", where, 1) if "`$" in text else f"{text} - at {where}`"
                 raise msgspec.ValidationError(text) from None
+            _check_raw(response.body, i)
+    return cassette
+
+
+def _check_raw(events: list[Event], i: int) -> None:
+    # A raw event's data is replayed as the literal text of its `data:` lines: it must be text.
+    for j, event in enumerate(events):
+        if event.raw and not isinstance(event.data, str):
+            kind = type(event.data).__name__
+            raise msgspec.ValidationError(
+                f"a raw event's data must be a string, got {kind} - at `$.responses[{i}].body[{j}].__data__`"
+            )
+
+
+def _check_url(cassette: CassetteFile, source: str) -> CassetteFile:
+    """The stored URL must parse: every reader (the key, ``ls``, ``diff``) splits it."""
+    try:
+        urlsplit(cassette.request.url).port  # noqa: B018 - the port is checked only when read
+    except ValueError as exc:
+        url = cassette.request.url[:200]
+        raise CassetteFormatError(source, f"its request URL {url!r} does not parse: {exc}") from None
     return cassette
 
 
@@ -73,13 +95,17 @@ def decode_file(data: bytes, source: str) -> CassetteFile:
     (a llama-stack tool call) raises `NotAnExchangeError`."""
     try:
         try:
-            return _normalize_events(_file_decoder.decode(data))
+            return _check_url(_normalize_events(_file_decoder.decode(data)), source)
         except msgspec.ValidationError as exc:
             value = msgspec.json.decode(data)
             adapter = detect(value) if isinstance(value, dict) and "responses" not in value else None
             if adapter is None:
                 raise CassetteFormatError(source, str(exc)) from None
-        return adapter.read(value, source)
+        try:
+            read = adapter.read(value, source)
+        except (ValueError, TypeError) as exc:  # a value of a type or shape the format never writes
+            raise CassetteFormatError(source, f"it cannot be read as {adapter.name}: {exc}") from None
+        return _check_url(read, source)
     except msgspec.DecodeError as exc:
         raise CassetteFormatError(source, str(exc)) from None
     except RecursionError:

@@ -7,26 +7,45 @@ inline goes to a side file ``<json stem>.<response index>.bin`` next to it (`sid
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import tempfile
 from pathlib import Path
 
+from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Request
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "TEMPORARY_NAME",
+    "UnsafeFileError",
     "cassette_files",
+    "check_directory",
     "file_name",
     "files_at",
     "is_safe_name",
     "is_side_file",
     "key_prefix",
+    "make_directory",
+    "open_inside",
+    "refuse_special_files",
     "side_files",
     "side_name",
     "side_names",
     "write_atomic",
 ]
+
+MAX_FILE_BYTES = 512 * 1024 * 1024  # no cassette file (JSON or side file) is read past this
+_MAX_NAME_BYTES = 255  # the longest file name common file systems take
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)  # a symlink could point anywhere: refused, never followed
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO must not block the open; fstat then refuses it
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 _NAME = re.compile(r"-([0-9a-f]{12})\.json$")
 _SIDE_INDEX = re.compile(r"\.\d+\.bin")
@@ -59,11 +78,19 @@ def is_safe_name(key: str, name: str) -> bool:
 
 
 def cassette_files(
-    directory: Path, *, recursive: bool = False, bodies: bool = False, hidden: bool = True
+    directory: Path,
+    *,
+    recursive: bool = False,
+    bodies: bool = False,
+    hidden: bool = True,
+    special: bool = False,
 ) -> list[Path]:
     """The cassette files of ``directory``, sorted: its ``*.json`` files (with ``bodies``, also the
     ``.bin`` side files); with ``recursive``, those of every folder below it too; without ``hidden``,
-    none whose name, or the name of a folder below ``directory``, starts with a dot. [] if no directory.
+    none whose name, or the name of a folder below ``directory``, starts with a dot; with ``special``,
+    also what has such a name but is no regular file (a link, a FIFO: reading it through `open_inside`
+    then refuses it loudly instead of skipping it). Links are never followed into folders. [] if no
+    directory.
     """
     suffixes = (".json", ".bin") if bodies else (".json",)
     found: list[Path] = []
@@ -73,16 +100,20 @@ def cassette_files(
             for entry in entries:
                 if not hidden and entry.name.startswith("."):
                     continue
-                if entry.is_file() and entry.name.endswith(suffixes):
+                folder = entry.is_dir(follow_symlinks=False)
+                regular = entry.is_file(follow_symlinks=False)
+                if entry.name.endswith(suffixes) and (regular or (special and not folder)):
                     found.append(Path(entry.path))
-                elif recursive and entry.is_dir(follow_symlinks=False):
+                elif recursive and folder:
                     folders.append(Path(entry.path))
     return sorted(found)
 
 
 def files_at(path: Path, *, hidden: bool = True) -> list[Path]:
     """What a command given ``path`` reads: that file, or the cassette files below that directory."""
-    return [path] if path.is_file() else cassette_files(path, recursive=True, hidden=hidden)
+    if path.is_dir() and not path.is_symlink():
+        return cassette_files(path, recursive=True, hidden=hidden, special=True)
+    return [path]  # a file, or what is no file: reading it says what is wrong
 
 
 def side_name(file: Path, index: int) -> str:
@@ -105,12 +136,155 @@ def side_names(cassette: CassetteFile | None) -> set[str]:
     return {r.body_file for r in cassette.responses if isinstance(r.body_file, str)} if cassette else set()
 
 
+class UnsafeFileError(CassetteFormatError):
+    """A name in a cassette that is not a plain regular file of its directory (a link, a FIFO, ``..``).
+
+    Unlike a broken file, recording must not overwrite it: the thing there is not ours.
+    """
+
+
+def _name_problem(name: str) -> str | None:
+    if not name or name in (".", ".."):
+        return "names no file"
+    if "\0" in name:
+        return "holds a NUL byte"
+    if "/" in name or "\\" in name or os.sep in name or (os.altsep and os.altsep in name):
+        return "is a path"
+    if len(name.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES:
+        return f"is longer than {_MAX_NAME_BYTES} bytes"
+    return None
+
+
+def open_inside(directory: Path, name: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file ``name`` in ``directory``: the one way cassette files are read.
+
+    ``name`` comes from untrusted files, so it must be a plain name (no separator, NUL, ``.``/``..``,
+    at most 255 bytes); the file must be a regular file (not a symlink, FIFO, directory or device)
+    of at most ``limit`` bytes. Raises `FileNotFoundError` when nothing is there, `UnsafeFileError`
+    (naming the file) for anything else wrong.
+    """
+    problem = _name_problem(name)
+    if problem is not None:
+        problem = f"{name[:80]!r} must be a plain file name in {directory} (it {problem})"
+        raise UnsafeFileError(str(directory), problem)
+    file = directory / name
+    try:
+        fd = os.open(file, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise UnsafeFileError(str(file), _open_problem(exc, directory)) from None
+    try:
+        found = os.fstat(fd)  # of what was opened: no window between a check and the open
+        if not stat.S_ISREG(found.st_mode):
+            raise UnsafeFileError(str(file), f"it is {_kind(found.st_mode)}, not a regular file; remove it")
+        if found.st_size > limit:
+            raise UnsafeFileError(str(file), f"it is {found.st_size:,} bytes, over the {limit:,}-byte limit")
+        data = _read_up_to(fd, limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # grew while being read
+        raise UnsafeFileError(str(file), f"it is over the {limit:,}-byte limit")
+    return data
+
+
+def _read_up_to(fd: int, most: int) -> bytes:
+    chunks: list[bytes] = []
+    left = most
+    while left > 0:
+        chunk = os.read(fd, min(left, 16 * 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _open_problem(exc: OSError, directory: Path) -> str:
+    if exc.errno in (errno.ELOOP, errno.EMLINK):  # O_NOFOLLOW on a symlink (EMLINK on FreeBSD)
+        return "it is a symbolic link; cassette files must be regular files in the cassette directory"
+    if exc.errno == errno.ENOTDIR:
+        return f"the cassette directory {directory} is a file, not a directory: move it"
+    return f"it cannot be opened ({exc.strerror or exc})"
+
+
+def _kind(mode: int) -> str:
+    kinds = [
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def refuse_special_files(root: Path) -> None:
+    """Raise `UnsafeFileError` for the first ``*.json`` or ``*.bin`` under ``root`` (or ``root`` itself)
+    that is not a regular file: for readers that open files by path, before they do."""
+    paths = [root] if not root.is_dir() else []
+    for folder, _, files in os.walk(root):  # symlinked folders are not entered
+        paths += (Path(folder, name) for name in sorted(files) if name.endswith((".json", ".bin")))
+    for path in paths:
+        found = os.lstat(path)
+        if stat.S_ISLNK(found.st_mode):
+            raise UnsafeFileError(str(path), "it is a symbolic link; cassette files must be regular files")
+        if not stat.S_ISREG(found.st_mode):
+            raise UnsafeFileError(str(path), f"it is {_kind(found.st_mode)}, not a regular file; remove it")
+        if found.st_size > MAX_FILE_BYTES:
+            size = f"it is {found.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit"
+            raise UnsafeFileError(str(path), size)
+
+
+def check_directory(path: Path, *, writable: bool) -> None:
+    """Raise `CassetteError` now if ``path`` cannot be the cassette directory (before any request).
+
+    ``path`` must be a directory or not exist yet; to be ``writable``, its nearest existing ancestor
+    must be a directory we may write in (it is created on the first recording).
+    """
+    if path.exists() and not path.is_dir():
+        raise CassetteError(f"cassette path {path} is a file, not a directory: pass a directory path")
+    if not writable:
+        return
+    existing = path
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CassetteError(f"cannot create cassette directory {path}: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CassetteError(
+            f"cannot record into cassette directory {path}: {existing} is not writable; fix its permissions"
+        )
+
+
+def make_directory(path: Path) -> None:
+    """Create the cassette directory before the first recording is forwarded (a failure costs nothing)."""
+    check_directory(path, writable=True)  # it may have changed since the cassette was opened
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CassetteError(f"cannot create cassette directory {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise CassetteError(f"cannot record into cassette directory {path}: it is not writable")
+
+
 # The names `write_atomic` gives its temporary files; `verify` looks for ones a killed process left.
 TEMPORARY_NAME = re.compile(r"\.(.+)\.\w+\.tmp")  # group 1: the file being written
 
 
 def write_atomic(file: Path, data: bytes) -> None:
-    """Write via a temporary file and a rename, so readers see the old file or the new one."""
+    """Write via a temporary file and a rename, so readers see the old file or the new one.
+
+    An OS error (a full disk, a directory where the file should be) raises `CassetteError` naming the file.
+    """
+    try:
+        _write_atomic(file, data)
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+        raise CassetteError(f"cannot write cassette file {file}: {problem}; fix it, then re-record") from exc
+
+
+def _write_atomic(file: Path, data: bytes) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
     try:

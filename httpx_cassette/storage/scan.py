@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 
 from httpx_cassette.core.scan import Finding, SecretScanner
-from httpx_cassette.storage.files import cassette_files
+from httpx_cassette.storage.files import cassette_files, open_inside
 
 __all__ = ["scan_directory"]
 
@@ -27,9 +27,9 @@ def scan_directory(
     root = Path(path)
     files = [root] if root.is_file() else cassette_files(root, recursive=True, bodies=True)  # hidden too
     for side in (f for f in files if f.suffix == ".bin"):
-        findings += scanner.in_bytes(side.read_bytes(), "(side file)", side)
+        findings += scanner.in_bytes(open_inside(side.parent, side.name), "(side file)", side)
     for file in (f for f in files if f.suffix != ".bin"):
-        data = file.read_bytes()
+        data = open_inside(file.parent, file.name)  # never a link, a FIFO or a device
         try:
             findings += scanner.scan(msgspec.json.decode(data), "$", file)
         except (msgspec.DecodeError, RecursionError):

@@ -22,6 +22,7 @@ wherever they were, in ``write_format``; other tests' stay.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable, Iterator
@@ -36,11 +37,13 @@ from httpx_cassette.errors import CassetteError, CassetteFormatError, NotAnExcha
 from httpx_cassette.model.cassette import CassetteFile, FileFormat, Request, Response
 from httpx_cassette.storage.codec import decode_file, encode_file
 from httpx_cassette.storage.files import (
+    UnsafeFileError,
     cassette_files,
     file_name,
     is_safe_name,
     is_side_file,
     key_prefix,
+    open_inside,
     side_name,
     side_names,
     write_atomic,
@@ -51,6 +54,11 @@ from httpx_cassette.storage.lock import DirectoryLock
 __all__ = ["DEFAULT_MAX_INLINE_BYTES", "DirectoryStore"]
 
 DEFAULT_MAX_INLINE_BYTES = 64 * 1024
+
+
+def _load(file: Path) -> CassetteFile:
+    """Read and parse one cassette file through the path guard (`open_inside`)."""
+    return decode_file(open_inside(file.parent, file.name), str(file))
 
 
 class DirectoryStore:
@@ -85,7 +93,8 @@ class DirectoryStore:
         if self._by_prefix is None:
             by_prefix: dict[str, list[Path]] = {}
             unread: set[Path] = set()
-            for file in cassette_files(self.path):
+            # Links, FIFOs... are listed too (never followed): reading one refuses it, loudly.
+            for file in cassette_files(self.path, special=True):
                 unread.add(file)
                 prefix = key_prefix(file.name)
                 if prefix is not None:
@@ -99,7 +108,7 @@ class DirectoryStore:
         """Parse ``file``, cache it under its real key, and return that key ("" for a skipped file)."""
         assert self._unread is not None
         try:
-            cassette = decode_file(file.read_bytes(), str(file))
+            cassette = _load(file)
         except NotAnExchangeError:  # a llama-stack tool-call recording: nothing to replay
             self._unread.discard(file)
             return ""
@@ -162,10 +171,9 @@ class DirectoryStore:
         """``key``'s file under the name `put` gives it, when it is there and holds ``key``."""
         file = self.path / file_name(key, request)
         try:
-            data = file.read_bytes()
-        except OSError:  # not there (renamed, or never recorded): the directory listing decides
+            cassette = _load(file)
+        except FileNotFoundError:  # not there (renamed, or never recorded): the directory listing decides
             return None
-        cassette = decode_file(data, str(file))
         real = self._key(file, cassette)
         self._remember(real, file, cassette)  # an edited file keeps its real key, as `_read` does
         return self._by_key[real] if real == key else None
@@ -212,11 +220,12 @@ class DirectoryStore:
             return self._refresh(key, replace_broken)
         file = self._target(key, request)
         try:
-            cassette = decode_file(file.read_bytes(), str(file))
+            cassette = _load(file)
         except FileNotFoundError:
             return None
-        except CassetteFormatError:
-            if replace_broken:
+        except CassetteFormatError as exc:
+            # A broken file of ours is replaced; a link or a FIFO there is not ours to replace.
+            if replace_broken and not isinstance(exc, UnsafeFileError):
                 return None
             raise
         self._remember(key, file, cassette)
@@ -229,11 +238,11 @@ class DirectoryStore:
         self._by_key.pop(key, None)
         for file in files:
             try:
-                cassette = decode_file(file.read_bytes(), str(file))
+                cassette = _load(file)
             except (FileNotFoundError, NotAnExchangeError):
                 continue
-            except CassetteFormatError:
-                if replace_broken:
+            except CassetteFormatError as exc:
+                if replace_broken and not isinstance(exc, UnsafeFileError):
                     continue
                 raise
             if self._key(file, cassette) == key:
@@ -339,14 +348,14 @@ class DirectoryStore:
             return None
         found = self._by_key.get(key)
         source = str(found[0]) if found else str(self.path)
-        if not name or Path(name).name != name or name in (".", ".."):
-            raise CassetteFormatError(source, f"body_file {name!r} must be a plain file name in {self.path}")
         try:
-            return (self.path / name).read_bytes()
+            return open_inside(self.path, name)
         except FileNotFoundError:
             raise CassetteFormatError(
                 source, f"its body file {name} is missing from {self.path}: restore it, or re-record"
             ) from None
+        except UnsafeFileError as exc:
+            raise CassetteFormatError(source, f"body_file {exc.problem}") from None
 
     def _move_large_bodies(self, file: Path, cassette: CassetteFile) -> CassetteFile:
         responses: list[Response] = []
@@ -377,5 +386,6 @@ class DirectoryStore:
         stale = side_names(before) | {p.name for p in self._side_written if p.parent == file.parent}
         for name in stale - side_names(stored):
             if is_side_file(name, file):
-                file.with_name(name).unlink(missing_ok=True)
+                with contextlib.suppress(IsADirectoryError, PermissionError):  # not a file: left alone
+                    file.with_name(name).unlink(missing_ok=True)
                 self._side_written.pop(file.with_name(name), None)

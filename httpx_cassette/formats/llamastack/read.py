@@ -14,7 +14,7 @@ raised after any chunks. Ids and timestamps stay as stored.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
@@ -37,7 +37,7 @@ def read(raw: Any, source: str) -> tuple[Request, Response]:
     """The request and response of recording ``raw``; errors name ``source`` and the JSON path."""
     if not isinstance(raw, dict):
         raise CassetteFormatError(source, "a llama-stack recording must be a JSON object")
-    data = _normalized_ids(raw)
+    data = _normalized_ids(raw, source)
     stored = data.get("request")
     if not isinstance(stored, dict):
         raise CassetteFormatError(source, "`$.request` of a llama-stack recording must be an object")
@@ -66,16 +66,54 @@ def payload(item: Any) -> Any:
     return item["__data__"] if isinstance(item, dict) and "__data__" in item else item
 
 
-def _normalized_ids(raw: dict[str, Any]) -> dict[str, Any]:
-    """What llama-stack replays: each original string of ``id_normalization_mapping`` replaced."""
+MAX_EXPANSION = 4 * 1024 * 1024  # characters the mapping may add to a file: ids are short
+
+
+def _normalized_ids(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    """What llama-stack replays: each original string of ``id_normalization_mapping`` replaced.
+
+    Replaced inside the file's strings (keys and values), not in its JSON text, so no mapping can
+    break the JSON (a quote, a brace); and a mapping that would grow the file by more than
+    `MAX_EXPANSION` characters is refused instead of expanded to gigabytes.
+    """
     mapping = raw.get("id_normalization_mapping")
-    if not isinstance(mapping, dict) or not mapping:
+    if mapping is None or mapping == {}:
         return raw
-    text = json.dumps(raw)
-    for normalized, original in mapping.items():
-        text = text.replace(str(original), str(normalized))
-    replaced: dict[str, Any] = json.loads(text)
-    return replaced
+    pairs = _pairs(mapping, source)
+    budget = [MAX_EXPANSION]
+
+    def replace(text: str) -> str:
+        for original, normalized in pairs:
+            if original in text:
+                budget[0] -= text.count(original) * (len(normalized) - len(original))
+                if budget[0] < 0:
+                    problem = f"its id_normalization_mapping grows it past {MAX_EXPANSION:,} more characters"
+                    raise CassetteFormatError(source, problem)
+                text = text.replace(original, normalized)
+        return text
+
+    return {k: v if k == "id_normalization_mapping" else _walk(v, replace) for k, v in raw.items()}
+
+
+def _pairs(mapping: Any, source: str) -> list[tuple[str, str]]:
+    """(original, normalized) pairs in the file's order; refuses a mapping of the wrong shape."""
+    where = "`$.id_normalization_mapping`"
+    if not isinstance(mapping, dict):
+        raise CassetteFormatError(source, f"{where} must be an object, got {type(mapping).__name__}")
+    pairs = [(str(original), str(normalized)) for normalized, original in mapping.items()]
+    if any(not original for original, _ in pairs):
+        raise CassetteFormatError(source, f"{where} maps an id to an empty string")
+    return pairs
+
+
+def _walk(value: Any, replace: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return replace(value)
+    if isinstance(value, list):
+        return [_walk(item, replace) for item in value]
+    if isinstance(value, dict):
+        return {replace(k) if isinstance(k, str) else k: _walk(v, replace) for k, v in value.items()}
+    return value
 
 
 # -- the request ---------------------------------------------------------------------------------
@@ -88,7 +126,7 @@ def _wire_request(stored: dict[str, Any]) -> Request:
     endpoint = stored.get("endpoint")
     path = endpoint if isinstance(endpoint, str) and endpoint.startswith("/") else parts.path or "/"
     host = web_host(parts) or "http://llama-stack.invalid"
-    method = "GET" if is_model_list(path) else str(stored.get("method") or "POST").upper()
+    method = "GET" if is_model_list(path) else _text(stored.get("method"), "method", "POST").upper()
     query = parse_qsl(parts.query, keep_blank_values=True)
     headers = _lower(stored.get("headers"))
     body = stored.get("body")
@@ -105,6 +143,14 @@ def _wire_request(stored: dict[str, Any]) -> Request:
     return Request(
         method=method, url=target, headers=kept_request_headers(headers, STORED_REQUEST_HEADERS), body=wire
     )
+
+
+def _text(value: Any, field: str, default: str) -> str:
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str):
+        raise TypeError(f"`$.request.{field}` must be a string, got {type(value).__name__}")
+    return value
 
 
 def _wire_body(kwargs: dict[str, Any], path: str) -> dict[str, Any]:
