@@ -1,0 +1,136 @@
+"""Frameworks under their default settings: record against a local server, stop it, replay offline.
+
+Each framework runs as a new user would run it: tracing on (openai-agents), aiohttp installed and left
+on (google-genai's ``client.aio``, litellm's async transport), no transport of ours passed in. Only
+``use_cassette`` sits under it. The framework-level result of the replay must equal the recording's,
+and the replay must have no miss (so no miss can have been swallowed by the framework). Each test
+skips when its framework (the ``frameworks`` extra) is not installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from httpx_cassette import use_cassette
+from tests.servers import gemini_app
+from tests.servers.openai_app import OpenAIApp, create_app
+from tests.servers.runner import LiveServer
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # litellm reads it at import: no download
+
+
+@pytest.fixture
+def server() -> Iterator[LiveServer[OpenAIApp]]:
+    with LiveServer(create_app()) as live:
+        yield live
+
+
+@pytest.fixture
+def gemini() -> Iterator[LiveServer[gemini_app.GeminiApp]]:
+    with LiveServer(gemini_app.create_app()) as live:
+        yield live
+
+
+# -- google-genai: the sync client (httpx) and client.aio (aiohttp, as it is installed) ------------------
+
+
+def gemini_client(url: str) -> Any:
+    from google import genai
+
+    # Any non-empty key will do for the local server; built here so no literal key sits in the source.
+    return genai.Client(api_key="test-" + secrets.token_hex(8), http_options={"base_url": url})
+
+
+def comparable(response: Any) -> dict[str, Any]:
+    """A ``GenerateContentResponse`` without its HTTP headers, which differ on replay only in framing.
+
+    Replay recomputes ``content-length`` (JSON bodies are stored as objects and served compact, while
+    Gemini indents its JSON), drops ``transfer-encoding`` and writes header names in lower case;
+    ``content-type`` is compared on its own by the tests.
+    """
+    dumped: dict[str, Any] = response.model_dump(exclude={"sdk_http_response"})
+    return dumped
+
+
+def content_type(response: Any) -> str:
+    headers = {name.lower(): value for name, value in response.sdk_http_response.headers.items()}
+    return str(headers["content-type"])
+
+
+def gemini_sync(url: str) -> list[Any]:
+    client = gemini_client(url)
+    answer = client.models.generate_content(model="gemini-2.5-flash", contents="Say hi")
+    chunks = list(client.models.generate_content_stream(model="gemini-2.5-flash", contents="Stream hi"))
+    return [answer, *chunks]
+
+
+async def gemini_async(url: str) -> list[Any]:
+    client = gemini_client(url)
+    answer = await client.aio.models.generate_content(model="gemini-2.5-flash", contents="Say hi async")
+    stream = await client.aio.models.generate_content_stream(model="gemini-2.5-flash", contents="Stream async")
+    chunks = [chunk async for chunk in stream]
+    await client.aio.aclose()
+    return [answer, *chunks]
+
+
+def test_google_genai_sync_replays_offline(tmp_path: Path, gemini: LiveServer[gemini_app.GeminiApp]) -> None:
+    pytest.importorskip("google.genai", reason="google-genai is not installed (the frameworks extra)")
+    with use_cassette(tmp_path, mode="record") as recording:
+        live = gemini_sync(gemini.url)
+    assert [r.text for r in live] == ["Echo: Say hi", "Echo:", " Stream", " hi"]
+    assert len(recording.recorded) == 2
+    gemini.stop()
+    with use_cassette(tmp_path, mode="replay") as replay:
+        again = gemini_sync(gemini.url)
+    assert [comparable(r) for r in again] == [comparable(r) for r in live]
+    assert [content_type(r) for r in again] == [content_type(r) for r in live]
+    assert len(replay.played) == 2
+    assert replay.misses == []
+
+
+async def test_google_genai_aio_through_aiohttp_replays_offline(
+    tmp_path: Path, gemini: LiveServer[gemini_app.GeminiApp]
+) -> None:
+    pytest.importorskip("google.genai", reason="google-genai is not installed (the frameworks extra)")
+    pytest.importorskip("aiohttp")
+    client = gemini_client(gemini.url)
+    assert client._api_client._use_aiohttp()  # client.aio takes the aiohttp path, as by default
+    with use_cassette(tmp_path, mode="record") as recording:
+        live = await gemini_async(gemini.url)
+    assert [r.text for r in live] == ["Echo: Say hi async", "Echo:", " Stream", " async"]
+    assert len(recording.recorded) == 2
+    assert gemini.app.requests == 2
+    gemini.stop()
+    with use_cassette(tmp_path, mode="replay") as replay:
+        again = await gemini_async(gemini.url)
+    assert [comparable(r) for r in again] == [comparable(r) for r in live]
+    assert [content_type(r) for r in again] == [content_type(r) for r in live]
+    assert len(replay.played) == 2
+    assert replay.misses == []
+
+
+def test_a_gemini_recording_made_through_aiohttp_replays_through_httpx(
+    tmp_path: Path, gemini: LiveServer[gemini_app.GeminiApp]
+) -> None:
+    pytest.importorskip("google.genai", reason="google-genai is not installed (the frameworks extra)")
+    with use_cassette(tmp_path, mode="record"):
+        live = asyncio.run(gemini_async(gemini.url))
+    gemini.stop()
+
+    def sync_twin() -> list[Any]:  # the same two requests, through the sync client's httpx
+        client = gemini_client(gemini.url)
+        answer = client.models.generate_content(model="gemini-2.5-flash", contents="Say hi async")
+        stream = client.models.generate_content_stream(model="gemini-2.5-flash", contents="Stream async")
+        return [answer, *stream]
+
+    with use_cassette(tmp_path, mode="replay") as replay:
+        again = sync_twin()
+    assert [comparable(r) for r in again] == [comparable(r) for r in live]
+    assert replay.misses == []
