@@ -25,6 +25,10 @@ from tests.servers.runner import LiveServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # litellm reads it at import: no download
 
+GEMINI = "gemini-2.5-flash"
+LITELLM_MODEL = "openai/gpt-4o-mini"
+LITELLM_KEY = "sk-test-" + secrets.token_hex(8)  # the local server takes any key
+
 
 @pytest.fixture
 def server() -> Iterator[LiveServer[OpenAIApp]]:
@@ -66,15 +70,15 @@ def content_type(response: Any) -> str:
 
 def gemini_sync(url: str) -> list[Any]:
     client = gemini_client(url)
-    answer = client.models.generate_content(model="gemini-2.5-flash", contents="Say hi")
-    chunks = list(client.models.generate_content_stream(model="gemini-2.5-flash", contents="Stream hi"))
+    answer = client.models.generate_content(model=GEMINI, contents="Say hi")
+    chunks = list(client.models.generate_content_stream(model=GEMINI, contents="Stream hi"))
     return [answer, *chunks]
 
 
 async def gemini_async(url: str) -> list[Any]:
     client = gemini_client(url)
-    answer = await client.aio.models.generate_content(model="gemini-2.5-flash", contents="Say hi async")
-    stream = await client.aio.models.generate_content_stream(model="gemini-2.5-flash", contents="Stream async")
+    answer = await client.aio.models.generate_content(model=GEMINI, contents="Say hi async")
+    stream = await client.aio.models.generate_content_stream(model=GEMINI, contents="Stream async")
     chunks = [chunk async for chunk in stream]
     await client.aio.aclose()
     return [answer, *chunks]
@@ -126,11 +130,77 @@ def test_a_gemini_recording_made_through_aiohttp_replays_through_httpx(
 
     def sync_twin() -> list[Any]:  # the same two requests, through the sync client's httpx
         client = gemini_client(gemini.url)
-        answer = client.models.generate_content(model="gemini-2.5-flash", contents="Say hi async")
-        stream = client.models.generate_content_stream(model="gemini-2.5-flash", contents="Stream async")
+        answer = client.models.generate_content(model=GEMINI, contents="Say hi async")
+        stream = client.models.generate_content_stream(model=GEMINI, contents="Stream async")
         return [answer, *stream]
 
     with use_cassette(tmp_path, mode="replay") as replay:
         again = sync_twin()
     assert [comparable(r) for r in again] == [comparable(r) for r in live]
+    assert replay.misses == []
+
+
+# -- litellm: sync and async, streamed and not; async through its own aiohttp transport -----------------
+
+
+def litellm_ask(base: str, text: str, **options: Any) -> Any:
+    import litellm
+
+    messages = [{"role": "user", "content": text}]
+    return litellm.completion(
+        model=LITELLM_MODEL, api_base=base, api_key=LITELLM_KEY, messages=messages, **options
+    )
+
+
+async def litellm_ask_async(base: str, text: str, **options: Any) -> Any:
+    import litellm
+
+    messages = [{"role": "user", "content": text}]
+    return await litellm.acompletion(
+        model=LITELLM_MODEL, api_base=base, api_key=LITELLM_KEY, messages=messages, **options
+    )
+
+
+def litellm_calls(base: str) -> list[Any]:
+    """A completion and a stream, sync then async (the chunks' dumps: litellm's objects compare by id)."""
+
+    async def both_async() -> list[Any]:
+        answer = await litellm_ask_async(base, "hi async")
+        stream = await litellm_ask_async(base, "stream async", stream=True)
+        return [answer.model_dump(), [chunk.model_dump() async for chunk in stream]]
+
+    answer = litellm_ask(base, "hi sync").model_dump()
+    chunks = [chunk.model_dump() for chunk in litellm_ask(base, "stream sync", stream=True)]
+    return [answer, chunks, *asyncio.run(both_async())]
+
+
+def test_litellm_sync_and_async_streamed_and_not_replay_offline(
+    tmp_path: Path, server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    litellm = pytest.importorskip("litellm", reason="litellm is not installed (the frameworks extra)")
+    from litellm.llms.custom_httpx.aiohttp_transport import LiteLLMAiohttpTransport
+
+    assert not litellm.disable_aiohttp_transport  # the default: async requests go through aiohttp
+    sent = []
+    real = LiteLLMAiohttpTransport.handle_async_request
+
+    async def counted(self: Any, request: Any) -> Any:
+        sent.append(str(request.url))
+        return await real(self, request)
+
+    monkeypatch.setattr(LiteLLMAiohttpTransport, "handle_async_request", counted)
+    with use_cassette(tmp_path, mode="record") as recording:
+        live = litellm_calls(server.base_url)
+    assert [live[0]["choices"][0]["message"]["content"], live[2]["choices"][0]["message"]["content"]] == [
+        "Echo: hi sync",
+        "Echo: hi async",
+    ]
+    assert "".join(c["choices"][0]["delta"]["content"] or "" for c in live[3]) == "Echo: stream async"
+    assert len(sent) == 2  # both async requests took litellm's aiohttp transport
+    assert len(recording.recorded) == 4
+    server.stop()
+    with use_cassette(tmp_path, mode="replay") as replay:
+        assert litellm_calls(server.base_url) == live
+    assert len(sent) == 2  # replay answers at the client, before any transport
+    assert len(replay.played) == 4
     assert replay.misses == []
