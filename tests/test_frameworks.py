@@ -204,3 +204,69 @@ def test_litellm_sync_and_async_streamed_and_not_replay_offline(
     assert len(sent) == 2  # replay answers at the client, before any transport
     assert len(replay.played) == 4
     assert replay.misses == []
+
+
+# -- openai-agents: a run, a tool loop and streamed runs, tracing on ---------------------------------------
+
+
+def shout(text: str) -> str:
+    """Say it louder."""
+    return text.upper()
+
+
+async def agent_answers(server: LiveServer[OpenAIApp]) -> list[str]:
+    """A run, a tool loop and two streamed runs (one with the loop), their traces flushed at the end."""
+    import agents
+    from openai import AsyncOpenAI
+
+    # x-mock-tool-loop: the server answers a tool result with text, so the loop ends after one call.
+    headers = {"x-mock-tool-loop": "1"}
+    client = AsyncOpenAI(base_url=server.base_url, api_key="sk-test-fake", default_headers=headers)
+    model = agents.OpenAIChatCompletionsModel(model="gpt-4o", openai_client=client)
+    echo = agents.Agent(name="echo", instructions="Repeat the user.", model=model)
+    loud = agents.Agent(name="loud", instructions="Shout.", model=model, tools=[agents.function_tool(shout)])
+    answers = [str((await agents.Runner.run(echo, "hello agents")).final_output)]
+    looped = await agents.Runner.run(loud, "hello tools")
+    assert [item.type for item in looped.new_items] == [
+        "tool_call_item",
+        "tool_call_output_item",
+        "message_output_item",
+    ]
+    answers.append(str(looped.final_output))
+    for agent, text in ((echo, "hello streamed agents"), (loud, "streamed tools")):
+        streamed = agents.Runner.run_streamed(agent, text)
+        events = [event.type async for event in streamed.stream_events()]
+        assert "raw_response_event" in events
+        answers.append(str(streamed.final_output))
+    agents.tracing.get_trace_provider().force_flush()  # the uploads happen now, not in 5 s
+    return answers
+
+
+async def test_an_openai_agents_run_tool_loop_and_stream_with_tracing_on_replay_offline(
+    tmp_path: Path, server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("agents", reason="openai-agents is not installed (the frameworks extra)")
+    import agents
+    from agents.tracing import processors
+
+    assert not agents.tracing.get_trace_provider()._disabled  # tracing is on, as by default
+    # The exporter posts to api.openai.com; here to the local server, under a rule like the default one.
+    monkeypatch.setattr(processors.default_exporter(), "endpoint", f"{server.url}/v1/traces/ingest")
+    monkeypatch.setattr(processors.default_exporter(), "_api_key", "sk-test-fake")
+    rules = ["POST 127.0.0.1 /v1/traces/ingest"]
+    with use_cassette(tmp_path, mode="record", ignore=rules) as recording:
+        live = await agent_answers(server)
+    assert live == [
+        "Echo: hello agents",
+        "Echo: Tool said: HELLO TOOLS",
+        "Echo: hello streamed agents",
+        "Echo: Tool said: STREAMED TOOLS",
+    ]
+    assert len(recording.recorded) == 6  # 1 + 2 (call, answer) + 1 + 2
+    assert recording.ignored  # the trace uploads went out, unrecorded
+    server.stop()
+    with use_cassette(tmp_path, mode="replay", ignore=rules) as replay:
+        assert await agent_answers(server) == live
+    assert len(replay.played) == 6
+    assert replay.ignored
+    assert replay.misses == []  # nothing missed, so nothing the exporter could swallow
