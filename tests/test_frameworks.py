@@ -45,11 +45,13 @@ def gemini() -> Iterator[LiveServer[gemini_app.GeminiApp]]:
 # -- google-genai: the sync client (httpx) and client.aio (aiohttp, as it is installed) ------------------
 
 
+GEMINI_KEY = "test-" + secrets.token_hex(8)  # any non-empty key will do for the local server
+
+
 def gemini_client(url: str) -> Any:
     from google import genai
 
-    # Any non-empty key will do for the local server; built here so no literal key sits in the source.
-    return genai.Client(api_key="test-" + secrets.token_hex(8), http_options={"base_url": url})
+    return genai.Client(api_key=GEMINI_KEY, http_options={"base_url": url})
 
 
 def comparable(response: Any) -> dict[str, Any]:
@@ -90,6 +92,9 @@ def test_google_genai_sync_replays_offline(tmp_path: Path, gemini: LiveServer[ge
         live = gemini_sync(gemini.url)
     assert [r.text for r in live] == ["Echo: Say hi", "Echo:", " Stream", " hi"]
     assert len(recording.recorded) == 2
+    files = [file.read_text() for file in tmp_path.rglob("*.json")]
+    assert len(files) == 2
+    assert not [text for text in files if GEMINI_KEY in text]  # x-goog-api-key is never written
     gemini.stop()
     with use_cassette(tmp_path, mode="replay") as replay:
         again = gemini_sync(gemini.url)
