@@ -4,7 +4,7 @@ Each framework runs as a new user would run it: tracing on (openai-agents), aioh
 on (google-genai's ``client.aio``, litellm's async transport), no transport of ours passed in. Only
 ``use_cassette`` sits under it. The framework-level result of the replay must equal the recording's,
 and the replay must have no miss (so no miss can have been swallowed by the framework). Each test
-skips when its framework (the ``frameworks`` extra) is not installed.
+skips when its framework is not installed (litellm is in the ``frameworks`` extra, the others in ``test``).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ async def gemini_async(url: str) -> list[Any]:
 
 
 def test_google_genai_sync_replays_offline(tmp_path: Path, gemini: LiveServer[gemini_app.GeminiApp]) -> None:
-    pytest.importorskip("google.genai", reason="google-genai is not installed (the frameworks extra)")
+    pytest.importorskip("google.genai", reason="google-genai is not installed (the test extra)")
     with use_cassette(tmp_path, mode="record") as recording:
         live = gemini_sync(gemini.url)
     assert [r.text for r in live] == ["Echo: Say hi", "Echo:", " Stream", " hi"]
@@ -107,7 +107,7 @@ def test_google_genai_sync_replays_offline(tmp_path: Path, gemini: LiveServer[ge
 async def test_google_genai_aio_through_aiohttp_replays_offline(
     tmp_path: Path, gemini: LiveServer[gemini_app.GeminiApp]
 ) -> None:
-    pytest.importorskip("google.genai", reason="google-genai is not installed (the frameworks extra)")
+    pytest.importorskip("google.genai", reason="google-genai is not installed (the test extra)")
     pytest.importorskip("aiohttp")
     client = gemini_client(gemini.url)
     assert client._api_client._use_aiohttp()  # client.aio takes the aiohttp path, as by default
@@ -128,7 +128,7 @@ async def test_google_genai_aio_through_aiohttp_replays_offline(
 def test_a_gemini_recording_made_through_aiohttp_replays_through_httpx(
     tmp_path: Path, gemini: LiveServer[gemini_app.GeminiApp]
 ) -> None:
-    pytest.importorskip("google.genai", reason="google-genai is not installed (the frameworks extra)")
+    pytest.importorskip("google.genai", reason="google-genai is not installed (the test extra)")
     with use_cassette(tmp_path, mode="record"):
         live = asyncio.run(gemini_async(gemini.url))
     gemini.stop()
@@ -250,11 +250,12 @@ async def agent_answers(server: LiveServer[OpenAIApp]) -> list[str]:
 async def test_an_openai_agents_run_tool_loop_and_stream_with_tracing_on_replay_offline(
     tmp_path: Path, server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("agents", reason="openai-agents is not installed (the frameworks extra)")
+    pytest.importorskip("agents", reason="openai-agents is not installed (the test extra)")
     import agents
     from agents.tracing import processors
 
-    assert not agents.tracing.get_trace_provider()._disabled  # tracing is on, as by default
+    # Tracing on, as by default (a docs page run earlier in this process may have turned it off).
+    monkeypatch.setattr(agents.tracing.get_trace_provider(), "_disabled", False)
     # The exporter posts to api.openai.com; here to the local server, under a rule like the default one.
     monkeypatch.setattr(processors.default_exporter(), "endpoint", f"{server.url}/v1/traces/ingest")
     monkeypatch.setattr(processors.default_exporter(), "_api_key", "sk-test-fake")
@@ -268,7 +269,8 @@ async def test_an_openai_agents_run_tool_loop_and_stream_with_tracing_on_replay_
         "Echo: Tool said: STREAMED TOOLS",
     ]
     assert len(recording.recorded) == 6  # 1 + 2 (call, answer) + 1 + 2
-    assert recording.ignored  # the trace uploads went out, unrecorded
+    assert recording.ignored  # tracing is on: its uploads went out, unrecorded
+    assert {url.split(" ")[1] for url in recording.ignored} == {f"{server.url}/v1/traces/ingest"}
     server.stop()
     with use_cassette(tmp_path, mode="replay", ignore=rules) as replay:
         assert await agent_answers(server) == live
