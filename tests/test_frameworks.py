@@ -20,7 +20,7 @@ import pytest
 
 from httpx_cassette import use_cassette
 from tests.servers import gemini_app
-from tests.servers.openai_app import OpenAIApp, create_app
+from tests.servers.openai_app import CREATED, OpenAIApp, create_app
 from tests.servers.runner import LiveServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # litellm reads it at import: no download
@@ -166,16 +166,22 @@ async def litellm_ask_async(base: str, text: str, **options: Any) -> Any:
     )
 
 
+def chunk_dump(chunk: Any) -> dict[str, Any]:
+    """A streamed chunk without ``created``, which litellm sets from its own clock on each chunk."""
+    dumped: dict[str, Any] = chunk.model_dump(exclude={"created"})
+    return dumped
+
+
 def litellm_calls(base: str) -> list[Any]:
     """A completion and a stream, sync then async (the chunks' dumps: litellm's objects compare by id)."""
 
     async def both_async() -> list[Any]:
         answer = await litellm_ask_async(base, "hi async")
         stream = await litellm_ask_async(base, "stream async", stream=True)
-        return [answer.model_dump(), [chunk.model_dump() async for chunk in stream]]
+        return [answer.model_dump(), [chunk_dump(chunk) async for chunk in stream]]
 
     answer = litellm_ask(base, "hi sync").model_dump()
-    chunks = [chunk.model_dump() for chunk in litellm_ask(base, "stream sync", stream=True)]
+    chunks = [chunk_dump(chunk) for chunk in litellm_ask(base, "stream sync", stream=True)]
     return [answer, chunks, *asyncio.run(both_async())]
 
 
@@ -201,6 +207,7 @@ def test_litellm_sync_and_async_streamed_and_not_replay_offline(
         "Echo: hi async",
     ]
     assert "".join(c["choices"][0]["delta"]["content"] or "" for c in live[3]) == "Echo: stream async"
+    assert live[0]["created"] == live[2]["created"] == CREATED  # the server's, compared on replay too
     assert len(sent) == 2  # both async requests took litellm's aiohttp transport
     assert len(recording.recorded) == 4
     server.stop()
