@@ -5,7 +5,8 @@ How a page is run (one test per page, in a fresh temporary folder holding a copy
 * ```` ```python ```` blocks run in order in one namespace per page; they prove what they show with
   ``assert``. The OpenAI SDK reads ``OPENAI_BASE_URL``: here it points at the project's local
   OpenAI-wire server (``tests/servers/openai_app.py``, with the canned `REPLIES` below),
-  ``ANTHROPIC_BASE_URL`` at the Anthropic one and ``OLLAMA_HOST`` at the ollama one, so an example
+  ``ANTHROPIC_BASE_URL`` at the Anthropic one, ``OLLAMA_HOST`` at the ollama one and
+  ``GOOGLE_GEMINI_BASE_URL`` (read by google-genai) at the Gemini one, so an example
   that records talks to a server exactly as it would talk to the real API.
 * A block with ``title="some/file"`` (any language) is written to that file instead of run: test
   modules, ``pyproject.toml`` snippets and YAML cassettes used by later commands.
@@ -42,7 +43,7 @@ import pytest
 
 from httpx_cassette.cli import main as cli_main
 from httpx_cassette.cli.console import Console
-from tests.servers import anthropic_app, ollama_app
+from tests.servers import anthropic_app, gemini_app, ollama_app
 from tests.servers.openai_app import OpenAIApp, create_app
 from tests.servers.runner import LiveServer
 
@@ -162,17 +163,25 @@ def ollama_api() -> Iterator[LiveServer[ollama_app.OllamaApp]]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def gemini_api() -> Iterator[LiveServer[gemini_app.GeminiApp]]:
+    with LiveServer(gemini_app.create_app()) as server:
+        yield server
+
+
 @pytest.fixture
 def page_env(
     tmp_path: Path,
     api: LiveServer[OpenAIApp],
     anthropic_api: LiveServer[anthropic_app.AnthropicApp],
     ollama_api: LiveServer[ollama_app.OllamaApp],
+    gemini_api: LiveServer[gemini_app.GeminiApp],
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, str]:
     shutil.copytree(ROOT / "cassettes", tmp_path / "cassettes")
     monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith(("OPENAI_", "ANTHROPIC_", "HTTPX_CASSETTE_"))]:
+    prefixes = ("OPENAI_", "ANTHROPIC_", "HTTPX_CASSETTE_", "GEMINI_", "GOOGLE_")
+    for name in [n for n in os.environ if n.startswith(prefixes)]:
         monkeypatch.delenv(name)
     monkeypatch.delenv("CI", raising=False)  # pages show a developer's machine; `CI=true pytest` shows CI
     monkeypatch.setenv("OPENAI_BASE_URL", api.base_url)
@@ -180,6 +189,8 @@ def page_env(
     monkeypatch.setenv("ANTHROPIC_BASE_URL", anthropic_api.url)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-for-the-local-server")
     monkeypatch.setenv("OLLAMA_HOST", ollama_api.url)  # ollama's client reads it too
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", gemini_api.url)  # google-genai reads these two
+    monkeypatch.setenv("GEMINI_API_KEY", "test-key-for-the-local-server")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     return dict(os.environ)

@@ -200,51 +200,6 @@ def test_a_bad_ini_rule_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(["*cassette_ignore: ignore rule 'example.test/telemetry': write METHOD*"])
 
 
-# -- openai-agents with tracing on (the frameworks extra) ---------------------------------------------
-
-
-async def agent_answers(server: LiveServer[OpenAIApp]) -> list[str]:
-    """One run and one streamed run of an agent, with tracing on, its traces flushed at the end."""
-    import agents
-    from openai import AsyncOpenAI
-
-    client = AsyncOpenAI(base_url=server.base_url, api_key="sk-test-fake")
-    model = agents.OpenAIChatCompletionsModel(model="gpt-4o", openai_client=client)
-    agent = agents.Agent(name="echo", instructions="Repeat the user.", model=model)
-    answers = [str((await agents.Runner.run(agent, "hello agents")).final_output)]
-    streamed = agents.Runner.run_streamed(agent, "hello streamed agents")
-    events = [event.type async for event in streamed.stream_events()]
-    assert "raw_response_event" in events
-    answers.append(str(streamed.final_output))
-    agents.tracing.get_trace_provider().force_flush()  # the uploads happen now, not in 5 s
-    return answers
-
-
-async def test_an_openai_agents_run_with_tracing_on_replays_offline(
-    tmp_path: Path, server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pytest.importorskip("agents", reason="openai-agents is not installed (the frameworks extra)")
-    import agents
-    from agents.tracing import processors
-
-    assert not agents.tracing.get_trace_provider()._disabled  # tracing is on, as by default
-    # The exporter posts to api.openai.com; here to the local server, under a rule like the default one.
-    monkeypatch.setattr(processors.default_exporter(), "endpoint", f"{server.url}/v1/traces/ingest")
-    monkeypatch.setattr(processors.default_exporter(), "_api_key", "sk-test-fake")
-    rules = ["POST 127.0.0.1 /v1/traces/ingest"]
-    with use_cassette(tmp_path, mode="record", ignore=rules) as recording:
-        live = await agent_answers(server)
-    assert live == ["Echo: hello agents", "Echo: hello streamed agents"]
-    assert len(recording.recorded) == 2
-    assert recording.ignored  # the trace uploads went out, unrecorded
-    server.stop()
-    with use_cassette(tmp_path, mode="replay", ignore=rules) as replay:
-        assert await agent_answers(server) == live
-    assert len(replay.played) == 2
-    assert replay.ignored
-    assert replay.misses == []  # nothing missed, so nothing the exporter could swallow
-
-
 def test_under_a_blocked_network_telemetry_is_answered_and_the_ini_can_turn_the_defaults_off(
     pytester: pytest.Pytester,
 ) -> None:

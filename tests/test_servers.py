@@ -543,3 +543,45 @@ def test_stop_is_fast_with_open_connections_and_restart_keeps_url() -> None:
         idle.close()
         reader.close()
     server.stop()  # idempotent
+
+
+# -- the tool_loop knob and the Gemini server -----------------------------------------------------------
+
+
+def test_tool_loop_answers_a_tool_result_with_text_and_leaves_other_requests_alone() -> None:
+    tools = [{"type": "function", "function": {"name": "shout", "parameters": {"type": "object"}}}]
+    call = {"id": "call_1", "type": "function", "function": {"name": "shout", "arguments": "{}"}}
+    ask = {"role": "user", "content": "hi"}
+    result = [ask, {"role": "assistant", "content": None, "tool_calls": [call]}]
+    result.append({"role": "tool", "tool_call_id": "call_1", "content": "HI"})
+    with LiveServer(create_app()) as server, httpx.Client(base_url=server.base_url) as client:
+
+        def finish(messages: list[Any], **headers: str) -> tuple[str, str | None]:
+            body = {"model": "gpt-4o", "messages": messages, "tools": tools}
+            choice = client.post("/chat/completions", json=body, headers=headers).json()["choices"][0]
+            return choice["finish_reason"], choice["message"]["content"]
+
+        assert finish([ask], **{"x-mock-tool-loop": "1"}) == ("tool_calls", None)
+        assert finish(result, **{"x-mock-tool-loop": "1"}) == ("stop", "Echo: Tool said: HI")
+        assert finish(result) == ("tool_calls", None)  # without the knob: a call every time, as before
+
+
+def test_the_gemini_server_speaks_sse_with_crlf_and_refuses_callers_without_a_key() -> None:
+    from tests.servers import gemini_app
+
+    body = {"contents": [{"role": "user", "parts": [{"text": "Say hi"}]}]}
+    path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    with LiveServer(gemini_app.create_app()) as server, httpx.Client(base_url=server.url) as client:
+        streamed = client.post(path, json=body, headers={"x-goog-api-key": "k"})
+        refused = client.post(path, json=body)
+        whole = client.post("/v1/models/gemini-2.5-flash:generateContent?key=k", json=body).json()
+    assert streamed.headers["content-type"] == "text/event-stream; charset=utf-8"
+    events = streamed.text.split("\r\n\r\n")
+    assert events[-1] == ""
+    chunks = [json.loads(event.removeprefix("data: ")) for event in events[:-1]]
+    assert [c["candidates"][0]["content"]["parts"][0]["text"] for c in chunks] == ["Echo:", " Say", " hi"]
+    assert [c["candidates"][0].get("finishReason") for c in chunks] == [None, None, "STOP"]
+    assert whole["candidates"][0]["content"] == {"parts": [{"text": "Echo: Say hi"}], "role": "model"}
+    assert whole["usageMetadata"]["totalTokenCount"] == 5
+    assert refused.status_code == 403
+    assert refused.json()["error"]["status"] == "PERMISSION_DENIED"

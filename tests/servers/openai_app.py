@@ -84,6 +84,9 @@ use headers there (``extra_headers=...``) or ``extra_body={"metadata": ...}``.
     (chat: ``data: {"error": {...}}``; Responses: ``event: error`` with ``{"type": "error", ...}``).
 ``n_bytes``
     ``audio/speech`` only: the size of the audio body.
+``tool_loop``
+    Chat only: when ``1``, a request whose last message is a tool result is answered with text,
+    ``"Echo: Tool said: <that result>"``, instead of another tool call, so an agent's tool loop ends.
 ``retry_after_ms``, ``fail_times``
     See ``flaky-<status>`` above.
 
@@ -391,6 +394,7 @@ class Knobs:
     fail_times: int = 1
     error_after: int | None = None
     n_bytes: int | None = None
+    tool_loop: int = 0
 
     @property
     def delay(self) -> float:
@@ -405,6 +409,7 @@ _INT_KNOBS: Final = (
     "fail_times",
     "error_after",
     "n_bytes",
+    "tool_loop",
 )
 
 
@@ -465,6 +470,16 @@ def _last_user_text(messages: Any) -> str:
             if isinstance(message, Mapping) and message.get("role", "user") == "user":
                 return _text_of(message.get("content"))
     return ""
+
+
+def _last_role(messages: list[Any]) -> str | None:
+    last = messages[-1]
+    return str(last.get("role")) if isinstance(last, Mapping) else None
+
+
+def _tool_result(messages: list[Any]) -> str:
+    # reply_pieces echoes "user text": make the echo read "Echo: Tool said: <result>".
+    return "Tool said: " + _text_of(messages[-1].get("content"))
 
 
 def _all_text(messages: Any) -> str:
@@ -707,6 +722,8 @@ class OpenAIApp(Starlette):
         user_text = _last_user_text(messages)
         completion_id = "chatcmpl-" + _digest("chat", ctx.raw)[:29]
         tool = _choose_tool(body.get("tools"), body.get("tool_choice"))
+        if ctx.knobs.tool_loop and _last_role(messages) == "tool":
+            tool, user_text = None, _tool_result(messages)
         prompt_tokens = _count_words(_all_text(messages))
         base: JSON = {
             "id": completion_id,
