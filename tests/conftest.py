@@ -74,3 +74,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if SEEDS_ABSENT in str(r.longrepr)]
     if skipped:
         terminalreporter.write_sep("=", f"{len(skipped)} skipped, {SEEDS_ABSENT}", yellow=True)
+
+
+@pytest.fixture(autouse=True)
+def _not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite runs alike on a laptop and in CI: the plugin's CI guard (record modes refused under
+    ``$CI``) is tested where a test sets ``CI`` itself, not wherever the suite happens to run."""
+    monkeypatch.delenv("CI", raising=False)
