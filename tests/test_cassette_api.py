@@ -8,8 +8,9 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import pytest
 
-from httpx_cassette import Cassette, Meta, Play, Record, Request, Response
+from httpx_cassette import Cassette, CassetteMiss, Meta, Play, Record, Request, Response
 
 BODY = {"model": "gpt-4o", "input": "hi"}
 
@@ -48,3 +49,28 @@ def test_save_copies_meta_and_response(tmp_path: Path) -> None:
     assert written["meta"]["recorder"] == "my tool 1.0"
     assert written["meta"]["recorded_at"]  # stamped on the copy
     assert written["responses"][0]["test_id"] == "tests/test_a.py::test_one"
+
+
+def test_repeated_live_requests_are_keyed_once_and_the_log_stays_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from httpx_cassette.storage import cassette as module
+
+    recorder = Cassette(tmp_path, mode="record")
+    plan = recorder.plan(httpx.Request("POST", "https://api.test/v1/x", json={"n": 1}))
+    assert isinstance(plan, Record)
+    recorder.save(plan, Response(status=200, body={"ok": True}))
+    monkeypatch.setattr(module, "REQUESTS_KEPT", 10)
+    keyed: list[object] = []
+    real_key_of = module.key_of
+    monkeypatch.setattr(module, "key_of", lambda *a: keyed.append(a) or real_key_of(*a))
+    replay = Cassette(tmp_path, mode="replay")
+    for _ in range(25):
+        assert isinstance(replay.plan(httpx.Request("POST", "https://api.test/v1/x", json={"n": 1})), Play)
+    assert len(keyed) == 1  # the other 24 came from the memo
+    other = httpx.Request("POST", "https://api.test/v1/x", json={"n": 2})
+    with pytest.raises(CassetteMiss):  # a different body is keyed anew, and misses
+        replay.plan(other)
+    assert len(keyed) >= 2
+    assert len(replay.requests) <= 10
+    assert replay.requests[-1].status == "missed"

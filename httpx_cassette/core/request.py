@@ -15,7 +15,7 @@ from httpx_cassette.core.redact import kept_request_headers, redact_url
 from httpx_cassette.model.body import media_type, store_body
 from httpx_cassette.model.cassette import Part, Request
 
-__all__ = ["STORED_REQUEST_HEADERS", "LiveRequest", "to_record"]
+__all__ = ["STORED_REQUEST_HEADERS", "LiveRequest", "header_names", "identity", "to_record"]
 
 # Request headers written to the cassette: the ones that change what a server answers.
 STORED_REQUEST_HEADERS = ("content-type", "openai-beta", "anthropic-beta", "anthropic-version")
@@ -94,3 +94,22 @@ def to_record(request: LiveRequest, extra_headers: Iterable[str] = ()) -> Reques
     )
     _set_body(record, request.content, headers.get("content-type", ""))
     return record
+
+
+def identity(request: LiveRequest, names: frozenset[bytes]) -> tuple[object, ...]:
+    """Everything `to_record` reads from ``request`` when it keeps the headers ``names`` (lower-case
+    ASCII, see `header_names`): two requests with equal identities give equal records (and keys), so a
+    cassette can key a repeated request from a memo instead of parsing it again. Cheaper than
+    `to_record`: header bytes are compared as they are, nothing is decoded or parsed."""
+    raw = getattr(request.headers, "raw", None)
+    if isinstance(raw, list):
+        headers: tuple[object, ...] = tuple(pair for pair in raw if pair[0].lower() in names)
+    else:
+        headers = tuple(request.headers.items())
+    return (request.method, str(request.url), headers, request.content)
+
+
+def header_names(extra_headers: Iterable[str] = ()) -> frozenset[bytes]:
+    """The names (as bytes) of the headers `to_record` keeps, for `identity`."""
+    keep = (*STORED_REQUEST_HEADERS, *(h.lower() for h in extra_headers))
+    return frozenset(name.encode("utf-8") for name in keep)

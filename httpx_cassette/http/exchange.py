@@ -19,7 +19,7 @@ from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.decoding import Decoder
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.replay import Prepared
-from httpx_cassette.core.request import LiveRequest, to_record
+from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.model.cassette import Meta, Response, TransportFailure
 from httpx_cassette.storage.cassette import Cassette
 
@@ -94,7 +94,7 @@ class Exchange:
     @classmethod
     def of(cls, cassette: Cassette, request: LiveRequest, library: str) -> Exchange:
         """Plan ``request`` (its body already read); raises `CassetteMiss` in replay when not recorded."""
-        plan = cassette.plan(to_record(request, cassette.key_options.match_headers))
+        plan = cassette.plan(request)
         meta = Meta(
             recorder=f"httpx_cassette {__version__}",
             library=library,

@@ -29,7 +29,7 @@ from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.redact import Redaction
 from httpx_cassette.core.replay import Prepared, prepare
-from httpx_cassette.core.request import LiveRequest
+from httpx_cassette.core.request import LiveRequest, header_names, identity, to_record
 from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
@@ -41,7 +41,11 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 
-__all__ = ["Cassette"]
+__all__ = ["REQUESTS_KEPT", "Cassette"]
+
+REQUESTS_KEPT = 10_000  # entries of `Cassette.requests` kept: a test never makes that many
+_MEMO_SIZE = 256  # live requests whose key `_keyed` remembers
+_MEMO_BODY = 64 * 1024  # the largest body it remembers one for: at most 16 MB of bodies held
 
 
 class Cassette:
@@ -88,7 +92,9 @@ class Cassette:
         self._pending: dict[str, Recording] = {}
         self._prepared: dict[tuple[str, int], Prepared] = {}
         self._lock = threading.Lock()
-        self.requests: list[Sent] = []  # every request planned, in order, with what happened to it
+        self.requests: list[Sent] = []  # the requests planned, in order, with what happened to them
+        self._memo: dict[tuple[object, ...], tuple[Request, Request, str]] = {}  # see `_keyed`
+        self._names = header_names(match.match_headers)
         self._aged: set[str] = set()  # keys whose age was reported
         # Storage problems are reported now, or before the first request is forwarded: never after a
         # paid call.
@@ -117,16 +123,20 @@ class Cassette:
         request that would write a credential. ``before_record_request`` runs first (before keying and
         redaction); None from it lets the request through unrecorded. Every request is logged in
         `requests`."""
-        request = stored_form(request, self.key_options.match_headers)
-        about = f"{request.method} {request.url}"
-        hooked = call_hook("before_record_request", self.config.before_record_request, request, about)
-        sent = Sent(hooked or request, "passed")
-        with self._lock:
-            self.requests.append(sent)
-        if hooked is None:
-            return Record("", request, None)
+        if self.config.before_record_request is None:
+            stored, redacted, key = self._keyed(request)
+        else:
+            stored = stored_form(request, self.key_options.match_headers)
+            about = f"{stored.method} {stored.url}"
+            hooked = call_hook("before_record_request", self.config.before_record_request, stored, about)
+            if hooked is None:
+                self._log(Sent(stored, "passed"))
+                return Record("", stored, None)
+            stored, redacted = hooked, self.redaction.request(hooked)
+            key = key_of(redacted, self.key_options)
+        sent = self._log(Sent(stored, "passed"))
         try:
-            plan = self._decide(hooked)
+            plan = self._decide(redacted, key)
         except CassetteMiss:
             sent.status = "missed"
             raise
@@ -134,9 +144,33 @@ class Cassette:
             sent.status = "replayed" if isinstance(plan, Play) else "recorded"
         return plan
 
-    def _decide(self, request: Request) -> Play | Record:
-        request = self.redaction.request(request)
-        key = key_of(request, self.key_options)
+    def _keyed(self, request: Request | LiveRequest) -> tuple[Request, Request, str]:
+        """``request`` as stored, as redacted, and its key. A repeated live request (same method, URL,
+        kept headers and body, up to 64 KiB) is looked up, not parsed, redacted and hashed again: a test
+        suite repeats its requests, and keying one costs ~10 µs. Only without a request hook (a hook may
+        change a request), and bounded."""
+        if isinstance(request, Request) or len(request.content) > _MEMO_BODY:
+            stored = stored_form(request, self.key_options.match_headers)
+            redacted = self.redaction.request(stored)
+            return stored, redacted, key_of(redacted, self.key_options)
+        memo = identity(request, self._names)
+        found = self._memo.get(memo)
+        if found is None:
+            found = self._keyed(to_record(request, self.key_options.match_headers))
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[memo] = found
+        return found
+
+    def _log(self, sent: Sent) -> Sent:
+        """Add to `requests`, which keeps the last `REQUESTS_KEPT` (a long-lived transport in a loop)."""
+        with self._lock:
+            self.requests.append(sent)
+            if len(self.requests) > REQUESTS_KEPT:
+                del self.requests[: REQUESTS_KEPT // 2]
+        return sent
+
+    def _decide(self, request: Request, key: str) -> Play | Record:
         with self._lock:
             nth = self._seen.get(key, 0)
             self._seen[key] = nth + 1
@@ -164,8 +198,7 @@ class Cassette:
         it to keep the common case off the worker thread `plan` runs in."""
         if self.mode != "replay" or self.config.before_record_request is not None:
             return None  # a hook may change the request or let it through: `plan` runs it
-        stored = stored_form(request, self.key_options.match_headers)
-        key = key_of(self.redaction.request(stored), self.key_options)
+        stored, _, key = self._keyed(request)
         with self._lock:
             recorded = self.store.known(key)
             nth = self._seen.get(key, 0)
@@ -178,6 +211,8 @@ class Cassette:
             self._seen[key] = nth + 1
             self.played.append((key, min(nth, count - 1)))
             self.requests.append(Sent(stored, "replayed"))
+            if len(self.requests) > REQUESTS_KEPT:
+                del self.requests[: REQUESTS_KEPT // 2]
             return Play(key, min(nth, count - 1), prepared)
 
     def _start(self, key: str, request: Request) -> Recording:
