@@ -104,16 +104,13 @@ class Cassette:
     def __repr__(self) -> str:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
 
-    def _record(self, request: Request | LiveRequest) -> Request:
-        return self.redaction.request(stored_form(request, self.key_options.match_headers))
-
     def key(self, request: Request | LiveRequest) -> str:
         """The key ``request`` (stored, or a live httpx/httpx2 one) is recorded under in this cassette."""
-        return key_of(self._record(request), self.key_options)
+        return self._keyed(request)[2]
 
     def canonical(self, request: Request | LiveRequest) -> CanonicalForm:
         """The canonical form ``request``'s key is the hash of: diff two of these to see why keys differ."""
-        return canonical_form(self._record(request), self.key_options)
+        return canonical_form(self._keyed(request)[1], self.key_options)
 
     def plan(self, request: Request | LiveRequest) -> Play | Record:
         """Decide what to do with one request (stored, or a live httpx/httpx2 one): `Play` a recorded
@@ -165,10 +162,14 @@ class Cassette:
     def _log(self, sent: Sent) -> Sent:
         """Add to `requests`, which keeps the last `REQUESTS_KEPT` (a long-lived transport in a loop)."""
         with self._lock:
-            self.requests.append(sent)
-            if len(self.requests) > REQUESTS_KEPT:
-                del self.requests[: REQUESTS_KEPT // 2]
+            self._keep(sent)
         return sent
+
+    def _keep(self, sent: Sent) -> None:
+        """`_log` with the lock held."""
+        self.requests.append(sent)
+        if len(self.requests) > REQUESTS_KEPT:
+            del self.requests[: REQUESTS_KEPT // 2]
 
     def _decide(self, request: Request, key: str) -> Play | Record:
         with self._lock:
@@ -205,15 +206,14 @@ class Cassette:
             count = len(recorded.responses) if recorded is not None else 0
             if count == 0 or (nth >= count and self.strict_repeats):
                 return None  # `plan` raises the miss, with its diagnosis
-            prepared = self._prepared.get((key, min(nth, count - 1)))
+            index = min(nth, count - 1)
+            prepared = self._prepared.get((key, index))
             if prepared is None:
                 return None
             self._seen[key] = nth + 1
-            self.played.append((key, min(nth, count - 1)))
-            self.requests.append(Sent(stored, "replayed"))
-            if len(self.requests) > REQUESTS_KEPT:
-                del self.requests[: REQUESTS_KEPT // 2]
-            return Play(key, min(nth, count - 1), prepared)
+            self.played.append((key, index))
+            self._keep(Sent(stored, "replayed"))
+            return Play(key, index, prepared)
 
     def _start(self, key: str, request: Request) -> Recording:
         """This session's first touch of ``key``: what its file holds now, to replay first or to drop."""
