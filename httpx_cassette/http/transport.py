@@ -2,7 +2,7 @@
 
 One object serves httpx and httpx2 clients, sync and async. Both entry points are thin shells over
 the same steps (`httpx_cassette.http.exchange.Exchange`, which the aiohttp and requests shells share,
-then `_replay` or `_tee`); only reading the request body and calling the inner transport differ
+then `respond` or `_tee`); only reading the request body and calling the inner transport differ
 between sync and async, and the async one runs every step that touches the disk (lookups, the
 directory lock, writes and fsync) in a worker thread (`off_loop`).
 """
@@ -146,7 +146,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def serve(self, request: Any, exchange: Exchange, forward: Callable[[Any], Any] | None) -> Any:
         """Answer ``request`` as ``exchange`` planned: replay it, or forward it and record the response."""
         if exchange.prepared is not None:
-            return self._replay(request, exchange.prepared)
+            return respond(request, exchange.prepared)
         exchange.forwarding()
         try:
             response = (forward or self._inner_for(request, sync=True).handle_request)(request)
@@ -163,7 +163,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     ) -> Any:
         """The async twin of `serve`: what writes to disk runs in a worker thread."""
         if exchange.prepared is not None:
-            return self._replay(request, exchange.prepared)
+            return respond(request, exchange.prepared)
         exchange.forwarding()
         try:
             response = await (forward or self._inner_for(request, sync=False).handle_async_request)(request)
@@ -202,9 +202,6 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             inner = lib.http_transport() if sync else lib.async_http_transport()
             self._own_inner[(lib.name, sync)] = inner
         return inner
-
-    def _replay(self, request: Any, prepared: Prepared) -> Any:
-        return respond(request, prepared)
 
     def _tee(self, request: Any, exchange: Exchange, response: Any) -> Callable[[], None] | None:
         """Record ``response`` as it is read: its stream becomes a tee that saves at its end. A body the
