@@ -100,6 +100,23 @@ def to_stored(sse: ServerSentEvent) -> Event:
     )
 
 
+_decode = msgspec.json.Decoder().decode
+
+
+def stored_data(data: bytes) -> Event:
+    """What `to_stored` makes of an event that is one plain ``data:`` line, from its bytes (no text round
+    trip): the JSON it holds, else its UTF-8 text (invalid bytes as U+FFFD, as the parser decodes them)."""
+    try:
+        value = _decode(data)
+    except msgspec.DecodeError:
+        text = data.decode("utf-8", "replace")
+        try:
+            value = _decode(text)
+        except msgspec.DecodeError:
+            return Event(data=text, raw=True)
+    return Event(None, type_name(value), value)
+
+
 def event_bytes(event: Event) -> bytes:
     """The SSE bytes of one stored event: ``data: <compact JSON>`` and a blank line."""
     plain = event.event is None and event.id is None and event.retry is None and not event.unterminated
@@ -138,3 +155,16 @@ class EventRecorder:
         else:
             self.events.append(to_stored(sse))
         self.offsets_ms.append(offset_ms)
+
+    def add_plain(self, values: list[bytes], offsets_ms: list[float]) -> None:
+        """`add` for events that are one plain ``data:`` line each (``values``: the bytes after
+        ``data:``), in bulk: what a whole recorded LLM stream is."""
+        events, done = self.events, self.done
+        for value in values:
+            if done:
+                events.append(Event(data="[DONE]", raw=True))
+            done = value == b"[DONE]"
+            if not done:
+                events.append(stored_data(value))
+        self.done = done
+        self.offsets_ms += offsets_ms

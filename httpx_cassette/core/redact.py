@@ -27,6 +27,7 @@ from httpx_cassette.core.secrets import (
     random_token,
     secret_value,
 )
+from httpx_cassette.core.strings import Strings, distinct, of_events
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Part, Request, Response
 from httpx_cassette.model.jsonpath import (  # one path syntax for ignoring and for redacting
@@ -113,22 +114,6 @@ def _map_values(value: Any, change: Callable[[str], str], number: Callable[[int]
     return value
 
 
-def _keys(value: Any) -> set[Any]:
-    """Every dictionary key in JSON-like ``value``, once (walked without recursion, exact type tests:
-    this runs over every event of every recorded stream)."""
-    keys: set[Any] = set()
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is dict:
-            keys.update(item)
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
-    return keys
-
-
 def _same(value: Any) -> Any:
     return value
 
@@ -200,7 +185,7 @@ class Redaction:
         if store:
             for path in self._paths:
                 value = apply_at(value, path, _redacted)
-            if any_secret_name(_keys(value)) if fields is None else fields:
+            if any_secret_name(distinct(value).keys) if fields is None else fields:
                 value = self._fields(value)
         if not self.placeholders:
             return value
@@ -254,9 +239,14 @@ class Redaction:
         filename = self.hide(part.filename) if part.filename is not None else None
         return msgspec.structs.replace(part, value=value, filename=filename)
 
-    def response(self, response: Response) -> Response:
-        """The response as it is written; raises `PlaceholderClash` if it holds a placeholder's text."""
-        return self._response(response, self.placeholders.hide_checked, store=True)
+    def response(self, response: Response, events: Strings | None = None) -> Response:
+        """The response as it is written; raises `PlaceholderClash` if it holds a placeholder's text.
+
+        ``events``: the distinct strings of its stream's events, when already walked
+        (`httpx_cassette.core.strings.of_events`). A stream with nothing to change keeps its event list:
+        the very list, so that a caller can tell the walk still holds for it.
+        """
+        return self._response(response, self.placeholders.hide_checked, store=True, events=events)
 
     def restore(self, response: Response) -> Response:
         """A stored response as replay serves it: placeholders back to their secrets."""
@@ -268,9 +258,13 @@ class Redaction:
         """A User-Agent as stored: placeholders, then what looks like a credential in it, hidden."""
         return scrub_free_text(self.hide(user_agent))
 
-    def _response(self, response: Response, change: Callable[[str], str], *, store: bool) -> Response:
-        events = response.events()
-        fields = any_secret_name(_keys([event.data for event in events])) if events and store else None
+    def _response(
+        self, response: Response, change: Callable[[str], str], *, store: bool, events: Strings | None = None
+    ) -> Response:
+        stream = response.events()
+        fields = None
+        if stream and store:
+            fields = any_secret_name((of_events(stream) if events is None else events).keys)
 
         def data(value: Any) -> Any:
             return self._json(value, change, store=store, fields=fields)
@@ -279,14 +273,15 @@ class Redaction:
             "headers": {k: change(v) for k, v in response.headers.items() if k not in self.headers}
         }
         if response.is_streaming:
-            changes["body"] = [
-                msgspec.structs.replace(
-                    event,
-                    data=change(event.data) if event.raw else data(event.data),
-                    id=change(event.id) if event.id is not None else None,
-                )
-                for event in events
-            ]
+            if fields or self._paths or self.placeholders or not store:  # else nothing to change in it
+                changes["body"] = [
+                    msgspec.structs.replace(
+                        event,
+                        data=change(event.data) if event.raw else data(event.data),
+                        id=change(event.id) if event.id is not None else None,
+                    )
+                    for event in stream
+                ]
         elif response.body is not UNSET:
             changes["body"] = data(response.body)
         if isinstance(response.text, str):

@@ -36,6 +36,7 @@ from httpx_cassette.core.secrets import (
     is_placeholder,
     secret_value,
 )
+from httpx_cassette.core.strings import Strings, distinct, of_events
 from httpx_cassette.errors import CassetteError, CassetteSecretError
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Response
@@ -65,53 +66,18 @@ def _may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) 
     return any_secret_name(body_keys)
 
 
-_LEAVES = frozenset({int, float, bool, type(None)})
-
-
-def _distinct_strings(data: Any) -> tuple[set[Any], set[Any]]:
-    """Every string in JSON-like ``data`` once, and every dictionary key once (as they are: `scan`
-    str()s them); the strings include the keys."""
-    seen: set[Any] = set()
-    keys: set[Any] = set()
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        items: Iterable[Any]
-        if isinstance(value, dict):
-            keys.update(value)
-            items = value.values()
-        elif isinstance(value, list | tuple):
-            items = value
-        else:
-            if isinstance(value, str):
-                seen.add(value)
-            continue
-        # The hot loop of a recording's secret check: exact type tests, no isinstance chain per item.
-        for item in items:
-            kind = type(item)
-            if kind is str:
-                seen.add(item)
-            elif kind not in _LEAVES:  # a container, or anything unusual (a str subclass): decided above
-                stack.append(item)
-    return seen | keys, keys
-
-
-def _distinct(value: Response) -> tuple[set[Any], set[Any], set[Any]]:
-    """The distinct strings of a stored response, the keys of its own fields, and the keys of its body.
-
-    A stream repeats most of its strings (ids, model, field names) in every event, so this is a small
-    fraction of its JSON text; its events' data are walked as they are, not converted to dicts first.
-    """
-    events = value.events()
-    head, head_keys = _distinct_strings(msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET)))
-    body = (
-        [event.data for event in events]
-        if events
-        else msgspec.to_builtins(None if value.body is UNSET else value.body)
-    )
-    found, body_keys = _distinct_strings(body)
-    found.update(text for event in events for text in (event.event, event.type, event.id) if text)
-    return found | head, head_keys, body_keys
+def _distinct(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any]]:
+    """The distinct strings of a stored response, the keys of its own fields, and the keys of its body;
+    ``body``: the distinct strings of its stream's events, when already known (one walk per recording)."""
+    head = distinct(msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET)))
+    if body is None:
+        events = value.events()
+        body = (
+            of_events(events)
+            if events
+            else distinct(msgspec.to_builtins(None if value.body is UNSET else value.body))
+        )
+    return body.found | head.found, head.keys, body.keys
 
 
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
@@ -294,14 +260,15 @@ class SecretScanner:
                 stack += [(item, f"{where}[{i}]", None, False, False) for i, item in _backwards(value)]
         return findings
 
-    def scan_struct(self, value: msgspec.Struct, path: str) -> list[Finding]:
-        """`scan` for a stored `Request`, `Response` or whole file.
+    def scan_struct(self, value: msgspec.Struct, path: str, events: Strings | None = None) -> list[Finding]:
+        """`scan` for a stored `Request`, `Response` or whole file; ``events``: the distinct strings of a
+        response's stream events (`httpx_cassette.core.strings.of_events`), when already walked.
 
         Recording runs this on every response, so a long stream is first reduced to its distinct
         strings and those are searched as one text (C speed); only a text with a candidate in it is
         walked value by value, with paths.
         """
-        if isinstance(value, Response) and not _may_hold_secret(*_distinct(value)):
+        if isinstance(value, Response) and not _may_hold_secret(*_distinct(value, events)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
         return self.scan(msgspec.to_builtins(value), path)
 

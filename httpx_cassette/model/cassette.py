@@ -32,13 +32,16 @@ FileFormat = Literal["ours", "llama-stack"]  # the file formats a cassette direc
 StreamFormat = Literal["sse", "ndjson"]  # Server-Sent Events, or one JSON value per line
 
 
-class Event(msgspec.Struct, omit_defaults=True):
+class Event(msgspec.Struct, omit_defaults=True, gc=False):
     """One Server-Sent Event (or one line of an NDJSON stream) as stored: its data parsed as JSON.
 
     ``raw`` marks data kept as the literal text of its ``data:`` lines (or of its line) because it was
     not JSON (or, in NDJSON, was not written compact). ``html_escaped``: an NDJSON line written with
     ``<``, ``>`` and ``&`` escaped, as Go's encoding/json does (ollama); replay writes it the same way.
     ``__type__`` is informational (the SDK class the object parses into); replay never needs it.
+
+    ``gc=False``: a recording holds thousands of events, and untracked ones cost the garbage collector
+    nothing; an event's data is decoded JSON (or a user's), which never refers back to the event.
     """
 
     event: str | None = None

@@ -32,6 +32,7 @@ from httpx_cassette.core.replay import Prepared, prepare
 from httpx_cassette.core.request import LiveRequest, header_names, identity, to_record
 from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
+from httpx_cassette.core.strings import of_events
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
 from httpx_cassette.storage.files import check_directory, make_directory
@@ -306,15 +307,21 @@ class Cassette:
         hooked = call_hook("before_record_response", self.config.before_record_response, response, about)
         if hooked is None:  # the hook left it out: nothing is written
             return
+        stream = hooked.events()
+        walked = of_events(stream) if stream else None  # one walk of a long stream, for both steps
         try:
-            response = self.redaction.response(hooked)
+            response = self.redaction.response(hooked, walked)
         except PlaceholderClash as clash:
             raise placeholder_clash(self.path, f"{request.method} {request.url}", clash) from None
         meta = meta or Meta()
         meta = msgspec.structs.replace(meta, user_agent=self.redaction.meta(meta.user_agent))
         if self.scope is not None:  # a copy: the caller's response is not ours to change
             response = msgspec.structs.replace(response, test_id=self.scope)
-        findings = self.scanner.scan_struct(response, f"$.responses[{len(recording.kept) + plan.slot}]")
+        if response.body is not hooked.body:  # redaction changed the events: walk what is written
+            walked = None
+        findings = self.scanner.scan_struct(
+            response, f"$.responses[{len(recording.kept) + plan.slot}]", walked
+        )
         if findings:
             raise refusal(self.path, f"the response to {request.method} {request.url}", findings)
         with self._lock:
