@@ -191,6 +191,19 @@ def _replay_tables(replay: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _noise(replay: list[dict[str, Any]]) -> str:
+    """How far the floor measured a second time lands from 1.00x: the method's own noise, per level."""
+    parts = []
+    for level, label in (("sdk ", "through the SDK"), ("transport ", "at transport level")):
+        again = [
+            r for r in replay if r["scenario"].startswith(level) and r["contender"].startswith("floor, again")
+        ]
+        if again:
+            worst = max(again, key=lambda r: abs(r["ratio"] - 1))
+            parts.append(f"{label} within {abs(worst['ratio'] - 1):.3f} of 1.00{X} (worst: {_where(worst)})")
+    return "Noise: the floor measured a second time lands " + "; ".join(parts) + "." if parts else ""
+
+
 def markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
     lines = [
@@ -207,8 +220,12 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("replay"):
         lines += [
             "",
-            "Cells: median time per call as a ratio to the floor of the same library and run, then the median"
-            " time itself. Floor: the library's MockTransport returning the prebuilt response bytes.",
+            _noise(results["replay"]),
+            "",
+            "Cells: the median over rounds of the time per call as a ratio to the floor of the same library"
+            " in the same round, then the median time per call. Floor: the library's MockTransport returning"
+            " the prebuilt response bytes. Through the SDK, contenders take turns call by call within a"
+            " round; at transport level, block by block.",
             *_replay_tables(results["replay"]),
         ]
     scale = results.get("scale")

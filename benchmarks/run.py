@@ -85,7 +85,13 @@ def _replay(recorded: dict[str, Recorded], s: dict[str, Any]) -> list[dict[str, 
         replay.check(recorded, s["libs"], loop)
         cases = replay.cases(recorded, s["libs"], loop)
         _progress(f"replay: {len(cases)} cases, {s['rounds']} rounds")
-        timing.run_rounds(cases, s["rounds"], s["block_s"], lambda m: _progress(f"replay: {m}"))
+        timing.run_rounds(
+            cases,
+            s["rounds"],
+            s["block_s"],
+            lambda m: _progress(f"replay: {m}"),
+            call_by_call=lambda scenario: scenario.startswith("sdk "),  # milliseconds a call
+        )
     finally:
         loop.close()
     ratios = timing.ratios(cases)
