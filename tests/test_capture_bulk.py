@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import httpx
+import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from httpx_cassette import CassetteSecretError, CassetteTransport
 from httpx_cassette.core import capture as capture_module
 from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.decoding import IDENTITY
+from httpx_cassette.core.strings import Strings, of_events
 from httpx_cassette.model.cassette import Response
 
 SSE = [("content-type", "text/event-stream")]
@@ -31,20 +37,23 @@ class Clock:
         return self.now
 
 
-def record(chunks: list[bytes], *, general: bool, truncated: bool = False) -> Response:
-    """The stored response for ``chunks``; ``general``: with the bulk path switched off."""
+def record(
+    chunks: list[bytes], *, general: bool, truncated: bool = False, as_json: bool = False
+) -> tuple[Response, Strings | None]:
+    """The stored response for ``chunks``, and the strings its capture walked; ``general``: with the bulk
+    path switched off; ``as_json``: events held as their JSON text."""
     with mock.patch.object(capture_module, "time", Clock()):
         if general:
             with mock.patch.object(capture_module, "_plain_events", return_value=None):
-                return _record(chunks, truncated)
-        return _record(chunks, truncated)
+                return _record(chunks, truncated, as_json)
+        return _record(chunks, truncated, as_json)
 
 
-def _record(chunks: list[bytes], truncated: bool) -> Response:
-    capture = Capture(200, SSE, IDENTITY, 0.0)
+def _record(chunks: list[bytes], truncated: bool, as_json: bool) -> tuple[Response, Strings | None]:
+    capture = Capture(200, SSE, IDENTITY, 0.0, events_as_json=as_json)
     for chunk in chunks:
         capture.feed(chunk)
-    return capture.finish(truncated=truncated)
+    return capture.finish(truncated=truncated), capture.walked
 
 
 JSON = st.recursive(
@@ -73,18 +82,28 @@ def chunks_of(stream: bytes, cuts: list[int]) -> list[bytes]:
 
 
 def view(response: Response) -> tuple[Any, ...]:
-    return response.body, response.done, response.offsets_ms, response.truncated
+    """What a response holds, with event data held as JSON text decoded."""
+    events = [msgspec.structs.replace(event, data=event.parsed()) for event in response.events()]
+    return events, response.done, response.offsets_ms, response.truncated
 
 
 @settings(max_examples=600, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(stream=plain_streams(), cuts=st.lists(st.integers(0, 2000), max_size=8), truncated=st.booleans())
+@given(
+    stream=plain_streams(),
+    cuts=st.lists(st.integers(0, 2000), max_size=8),
+    truncated=st.booleans(),
+    as_json=st.booleans(),
+)
 def test_bulk_parse_records_what_the_chunk_parser_records(
-    stream: bytes, cuts: list[int], truncated: bool
+    stream: bytes, cuts: list[int], truncated: bool, as_json: bool
 ) -> None:
     chunks = chunks_of(stream, cuts)
-    bulk = record(chunks, general=False, truncated=truncated)
-    general = record(chunks, general=True, truncated=truncated)
+    bulk, walked = record(chunks, general=False, truncated=truncated, as_json=as_json)
+    general, _ = record(chunks, general=True, truncated=truncated)
     assert view(bulk) == view(general)
+    if walked is not None:  # the strings walked while parsing are those of the stored events
+        assert walked == of_events(general.events())
+        assert as_json
 
 
 def test_a_plain_stream_takes_the_bulk_path_and_keeps_each_chunks_arrival() -> None:
@@ -93,7 +112,7 @@ def test_a_plain_stream_takes_the_bulk_path_and_keeps_each_chunks_arrival() -> N
     # Two events in some chunks and an event split over two in others: offsets follow the completing chunk.
     chunks = [wire[0] + wire[1], *wire[2:10], wire[10][:7], wire[10][7:] + wire[11], *wire[12:]]
     with mock.patch.object(Capture, "_parse_chunks", side_effect=AssertionError("general parser used")):
-        response = record(chunks, general=False)
+        response, _ = record(chunks, general=False)
     assert [event.data for event in response.events()] == events
     assert response.done is True
     assert response.offsets_ms is not None
@@ -104,3 +123,49 @@ def test_a_plain_stream_takes_the_bulk_path_and_keeps_each_chunks_arrival() -> N
     assert offsets[2:10] == [float(k) for k in range(3, 11)]
     assert offsets[10:12] == [12.0, 12.0]  # event 10 was completed by chunk 10, which also held event 11
     assert len(offsets) == 2_001
+
+
+# -- through the transport: events held as JSON text while recording --------------------------------------
+
+CHUNK = {"id": "c1", "object": "chat.completion.chunk", "choices": [{"delta": {"content": "hi"}}]}
+
+
+def sse(*events: dict[str, Any]) -> bytes:
+    return b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events) + b"data: [DONE]\n\n"
+
+
+def stream_twice(path: Path, bodies: list[bytes], **options: Any) -> list[dict[str, Any]]:
+    """Record the same streamed request once per body, in one session; the file's responses."""
+    answers = iter(bodies)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=next(answers))
+
+    transport = CassetteTransport(path, mode="record", inner=httpx.MockTransport(handler), **options)
+    with httpx.Client(transport=transport) as client:
+        for _ in bodies:
+            with client.stream("POST", "https://api.example.com/v1/chat", json={"stream": True}) as response:
+                response.read()
+    (file,) = path.glob("*.json")
+    responses: list[dict[str, Any]] = json.loads(file.read_text())["responses"]
+    return responses
+
+
+def test_a_stream_recorded_twice_in_one_session_is_written_once_each(tmp_path: Path) -> None:
+    # The second write merges with the file on disk (objects) what this session holds (JSON text):
+    # the first recording must be recognised, not written again.
+    first, second = sse(CHUNK), sse({**CHUNK, "id": "c2"})
+    responses = stream_twice(tmp_path / "c", [first, second, second])
+    ids = [[event["__data__"]["id"] for event in r["body"]] for r in responses]
+    assert ids == [["c1"], ["c2"], ["c2"]]
+
+
+def test_a_secret_named_field_in_a_stream_is_redacted_and_a_known_key_refused(tmp_path: Path) -> None:
+    # A JSON-text event has to be decoded to be redacted, and is scanned with its strings.
+    token = "tok" + "Q7x9Lm2Vb8Nc4Zd6Fg1Hj3K"
+    responses = stream_twice(tmp_path / "a", [sse({**CHUNK, "session_token": token})])
+    assert responses[0]["body"][0]["__data__"]["session_token"] == "REDACTED"
+    key = "sk-proj-" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6"
+    with pytest.raises(CassetteSecretError):
+        stream_twice(tmp_path / "b", [sse({**CHUNK, "note": f"use {key}"})])
+    assert not list((tmp_path / "b").glob("*.json"))

@@ -24,6 +24,7 @@ from httpx_cassette.core.events import EventRecorder
 from httpx_cassette.core.ndjson import NDJSON_TYPES, LineRecorder
 from httpx_cassette.core.redact import response_headers
 from httpx_cassette.core.sse import SSEParser
+from httpx_cassette.core.strings import Strings, Walker
 from httpx_cassette.model.body import media_type, store_body
 from httpx_cassette.model.cassette import Response, TransportFailure
 
@@ -34,10 +35,23 @@ class Capture:
     """Everything recorded about one response while its body streams through."""
 
     def __init__(
-        self, status: int, headers: list[tuple[str, str]], decoder: Decoder | None, started: float
+        self,
+        status: int,
+        headers: list[tuple[str, str]],
+        decoder: Decoder | None,
+        started: float,
+        *,
+        events_as_json: bool = False,
     ) -> None:
-        """``decoder`` undoes the body's content-encoding; None when it cannot (a coding unknown here)."""
+        """``decoder`` undoes the body's content-encoding; None when it cannot (a coding unknown here).
+
+        ``events_as_json``: nothing needs a stream's events as objects (no hook, no redaction rule), so
+        its events may be held as their JSON text, walked for their strings as they are parsed; then
+        ``walked`` holds those strings after `finish` (`httpx_cassette.core.strings.of_events`).
+        """
         self.started = started
+        self.walked: Strings | None = None
+        self._as_json = events_as_json
         self.response = Response(status=status, headers=response_headers(headers))
         self.response.elapsed_ms = self._now_ms()
         content_type = self.response.headers.get("content-type", "")
@@ -89,7 +103,9 @@ class Capture:
         chunk_ends = list(accumulate(map(len, chunks)))
         arrived = [self._ms(at) for at in self._arrived]
         offsets = arrived if ends == chunk_ends else [arrived[bisect_left(chunk_ends, end)] for end in ends]
-        self._events.add_plain(values, offsets)
+        walker = Walker() if self._as_json else None
+        self._events.add_plain(values, offsets, walker)
+        self.walked = walker.strings() if walker is not None else None
 
     def _parse_chunks(self, *, ended: bool) -> None:
         """The general parser, chunk by chunk as they arrived: comments, named events, ids, multi-line

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from httpx_cassette.core.sse import ServerSentEvent, encode_event
+from httpx_cassette.core.strings import Walker
 from httpx_cassette.model.cassette import Event
 
 __all__ = ["DONE_CHUNK", "SDK_TYPE_BY_OBJECT", "EventRecorder", "event_bytes", "stream_chunks"]
@@ -101,6 +102,8 @@ def to_stored(sse: ServerSentEvent) -> Event:
 
 
 _decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
+_BATCH = 128
 
 
 def stored_data(data: bytes) -> Event:
@@ -156,15 +159,51 @@ class EventRecorder:
             self.events.append(to_stored(sse))
         self.offsets_ms.append(offset_ms)
 
-    def add_plain(self, values: list[bytes], offsets_ms: list[float]) -> None:
+    def add_plain(self, values: list[bytes], offsets_ms: list[float], walker: Walker | None = None) -> None:
         """`add` for events that are one plain ``data:`` line each (``values``: the bytes after
-        ``data:``), in bulk: what a whole recorded LLM stream is."""
+        ``data:``), in bulk: what a whole recorded LLM stream is.
+
+        With a ``walker``, each event's JSON is held as its compact text (`msgspec.Raw`, what the file
+        will hold) and walked for its strings while decoded, then let go: a long recording then keeps
+        no small dicts alive for the garbage collector to walk again and again.
+        """
         events, done = self.events, self.done
-        for value in values:
-            if done:
-                events.append(Event(data="[DONE]", raw=True))
-            done = value == b"[DONE]"
-            if not done:
-                events.append(stored_data(value))
+        if walker is None:
+            for value in values:
+                if done:
+                    events.append(Event(data="[DONE]", raw=True))
+                done = value == b"[DONE]"
+                if not done:
+                    events.append(stored_data(value))
+        else:
+            # Walked in batches (one walk per call is slow), small enough that the garbage collector
+            # rarely meets a batch before it is let go.
+            batch: list[Any] = []
+            types: set[str | None] = set()
+            for value in values:
+                if done:
+                    events.append(Event(data="[DONE]", raw=True))
+                    batch.append("[DONE]")
+                done = value == b"[DONE]"
+                if done:
+                    continue
+                try:
+                    data = _decode(value)
+                except msgspec.DecodeError:
+                    event = stored_data(value)  # text, or JSON once invalid UTF-8 is replaced
+                    events.append(event)
+                    batch.append(event.data)
+                    types.add(event.type)
+                    continue
+                kind = type_name(data)
+                events.append(Event(None, kind, msgspec.Raw(_encode(data))))
+                batch.append(data)
+                types.add(kind)
+                if len(batch) >= _BATCH:
+                    walker.add(batch)
+                    batch.clear()
+            walker.add(batch)
+            types.discard(None)
+            walker.found.update(types)
         self.done = done
         self.offsets_ms += offsets_ms

@@ -11,15 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
+
 from httpx_cassette.model.cassette import Request, Response
 
 __all__ = ["Recording"]
 
+_encode = msgspec.json.Encoder().encode
+
 
 def _take(responses: list[Response], wanted: Response) -> bool:
-    """Remove one response equal to ``wanted`` from ``responses``; whether there was one."""
+    """Remove one response equal to ``wanted`` from ``responses``; whether there was one. Equal as
+    written: a recording may hold its events' data as JSON text, the file read back as objects."""
     for i, response in enumerate(responses):
         if response == wanted:
+            del responses[i]
+            return True
+    written = _encode(wanted)
+    for i, response in enumerate(responses):
+        if _encode(response) == written:
             del responses[i]
             return True
     return False

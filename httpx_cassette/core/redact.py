@@ -181,7 +181,9 @@ class Redaction:
         self, value: Any, change: Callable[[str], str], *, store: bool, fields: bool | None = None
     ) -> Any:
         """``value`` as stored (``store``) or replayed; ``fields``: whether it may hold secret-named fields
-        (None: look)."""
+        (None: look). Data held as its JSON text is decoded: it is about to change."""
+        if isinstance(value, msgspec.Raw):
+            value = msgspec.json.decode(value)
         if store:
             for path in self._paths:
                 value = apply_at(value, path, _redacted)

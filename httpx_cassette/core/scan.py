@@ -39,7 +39,7 @@ from httpx_cassette.core.secrets import (
 from httpx_cassette.core.strings import Strings, distinct, of_events
 from httpx_cassette.errors import CassetteError, CassetteSecretError
 from httpx_cassette.model.body import media_type
-from httpx_cassette.model.cassette import Response
+from httpx_cassette.model.cassette import Response, builtins
 from httpx_cassette.model.jsondiff import step
 
 __all__ = ["Finding", "SecretScanner", "placeholder_clash", "refusal"]
@@ -69,13 +69,11 @@ def _may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) 
 def _distinct(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any]]:
     """The distinct strings of a stored response, the keys of its own fields, and the keys of its body;
     ``body``: the distinct strings of its stream's events, when already known (one walk per recording)."""
-    head = distinct(msgspec.to_builtins(msgspec.structs.replace(value, body=UNSET)))
+    head = distinct(builtins(msgspec.structs.replace(value, body=UNSET)))
     if body is None:
         events = value.events()
         body = (
-            of_events(events)
-            if events
-            else distinct(msgspec.to_builtins(None if value.body is UNSET else value.body))
+            of_events(events) if events else distinct(builtins(None if value.body is UNSET else value.body))
         )
     return body.found | head.found, head.keys, body.keys
 
@@ -270,7 +268,7 @@ class SecretScanner:
         """
         if isinstance(value, Response) and not _may_hold_secret(*_distinct(value, events)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
-        return self.scan(msgspec.to_builtins(value), path)
+        return self.scan(builtins(value), path)
 
 
 def refusal(cassette: Path, what: str, findings: list[Finding]) -> CassetteSecretError:

@@ -3,16 +3,19 @@ scanner share.
 
 A recorded stream repeats most of its strings (ids, the model, field names) in every event, so its
 distinct strings are a small fraction of its text: searching those is what lets every recording be
-checked for credentials at C speed. The walk is the cost, so a recording walks its events once.
+checked for credentials at C speed. The walk is the cost, so a recording walks its events once: while
+their data is parsed (`Walker`), or afterwards (`of_events`).
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import msgspec
+
 from httpx_cassette.model.cassette import Event
 
-__all__ = ["Strings", "distinct", "of_events"]
+__all__ = ["Strings", "Walker", "distinct", "of_events"]
 
 
 class Strings(NamedTuple):
@@ -25,11 +28,10 @@ class Strings(NamedTuple):
 _CONTAINERS = (dict, list, tuple)
 
 
-def distinct(data: Any) -> Strings:
-    """The distinct strings and keys of ``data``, walked without recursion (any depth is fine). Keys are
-    kept as they are (`scan` str()s them); a str subclass counts as a string."""
-    found: set[Any] = set()
-    keys: set[Any] = set()
+def _walk(data: Any, found: set[Any], keys: set[Any]) -> None:
+    """Add the strings of ``data`` to ``found`` and its keys to ``keys``, without recursion (any depth is
+    fine). Keys are kept as they are (`scan` str()s them); a str subclass counts as a string; data held
+    as JSON text (`msgspec.Raw`) is decoded and walked."""
     add, update_keys = found.add, keys.update
     stack = [data]
     push, pop = stack.append, stack.pop
@@ -47,20 +49,45 @@ def distinct(data: Any) -> Strings:
             items = value.values()
         elif isinstance(value, _CONTAINERS):
             items = value
+        elif isinstance(value, msgspec.Raw):
+            push(msgspec.json.decode(value))
+            continue
         else:
             if isinstance(value, str):
                 add(value)
             continue
         # The hot loop of every recording's secret check: exact type tests, no isinstance chain per item;
-        # anything unusual (a subclass, a tuple) is pushed and decided above.
+        # anything unusual (a subclass, a tuple, JSON text) is pushed and decided above.
         for item in items:
             kind = type(item)
             if kind is str:
                 add(item)
             elif kind is not int and kind is not float and kind is not bool and item is not None:
                 push(item)
-    found |= keys
-    return Strings(found, keys)
+
+
+def distinct(data: Any) -> Strings:
+    """The distinct strings and keys of ``data``."""
+    walker = Walker()
+    walker.add(data)
+    return walker.strings()
+
+
+class Walker:
+    """`distinct` over many values, one at a time: a recording walks each event's data while it holds
+    it, then lets it go."""
+
+    __slots__ = ("found", "keys")
+
+    def __init__(self) -> None:
+        self.found: set[Any] = set()
+        self.keys: set[Any] = set()
+
+    def add(self, data: Any) -> None:
+        _walk(data, self.found, self.keys)
+
+    def strings(self) -> Strings:
+        return Strings(self.found | self.keys, self.keys)
 
 
 def of_events(events: list[Event]) -> Strings:

@@ -130,11 +130,12 @@ class Exchange:
         if not isinstance(plan, Record) or plan.slot is None or self.cassette is None:
             return None
         cassette, meta = self.cassette, self.meta
+        capture = Capture(status, headers, decoder, self.started, events_as_json=cassette.events_as_json)
 
         def save(response: Response) -> None:
-            cassette.save(plan, response, meta)
+            cassette.save(plan, response, meta, walked=capture.walked)
 
-        return Capture(status, headers, decoder, self.started), save
+        return capture, save
 
 
 def body_of(data: Any) -> bytes:

@@ -23,6 +23,7 @@ __all__ = [
     "Response",
     "StreamFormat",
     "TransportFailure",
+    "builtins",
 ]
 
 FORMAT_VERSION = 1
@@ -42,6 +43,9 @@ class Event(msgspec.Struct, omit_defaults=True, gc=False):
 
     ``gc=False``: a recording holds thousands of events, and untracked ones cost the garbage collector
     nothing; an event's data is decoded JSON (or a user's), which never refers back to the event.
+
+    A stream being recorded may hold ``data`` as its compact JSON text (`msgspec.Raw`): encoding writes
+    it as is, and nothing keeps thousands of small dicts alive. Read it with `parsed`, which decodes it.
     """
 
     event: str | None = None
@@ -52,6 +56,11 @@ class Event(msgspec.Struct, omit_defaults=True, gc=False):
     retry: int | None = None
     unterminated: bool = False  # no blank line after it (SDKs dropped it); in NDJSON, no final newline
     html_escaped: bool = False
+
+    def parsed(self) -> Any:
+        """``data`` as JSON values: decoded if it is held as its JSON text."""
+        data = self.data
+        return msgspec.json.decode(data) if isinstance(data, msgspec.Raw) else data
 
 
 class Part(msgspec.Struct, omit_defaults=True):
@@ -140,3 +149,14 @@ class CassetteFile(msgspec.Struct, kw_only=True):
     request: Request
     responses: list[Response]
     meta: Meta = msgspec.field(default_factory=Meta)
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, msgspec.Raw):
+        return msgspec.json.decode(value)
+    raise NotImplementedError(f"objects of type {type(value).__name__} are not JSON")
+
+
+def builtins(value: Any) -> Any:
+    """`msgspec.to_builtins`, with event data held as JSON text (`msgspec.Raw`) decoded."""
+    return msgspec.to_builtins(value, enc_hook=_decoded)

@@ -32,7 +32,7 @@ from httpx_cassette.core.replay import Prepared, prepare
 from httpx_cassette.core.request import LiveRequest, header_names, identity, to_record
 from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
-from httpx_cassette.core.strings import of_events
+from httpx_cassette.core.strings import Strings, of_events
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
 from httpx_cassette.storage.files import check_directory, make_directory
@@ -293,9 +293,22 @@ class Cassette:
         )
         return miss_error(report)
 
-    def save(self, plan: Record, response: Response, meta: Meta | None = None) -> None:
+    @property
+    def events_as_json(self) -> bool:
+        """Whether a recorded stream's events may be held as their JSON text (`msgspec.Raw`): nothing
+        needs them as objects (no ``before_record_response`` hook, no redaction rule, our file format)."""
+        return (
+            self.config.before_record_response is None
+            and not self.redaction
+            and self.store.write_format == "ours"
+        )
+
+    def save(
+        self, plan: Record, response: Response, meta: Meta | None = None, *, walked: Strings | None = None
+    ) -> None:
         """Store the ``response`` a `Record` plan got in its slot, and merge it into the key's file as it
-        is on disk now; ``meta`` (copied, stamped with the time) describes the recorder.
+        is on disk now; ``meta`` (copied, stamped with the time) describes the recorder; ``walked``: the
+        distinct strings of its stream's events, when its capture already walked them.
 
         Raises `CassetteSecretError`, writing nothing, if the (redacted) response holds a credential.
         """
@@ -308,7 +321,10 @@ class Cassette:
         if hooked is None:  # the hook left it out: nothing is written
             return
         stream = hooked.events()
-        walked = of_events(stream) if stream else None  # one walk of a long stream, for both steps
+        if hooked is not response or not stream:
+            walked = None
+        if walked is None and stream:
+            walked = of_events(stream)  # one walk of a long stream, for both redaction and the scan
         try:
             response = self.redaction.response(hooked, walked)
         except PlaceholderClash as clash:

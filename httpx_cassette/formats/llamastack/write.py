@@ -115,7 +115,7 @@ def _stored_response(response: Response, path: str) -> dict[str, Any]:
         failure = failure or TransportFailure(type="TransportError")
         return {"body": None, "is_streaming": False, **_unknown_exception(failure)}
     if response.is_streaming:
-        chunks = [_typed(e.data, e.type or type_name(e.data)) for e in response.events()]
+        chunks = [_typed(e.parsed(), e.type or type_name(e.parsed())) for e in response.events()]
         stored: dict[str, Any] = {"body": chunks, "is_streaming": True}
         return {**stored, **_unknown_exception(failure)} if failure is not None else stored
     body = response.body
