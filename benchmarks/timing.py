@@ -7,9 +7,10 @@ rotated from round to round, so slow drifts of the machine spread over all conte
 
 Scenarios whose operation takes milliseconds (a call through an SDK) can be interleaved call by call
 instead: within a round, each contender makes one call in turn, in an order rotated every turn, until
-each has made its ``n``. On a shared machine, a block of 0.15 s can lose 10-20% to a neighbour and the
-next one nothing, which is more than the difference being measured; call by call, contenders share the
-machine's moments alike, and the same floor measured twice agrees within about 1%.
+each has made its ``n`` (at least `MIN_TURNS`); the round's time for a contender is the median of its
+calls. On a shared machine, a block of 0.15 s can lose 10-20% to a neighbour and the next one nothing,
+which is more than the difference being measured; call by call, contenders share the machine's moments
+alike, and the "floor, again" row (the floor measured a second time) shows how close that gets.
 
 A cell is the median over rounds of its ratio to its floor in the same round (paired, so what slows a
 whole round cancels out).
@@ -52,18 +53,22 @@ def calibrate(case: Case, block_s: float, max_n: int = 100_000) -> None:
     case.n = max(1, min(max_n, math.ceil(n * block_s / max(spent, 1e-9))))
 
 
+MIN_TURNS = 3  # calls per contender per round when interleaving call by call, however long a call is
+
+
 def _turns(group: Sequence[Case], r: int) -> None:
-    """One round of ``group`` interleaved call by call: a sample per case, its mean time per call. Every
-    case makes the same number of calls, so none runs on alone at the end of a round."""
-    n = max(case.n for case in group)
-    spent = [0.0] * len(group)
+    """One round of ``group`` interleaved call by call: a sample per case, the median of its calls (one
+    call that a neighbour's burst or a garbage collection slowed does not move it). Every case makes
+    the same number of calls, so none runs on alone at the end of a round."""
+    n = max(MIN_TURNS, *(case.n for case in group))
+    spent: list[list[float]] = [[] for _ in group]
     for i in range(n):
         shift = (r + i) % len(group)
         for j in [*range(shift, len(group)), *range(shift)]:
-            spent[j] += group[j].block(1)
-    for case, seconds in zip(group, spent, strict=True):
+            spent[j].append(group[j].block(1))
+    for case, calls in zip(group, spent, strict=True):
         case.n = n
-        case.samples.append(seconds / n)
+        case.samples.append(statistics.median(calls))
 
 
 def run_rounds(

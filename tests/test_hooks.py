@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import warnings
 from pathlib import Path
@@ -103,6 +104,36 @@ def test_match_on_names_and_functions(tmp_path: Path) -> None:
         assert c.post("/chat", json={"q": "recorded"}).status_code == 200
     with pytest.raises(CassetteError, match="unknown match_on entry 'bodyy'"):
         client(tmp_path, "replay", match_on=["bodyy"])
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_a_match_on_function_judges_every_request_even_once_its_response_is_in_memory(
+    tmp_path: Path, is_async: bool
+) -> None:
+    with client(tmp_path, "record", match_on=["method", "path"]) as c:
+        c.post("/chat", json={"q": "recorded"})
+
+    def same_question(recorded: Request, incoming: Request) -> bool:
+        return recorded.body == incoming.body
+
+    transport = CassetteTransport(tmp_path, "replay", match_on=["method", "path", same_question])
+    questions = ["recorded", "recorded", "other"]  # the second is replayed from memory; so is the key
+    if not is_async:
+        with httpx.Client(transport=transport, base_url="https://api.example.com") as c:
+            assert c.post("/chat", json={"q": questions[0]}).status_code == 200
+            assert c.post("/chat", json={"q": questions[1]}).status_code == 200
+            with pytest.raises(CassetteMiss, match=r"same_question refused"):
+                c.post("/chat", json={"q": questions[2]})
+        return
+
+    async def run() -> None:
+        async with httpx.AsyncClient(transport=transport, base_url="https://api.example.com") as c:
+            assert (await c.post("/chat", json={"q": questions[0]})).status_code == 200
+            assert (await c.post("/chat", json={"q": questions[1]})).status_code == 200
+            with pytest.raises(CassetteMiss, match=r"same_question refused"):
+                await c.post("/chat", json={"q": questions[2]})
+
+    asyncio.run(run())
 
 
 def test_requests_lists_what_the_code_sent_in_order_with_status(tmp_path: Path) -> None:

@@ -116,7 +116,6 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return await self.send_async(request, None)
 
     @sdk_proof  # our errors leave as themselves: no SDK retries or wraps them
-    @sdk_proof  # our errors leave as themselves: no SDK retries or wraps them
     def send(self, request: Any, forward: Callable[[Any], Any] | None) -> Any:
         """Handle ``request``; record modes call ``forward`` (default: the inner transport)."""
         request.read()
@@ -132,16 +131,23 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def exchange(self, request: LiveRequest) -> Exchange:
         """Plan ``request`` (body read; an httpx/httpx2 request or another library's `Outgoing`) against
         this cassette; raises `CassetteMiss` on a replay miss."""
-        library = getattr(request, "library", None) or _label(library_of(request))
-        return Exchange.of(self.cassette, request, library)
+        remembered = self._remembered(request)
+        return remembered if remembered is not None else self._planned(request)
 
     async def exchange_async(self, request: LiveRequest) -> Exchange:
         """`exchange` with its disk work (reading files, the directory lock) in a worker thread; a replay
         already prepared in memory needs none, so it takes no thread hop."""
+        remembered = self._remembered(request)
+        return remembered if remembered is not None else await off_loop(self._planned, request)
+
+    def _remembered(self, request: LiveRequest) -> Exchange | None:
+        """The common replay, prepared in memory already: no planning, no disk."""
         played = self.cassette.replay_from_memory(request)
-        if played is not None:
-            return Exchange(self.cassette, played, Meta())
-        return await off_loop(self.exchange, request)
+        return Exchange(self.cassette, played, Meta()) if played is not None else None
+
+    def _planned(self, request: LiveRequest) -> Exchange:
+        library = getattr(request, "library", None) or _label(library_of(request))
+        return Exchange.of(self.cassette, request, library)
 
     def serve(self, request: Any, exchange: Exchange, forward: Callable[[Any], Any] | None) -> Any:
         """Answer ``request`` as ``exchange`` planned: replay it, or forward it and record the response."""

@@ -71,6 +71,7 @@ class Cassette:
         self.mode_source = "argument" if config.mode is not None else from_env  # for the hints of a miss
         match, redact, storage = config.match, config.redact, config.storage
         parts = tuple(m for m in match.match_on if isinstance(m, str))
+        self._judged = len(parts) < len(match.match_on)  # match_on holds functions
         self.key_options = KeyOptions(match.include_host, match.ignore_json_paths, match.match_headers, parts)
         self.strict_repeats = config.replay.strict_repeats
         self.replay_timing: ReplayTiming = config.replay.timing
@@ -198,8 +199,10 @@ class Cassette:
         """In replay mode, the `Play` for ``request`` when it needs nothing from the disk (its response
         was read and prepared already); else None, and nothing is counted: call `plan`. Async callers use
         it to keep the common case off the worker thread `plan` runs in."""
-        if self.mode != "replay" or self.config.before_record_request is not None:
-            return None  # a hook may change the request or let it through: `plan` runs it
+        if self.mode != "replay" or self.config.before_record_request is not None or self._judged:
+            # A hook may change the request or let it through, and a match_on function judges every
+            # request, however often its key was played: `plan` runs them.
+            return None
         stored, _, key = self._keyed(request)
         with self._lock:
             recorded = self.store.known(key)
@@ -251,8 +254,10 @@ class Cassette:
             raise self._miss(request, f"the match_on function {refused} refused the recording")
 
     def _expired(self, recorded: CassetteFile) -> bool:
+        if self.config.max_age is None:  # the default: no date to parse on every replay
+            return False
         age = age_of(recorded.meta.recorded_at)
-        return self.config.max_age is not None and age is not None and age > float(self.config.max_age)
+        return age is not None and age > float(self.config.max_age)
 
     def _check_age(self, key: str, recorded: CassetteFile) -> None:
         """Warn (or, with ``strict_age``, fail) once per file when it is older than ``max_age``."""
