@@ -6,7 +6,7 @@ A block runs the measured operation ``n`` times and returns the seconds spent in
 rotated from round to round, so slow drifts of the machine spread over all contenders alike.
 
 Scenarios whose operation takes milliseconds (a call through an SDK) can be interleaved call by call
-instead: within a round, each contender makes one call in turn, in an order rotated every turn, until
+instead: within a round, each contender makes one call in turn, in an order shuffled every turn, until
 each has made its ``n`` (at least `MIN_TURNS`); the round's time for a contender is the median of its
 calls. On a shared machine, a block of 0.15 s can lose 10-20% to a neighbour and the next one nothing,
 which is more than the difference being measured; call by call, contenders share the machine's moments
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import math
+import random
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,9 +63,16 @@ def _turns(group: Sequence[Case], r: int) -> None:
     the same number of calls, so none runs on alone at the end of a round."""
     n = max(MIN_TURNS, *(case.n for case in group))
     spent: list[list[float]] = [[] for _ in group]
-    for i in range(n):
-        shift = (r + i) % len(group)
-        for j in [*range(shift, len(group)), *range(shift)]:
+    order = list(range(len(group)))
+    shuffle = random.Random(r).shuffle  # seeded: a rerun takes the same turns
+    for _ in range(n):
+        # A new order every turn, and the young garbage of the previous call collected before the next:
+        # in a fixed cyclic order, the floor always followed the peers that patch the library and paid
+        # for their garbage (it measured 6-9% slower than "floor, again" on 1 ms calls). A full
+        # collection per call would walk every object the run keeps and leave the caches cold.
+        shuffle(order)
+        for j in order:
+            gc.collect(0)
             spent[j].append(group[j].block(1))
     for case, calls in zip(group, spent, strict=True):
         case.n = n
