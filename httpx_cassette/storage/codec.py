@@ -49,8 +49,6 @@ def encode_file(cassette: CassetteFile) -> bytes:
     """
     marked, held = _with_markers(cassette)
     text = msgspec.json.format(_encoder.encode(marked), indent=2)
-    if not held:
-        return text + b"\n"
     # The file is assembled by one join: a 2,000-event stream is 0.6 MB, and every bytes.replace or
     # concatenation of it would copy it again.
     parts: list[bytes] = []
