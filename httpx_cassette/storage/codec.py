@@ -56,7 +56,7 @@ def encode_file(cassette: CassetteFile) -> bytes:
         before, text = text.split(_EVENTS_AT % i, 1)
         # One call for all events; compact JSON holds no raw newline, so each "\n" ends one event.
         parts += (before, b"[", _EVENT_INDENT)
-        parts.append(_EVENT_SEPARATOR.join(_encoder.encode_lines(events)[:-1].split(b"\n")))
+        parts.append(_encoder.encode_lines(events)[:-1].replace(b"\n", _EVENT_SEPARATOR))
         parts.append(b"\n      ]")
     parts += (text, b"\n")
     return b"".join(parts)
