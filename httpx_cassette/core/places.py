@@ -1,5 +1,6 @@
-"""Where credentials hide beyond plain JSON strings: URLs (userinfo, query, path), form bodies, bytes
-stored as base64 (compressed or not), and free text such as a User-Agent.
+"""Where credentials hide beyond plain JSON strings: URLs (userinfo, query, fragment, path, and URLs
+inside URLs), form bodies, bytes stored as base64 (compressed or not), and free text such as a
+User-Agent (URLs in it included).
 
 Each place has one finder, used by the scanner (to report) and by redaction (to replace), so what
 recording redacts and what `scan` reports on disk cannot drift apart.
@@ -11,14 +12,22 @@ import base64
 import binascii
 import re
 import zlib
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-from httpx_cassette.core.secrets import REDACTED, known_format, random_token, secret_value
+from httpx_cassette.core.secrets import (
+    REDACTED,
+    high_entropy,
+    known_format,
+    random_token,
+    secret_value,
+    token_like,
+)
 
 __all__ = [
     "URL_IN_TEXT",
     "decoded_bytes",
     "free_text_secrets",
+    "has_url",
     "inflate",
     "redact_url",
     "redact_urls_in_text",
@@ -26,60 +35,157 @@ __all__ = [
     "url_secrets",
 ]
 
-URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _MAX_INFLATED = 64 * 1024 * 1024  # a decompression bomb in a hostile file is read this far, no further
+_MAX_DEPTH = 3  # URLs inside URLs are examined this many levels down (a viewer's ?src=, a login's ?next=)
+
+# A scheme is short; bounding it keeps a long run of letters from being rescanned at every position.
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.-]{0,31}"
+# "://" percent-encoded: `quote(url, safe="")` writes "%3A%2F%2F", `quote(url)` writes "%3A//".
+_ENCODED_SEPARATOR = r"%3[Aa](?:%2[Ff]|/){2}"
+# Sentence punctuation and closing brackets do not end a URL: "(+https://example.com/bot)".
+_LAST = r"[^\s\"'<>.,;:!?)\]}]"
+# A URL in free text, written out or percent-encoded as a whole (then a literal "&" is the text's own:
+# the URL's would be encoded too).
+URL_IN_TEXT = re.compile(
+    _SCHEME + r"(?:://[^\s\"'<>]*" + _LAST + "|" + _ENCODED_SEPARATOR + r"[^\s\"'<>&]*" + _LAST[:-1] + "&])"
+)
+_ENCODED_URL = re.compile(_SCHEME + _ENCODED_SEPARATOR)
+_URL_START = re.compile(_SCHEME + "(?:://|" + _ENCODED_SEPARATOR + ")")
+
+
+def has_url(text: str) -> bool:
+    """Whether ``text`` may hold a URL `URL_IN_TEXT` finds: a cheap test before the regular expression."""
+    return "://" in text or "%3A" in text or "%3a" in text
+
+
+def _nested_url(value: str) -> bool:
+    """Whether a (decoded) parameter value is itself a URL that can carry parameters: absolute,
+    percent-encoded again, or a path with a query or fragment (``?next=/cb?code=...``)."""
+    if _URL_START.match(value):
+        return True
+    return value.startswith("/") and ("?" in value or "#" in value)
+
+
+def _token_user(username: str) -> bool:
+    """Whether a URL's user name is a credential (``https://ghp_...@github.com``): a known format or a
+    random token; a person's or a service's name (``alice``, ``git``, ``x-access-token``) is not."""
+    name = unquote(username)
+    if name == REDACTED:
+        return False
+    # token_like alone would take "deploy-bot-20240101" for a token: a random one also has high entropy.
+    return (
+        bool(known_format(name))
+        or random_token(name) is not None
+        or (token_like(name) and high_entropy(name))
+    )
 
 
 def url_secrets(url: str) -> list[tuple[str, str]]:
-    """``(what, value)`` for each credential in ``url``: a userinfo password, a secret query parameter,
-    a random token in a path segment (``/bot<token>/``)."""
+    """``(what, value)`` for each credential in ``url``: a token as the user name, a userinfo password, a
+    secret query or fragment parameter (``#access_token=...``), a random token in a path segment
+    (``/bot<token>/``), and the same inside a URL held by a parameter or the path (3 levels down). A URL
+    percent-encoded as a whole (``https%3A%2F%2F...``) is judged decoded."""
+    return _url_secrets(url, _MAX_DEPTH)
+
+
+def _url_secrets(url: str, depth: int) -> list[tuple[str, str]]:
+    if _ENCODED_URL.match(url):
+        url = unquote(url)
     try:
         parts = urlsplit(url)
-        password = parts.password
+        username, password = parts.username, parts.password
     except ValueError:  # not a URL after all
         return []
     found: list[tuple[str, str]] = []
+    if username and _token_user(username):
+        found.append(("token as the user name in a URL", username))
     if password and password != REDACTED:
         found.append(("password in a URL", password))
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
-        if secret_value(name, value, query=True):
-            found.append((f"secret query parameter {name!r}", value))
-    token = random_token(unquote(parts.path))
+    found += _param_secrets(parts.query, "query", depth)
+    found += _param_secrets(parts.fragment, "fragment", depth)
+    path = unquote(parts.path)
+    token = random_token(path)
     if token is not None:
         found.append(("random token in a URL path", token))
+    if depth > 0 and has_url(path):  # a proxy's /fetch/https%3A%2F%2F...: refused, as a path token is
+        for inner in URL_IN_TEXT.findall(path):
+            found += [f for f in _url_secrets(inner, depth - 1) if f not in found]
     return found
 
 
-def _redact_query(query: str) -> str:
-    """Values of secret parameters replaced; every other pair keeps its exact encoding."""
+def _param_secrets(params: str, part: str, depth: int) -> list[tuple[str, str]]:
+    """Secret ``name=value`` pairs of a query or fragment, and those of URLs their values hold."""
+    found: list[tuple[str, str]] = []
+    if "=" not in params:  # a plain fragment (#section) has no parameters
+        return found
+    for name, value in parse_qsl(params, keep_blank_values=True):
+        if secret_value(name, value, query=True):
+            found.append((f"secret {part} parameter {name!r}", value))
+        elif depth > 0 and _nested_url(value):
+            found += _url_secrets(value, depth - 1)
+    return found
+
+
+def _redact_query(query: str, depth: int = _MAX_DEPTH) -> str:
+    """Values of secret parameters replaced, URLs held by other values redacted (decoded, then encoded
+    again); every other pair keeps its exact encoding. Used for fragments too."""
     pairs = query.split("&")
     for i, pair in enumerate(pairs):
         name, eq, value = pair.partition("=")
-        if eq and secret_value(unquote(name.replace("+", " ")), unquote(value.replace("+", " ")), query=True):
+        if not eq:
+            continue
+        plain = unquote(value.replace("+", " "))
+        if secret_value(unquote(name.replace("+", " ")), plain, query=True):
             pairs[i] = f"{name}={REDACTED}"
+        elif depth > 0 and _nested_url(plain):
+            inner = _redact_url(plain, depth - 1)
+            if inner != plain:  # slashes stay as they were written: "%2F" or "/"
+                pairs[i] = f"{name}={quote(inner, safe=_safe(value))}"
     return "&".join(pairs)
 
 
+def _safe(encoded: str) -> str:
+    """What `quote` leaves alone to encode a URL again as ``encoded`` was: ``quote(url)`` (its default)
+    keeps slashes, ``quote(url, safe="")`` encodes them."""
+    return "/" if "/" in encoded else ""
+
+
 def redact_url(url: str) -> str:
-    """``url`` with a userinfo password and the values of secret query parameters as ``REDACTED``."""
+    """``url`` with a token user name, a userinfo password and the values of secret query and fragment
+    parameters as ``REDACTED``, in URLs its parameters hold too (3 levels down); ``url`` itself when
+    nothing is secret. A URL percent-encoded as a whole is decoded, redacted and encoded again."""
+    return _redact_url(url, _MAX_DEPTH)
+
+
+def _redact_url(url: str, depth: int) -> str:
+    if _ENCODED_URL.match(url):
+        plain = unquote(url)
+        redacted = _redact_url(plain, depth)
+        return url if redacted == plain else quote(redacted, safe=_safe(url))
     try:
         parts = urlsplit(url)
-        password = parts.password
+        username, password = parts.username, parts.password
     except ValueError:
         return url
     netloc = parts.netloc
-    if password and password != REDACTED:
+    if (username and _token_user(username)) or (password and password != REDACTED):
         userinfo, _, host = netloc.rpartition("@")
-        netloc = f"{userinfo.partition(':')[0]}:{REDACTED}@{host}"
-    query = _redact_query(parts.query) if parts.query else parts.query
-    if netloc == parts.netloc and query == parts.query:
+        user, colon, secret = userinfo.partition(":")
+        user = REDACTED if username and _token_user(username) else user
+        secret = REDACTED if password and password != REDACTED else secret
+        netloc = f"{user}{colon}{secret}@{host}"
+    query = _redact_query(parts.query, depth) if parts.query else parts.query
+    # A fragment with name=value pairs is a query string for the browser (OAuth's #access_token=...).
+    fragment = _redact_query(parts.fragment, depth) if "=" in parts.fragment else parts.fragment
+    if netloc == parts.netloc and query == parts.query and fragment == parts.fragment:
         return url
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=fragment))
 
 
 def redact_urls_in_text(text: str) -> str:
-    """Every URL inside free text (an error message) redacted as `redact_url` does."""
-    return URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text) if "://" in text else text
+    """Every URL inside free text (an error message, a User-Agent) redacted as `redact_url` does,
+    percent-encoded ones too."""
+    return URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text) if has_url(text) else text
 
 
 def inflate(data: bytes) -> bytes | None:
@@ -115,8 +221,11 @@ _FREE_TOKEN = re.compile(r"[^\s;,()\[\]{}\"']+")
 
 def free_text_secrets(text: str) -> list[str]:
     """Credentials in free text with no field name around them (a User-Agent, a comment): ``name=value``
-    or ``name:value`` pairs with a secret name, and random tokens (32+ hex, long random base64url)."""
+    or ``name:value`` pairs with a secret name, random tokens (32+ hex, long random base64url), and
+    what `url_secrets` finds in the URLs it holds."""
     found = known_format(text)
+    if has_url(text):
+        found += [value for url in URL_IN_TEXT.findall(text) for _, value in url_secrets(url)]
     for match in _FREE_TOKEN.finditer(text):
         token = match.group(0)
         name, sep, value = _pair(token)
@@ -141,7 +250,23 @@ def _pair(token: str) -> tuple[str, str, str]:
 
 
 def scrub_free_text(text: str) -> str:
-    """``text`` with what `free_text_secrets` finds replaced by ``REDACTED``."""
-    for secret in sorted(set(free_text_secrets(text)), key=len, reverse=True):
+    """``text`` with its URLs redacted as `redact_urls_in_text` does, then what `free_text_secrets` still
+    finds replaced by ``REDACTED``."""
+    # URLs first, by their structure: a parameter's value is found decoded ("a+b" -> "a b"), which a
+    # plain text replacement would miss.
+    text = redact_urls_in_text(text)
+    # Pairs and random tokens are replaced where they stand: a short value (``key=1``) replaced all over
+    # the text would mangle every other ``1`` in it.
+    text = _FREE_TOKEN.sub(_scrubbed_token, text)
+    for secret in sorted(set(free_text_secrets(text)), key=len, reverse=True):  # known formats, anywhere
         text = text.replace(secret, REDACTED)
     return text
+
+
+def _scrubbed_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    name, sep, value = _pair(token)
+    if sep and secret_value(name, value, query=True):
+        return f"{name}{sep}{REDACTED}"
+    random = random_token(token)
+    return token if random is None else token.replace(random, REDACTED)
