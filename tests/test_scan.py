@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterator
@@ -282,6 +283,15 @@ _FRAGMENTS += [
     RANDOM_HEADER,
 ]
 _FRAGMENTS += ["https://ada:pw@db.test/", "https://s3.test/o?X-Amz-Signature=abc", "user_agent"]
+# Values inside values: JSON in a string, a pair in text cut short, base64 of text, a form as text.
+_FRAGMENTS += [
+    json.dumps({"password": "correct horse"}),
+    json.dumps([{"note": OPENAI}]),
+    '{"api_key": "abcdefgh12345678',
+    base64.b64encode(f"DEBUG=1\nKEY={OPENAI}\n".encode()).decode(),
+    "access_token=Zx9Qw7Lm3Np5Rt8Vb2Kd",
+]
+_PIECES = [OPENAI[i : i + 7] for i in range(0, len(OPENAI), 7)] + [" and", "hello"]
 _texts = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=12), max_size=3).map(" ".join)
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | _texts,
@@ -289,12 +299,16 @@ _json = st.recursive(
     max_leaves=12,
 )
 _events = st.builds(Event, event=st.none() | _texts, data=_json, id=st.none() | _texts, raw=st.booleans())
+# A chat completion chunk: a credential streamed piece by piece is whole only once they are joined.
+_deltas = st.builds(
+    Event, data=st.sampled_from(_PIECES).map(lambda p: {"choices": [{"index": 0, "delta": {"content": p}}]})
+)
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow])  # generation slows on a loaded machine, not the check
 @given(
     headers=st.dictionaries(st.sampled_from(["x-a", "x-api-key", "x-request-id"]), _texts, max_size=2),
-    events=st.lists(_events, max_size=6),
+    events=st.lists(_events | _deltas, max_size=12),
     error=st.none() | st.builds(TransportFailure, type=st.just("ReadError"), message=_texts),
 )
 def test_the_distinct_strings_prefilter_never_hides_what_the_walk_finds(

@@ -14,6 +14,7 @@ import msgspec
 
 from httpx_cassette.core.sse import ServerSentEvent, encode_event
 from httpx_cassette.core.strings import Walker
+from httpx_cassette.core.transcript import Assembler
 from httpx_cassette.model.cassette import Event
 
 __all__ = ["DONE_CHUNK", "SDK_TYPE_BY_OBJECT", "EventRecorder", "event_bytes", "stream_chunks"]
@@ -180,6 +181,7 @@ class EventRecorder:
             # rarely meets a batch before it is let go.
             batch: list[Any] = []
             types: set[str | None] = set()
+            assembler = Assembler()  # the text sent piece by piece, whole, for the secret check
             for value in values:
                 if done:
                     events.append(Event(data="[DONE]", raw=True))
@@ -192,11 +194,14 @@ class EventRecorder:
                 except msgspec.DecodeError:
                     event = stored_data(value)  # text, or JSON once invalid UTF-8 is replaced
                     events.append(event)
+                    if not event.raw:
+                        assembler.add(event.data)
                     batch.append(event.data)
                     types.add(event.type)
                     continue
                 kind = type_name(data)
                 events.append(Event(None, kind, msgspec.Raw(_encode(data))))
+                assembler.add(data)
                 batch.append(data)
                 types.add(kind)
                 if len(batch) >= _BATCH:
@@ -205,5 +210,6 @@ class EventRecorder:
             walker.add(batch)
             types.discard(None)
             walker.found.update(types)
+            walker.found.update(assembler.result.said())
         self.done = done
         self.offsets_ms += offsets_ms

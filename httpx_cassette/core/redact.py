@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.core.embedded import embedded_json, formish, maybe_json
 from httpx_cassette.core.placeholders import Placeholders
 from httpx_cassette.core.places import redact_url, redact_urls_in_text, scrub_free_text
 from httpx_cassette.core.secrets import (
@@ -73,13 +74,19 @@ def response_headers(
 ) -> dict[str, str]:
     """Response headers worth storing: lower-cased, secrets and transport headers dropped, the values of
     other secret-named headers (``x-session-token``, ``*-secret``, ``*-key``) as ``REDACTED``."""
-    kept: dict[str, str] = {}
+    kept: dict[str, list[str]] = {}
     for name, value in headers:
         lower = name.lower()
-        if lower in drop:
-            continue
-        kept[lower] = f"{kept[lower]}, {value}" if lower in kept else value
-    return {k: REDACTED if secret_value(k, v) else v for k, v in kept.items()}
+        if lower not in drop:
+            kept.setdefault(lower, []).append(value)
+    # Each occurrence, and each part of one a proxy joined already, is judged alone: joined, "tok, tok"
+    # holds a space, so it would not look like a token.
+    return {
+        k: REDACTED
+        if any(secret_value(k, p) for v in values for p in (v, *v.split(",")))
+        else ", ".join(values)
+        for k, values in kept.items()
+    }
 
 
 def kept_request_headers(headers: Mapping[str, str], keep: Iterable[str]) -> dict[str, str]:
@@ -91,8 +98,8 @@ def kept_request_headers(headers: Mapping[str, str], keep: Iterable[str]) -> dic
 
 
 def _secret_header(name: str, value: str) -> bool:
-    if name in SECRET_HEADERS or secret_value(name, value):
-        return True
+    if name in SECRET_HEADERS or any(secret_value(name, p) for p in (value, *value.split(","))):
+        return True  # each comma-separated part too: a header sent twice arrives joined
     return name != "content-type" and random_token(value) is not None  # a multipart boundary is random
 
 
@@ -166,16 +173,40 @@ class Redaction:
         return secret_value(name, value, query=query) and not self._allowed(str(value))
 
     def _fields(self, value: Any, parent: str | None = None) -> Any:
-        """Secret-named fields as ``REDACTED``, at any depth (objects named ``headers`` too)."""
+        """Secret-named fields as ``REDACTED``, at any depth (objects named ``headers`` too, and JSON
+        written into a string)."""
         if isinstance(value, list):
             return [self._fields(v) for v in value]
         if isinstance(value, dict):
             return {k: self._field(parent, str(k), v) for k, v in value.items()}
+        if isinstance(value, str) and maybe_json(value):
+            return self._json_text(value)
         return value
 
     def _field(self, parent: str | None, key: str, value: Any) -> Any:
         name, query = field_name(parent, key)
+        if isinstance(value, list):  # the items of a secret-named list are judged by its name
+            return [REDACTED if self._secret(name, v, query=query) else self._fields(v, key) for v in value]
         return REDACTED if self._secret(name, value, query=query) else self._fields(value, key)
+
+    def _json_text(self, text: str) -> str:
+        """JSON written into a string (a tool call's arguments, a body sent as text, a spaced NDJSON line)
+        with its secret-named fields ``REDACTED``; written again, compact, only when one was."""
+        inner = embedded_json(text)
+        if inner is None:
+            return text
+        redacted = self._fields(inner)
+        return text if redacted == inner else msgspec.json.encode(redacted).decode()
+
+    def _text(self, text: str, *, form: bool = False, placeholders: bool = True) -> str:
+        """A body or stream line kept as text, as stored: a form's secret fields, or the secret-named
+        fields of the JSON it holds, ``REDACTED`` (whatever its content-type says); then placeholders,
+        unless the caller applies them."""
+        if form or formish(text):
+            text = self._form(text)
+        elif maybe_json(text):
+            text = self._json_text(text)
+        return self.placeholders.hide_url(text) if placeholders else text
 
     def _json(
         self, value: Any, change: Callable[[str], str], *, store: bool, fields: bool | None = None
@@ -212,9 +243,14 @@ class Redaction:
         pairs = text.split("&")
         for i, pair in enumerate(pairs):
             name, eq, value = pair.partition("=")
-            if eq and self._secret(unquote_plus(name), unquote_plus(value), query=True):
+            if not eq:
+                continue
+            plain = unquote_plus(value)
+            if self._secret(unquote_plus(name), plain, query=True):
                 pairs[i] = f"{name}={REDACTED}"
-        return self.placeholders.hide_url("&".join(pairs))
+            elif maybe_json(plain) and (inner := self._json_text(plain)) != plain:  # a field holding JSON
+                pairs[i] = f"{name}={quote_plus(inner)}"
+        return "&".join(pairs)
 
     # -- requests and responses ------------------------------------------------------------------------
 
@@ -227,7 +263,7 @@ class Redaction:
             changes["body"] = self._json(record.body, self.hide, store=True)
         if isinstance(record.text, str):
             form = media_type(record.headers.get("content-type")) == "application/x-www-form-urlencoded"
-            changes["text"] = self._form(record.text) if form else self.placeholders.hide_url(record.text)
+            changes["text"] = self._text(record.text, form=form)
         if isinstance(record.base64, str):
             changes["base64"] = self.placeholders.hide_base64(record.base64)
         if isinstance(record.multipart, list):
@@ -237,7 +273,8 @@ class Redaction:
     def _part(self, part: Part) -> Part:
         value = part.value
         if value is not None:
-            value = REDACTED if self._secret(part.name, value) else self.hide(value)
+            secret = self._secret(part.name, value)
+            value = REDACTED if secret else self.hide(self._text(value, placeholders=False))
         filename = self.hide(part.filename) if part.filename is not None else None
         return msgspec.structs.replace(part, value=value, filename=filename)
 
@@ -271,6 +308,9 @@ class Redaction:
         def data(value: Any) -> Any:
             return self._json(value, change, store=store, fields=fields)
 
+        def text(value: str) -> str:  # placeholders are `change`'s to apply
+            return self._text(value, placeholders=False) if store else value
+
         changes: dict[str, Any] = {
             "headers": {k: change(v) for k, v in response.headers.items() if k not in self.headers}
         }
@@ -279,7 +319,7 @@ class Redaction:
                 changes["body"] = [
                     msgspec.structs.replace(
                         event,
-                        data=change(event.data) if event.raw else data(event.data),
+                        data=change(text(event.data)) if event.raw else data(event.data),
                         id=change(event.id) if event.id is not None else None,
                     )
                     for event in stream
@@ -287,7 +327,7 @@ class Redaction:
         elif response.body is not UNSET:
             changes["body"] = data(response.body)
         if isinstance(response.text, str):
-            changes["text"] = change(response.text)
+            changes["text"] = change(text(response.text))
         if isinstance(response.base64, str):
             marks = self.placeholders
             changes["base64"] = (

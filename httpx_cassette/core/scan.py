@@ -23,8 +23,17 @@ from urllib.parse import parse_qsl
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.core.embedded import (
+    decompressed,
+    embedded_base64,
+    embedded_json,
+    formish,
+    json_pairs,
+    maybe_json,
+    texts_of_bytes,
+)
 from httpx_cassette.core.placeholders import PlaceholderClash
-from httpx_cassette.core.places import URL_IN_TEXT, decoded_bytes, free_text_secrets, url_secrets
+from httpx_cassette.core.places import URL_IN_TEXT, decoded_bytes, free_text_secrets, has_url, url_secrets
 from httpx_cassette.core.secrets import (
     GROUPS,
     PATTERN,
@@ -37,6 +46,7 @@ from httpx_cassette.core.secrets import (
     secret_value,
 )
 from httpx_cassette.core.strings import Strings, distinct, of_events
+from httpx_cassette.core.transcript import Assembler
 from httpx_cassette.errors import CassetteError, CassetteSecretError
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Response, builtins
@@ -48,7 +58,7 @@ __all__ = ["Finding", "SecretScanner", "placeholder_clash", "refusal"]
 # tries every branch at every position).
 _ANCHORS = (
     *("sk-", "earer", "AKIA", "ASIA", "ABIA", "ACCA", "eyJ", "AIza", "github_pat_", "xox", "hf_", "gsk_"),
-    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://"),
+    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://", "xapp-"),
 )
 _FORM = "application/x-www-form-urlencoded"
 _SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers")
@@ -56,14 +66,25 @@ _SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "he
 
 def _may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -> bool:
     """Whether a recording can hold a secret outside its own headers, from its distinct strings and
-    keys: a known format, a URL or a form anywhere, a body stored as base64 or in a side file, an echoed
-    ``headers`` object, or a secret-named field in its body (which may then hold a secret value)."""
+    keys (those of JSON inside its strings included, see `httpx_cassette.core.strings`): a known format,
+    a URL or a form anywhere, a body stored as base64 or in a side file, an echoed ``headers`` object, a
+    secret-named field (which may then hold a secret value), base64 of text in a string, or a
+    ``"name": "value"`` pair with a secret name in text that is not whole JSON."""
     text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
-    if any(anchor in text for anchor in _ANCHORS) or _FORM in text:
+    lowered = text.lower()  # a form's content-type and an encoded URL ("%3A%2F%2F") in any case
+    if any(anchor in text for anchor in _ANCHORS) or _FORM in lowered or "%3a" in lowered:
         return True
     if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
         return True
-    return any_secret_name(body_keys)
+    if any_secret_name(body_keys) or any_secret_name(head_keys):
+        return True
+    # Distinct strings only: base64 needs 24+ characters, a pair needs a quote (rare in a stream's text).
+    strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s)]
+    return any(embedded_base64(s) is not None or _secret_pair(s) for s in strings)
+
+
+def _secret_pair(text: str) -> bool:
+    return any(secret_value(name, value, query=True) for name, value in json_pairs(text))
 
 
 def _distinct(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any]]:
@@ -124,7 +145,7 @@ class Finding:
     def remedy(self) -> str:
         """The option that keeps this value off disk."""
         body = re.match(r"\$\.(?:request|responses\[\d+\])\.body(?:\[\d+\]\.__data__)?\.?(.+)", self.path)
-        if body and not body.group(1).startswith("["):
+        if body and not body.group(1).startswith("[") and " (" not in body.group(1):
             return f"redact_json_paths=[{msgspec.json.encode(body.group(1)).decode()}]"
         header = re.match(r"\$\.(?:request|responses\[\d+\])\.headers\.(.+)", self.path)
         if header:
@@ -192,33 +213,48 @@ class SecretScanner:
         if name is not None and secret_value(name, value, query=query):
             yield from self._found(value, where, f"value of a field named {name!r}", file)
             return
+        if name is not None and "," in value:  # a header sent twice, stored joined: "tok, tok"
+            parts = [part.strip() for part in value.split(",")]
+            for part in (p for p in parts if secret_value(name, p, query=query)):
+                yield from self._found(part, where, f"value of a field named {name!r}", file)
         if name is not None and in_headers:
             yield from self._in_header(name, value, where, file)
-        if "://" in value:
+        if has_url(value):
             for url in URL_IN_TEXT.findall(value):
                 for kind, secret in url_secrets(url):
                     yield from self._found(secret, where, kind, file)
         if name == "user_agent":
             for secret in free_text_secrets(value):
                 yield from self._found(secret, where, "credential in free text", file)
+        if '"' in value and (not maybe_json(value) or embedded_json(value) is None):  # JSON in text, or cut
+            for key, text in json_pairs(value):
+                if secret_value(key, text, query=True):
+                    yield from self._found(text, where, f"value of a field named {key!r} in its text", file)
 
     def in_bytes(self, data: bytes | str, path: str, file: Path | None = None) -> list[Finding]:
         """A body stored as base64 (``str``) or a side file (``bytes``): decoded, decompressed, then
         scanned as JSON when it parses, else as text (known formats, URLs, form fields)."""
         raw = decoded_bytes(data)
-        try:
-            return self.scan(msgspec.json.decode(raw), path, file)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-            pass
-        text = raw.decode("latin-1")
-        findings = list(self._in_string(text, path, None, False, file))
-        formish = "=" in text and text.isprintable() and " " not in text
-        return findings + self._in_form(text, path, file) if formish and not findings else findings
+        texts = texts_of_bytes(raw)
+        unpacked = decompressed(raw)
+        texts += texts_of_bytes(unpacked) if unpacked is not None else []  # zstd, brotli, raw deflate
+        for text in texts:
+            try:
+                return self.scan(msgspec.json.decode(text), path, file)
+            except (msgspec.DecodeError, RecursionError):
+                pass
+        findings: list[Finding] = []
+        for text in texts:
+            found = list(self._in_string(text, path, None, False, file))
+            findings += found + (self._in_form(text, path, file) if formish(text) and not found else [])
+        return findings
 
     def _in_form(self, text: str, path: str, file: Path | None) -> list[Finding]:
         pairs = parse_qsl(text, keep_blank_values=True)
         where = f"{path}[{{!r}}]"
-        return [f for k, v in pairs for f in self._in_string(v, where.format(k), k, False, file, True)]
+        found = [f for k, v in pairs for f in self._in_string(v, where.format(k), k, False, file, True)]
+        inner = [(k, embedded_json(v)) for k, v in pairs if maybe_json(v)]  # a field holding JSON
+        return found + [f for k, v in inner if v is not None for f in self.scan(v, where.format(k), file)]
 
     def _expanded(self, value: dict[Any, Any], where: str, file: Path | None) -> list[Finding]:
         """What a stored request or response holds beyond JSON strings: base64 bodies, form fields,
@@ -228,8 +264,9 @@ class SecretScanner:
             findings += self.in_bytes(value["base64"], f"{where}.base64", file)
         headers = value.get("headers")
         ctype = headers.get("content-type") if isinstance(headers, dict) else None
-        if isinstance(value.get("text"), str) and media_type(str(ctype)) == _FORM:
-            findings += self._in_form(value["text"], f"{where}.text", file)
+        text = value.get("text")
+        if isinstance(text, str) and (media_type(str(ctype)) == _FORM or formish(text)):
+            findings += self._in_form(text, f"{where}.text", file)  # a form, whatever its content-type says
         parts = value.get("multipart")
         for i, part in enumerate(parts if isinstance(parts, list) else []):
             if isinstance(part, dict) and isinstance(part.get("value"), str):
@@ -240,11 +277,18 @@ class SecretScanner:
     def scan(self, data: Any, path: str = "$", file: Path | None = None) -> list[Finding]:
         """Every finding in ``data`` (JSON-like builtins), walked without recursion (any depth is fine)."""
         findings: list[Finding] = []
+        assembled: list[Finding] = []
         stack: list[tuple[Any, str, str | None, bool, bool]] = [(data, path, None, False, False)]
         while stack:
             value, where, name, in_headers, query = stack.pop()
             if isinstance(value, str):
                 findings += self._in_string(value, where, name, in_headers, file, query)
+                inner = embedded_json(value) if maybe_json(value) else None
+                if inner is not None:  # JSON written into a string: its fields have names of their own
+                    stack.append((inner, f"{where} (its JSON)", None, False, False))
+                encoded = embedded_base64(value) if inner is None else None
+                if encoded is not None:
+                    findings += self.in_bytes(encoded, f"{where} (base64-decoded)", file)
             elif isinstance(value, int) and name is not None and secret_value(name, value):
                 findings += self._found(str(value), where, f"value of a field named {name!r}", file)
             elif isinstance(value, dict):
@@ -254,8 +298,26 @@ class SecretScanner:
                     findings += self.in_text(key, f"{where} (a key)", file)
                     judged, by_query = field_name(name, key)
                     stack.append((item, where + step(key), judged, name == "headers", by_query))
-            elif isinstance(value, list):
-                stack += [(item, f"{where}[{i}]", None, False, False) for i, item in _backwards(value)]
+            elif isinstance(value, list):  # items of a secret-named list are judged by its name
+                stack += [(item, f"{where}[{i}]", name, in_headers, query) for i, item in _backwards(value)]
+                if value and isinstance(value[0], dict) and "__data__" in value[0]:  # a stream's events
+                    assembled += self._in_transcript(value, where, file)
+        seen = {f.masked for f in findings}
+        return findings + [f for f in assembled if f.masked not in seen]  # new only when it was split
+
+    def _in_transcript(self, events: list[Any], where: str, file: Path | None) -> list[Finding]:
+        """What a stream's events say once their pieces are joined (text, tool-call arguments): a
+        credential the model sent over many events is whole only there."""
+        assembler = Assembler()
+        for event in events:
+            if isinstance(event, dict) and not event.get("raw"):
+                assembler.add(event.get("__data__"))
+        findings: list[Finding] = []
+        for text in assembler.result.said():
+            path = f"{where} (the text its events assemble)"
+            findings += self._in_string(text, path, None, False, file)
+            inner = embedded_json(text) if maybe_json(text) else None
+            findings += self.scan(inner, path, file) if inner is not None else []
         return findings
 
     def scan_struct(self, value: msgspec.Struct, path: str, events: Strings | None = None) -> list[Finding]:

@@ -5,12 +5,15 @@ A name is split into words (``x-session-token``, ``clientSecret``, ``API_KEY`` -
 * a *sure* name (``password``, ``secret``, ``client_secret``, ``api_key``, ``credential``, ``cookie``,
   ``authorization``...) holds a secret whatever its value looks like (spaces, digits);
 * a *maybe* name (``key``, ``token``, ``*_token``, ``*-key``) holds one when the value looks like a
-  token: 16+ characters, no spaces, mixed character classes. So ``"token": " Hello"`` (logprobs) and
-  ``"monkey": "banana"`` stay, ``"token": "9f8e...``" does not;
+  token: stripped of surrounding whitespace, 16+ characters with no space inside (``%``, ``&``, ``=``
+  included: a SAS token, a percent-encoded one), mixed character classes. So ``"token": " Hello"``
+  (logprobs) and ``"monkey": "banana"`` stay, ``"token": "9f8e...``" does not;
 * in a query string (and a form body), a *maybe* name, ``sig``, ``signature`` or ``code`` holds a
   secret whatever its value (in a JSON body a ``signature`` is content: Anthropic's thinking blocks).
 
-Pagination cursors (``next_page_token``) are exempt: replay needs them, and they expire.
+Pagination cursors are exempt, replay needs them and they expire: a name whose next-to-last word says
+so (``next_page_token``, ``nextPageToken``, ``continuation_token``, ``csrf_token``), or a cursor.
+A sure name wins, and the word must sit there: ``page_access_token`` (Facebook) is a credential.
 """
 
 from __future__ import annotations
@@ -49,10 +52,12 @@ _RULES = {
     "JSON Web Token": r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",
     "Google API key": r"AIza[\w-]{35}",
     "GitHub token": r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})",
-    "Slack token": r"xox[abprs]-[A-Za-z0-9-]{10,}",
+    # Bot, user and legacy tokens, refresh tokens (xoxe-, xoxe.xoxp-), app-level tokens (xapp-).
+    "Slack token": r"(?:xox[abeprs]|xoxe\.xox[bp]|xapp)-[A-Za-z0-9-]{10,}",
     "Hugging Face token": r"hf_[A-Za-z0-9]{30,}",
     "Groq API key": r"gsk_[A-Za-z0-9]{40,}",
-    "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
+    # PEM (RSA, EC, OpenSSH, ENCRYPTED...) and armored PGP (``PRIVATE KEY BLOCK``) private keys.
+    "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----",
 }
 GROUPS = {f"r{i}": kind for i, kind in enumerate(_RULES)}
 # One pass per string; a credential starts a token (so "task-..." is no "sk-..." key).
@@ -72,7 +77,10 @@ _SURE_WORDS = frozenset(
     | {"authorization", "apikey", "privatekey", "secretkey", "accesskey", "clientsecret", "cookie2"}
 )
 _SURE_PAIRS = frozenset({("api", "key"), ("private", "key"), ("secret", "key"), ("access", "key")})
+# Sure only as the last word (``db_pass``, ``PASS``): ``pass_count``, ``pass_through`` are no secrets.
+_SURE_LAST = frozenset({"pass"})
 _MAYBE_LAST = frozenset({"key", "token", "jwt", "sas", "auth", "bearer"})
+# Words that make the token after them a pagination cursor or a CSRF token (``next_page_token``).
 _NOT_SECRET = frozenset({"page", "cursor", "next", "continuation", "csrf", "xsrf"})
 # Query parameters are always strings a server reads as credentials when named so: OAuth codes and
 # URL signatures too (in a JSON body, a ``signature`` is content: Anthropic's thinking blocks).
@@ -85,19 +93,30 @@ def words(name: str) -> list[str]:
 
 
 def _sure(parts: list[str]) -> bool:
-    return bool(_SURE_WORDS.intersection(parts)) or any(
-        pair in _SURE_PAIRS for pair in itertools.pairwise(parts)
+    return (
+        bool(_SURE_WORDS.intersection(parts))
+        or parts[-1] in _SURE_LAST
+        or any(pair in _SURE_PAIRS for pair in itertools.pairwise(parts))
     )
+
+
+def _pagination(parts: list[str]) -> bool:
+    """``next_page_token``, ``pageToken``, ``continuation_token``, ``csrf_token``: the word before the
+    last says what the token is. Anywhere else (``page_access_token``) it names something else."""
+    return len(parts) >= 2 and parts[-2] in _NOT_SECRET
 
 
 @functools.lru_cache(maxsize=4096)  # names repeat: every event of a stream has the same fields
 def secret_named(name: str, *, query: bool = False) -> str | None:
     """``"sure"``, ``"maybe"`` (see the module docstring) or None for a field, header or parameter name."""
     parts = words(name)
-    if not parts or _NOT_SECRET.intersection(parts):
+    if not parts:
         return None
-    if _sure(parts):
+    if _sure(parts):  # before the pagination exemption: a "page_token_secret" is a secret
         return "sure"
+    if _pagination(parts):
+        return None
+    # A cursor (``cursor``, ``next_cursor``) ends in no maybe word, so it is never secret either.
     return "maybe" if parts[-1] in (_QUERY_LAST if query else _MAYBE_LAST) else None
 
 
@@ -118,22 +137,44 @@ def field_name(parent: str | None, key: str) -> tuple[str, bool]:
     return key, parent is not None and parent.lower() in _QUERY_OBJECTS
 
 
-_TOKEN = re.compile(r"[A-Za-z0-9+/_.~:=-]{16,}")
-_PLACEHOLDER = re.compile(r"<[^<>\s]{1,64}>")
+# Any characters but spaces: SAS tokens hold ``&``, ``%`` and ``=``, percent-encoded tokens ``%``.
+_TOKEN = re.compile(r"\S{16,}")
+# ``<NAME>`` or ``<<NAME>>`` (the form a placeholder clash suggests), NAME written in capitals like an
+# environment variable: what the docs show, and never what a password or a key looks like.
+_PLACEHOLDER = re.compile(r"<(<)?([A-Z_][A-Z0-9_.-]{0,63})>(?(1)>)")
+_NAME_SEPARATORS = re.compile(r"[_.-]")
+_NAME_RUN = re.compile(r"[A-Z]*[0-9]*")
 _HASHED = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def token_like(value: str) -> bool:
-    """16+ characters of a token alphabet, no spaces, at least two of upper case, lower case, digits."""
-    if not _TOKEN.fullmatch(value):
+    """16+ characters without a space (surrounding whitespace aside: a token read from a file keeps its
+    newline), at least two of upper case, lower case, digits."""
+    text = value.strip()
+    if not _TOKEN.fullmatch(text):
         return False
-    classes = (value.lower() != value, value.upper() != value, any(c.isdigit() for c in value))
+    classes = (text.lower() != text, text.upper() != text, any(c.isdigit() for c in text))
     return sum(classes) >= 2
 
 
+def _named_like(name: str) -> bool:
+    """Words, each maybe ending in a number, between separators (``OPENAI_API_KEY_2``, ``GPT4_EU2``),
+    as an environment variable is named; random text mixes letters and digits (``Q3EXAMPLE7ZT4WB2``)."""
+    return all(_NAME_RUN.fullmatch(run) or len(run) <= 3 for run in _NAME_SEPARATORS.split(name))
+
+
 def is_placeholder(value: str) -> bool:
-    """``<NAME>``-style text: what a placeholder looks like, not a secret."""
-    return bool(_PLACEHOLDER.fullmatch(value))
+    """``<NAME>`` or ``<<NAME>>`` with NAME in capitals, digits, ``_``, ``-``, ``.``: what a placeholder
+    looks like, so no secret. A credential in angle brackets (``<AKIA...>``, ``<ghp_...>``) is none,
+    nor is a NAME that looks like a token, nor lower-case text (``<hunter2pw>``: a password may be
+    written so; the placeholders the docs show are capitals)."""
+    match = _PLACEHOLDER.fullmatch(value)
+    if match is None:
+        return False
+    name = match.group(2)
+    if known_format(name) or random_token(name) is not None:
+        return False
+    return not token_like(name) or _named_like(name)
 
 
 def is_hashed(value: str) -> bool:

@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 
 import msgspec
 
+from httpx_cassette.core.embedded import embedded_json, maybe_json
+from httpx_cassette.core.transcript import transcript_of
 from httpx_cassette.model.cassette import Event
 
 __all__ = ["Strings", "Walker", "distinct", "of_events"]
@@ -87,11 +89,31 @@ class Walker:
         _walk(data, self.found, self.keys)
 
     def strings(self) -> Strings:
+        _look_inside(self.found, self.keys)
         return Strings(self.found | self.keys, self.keys)
 
 
+def _look_inside(found: set[Any], keys: set[Any]) -> None:
+    """Add the strings and keys of JSON written inside the strings in ``found`` (a tool call's arguments,
+    a JSON body sent as text), at any depth: a secret-named field in there is one too. Only distinct
+    strings are looked at, so a long stream costs a few hundred first-character tests."""
+    todo = [text for text in found if type(text) is str and maybe_json(text)]
+    while todo:
+        inner = embedded_json(todo.pop())
+        if inner is None:
+            continue
+        walker = Walker()
+        _walk(inner, walker.found, walker.keys)
+        keys |= walker.keys
+        todo += [text for text in walker.found - found if type(text) is str and maybe_json(text)]
+        found |= walker.found
+
+
 def of_events(events: list[Event]) -> Strings:
-    """`distinct` over a stream's events: their data, and their event names, SDK types and ids."""
-    strings = distinct([event.data for event in events])
-    strings.found.update(text for event in events for text in (event.event, event.type, event.id) if text)
-    return strings
+    """`distinct` over a stream's events: their data, their event names, SDK types and ids, and the text
+    and tool-call arguments they send piece by piece, assembled (`httpx_cassette.core.transcript`)."""
+    walker = Walker()
+    walker.add([event.data for event in events])
+    walker.found.update(text for event in events for text in (event.event, event.type, event.id) if text)
+    walker.found.update(transcript_of(events).said())
+    return walker.strings()

@@ -34,7 +34,7 @@ from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.core.strings import Strings, of_events
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
-from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
+from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response, builtins
 from httpx_cassette.storage.files import check_directory, make_directory
 from httpx_cassette.storage.store import DirectoryStore
 
@@ -84,7 +84,8 @@ class Cassette:
             scope=storage.scope,
             write_format=storage.format,
         )
-        self.scanner = SecretScanner(redact.allow_secrets)
+        # A configured placeholder is no secret, whatever it looks like (the documented <NAME> or not).
+        self.scanner = SecretScanner([*redact.allow_secrets, *(redact.placeholders or {})])
         self.redaction = Redaction(
             redact.json_paths, redact.headers, redact.placeholders, self.scanner.allowed
         )
@@ -345,6 +346,9 @@ class Cassette:
         )
         if findings:
             raise refusal(self.path, f"the response to {request.method} {request.url}", findings)
+        findings = self.scanner.scan(builtins(meta), "$.meta")  # all that is written is checked
+        if findings:
+            raise refusal(self.path, f"the User-Agent of {request.method} {request.url}", findings)
         with self._lock:
             recording.slots[plan.slot] = response
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -3,8 +3,10 @@ response, how to send it for real, and how to plant it by hand (see placements.p
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
+import zlib
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -33,6 +35,7 @@ from tests.security.placements import (
     response_header,
     sdk_chat,
     sdk_get,
+    sdk_post,
     token,
 )
 
@@ -40,6 +43,59 @@ __all__ = ["PLACEMENTS"]
 
 JSON_TYPE = ("content-type", "application/json")
 FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+TEXT = ("content-type", "text/plain")
+SSE = ("content-type", "text/event-stream")
+
+
+def _tool_call(arguments: dict[str, Any]) -> dict[str, Any]:
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "login", "arguments": json.dumps(arguments)},
+    }
+    return {"role": "assistant", "tool_calls": [call]}
+
+
+def _form_json(secret: str) -> str:
+    return "payload=" + quote_plus(json.dumps({"type": "block_actions", "token": secret}))
+
+
+def _latin1_json(secret: str) -> bytes:
+    return json.dumps({"note": "caf\xe9", "password": secret}, ensure_ascii=False).encode("latin-1")
+
+
+def _env_b64(secret: str) -> str:
+    return base64.encodebytes(f"DEBUG=1\nOPENAI_API_KEY={secret}\n".encode()).decode("ascii")
+
+
+def _packed(coding: str, secret: str) -> bytes:
+    """A JSON body holding ``secret``, compressed as ``coding`` (deflate: raw, as some servers send it)."""
+    body = json.dumps({"messages": [{"role": "user", "content": f"use {secret} " * 20}]}).encode()
+    if coding == "br":
+        return bytes(__import__("brotli").compress(body))
+    if coding == "zstd":
+        return bytes(__import__("zstandard").ZstdCompressor().compress(body))
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(body) + packer.flush()
+
+
+def _encoded_url(secret: str) -> str:
+    return quote(f"https://files.test/y?key={secret}", safe="")
+
+
+def _pieces(text: str) -> list[str]:
+    return [text[i : i + 4] for i in range(0, len(text), 4)]
+
+
+def _split_stream(text: str) -> bytes:
+    chunk = {"id": "c1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}}]}
+    events = []
+    for piece in _pieces(text):
+        chunk["choices"][0]["delta"] = {"content": piece}
+        events.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+    return b"".join(events) + b"data: [DONE]\n\n"
 
 
 def digits() -> str:
@@ -323,6 +379,158 @@ PLACEMENTS: list[Placement] = [
         "redacted",
         in_response(
             is_streaming=lambda s: True, body=lambda s: [{"__data__": {"client_secret": {"value": s}}}]
+        ),
+    ),
+    # -- values inside values: JSON in strings and text bodies, base64 of text, charsets, split streams --
+    Placement(
+        "JSON response served as text/plain",
+        password,
+        canned("tj", lambda s: Canned(json.dumps({"user": "ada", "password": s}).encode(), [TEXT])),
+        "redacted",
+        in_response(headers=lambda s: dict([TEXT]), text=lambda s: json.dumps({"password": s})),
+    ),
+    Placement(
+        "JSON request body sent with no content-type",
+        token,
+        plain("POST", "/v1/echo/t", content=lambda s: json.dumps({"client_secret": s}).encode()),
+        "redacted",
+        in_request(headers=lambda s: {}, text=lambda s: json.dumps({"client_secret": s})),
+        libraries=True,
+    ),
+    Placement(
+        "form answer served as text/plain",
+        hex32,
+        canned("tf", lambda s: Canned(f"access_token={s}&expires_in=3600".encode(), [TEXT])),
+        "redacted",
+        in_response(headers=lambda s: dict([TEXT]), text=lambda s: f"access_token={s}&expires_in=3600"),
+    ),
+    Placement(
+        "form answer with an upper-case content-type",
+        hex32,
+        canned(
+            "tu",
+            lambda s: Canned(
+                f"access_token={s}".encode(), [("content-type", "Application/X-WWW-Form-Urlencoded")]
+            ),
+        ),
+        "redacted",
+        in_response(text=lambda s: f"access_token={s}"),
+    ),
+    Placement(
+        "NDJSON line written with spaces (kept as text)",
+        openai_key,
+        canned(
+            "nd",
+            lambda s: Canned(
+                (json.dumps({"model": "m", "api_key": s}) + "\n").encode(),
+                [("content-type", "application/x-ndjson")],
+            ),
+        ),
+        "redacted",
+        in_response(
+            is_streaming=lambda s: True,
+            stream_format=lambda s: "ndjson",
+            body=lambda s: [{"__data__": json.dumps({"api_key": s}), "raw": True}],
+        ),
+    ),
+    Placement(
+        "stream event cut short inside its JSON",
+        token,
+        canned("cut", lambda s: Canned(f'data: {{"id": "c1", "session_token": "{s}'.encode(), [SSE])),
+        "refused",
+        in_response(
+            is_streaming=lambda s: True,
+            body=lambda s: [{"__data__": f'{{"session_token": "{s}', "raw": True, "unterminated": True}],
+        ),
+    ),
+    Placement(
+        "tool call arguments (JSON in a string)",
+        password,
+        sdk_post("/echo/j", lambda s: {"messages": [_tool_call({"user": "ada", "password": s})]}),
+        "redacted",
+        in_response(body=lambda s: {"messages": [_tool_call({"password": s})]}),
+    ),
+    Placement(
+        "form field holding JSON",
+        token,
+        plain("POST", "/v1/echo/f", content=lambda s: _form_json(s), headers=lambda s: FORM),
+        "redacted",
+        in_request(headers=lambda s: FORM, text=_form_json),
+        libraries=True,
+    ),
+    Placement(
+        "list under a secret name",
+        password,
+        sdk_post("/echo/j", lambda s: {"input": "hi", "password": [s, s + "2"]}),
+        "redacted",
+        in_response(body=lambda s: {"data": {"password": [s]}}),
+    ),
+    Placement(
+        "latin-1 JSON response",
+        password,
+        canned(
+            "lj",
+            lambda s: Canned(_latin1_json(s), [("content-type", "application/json; charset=iso-8859-1")]),
+        ),
+        "refused",
+        in_response(base64=lambda s: b64(_latin1_json(s))),
+    ),
+    Placement(
+        "UTF-16 text response",
+        openai_key,
+        canned(
+            "u16",
+            lambda s: Canned(f"key: {s}".encode("utf-16"), [("content-type", "text/plain; charset=utf-16")]),
+        ),
+        "refused",
+        in_response(base64=lambda s: b64(f"key: {s}".encode("utf-16"))),
+    ),
+    Placement(
+        "base64 of a .env file in a JSON field",
+        openai_key,
+        canned(
+            "env",
+            lambda s: Canned(json.dumps({"path": ".env", "content": _env_b64(s)}).encode(), [JSON_TYPE]),
+        ),
+        "refused",
+        in_response(body=lambda s: {"path": ".env", "content": _env_b64(s)}),
+    ),
+    *(
+        Placement(
+            f"{coding} request body",
+            openai_key,
+            plain(
+                "POST",
+                f"/v1/echo/{coding}",
+                content=lambda s, coding=coding: _packed(coding, s),
+                headers=lambda s, coding=coding: {
+                    "content-encoding": coding,
+                    "content-type": "application/json",
+                },
+            ),
+            "refused",
+            in_request(headers=lambda s: {}, base64=lambda s, coding=coding: b64(_packed(coding, s))),
+        )
+        for coding in ("br", "zstd", "deflate")
+    ),
+    Placement(
+        "percent-encoded URL in a JSON string",
+        token,
+        canned("enc", lambda s: Canned(json.dumps({"next": _encoded_url(s)}).encode(), [JSON_TYPE])),
+        "refused",
+        in_response(body=lambda s: {"next": _encoded_url(s)}),
+    ),
+    Placement(
+        "key streamed over many events",
+        openai_key,
+        canned("split", lambda s: Canned(_split_stream(f"Your key is {s}, keep it safe."), [SSE])),
+        "refused",
+        in_response(
+            is_streaming=lambda s: True,
+            body=lambda s: [
+                {"__data__": {"choices": [{"index": 0, "delta": {"content": piece}}]}}
+                for piece in _pieces(f"Your key is {s}, keep it safe.")
+            ],
         ),
     ),
     Placement(

@@ -1,0 +1,181 @@
+"""Values inside values, where a credential can hide from a check that reads each string as it is: JSON
+written into a string (a tool call's arguments, a JSON body sent as ``text/plain``, a spaced NDJSON line
+kept as text), ``"name": "value"`` pairs in text that is not whole JSON (a stream cut short), base64 of
+text inside a field (GitHub's contents API, a Kubernetes secret), and bytes in a charset other than UTF-8.
+
+The scanner and redaction both look through these, so encoding a secret once more does not hide it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import contextlib
+import io
+import re
+import zlib
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "decompressed",
+    "embedded_base64",
+    "embedded_json",
+    "formish",
+    "json_pairs",
+    "maybe_json",
+    "texts_of_bytes",
+]
+
+_CLOSER = {"{": "}", "[": "]"}
+
+
+def formish(text: str) -> bool:
+    """Text that reads as a form body (``a=1&b=2``): printable, no spaces, an ``=`` in it."""
+    return "=" in text and " " not in text and text.isprintable()
+
+
+def maybe_json(text: str) -> bool:
+    """Whether ``text`` may be a JSON object or array (a cheap test of its first character)."""
+    head = text[:1]
+    return head in _CLOSER or (head.isspace() and text.lstrip()[:1] in _CLOSER)
+
+
+def embedded_json(text: str) -> Any | None:
+    """The JSON object or array that ``text`` is (whitespace around it allowed), or None."""
+    stripped = text.strip()
+    if len(stripped) < 2 or _CLOSER.get(stripped[0]) != stripped[-1]:
+        return None
+    try:
+        return msgspec.json.decode(stripped)
+    except msgspec.DecodeError:  # not JSON, or nested deeper than msgspec decodes
+        return None
+
+
+# A quoted name, a colon, and a quoted value that may be cut short (the text ended inside it).
+_PAIR = re.compile(r'"([^"\\\n]{1,64})"\s*:\s*"((?:[^"\\\n]|\\.){1,4096})')
+
+
+def json_pairs(text: str) -> list[tuple[str, str]]:
+    """The ``"name": "value"`` pairs in ``text`` when it holds JSON without being JSON: an event cut off
+    mid-object, JSON inside other text. Values are unescaped when they are whole."""
+    if '"' not in text or ":" not in text:
+        return []
+    pairs = []
+    for match in _PAIR.finditer(text):
+        value = match.group(2)
+        if "\\" in value:
+            with contextlib.suppress(msgspec.DecodeError):  # cut inside an escape: judge it as written
+                value = str(msgspec.json.decode(f'"{value}"'))
+        pairs.append((match.group(1), value))
+    return pairs
+
+
+_MIN_BASE64 = 24  # 18 bytes: shorter than any credential worth encoding
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_-]+={0,2}")
+_GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+
+
+def embedded_base64(text: str) -> bytes | None:
+    """The bytes behind ``text`` when it is base64 (or base64url, line breaks allowed as MIME and GitHub
+    write it) of 24+ characters that decodes to text or compressed data; None otherwise (an id, a hash,
+    a random token: those decode to noise)."""
+    if len(text) < _MIN_BASE64:
+        return None
+    compact = text.replace("\n", "").replace("\r", "") if "\n" in text else text
+    if not _BASE64.fullmatch(compact):
+        return None
+    if "-" in compact or "_" in compact:
+        compact = compact.replace("-", "+").replace("_", "/")
+    try:
+        raw = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    zlib_header = raw[:1] == b"\x78" and len(raw) > 2 and (raw[0] << 8 | raw[1]) % 31 == 0
+    if zlib_header or raw.startswith((_GZIP, _ZSTD)):
+        return raw  # compressed (a zlib header is checksummed: noise rarely passes)
+    return raw if _is_text(raw) else None
+
+
+def _is_text(raw: bytes) -> bool:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    printable = sum(1 for c in text if c.isprintable() or c in "\n\r\t")
+    return printable >= 0.95 * len(text)
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+_MAX_OUTPUT = 64 * 1024 * 1024  # a decompression bomb in a hostile file is read this far, no further
+
+
+def decompressed(raw: bytes) -> bytes | None:
+    """``raw`` decompressed when it is zstd, raw deflate or brotli (gzip and zlib are
+    `httpx_cassette.core.places.inflate`'s), at most 64 MiB of it; None when it is none of those.
+
+    A stored request keeps no ``content-encoding`` header and brotli has no magic bytes, so each
+    coding is tried in turn: on anything else they fail at once. brotli and zstd are read when their
+    packages are installed (the ones httpx uses for them).
+    """
+    if raw.startswith(_ZSTD):
+        return _zstd(raw)
+    with contextlib.suppress(zlib.error):
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        out = inflater.decompress(raw, _MAX_OUTPUT)
+        if inflater.eof and out:
+            return out
+    try:
+        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        out = brotli.Decompressor().process(raw, output_buffer_limit=_MAX_OUTPUT)
+    except brotli.error:
+        return None
+    return bytes(out) or None
+
+
+def _zstd(raw: bytes) -> bytes | None:
+    try:
+        import zstandard  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        return None
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as reader:
+            return bytes(reader.read(_MAX_OUTPUT))
+    except zstandard.ZstdError:
+        return None
+
+
+def texts_of_bytes(raw: bytes) -> list[str]:
+    """``raw`` read as text, so that a credential in it reads as one, whatever its charset: as UTF-8,
+    else latin-1 (which decodes anything and keeps ASCII runs as they are); and also as UTF-16 or UTF-32
+    when a byte-order mark or the NUL bytes of ASCII in UTF-16 say it may be. The likeliest first."""
+    texts = []
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            texts.append(raw[len(bom) :].decode(codec, "replace"))
+            break
+    else:
+        if len(raw) >= 4 and b"\x00" in raw[:64]:
+            half = len(raw) // 2
+            if raw[1::2].count(0) > half * 0.4:
+                texts.append(raw.decode("utf-16-le", "replace"))
+            elif raw[0::2].count(0) > half * 0.4:
+                texts.append(raw.decode("utf-16-be", "replace"))
+    try:
+        texts.append(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        texts.append(raw.decode("latin-1"))
+    return texts
