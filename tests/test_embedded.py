@@ -90,6 +90,7 @@ def test_the_transcript_joins_text_tool_arguments_and_asides() -> None:
     "data",
     [
         {"choices": [{"index": [1], "delta": {"content": "x"}}]},  # an unhashable index
+        {"choices": [{"index": "1", "delta": {"content": "x"}}]},  # an index of another type
         {"choices": [{"delta": {"tool_calls": ["not an object"]}}]},
         {"choices": [{"delta": {"tool_calls": [{"function": "not an object"}]}}]},
         {"type": "content_block_delta", "delta": "not an object"},

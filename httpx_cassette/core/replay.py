@@ -24,8 +24,11 @@ from httpx_cassette.core.ndjson import line_chunks
 from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import Response, TransportFailure
 
-__all__ = ["Prepared", "ReplayChunks", "ReplayTiming", "prepare", "stream_chunks_of"]
+__all__ = ["MAX_DELAY", "Prepared", "ReplayChunks", "ReplayTiming", "prepare", "stream_chunks_of"]
 
+
+_FRAMING = frozenset({"content-length", "transfer-encoding"})
+MAX_DELAY = 60.0  # seconds: a longer recorded gap (a stall, or a hand-edited file) is replayed as this
 
 # Statuses the OpenAI and Anthropic SDKs retry after a back-off sleep.
 _RETRIED = frozenset({408, 409, 429})
@@ -48,7 +51,9 @@ class Prepared:
 
 
 def _headers(response: Response, chunks: list[bytes], instant: bool) -> list[tuple[str, str]]:
-    headers = dict(response.headers)
+    # Names in lower case, as recording writes them (a hand-edited file may not), and no framing header
+    # from the file: the body served is what decides its length, not what a file claims.
+    headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in _FRAMING}
     if response.is_streaming:
         ndjson = response.stream_format == "ndjson"
         headers.setdefault("content-type", "application/x-ndjson" if ndjson else "text/event-stream")
@@ -70,7 +75,7 @@ def _delays(response: Response, count: int, timing: ReplayTiming) -> list[float]
     offsets = list(response.offsets_ms)[:count]
     start = response.elapsed_ms if isinstance(response.elapsed_ms, float) else 0.0
     gaps = [max(0.0, b - a) for a, b in zip([start, *offsets], offsets, strict=False)]
-    delays = [gap / 1000 / speed for gap in gaps]
+    delays = [min(gap / 1000 / speed, MAX_DELAY) for gap in gaps]
     return delays + [0.0] * (count - len(delays))
 
 

@@ -13,8 +13,10 @@ for the user to say, with an allow-list of exact values or regular expressions.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,25 @@ def _may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) 
     # Distinct strings only: base64 needs 24+ characters, a pair needs a quote (rare in a stream's text).
     strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s)]
     return any(embedded_base64(s) is not None or _secret_pair(s) for s in strings)
+
+
+_BUDGET = 256 * 1024 * 1024  # decompressed bytes one check (a file, a recording) reads at most
+_spent: ContextVar[list[int] | None] = ContextVar("httpx_cassette_scan_spent", default=None)
+
+
+@contextlib.contextmanager
+def _budget() -> Iterator[list[int]]:
+    """The decompressed bytes spent so far by the check this call belongs to (the outermost call starts
+    it): per context, so threads recording at once each have their own."""
+    spent = _spent.get()
+    if spent is not None:
+        yield spent
+        return
+    token = _spent.set(spent := [0])
+    try:
+        yield spent
+    finally:
+        _spent.reset(token)
 
 
 def _secret_pair(text: str) -> bool:
@@ -234,9 +255,17 @@ class SecretScanner:
     def in_bytes(self, data: bytes | str, path: str, file: Path | None = None) -> list[Finding]:
         """A body stored as base64 (``str``) or a side file (``bytes``): decoded, decompressed, then
         scanned as JSON when it parses, else as text (known formats, URLs, form fields)."""
+        with _budget() as spent:
+            return self._in_bytes(data, path, file, spent)
+
+    def _in_bytes(self, data: bytes | str, path: str, file: Path | None, spent: list[int]) -> list[Finding]:
+        if spent[0] >= _BUDGET:  # many compressed strings in one hostile file: each is a bomb's worth
+            kind = f"more compressed data than one check reads ({_BUDGET >> 20} MiB)"
+            return [Finding(file, path, kind, "not checked")]
         raw = decoded_bytes(data)
         texts = texts_of_bytes(raw)
         unpacked = decompressed(raw)
+        spent[0] += len(raw) + len(unpacked or b"")
         texts += texts_of_bytes(unpacked) if unpacked is not None else []  # zstd, brotli, raw deflate
         for text in texts:
             try:
@@ -276,6 +305,10 @@ class SecretScanner:
 
     def scan(self, data: Any, path: str = "$", file: Path | None = None) -> list[Finding]:
         """Every finding in ``data`` (JSON-like builtins), walked without recursion (any depth is fine)."""
+        with _budget():
+            return self._scan(data, path, file)
+
+    def _scan(self, data: Any, path: str, file: Path | None) -> list[Finding]:
         findings: list[Finding] = []
         assembled: list[Finding] = []
         stack: list[tuple[Any, str, str | None, bool, bool]] = [(data, path, None, False, False)]

@@ -51,7 +51,7 @@ class Transcript:
     @property
     def text(self) -> str:
         """The text of the first choice."""
-        return self.texts[min(self.texts)] if self.texts else ""
+        return next(iter(self.texts.values()), "")  # `Assembler.result` orders them by index
 
 
 class Assembler:
@@ -67,7 +67,8 @@ class Assembler:
     @property
     def result(self) -> Transcript:
         """The transcript of the events added so far."""
-        self._result.texts = {index: "".join(pieces) for index, pieces in sorted(self._texts.items())}
+        ordered = sorted(self._texts.items(), key=_by_index)
+        self._result.texts = {index: "".join(pieces) for index, pieces in ordered}
         for call in self._result.tool_calls:
             call.arguments = "".join(self._arguments[id(call)])
         self._result.asides = ["".join(pieces) for pieces in self._asides.values()]
@@ -213,6 +214,12 @@ class Assembler:
             reason = (data.get("delta") or {}).get("stop_reason")
             self._result.finish_reason = reason or self._result.finish_reason
             self._usage(data.get("usage"))
+
+
+def _by_index(item: tuple[Any, list[str]]) -> tuple[int, Any]:
+    """Choice indexes in order; a hostile file's index of another type ("0", 1.5, null) sorts after."""
+    index = item[0]
+    return (0, index) if isinstance(index, int) else (1, repr(index))
 
 
 def transcript_of(events: Iterable[Event]) -> Transcript:

@@ -6,7 +6,7 @@ order). Every field after the first has a default, so older files keep loading a
 
 from __future__ import annotations
 
-from typing import Any, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from msgspec import UNSET, UnsetType, field
@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+
+# Milliseconds from the moment the request was sent: a file may say 0 to 24 hours, no more (a hostile
+# one would otherwise make a paced replay sleep for ever, or overflow the sleep).
+Millis = Annotated[float, msgspec.Meta(ge=0, le=86_400_000)]
 
 FileFormat = Literal["ours", "llama-stack"]  # the file formats a cassette directory may hold
 
@@ -121,8 +125,8 @@ class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
     done: bool = False  # the stream ended with `data: [DONE]`
     truncated: bool = False  # the caller stopped reading before the end
     error: TransportFailure | None = None  # raised after the body (or instead of a response)
-    elapsed_ms: float | UnsetType = UNSET  # request sent -> response headers
-    offsets_ms: list[float] | UnsetType = UNSET  # request sent -> each event (or chunk) arrived
+    elapsed_ms: Millis | UnsetType = UNSET  # request sent -> response headers
+    offsets_ms: list[Millis] | UnsetType = UNSET  # request sent -> each event (or chunk) arrived
     test_id: str | UnsetType = UNSET  # the test it was recorded for; a cassette's `scope` selects by it
     origin: Origin | None = None  # set when it was read from another recorder's file
 

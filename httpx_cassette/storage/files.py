@@ -236,12 +236,33 @@ def refuse_special_files(root: Path) -> None:
             raise UnsafeFileError(str(path), size)
 
 
+def _linked_part(path: Path) -> Path | None:
+    """The first part of ``path`` that is a symbolic link: any part below the working directory (the
+    project, where a pull request can add one), else the directory itself."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        base, parts = Path.cwd(), absolute.relative_to(Path.cwd()).parts
+    except ValueError:  # outside the project: its parents are the machine's, not the repository's
+        base, parts = absolute.parent, (absolute.name,)
+    for part in parts:
+        base = base / part
+        if base.is_symlink():
+            return base
+    return None
+
+
 def check_directory(path: Path, *, writable: bool) -> None:
     """Raise `CassetteError` now if ``path`` cannot be the cassette directory (before any request).
 
     ``path`` must be a directory or not exist yet; to be ``writable``, its nearest existing ancestor
     must be a directory we may write in (it is created on the first recording).
     """
+    link = _linked_part(path)
+    if link is not None:
+        raise CassetteError(
+            f"cassette directory {path} goes through a symbolic link ({link}): a cassette must be a real"
+            " directory (a link committed in a pull request could point anywhere); pass the real path"
+        )
     if path.exists() and not path.is_dir():
         raise CassetteError(f"cassette path {path} is a file, not a directory: pass a directory path")
     if not writable:

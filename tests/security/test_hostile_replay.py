@@ -1,0 +1,119 @@
+"""Hostile cassettes at replay: what a file from a pull request says about timing, framing headers and
+where the cassette lives must not hang a test run, lie to the client or lead outside the repository."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from httpx_cassette import CassetteError, CassetteTransport
+from httpx_cassette.core import scan as scan_module
+from httpx_cassette.http import streams
+from httpx_cassette.storage.scan import scan_directory
+
+SSE = {"content-type": "text/event-stream"}
+
+
+def _record_stream(path: Path) -> Path:
+    body = b'data: {"n": 1}\n\ndata: {"n": 2}\n\n'
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, headers=SSE, content=body))
+    with httpx.Client(transport=CassetteTransport(path, mode="record", inner=upstream)) as client:
+        client.get("https://api.test/v1/stream").read()
+    [file] = path.glob("*.json")
+    return file
+
+
+def _edit(file: Path, **response: Any) -> None:
+    data = json.loads(file.read_text())
+    data["responses"][0].update(response)
+    file.write_text(json.dumps(data))
+
+
+def _replay(path: Path, **options: Any) -> httpx.Response:
+    with httpx.Client(transport=CassetteTransport(path, mode="replay", **options)) as client:
+        response = client.get("https://api.test/v1/stream")
+        response.read()
+        return response
+
+
+@pytest.mark.parametrize("offsets", [[1.0, 1e300], [1.0, -5.0], [1.0, 3.6e9]])
+def test_offsets_a_replay_cannot_honour_are_refused_naming_the_file(
+    tmp_path: Path, offsets: list[float]
+) -> None:
+    file = _record_stream(tmp_path)
+    _edit(file, offsets_ms=offsets)
+    with pytest.raises(CassetteError, match=rf"{file.name}.*offsets_ms\[1\]"):
+        _replay(tmp_path, replay_timing="recorded")
+
+
+def test_a_paced_replay_waits_at_most_a_minute_whatever_the_file_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file = _record_stream(tmp_path)
+    _edit(file, elapsed_ms=0.0, offsets_ms=[1.0, 80_000_000.0])  # 22 hours, within what a file may say
+    slept: list[float] = []
+    monkeypatch.setattr(streams.time, "sleep", slept.append)
+    assert _replay(tmp_path, replay_timing="recorded").text.count("data:") == 2
+    assert max(slept) == 60.0
+    assert sum(slept) < 61
+
+
+def test_framing_headers_in_a_file_do_not_contradict_the_body(tmp_path: Path) -> None:
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.get("https://api.test/v1/stream")
+    [file] = tmp_path.glob("*.json")
+    headers = {"Content-Length": "1000000", "Transfer-Encoding": "chunked", "Content-Type": "text/plain"}
+    _edit(file, headers=headers)
+    response = _replay(tmp_path)
+    assert response.headers.get_list("content-length") == [str(len(response.content))]
+    assert "transfer-encoding" not in response.headers
+    assert response.headers.get_list("content-type") == ["text/plain"]
+    assert response.json() == {"ok": True}
+
+
+def test_a_stream_is_served_without_a_length_the_file_claims(tmp_path: Path) -> None:
+    file = _record_stream(tmp_path)
+    _edit(file, headers={**SSE, "content-length": "3"})
+    response = _replay(tmp_path)
+    assert "content-length" not in response.headers
+    assert response.text.count("data:") == 2
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links need privileges on Windows")
+@pytest.mark.parametrize("mode", ["replay", "record-missing"])
+def test_a_cassette_directory_reached_through_a_link_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    _record_stream(elsewhere)
+    project = tmp_path / "project"
+    (project / "cassettes").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    (project / "cassettes" / "test_x").symlink_to(elsewhere)  # the cassette itself is a link
+    (project / "linked").symlink_to(project / "cassettes")  # a link on the way to it
+    for path in ("cassettes/test_x", "linked/real"):
+        with pytest.raises(CassetteError, match="symbolic link"):
+            CassetteTransport(path, mode=mode)
+
+
+def test_scan_reads_a_bounded_amount_of_compressed_data_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scan_module, "_BUDGET", 4 * 1024 * 1024)
+    bomb = base64.b64encode(gzip.compress(b"\0" * 3 * 1024 * 1024)).decode()  # 3 MiB each, 3 KB stored
+    body = {f"f{i}": bomb for i in range(5)}
+    planted = {
+        "request": {"method": "GET", "url": "https://api.test/"},
+        "responses": [{"status": 200, "body": body}],
+    }
+    (tmp_path / "bombs.json").write_text(json.dumps(planted))
+    kinds = {finding.kind for finding in scan_directory(tmp_path)}
+    assert kinds == {"more compressed data than one check reads (4 MiB)"}
