@@ -7,7 +7,6 @@ model streams over many events (``"sk"``, ``"-proj"``, ``"-a1B2"``...) is whole 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,39 +107,54 @@ class Assembler:
 
     def add(self, data: Any) -> None:
         """One event's data (a JSON value); one of a shape no API sends (a list where an object goes, an
-        unhashable index...) adds what it can: the transcript must not fail on a hostile file."""
-        if isinstance(data, dict):
-            with contextlib.suppress(AttributeError, TypeError):
-                self._add(data)
+        unhashable index...) adds what it can: the transcript must not fail on a hostile file.
 
-    def _add(self, data: dict[str, Any]) -> None:
-        if data.get("error"):
-            self._result.errors.append(data["error"])
-        if isinstance(data.get("choices"), list):
-            self._chat(data)
-        if isinstance(data.get("done"), bool) and ("message" in data or "response" in data):
-            self._ollama(data)
-        kind = data.get("type")
-        if isinstance(kind, str):
-            if kind.startswith("response."):
-                self._responses(kind, data)
-            else:
-                self._anthropic(kind, data)
+        Recording runs this on every event of a stream (the secret check reads the transcript), so the
+        common events take few steps: a chat chunk's content, an event named by its ``type``.
+        """
+        if type(data) is not dict:
+            return
+        try:  # not contextlib.suppress: a context manager per event costs more than the rest of it
+            if data.get("error"):
+                self._result.errors.append(data["error"])
+            choices = data.get("choices")
+            if type(choices) is list:
+                self._chat(data, choices)
+            if (
+                "done" in data
+                and isinstance(data["done"], bool)
+                and ("message" in data or "response" in data)
+            ):
+                self._ollama(data)
+            kind = data.get("type")
+            if isinstance(kind, str):
+                if kind.startswith("response."):
+                    self._responses(kind, data)
+                else:
+                    self._anthropic(kind, data)
+        except (AttributeError, TypeError):
+            pass
 
-    def _chat(self, data: dict[str, Any]) -> None:
+    def _chat(self, data: dict[str, Any], choices: list[Any]) -> None:
         # OpenAI chat completion chunks (and legacy completions, whose choices carry `text`).
         if data.get("usage"):
             self._usage(data["usage"])
-        for choice in data["choices"]:
-            if not isinstance(choice, dict):
+        for choice in choices:
+            if type(choice) is not dict:
                 continue
             index = choice.get("index") or 0
             delta = choice.get("delta") or {}
-            if isinstance(delta, dict):
-                self._text(index, delta.get("content"))
-                for aside in ("reasoning_content", "reasoning", "refusal"):
-                    if aside in delta:
-                        self._aside((index, aside), delta[aside])
+            if type(delta) is dict:
+                content = delta.get("content")
+                if type(content) is str and content:  # the one piece most events carry: inline
+                    pieces = self._texts.get(index)
+                    if pieces is None:
+                        pieces = self._texts[index] = []
+                    pieces.append(content)
+                if len(delta) > 1 or "content" not in delta:  # more than the content alone
+                    for aside in ("reasoning_content", "reasoning", "refusal"):
+                        if aside in delta:
+                            self._aside((index, aside), delta[aside])
             if "text" in choice:
                 self._text(index, choice["text"])
             for piece in (delta.get("tool_calls") if isinstance(delta, dict) else None) or []:
