@@ -11,9 +11,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal, TextIO
 
-__all__ = ["PROGRESS_FROM", "Console"]
+__all__ = ["PROGRESS_FROM", "Console", "visible"]
 
 PROGRESS_FROM = 200  # files: smaller directories are checked too fast for a progress bar to help
+
+# Control characters from a cassette (a pull request's) shown as escapes, never sent to the terminal:
+# an ESC sequence could rewrite the screen, hide a line or set the clipboard. Newlines and tabs stay.
+_VISIBLE = {c: f"\\x{c:02x}" for c in (*range(32), 127, *range(128, 160)) if c not in (9, 10)}
+
+
+def visible(text: str) -> str:
+    """``text`` with its control characters (but newlines and tabs) written as ``\\x..`` escapes."""
+    return text.translate(_VISIBLE)
 
 
 class Console:
@@ -36,13 +45,14 @@ class Console:
         self.width = width  # rich's table width; None: the terminal's
 
     def print(self, text: str = "") -> None:
-        print(text, file=self.out)
+        print(visible(text), file=self.out)
 
     def error(self, text: str) -> None:
-        print(text, file=self.err)
+        print(visible(text), file=self.err)
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> None:
         """Rows of cells under ``headers``; columns numbered in ``right`` are right-aligned."""
+        rows = [[visible(cell) for cell in row] for row in rows]
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
         # rich drops or truncates columns that do not fit; plain lines wrap in the terminal and lose nothing.
         if self.fancy and sum(widths) + 3 * len(widths) <= (self.width or shutil.get_terminal_size().columns):
@@ -61,13 +71,14 @@ class Console:
         from rich import box
         from rich.console import Console as RichConsole
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         for i, header in enumerate(headers):
             justify: Literal["left", "right"] = "right" if i in right else "left"
             table.add_column(header, justify=justify, no_wrap=True)
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*(Text(cell) for cell in row))  # a file's text is no rich markup: "[/x]" is text
         RichConsole(file=self.out, highlight=False, width=self.width).print(table)
 
     @contextmanager

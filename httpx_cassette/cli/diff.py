@@ -20,7 +20,7 @@ import msgspec
 from httpx_cassette.cli.inspect import Transcript, load, transcript_of
 from httpx_cassette.core.key import key_of
 from httpx_cassette.model.cassette import CassetteFile
-from httpx_cassette.model.jsondiff import MISSING, walk
+from httpx_cassette.model.jsondiff import MISSING, as_text, walk
 from httpx_cassette.storage.files import files_at
 
 __all__ = [
@@ -117,7 +117,16 @@ def _collapse(found: list[tuple[str, Any, Any]]) -> list[Change]:
 
 
 def _calls(transcript: Transcript) -> str:
-    return "; ".join(f"{c.name}({c.arguments})" for c in transcript.tool_calls)
+    # A name is whatever the file sent: a hostile one's number or object reads as its JSON.
+    return "; ".join(
+        f"{'?' if c.name is None else as_text(c.name)}({c.arguments})" for c in transcript.tool_calls
+    )
+
+
+def _reason(transcript: Transcript) -> str:
+    """The finish reason as text ("" when none): the file may hold any JSON value there."""
+    reason: object = transcript.finish_reason
+    return "" if reason is None else as_text(reason)
 
 
 def _stream_changes(old: CassetteFile, new: CassetteFile) -> list[StreamChange]:
@@ -129,7 +138,7 @@ def _stream_changes(old: CassetteFile, new: CassetteFile) -> list[StreamChange]:
         for what, va, vb in (
             ("text", ta.text, tb.text),
             ("tool calls", _calls(ta), _calls(tb)),
-            ("finish reason", ta.finish_reason or "", tb.finish_reason or ""),
+            ("finish reason", _reason(ta), _reason(tb)),
         ):
             if va != vb:
                 found.append(StreamChange(i, what, va, vb))

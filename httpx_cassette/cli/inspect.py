@@ -7,6 +7,7 @@ Pure functions over the stored format, shared by the CLI's ``ls``, ``show``, ``v
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,9 +119,14 @@ class Timing:
 
 def timing_of(response: Response) -> Timing:
     """The timing of a recorded response (empty when it was not recorded live)."""
-    headers = response.elapsed_ms if isinstance(response.elapsed_ms, float) else None
-    offsets = list(response.offsets_ms) if response.offsets_ms is not UNSET else []
-    gaps = [round(b - a, 3) for a, b in itertools.pairwise(offsets)]
+    # Loading keeps offsets within 0-24 h, but this must not fail on whatever else passes: an offset
+    # that is no finite number of milliseconds says nothing, and is left out. Offsets out of order
+    # give negative gaps, shown as they are.
+    elapsed = response.elapsed_ms
+    headers = elapsed if isinstance(elapsed, float) and math.isfinite(elapsed) else None
+    stored = response.offsets_ms if response.offsets_ms is not UNSET else []
+    offsets = [float(o) for o in stored if isinstance(o, int | float) and math.isfinite(o)]
+    gaps = [round(b - a, 3) for a, b in itertools.pairwise(offsets)]  # ±inf only past ±1e308: drawn
     return Timing(headers, offsets[0] if offsets else None, offsets[-1] if offsets else headers, gaps)
 
 
@@ -128,10 +134,23 @@ _BARS = "▁▂▃▄▅▆▇█"
 
 
 def sparkline(values: list[float], width: int = 60) -> str:
-    """A one-line bar chart of ``values`` (each column the largest of its bucket), at most ``width`` wide."""
+    """A one-line bar chart of ``values`` (each column the largest of its bucket), at most ``width`` wide.
+
+    Total on any floats (the gaps of a hostile file): a value at or below zero (offsets out of order)
+    draws the lowest bar, an infinite one the highest, and NaN is left out."""
+    values = [v for v in values if v == v]  # NaN has no height, and would poison max()
     if not values:
         return ""
-    size = -(-len(values) // width)  # ceil: values per column
+    size = -(-len(values) // max(1, width))  # ceil: values per column
     columns = [max(values[i : i + size]) for i in range(0, len(values), size)]
-    top = max(columns) or 1.0
-    return "".join(_BARS[min(len(_BARS) - 1, int(v / top * (len(_BARS) - 1) + 0.5))] for v in columns)
+    top = max((c for c in columns if math.isfinite(c)), default=0.0)
+    highest = len(_BARS) - 1
+
+    def bar(value: float) -> str:
+        if value == math.inf:
+            return _BARS[highest]
+        if value <= 0 or top <= 0:
+            return _BARS[0]
+        return _BARS[min(highest, int(value / top * highest + 0.5))]  # 0 < value <= top: no overflow
+
+    return "".join(bar(v) for v in columns)

@@ -27,6 +27,7 @@ from httpx_cassette.config import parse_age
 from httpx_cassette.core.age import age_of
 from httpx_cassette.errors import CassetteError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
+from httpx_cassette.model.jsondiff import as_text, show_value
 from httpx_cassette.storage.files import files_at
 
 __all__ = [
@@ -141,16 +142,19 @@ def _wrapped(text: str, indent: str = "  ") -> list[str]:
 
 def transcript_lines(transcript: Transcript) -> list[str]:
     """The assembled stream as ``show`` prints it."""
+    # Names, ids, indexes and the finish reason are whatever the file sent: a hostile one's numbers or
+    # objects are shown as their JSON (`as_text`), never assumed to be strings or ints.
     lines: list[str] = []
-    for index, text in sorted(transcript.texts.items()):
-        lines.append("text:" if len(transcript.texts) == 1 else f"text of choice {index}:")
+    for index, text in transcript.texts.items():  # in choice order already, odd indexes last
+        lines.append("text:" if len(transcript.texts) == 1 else f"text of choice {show_value(index)}:")
         lines.extend(_wrapped(text))
     if transcript.tool_calls:
         lines.append("tool calls:")
         for call in transcript.tool_calls:
-            lines.append(f"  {call.name or '?'}({call.arguments})" + (f"  id={call.id}" if call.id else ""))
+            name = as_text(call.name) if call.name else "?"
+            lines.append(f"  {name}({call.arguments})" + (f"  id={as_text(call.id)}" if call.id else ""))
     if transcript.finish_reason:
-        lines.append(f"finish reason: {transcript.finish_reason}")
+        lines.append(f"finish reason: {as_text(transcript.finish_reason)}")
     if transcript.usage:
         lines.append(f"usage: {as_json(transcript.usage)}")
     for error in transcript.errors:

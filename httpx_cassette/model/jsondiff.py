@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["MISSING", "around_difference", "show_value", "step", "walk"]
+__all__ = ["MISSING", "around_difference", "as_text", "show_value", "step", "walk"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -40,19 +40,39 @@ def walk(old: Any, new: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
         yield path.lstrip("."), old, new
 
 
+def _compact(value: Any) -> str:
+    """``value`` as compact JSON; `repr` for what JSON cannot hold (a value built in Python, not read)."""
+    try:
+        return msgspec.json.encode(value).decode("utf-8")
+    except RecursionError:  # repr would recurse as deep
+        return f"<{type(value).__name__} nested too deeply to show>"
+    except (TypeError, ValueError, OverflowError):
+        return repr(value)
+
+
+def as_text(value: Any) -> str:
+    """A value as text: a string as it is, anything else (what a hostile file holds where a string
+    goes) as its compact JSON."""
+    return value if isinstance(value, str) else _compact(value)
+
+
 def show_value(value: Any, limit: int = 80) -> str:
     """A value as compact JSON for one line, shortened in the middle past ``limit`` characters."""
     if value is MISSING:
         return "(absent)"
-    text = msgspec.json.encode(value).decode("utf-8")
+    text = _compact(value)
     if len(text) <= limit:
         return text
     half = (limit - 1) // 2
     return f"{text[:half]}…{text[-half:]}"
 
 
-def around_difference(old: str, new: str, width: int = 70) -> tuple[str, str]:
-    """Both texts cut to ``width`` characters around where they first differ (``…`` marks a cut)."""
+def around_difference(old: Any, new: Any, width: int = 70) -> tuple[str, str]:
+    """Both texts cut to ``width`` characters around where they first differ (``…`` marks a cut).
+
+    A value that is not a string (a stream's ``finish_reason`` a hostile file made a number or an
+    object) is compared as its compact JSON: `as_text`."""
+    old, new = as_text(old), as_text(new)
     start = next(
         (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new))
     )
