@@ -22,8 +22,8 @@ __all__ = ["Assembler", "ToolCall", "Transcript", "transcript_of"]
 class ToolCall:
     """A tool (function) call assembled from its streamed pieces."""
 
-    id: str | None = None
-    name: str | None = None
+    id: Any = None  # a str in what APIs send; a hostile file may hold any JSON value
+    name: Any = None
     arguments: str = ""
 
 
@@ -38,7 +38,7 @@ class Transcript:
     texts: dict[int, str] = field(default_factory=dict)
     tool_calls: list[ToolCall] = field(default_factory=list)
     usage: dict[str, Any] | None = None
-    finish_reason: str | None = None
+    finish_reason: Any = None  # as `ToolCall.id`
     errors: list[Any] = field(default_factory=list)
     asides: list[str] = field(default_factory=list)  # reasoning, refusals, thinking: each whole
 
