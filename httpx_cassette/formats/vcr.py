@@ -3,15 +3,20 @@
 Each interaction goes through the same code a live recording does: the request becomes a redacted
 `Request` record (`to_record`), the response body is decoded from its ``content-encoding`` (gzip,
 deflate, br, zstd) and a ``text/event-stream`` body is split into events (`Capture`). Interactions
-with the same key become one file whose responses replay in the cassette's order. YAML is read with
-``yaml.safe_load`` only (PyYAML, the ``vcr`` extra), so a cassette can never run code.
+with the same key become one file whose responses replay in the cassette's order.
+
+A cassette may come from a pull request, so it is read as hostile: with PyYAML's safe loader only
+(PyYAML, the ``vcr`` extra), so it can never run code, and with limits on its size, its nodes, its
+nesting and what its aliases repeat (a "billion laughs" is refused); a body decodes to at most
+`MAX_INFLATED_BYTES`; a symbolic link in the source or the target tree is refused, never followed.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import os
 import time
-import zlib
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -21,46 +26,181 @@ from msgspec import UNSET
 
 from httpx_cassette._version import __version__
 from httpx_cassette.core.capture import Capture
-from httpx_cassette.core.decoding import DecoderFor, zlib_decoder
+from httpx_cassette.core.decoding import IDENTITY, Decoder, DecoderFor, zlib_decoder
 from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.core.request import to_record
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
+from httpx_cassette.storage.files import UnsafeFileError, check_directory, open_inside
 from httpx_cassette.storage.store import DirectoryStore
 
-__all__ = ["convert_vcr", "read_vcr"]
+__all__ = ["MAX_INFLATED_BYTES", "MAX_YAML_BYTES", "convert_vcr", "read_vcr"]
 
 _SUFFIXES = (".yaml", ".yml")
 
+# PyYAML's safe loader is pure Python: ~100 times slower than the JSON reader and ~500 bytes a node,
+# so a YAML file gets a lower cap than `MAX_FILE_BYTES` and a cap on its nodes (~25 s, ~1 GB at most).
+MAX_YAML_BYTES = 64 * 1024 * 1024
+_MAX_NODES = 1_000_000
+_MAX_DEPTH = 100  # a vcrpy cassette nests ~6 levels; deeper is hostile (and PyYAML composes recursively)
+_MAX_ALIASED = 64 * 1024 * 1024  # nodes plus characters that aliases (*name) may repeat in all
+MAX_INFLATED_BYTES = 64 * 1024 * 1024  # a body decodes to no more (as core/places.py's _MAX_INFLATED)
+# Input fed to a decoder per call, so one call cannot inflate far past the cap: deflate expands at most
+# ~1,032 times; br and zstd far more (64 bytes of br can make 80 MiB), so they get 16 bytes a call.
+_PIECE = {"gzip": 16 * 1024, "deflate": 16 * 1024}
+_SMALL_PIECE = 16
 
-def _yaml_load(file: Path) -> Any:
+
+class _Malformed(ValueError):
+    """What is wrong with one interaction, said in a sentence."""
+
+
+@functools.cache
+def _yaml() -> Any:
     try:
-        yaml: Any = importlib.import_module("yaml")
+        return importlib.import_module("yaml")
     except ImportError:
         raise CassetteError(
             "converting vcrpy cassettes needs PyYAML: pip install 'httpx-cassette[vcr]'"
         ) from None
+
+
+@functools.cache
+def _loader() -> Any:
+    """PyYAML's `SafeLoader`, composing at most `_MAX_NODES` nodes `_MAX_DEPTH` deep, whose aliases
+    repeat at most `_MAX_ALIASED` nodes and characters (a recursive alias is refused). Built on first
+    use: PyYAML is imported only to convert."""
+    yaml = _yaml()
+    refused = yaml.composer.ComposerError
+
+    class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc,name-defined]
+        def __init__(self, stream: bytes) -> None:
+            super().__init__(stream)
+            self.nodes = self.depth = self.aliased = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            if isinstance(event, yaml.AliasEvent):
+                node = super().compose_node(parent, index)  # the anchored node itself: not copied here...
+                size = getattr(node, "expanded_size", None)
+                if size is None:  # its anchor is still being composed: `&a [*a]` nests forever
+                    raise refused(None, None, f"found a recursive alias *{event.anchor}", event.start_mark)
+                self.aliased += size  # ...but whoever walks the result walks it once per alias
+                if self.aliased > _MAX_ALIASED:
+                    problem = f"its aliases (*{event.anchor}...) repeat over {_MAX_ALIASED:,} nodes and chars"
+                    raise refused(None, None, problem, event.start_mark)
+                return node
+            self.nodes += 1
+            if self.nodes > _MAX_NODES:
+                raise refused(None, None, f"it has over {_MAX_NODES:,} YAML nodes", event.start_mark)
+            if self.depth >= _MAX_DEPTH:
+                raise refused(None, None, f"it nests deeper than {_MAX_DEPTH} levels", event.start_mark)
+            self.depth += 1
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+            node.expanded_size = _expanded_size(node, yaml)
+            return node
+
+    return BoundedLoader
+
+
+def _expanded_size(node: Any, yaml: Any) -> int:
+    """Nodes plus scalar characters ``node`` stands for, aliases counted in full (its children's sizes
+    are known: they were composed first)."""
+    size: int
+    if isinstance(node, yaml.ScalarNode):
+        size = 1 + len(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size = 1 + sum(k.expanded_size + v.expanded_size for k, v in node.value)
+    else:
+        size = 1 + sum(child.expanded_size for child in node.value)
+    return size
+
+
+def _one_line(text: str, most: int = 500) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= most else line[: most - 3] + "..."
+
+
+def _yaml_problem(exc: Any) -> str:
+    """A PyYAML error in one line: what, and where (its own text quotes the YAML over several lines)."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if not isinstance(problem, str) or mark is None:
+        return _one_line(str(exc))
+    context = getattr(exc, "context", None)
+    said = f"{context}: {problem}" if isinstance(context, str) else problem
+    return _one_line(f"{said} (line {mark.line + 1}, column {mark.column + 1})")
+
+
+def _yaml_load(file: Path) -> Any:
+    """The YAML of ``file``, read through the path guard (`open_inside`: no link, FIFO, or oversize)."""
+    yaml = _yaml()
     try:
-        return yaml.safe_load(file.read_bytes())
+        data = open_inside(file.parent, file.name, MAX_YAML_BYTES)
+    except FileNotFoundError:
+        raise CassetteError(f"cannot read vcrpy cassette {file}: it does not exist (any more)") from None
+    loader = _loader()(data)
+    try:
+        return loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise CassetteError(f"cannot read vcrpy cassette {file}: {exc}") from None
+        raise CassetteError(f"cannot read vcrpy cassette {file}: {_yaml_problem(exc)}") from None
+    except RecursionError:
+        raise CassetteError(f"cannot read vcrpy cassette {file}: it is nested too deeply to read") from None
+    finally:
+        loader.dispose()
 
 
-def _bytes(value: Any) -> bytes:
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else f"a {type(value).__name__}"
+
+
+def _mapping(value: Any, what: str) -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise _Malformed(f"{what} must be a mapping, got {_kind(value)}")
+    return value
+
+
+def _string(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise _Malformed(f"{what} must be a string, got {_kind(value)}")
+    return value
+
+
+def _bytes(value: Any, what: str) -> bytes:
+    """A body as vcrpy stores it: text, ``!!binary``, or either in a ``{string: ...}`` wrapper."""
     if isinstance(value, dict):  # vcrpy's {"string": ...} wrapper
         value = value.get("string")
     if value is None:
         return b""
     if isinstance(value, bytes):
         return value
-    return str(value).encode("utf-8")
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, int | float):  # a hand-edited `body: 42`: short, and what it says
+        return str(value).encode("utf-8")
+    # Never str() a structure: aliases can make a 1 KB list stand for gigabytes of text.
+    raise _Malformed(f"{what} must be a string or !!binary, got {_kind(value)}")
 
 
-def _header_items(headers: Any) -> list[tuple[str, str]]:
+def _header_value(value: Any, what: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("latin-1")  # what HTTP header bytes mean
+    if isinstance(value, int | float):  # `content-length: [12]`, unquoted
+        return str(value)
+    raise _Malformed(f"{what} must hold strings, got {_kind(value)}")
+
+
+def _header_items(headers: Any, what: str) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
     items: list[tuple[str, str]] = []
-    for name, values in (headers or {}).items():
+    for name, values in _mapping(headers, what).items():  # names are scalars: YAML keys must hash
         for value in values if isinstance(values, list) else [values]:
-            items.append((str(name), str(value)))
+            items.append((str(name), _header_value(value, f"{what} {str(name)[:80]!r}")))
     return items
 
 
@@ -74,39 +214,102 @@ class _Recorded:
     content: bytes
 
 
-def _request(raw: dict[str, Any]) -> Request:
+def _request(raw: Any) -> Request:
+    raw = _mapping(raw, "`request`")
     headers: dict[str, str] = {}
-    for name, value in _header_items(raw.get("headers")):
+    for name, value in _header_items(raw.get("headers"), "`request.headers`"):
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return to_record(_Recorded(str(raw["method"]), str(raw["uri"]), headers, _bytes(raw.get("body"))))
+    method = _string(raw.get("method"), "`request.method`")
+    uri = _string(raw.get("uri"), "`request.uri`")
+    return to_record(_Recorded(method, uri, headers, _bytes(raw.get("body"), "`request.body`")))
 
 
-def _response(raw: dict[str, Any], decoder_for: DecoderFor) -> Response:
+def _status(value: Any, what: str) -> int:
+    if isinstance(value, str) and value.strip().isdecimal() and len(value) < 10:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 100 <= value <= 999:
+        raise _Malformed(f"{what} must be an HTTP status (100-999), got {str(value)[:40]!r}")
+    return value
+
+
+def _decoded(body: bytes, encoding: str, decoder_for: DecoderFor) -> tuple[bytes, Decoder | None]:
+    """``body`` with its content-codings undone, at most `MAX_INFLATED_BYTES` at every step, and the
+    decoder `Capture` still needs: `IDENTITY`, or None when a coding is unknown here (the body is then
+    kept as it came, with its header)."""
+    names = [n.strip().lower() for n in encoding.split(",") if n.strip().lower() not in ("", "identity")]
+    decoders = [(name, decoder_for(name)) for name in reversed(names)]  # the last coding applied first
+    if any(decoder is None for _, decoder in decoders):
+        return body, None
+    for name, decoder in decoders:
+        assert decoder is not None
+        body = _inflate(body, name, decoder)
+    return body, IDENTITY
+
+
+def _inflate(data: bytes, name: str, decoder: Decoder) -> bytes:
+    """``data`` decoded by ``decoder``, fed in pieces so that the output is checked as it grows."""
+    piece = _PIECE.get(name, _SMALL_PIECE)
+    out = bytearray()
+    try:
+        for start in range(0, len(data), piece):
+            out += decoder.decode(data[start : start + piece])
+            if len(out) > MAX_INFLATED_BYTES:
+                break
+        else:
+            out += decoder.flush()
+    except Exception as exc:  # each library raises its own (zlib.error, httpx.DecodingError, brotli.error...)
+        raise _Malformed(f"its {name} body does not decode: {type(exc).__name__}: {exc}") from None
+    if len(out) > MAX_INFLATED_BYTES:
+        raise _Malformed(
+            f"its {name} response body decodes to over {MAX_INFLATED_BYTES:,} bytes (a decompression bomb?)"
+        )
+    return bytes(out)
+
+
+def _response(raw: Any, decoder_for: DecoderFor) -> Response:
+    raw = _mapping(raw, "`response`")
     if "status_code" in raw:  # the shape vcrpy's httpx stubs wrote before 4.x: status_code + content
-        status, body = int(raw["status_code"]), _bytes(raw.get("content"))
+        status = _status(raw["status_code"], "`response.status_code`")
+        body = _bytes(raw.get("content"), "`response.content`")
     else:
-        status, body = int(raw["status"]["code"]), _bytes(raw.get("body"))
-    headers = _header_items(raw.get("headers"))
+        code = _mapping(raw.get("status"), "`response.status`").get("code")
+        status = _status(code, "`response.status.code`")
+        body = _bytes(raw.get("body"), "`response.body`")
+    headers = _header_items(raw.get("headers"), "`response.headers`")
     encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "")
-    capture = Capture(status, headers, decoder_for(encoding), time.perf_counter())
+    body, decoder = _decoded(body, encoding, decoder_for)
+    capture = Capture(status, headers, decoder, time.perf_counter())
     capture.feed(body)
     response = capture.finish(truncated=False)
     response.elapsed_ms = response.offsets_ms = UNSET  # vcrpy records no timing: none is better than ours
     return response
 
 
-def _recorded_at(response: dict[str, Any]) -> str:
-    for name, value in _header_items(response.get("headers")):
+def _recorded_at(response: dict[Any, Any]) -> str:
+    for name, value in _header_items(response.get("headers"), "`response.headers`"):
         if name.lower() == "date":
             try:
                 return parsedate_to_datetime(value).isoformat(timespec="seconds")
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 return ""
     return ""
 
 
+def _interaction(raw: Any, decoder_for: DecoderFor) -> tuple[str, Request, Response, str]:
+    """(key, request, response, when it was recorded) of one interaction."""
+    raw = _mapping(raw, "the interaction")
+    if "request" not in raw or "response" not in raw:
+        raise _Malformed("the interaction must have a `request` and a `response`")
+    request = _request(raw["request"])
+    response = _response(raw["response"], decoder_for)
+    return key_of(request), request, response, _recorded_at(raw["response"])
+
+
 def read_vcr(file: Path, decoder_for: DecoderFor = zlib_decoder) -> list[CassetteFile]:
-    """The interactions of one vcrpy YAML cassette, grouped by key, in the cassette's order."""
+    """The interactions of one vcrpy YAML cassette, grouped by key, in the cassette's order.
+
+    Anything wrong raises `CassetteError` in one line naming ``file`` (and the interaction).
+    """
     data = _yaml_load(file)
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise CassetteError(f"{file} is not a vcrpy cassette: it has no `interactions` list")
@@ -114,39 +317,81 @@ def read_vcr(file: Path, decoder_for: DecoderFor = zlib_decoder) -> list[Cassett
     recorder = f"vcrpy cassette {file.name}, converted by httpx_cassette {__version__}"
     for i, interaction in enumerate(data["interactions"]):
         try:
-            request, raw_response = _request(interaction["request"]), interaction["response"]
-            response = _response(raw_response, decoder_for)
-        except (KeyError, TypeError, ValueError, zlib.error) as exc:
-            raise CassetteError(
-                f"cannot convert interaction {i} of vcrpy cassette {file}: {type(exc).__name__}: {exc}"
-            ) from None
-        key = key_of(request)
-        found = by_key.get(key)
-        if found is None:
-            meta = Meta(recorded_at=_recorded_at(raw_response), recorder=recorder)
-            by_key[key] = CassetteFile(request=request, responses=[response], meta=meta)
+            key, request, response, recorded_at = _interaction(interaction, decoder_for)
+        except _Malformed as exc:
+            problem = str(exc)
+        except RecursionError:  # a body nested deeper than Python recurses (the key walks it)
+            problem = "its body is nested too deeply to convert"
+        except (CassetteError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
+            problem = f"{type(exc).__name__}: {exc}"
         else:
-            found.responses.append(response)
+            found = by_key.get(key)
+            if found is None:
+                meta = Meta(recorded_at=recorded_at, recorder=recorder)
+                by_key[key] = CassetteFile(request=request, responses=[response], meta=meta)
+            else:
+                found.responses.append(response)
+            continue
+        raise CassetteError(f"cannot convert interaction {i} of vcrpy cassette {file}: {_one_line(problem)}")
     return list(by_key.values())
+
+
+def _yaml_files(source: Path) -> list[Path]:
+    """The ``*.yaml``/``*.yml`` under ``source``, sorted. A link to a folder is refused (never entered);
+    a link, FIFO... named like a cassette is listed, so reading it (`open_inside`) refuses it."""
+    found: list[Path] = []
+    for folder, folders, files in os.walk(source):  # does not enter links to folders: lists them
+        for name in folders:
+            if os.path.islink(os.path.join(folder, name)):
+                raise UnsafeFileError(
+                    os.path.join(folder, name),
+                    "it is a symbolic link to a folder; a link committed in a pull request could point"
+                    " anywhere: convert the real folder",
+                )
+        found += (Path(folder, name) for name in files if name.endswith(_SUFFIXES))
+    return sorted(found)
+
+
+def _check_target(destination: Path, target: Path) -> None:
+    """Refuse to write ``target`` if a folder on the way from ``destination`` to it is a symbolic
+    link: converting in place, a link committed as ``test_x -> /anywhere`` must not be written through."""
+    place = destination
+    for part in target.relative_to(destination).parts:
+        place = place / part
+        if place.is_symlink():
+            raise CassetteError(
+                f"cannot write the cassette {target}: {place} is a symbolic link (a link committed in a"
+                " pull request could point anywhere); remove it or convert into another directory"
+            )
 
 
 def convert_vcr(source: Path, destination: Path, decoder_for: DecoderFor = zlib_decoder) -> list[Path]:
     """Convert one YAML cassette into the directory ``destination``, or a folder of them into one
     cassette directory per YAML file (``a/test_x.yaml`` -> ``destination/a/test_x/``). Returns the
     files written. ``decoder_for`` undoes a recorded body's content-encoding (the CLI passes httpx's
-    decoders, which know br and zstd when their packages are installed)."""
-    if source.is_file():
-        pairs = [(source, destination)]
-    elif source.is_dir():
-        found = sorted(p for p in source.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
+    decoders, which know br and zstd when their packages are installed).
+
+    Symbolic links are refused, never followed: ``source`` itself, a YAML file or a folder below it,
+    and ``destination`` or a folder below it (`check_directory`, `open_inside`).
+    """
+    if not source.exists() and not source.is_symlink():
+        raise CassetteError(f"{source} does not exist")
+    if source.is_dir() and not source.is_symlink():
+        check_directory(source, writable=False)  # the folder itself, or one above it in the project
+        found = _yaml_files(source)
         pairs = [(p, destination / p.relative_to(source).with_suffix("")) for p in found]
         if not pairs:
             raise CassetteError(f"no vcrpy cassettes (*.yaml, *.yml) under {source}")
-    else:
-        raise CassetteError(f"{source} does not exist")
+    else:  # one file; a link, a FIFO... is refused when it is read
+        check_directory(source.parent, writable=False)
+        pairs = [(source, destination)]
+    check_directory(destination, writable=True)
+    for _, target in pairs:  # all checked before anything is written
+        _check_target(destination, target)
     written: list[Path] = []
     for yaml_file, target in pairs:
+        cassettes = read_vcr(yaml_file, decoder_for)
         store = DirectoryStore(target, KeyOptions())
-        for cassette in read_vcr(yaml_file, decoder_for):
+        for cassette in cassettes:
             written.append(store.put(key_of(cassette.request), cassette))
     return written

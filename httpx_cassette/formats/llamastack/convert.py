@@ -11,9 +11,10 @@ import msgspec
 from msgspec import UNSET
 
 from httpx_cassette.core.key import KeyOptions
-from httpx_cassette.errors import CassetteError
+from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.formats.llamastack.read import LLAMA_STACK
 from httpx_cassette.model.cassette import Response
+from httpx_cassette.storage.files import check_directory
 from httpx_cassette.storage.store import DirectoryStore
 
 __all__ = ["convert_directory"]
@@ -34,6 +35,8 @@ def convert_directory(
         raise CassetteError(f"cannot convert {source}: it is not a directory of recordings")
     if target.exists() and target.resolve() == source.resolve():
         raise CassetteError(f"cannot convert {source} into itself: name another directory to write to")
+    check_directory(source, writable=False)  # no symbolic link to read through, or to write through
+    check_directory(target, writable=True)
     reader = DirectoryStore(source, KeyOptions())
     writer = DirectoryStore(target, KeyOptions(), write_format="ours" if to == "ours" else LLAMA_STACK)
     written: list[Path] = []
@@ -41,7 +44,15 @@ def convert_directory(
         cassette = reader.get(key)
         if cassette is not None and cassette.responses:
             inline = [_inlined(reader, key, r) for r in cassette.responses]
-            written.extend(writer.write(key, msgspec.structs.replace(cassette, responses=inline)))
+            try:
+                written.extend(writer.write(key, msgspec.structs.replace(cassette, responses=inline)))
+            except RecursionError:  # a body nested deeper than the JSON encoder recurses
+                raise CassetteFormatError(
+                    str(reader.file_of(key) or source), f"its body is nested too deeply to convert to {to}"
+                ) from None
+            except (ValueError, TypeError) as exc:  # a value no writer expects, from a hand-edited file
+                problem = f"it cannot be converted to {to}: {type(exc).__name__}: {exc}"
+                raise CassetteFormatError(str(reader.file_of(key) or source), problem) from None
     return written
 
 

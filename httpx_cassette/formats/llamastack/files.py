@@ -62,30 +62,53 @@ def llama_stack_bytes(recording: dict[str, Any]) -> bytes:
 
 def recording_name(recording: dict[str, Any]) -> str:
     """The file name llama-stack's recorder gives ``recording``: ``<sha256>.json``, and for a models
-    list ``models-<sha256>-<8 hex of its model ids>.json``."""
-    stored = recording["request"]
-    path = urlsplit(stored["url"]).path
-    hashed: dict[str, Any] = {"method": stored["method"].upper(), "endpoint": path}
-    hashed["body"] = _hash_form(stored["body"])
+    list ``models-<sha256>-<8 hex of its model ids>.json``. `ValueError` for a recording whose
+    ``request`` has no string ``url`` and ``method`` (llama-stack's recorder writes both)."""
+    stored = recording.get("request")
+    if not isinstance(stored, dict):
+        raise ValueError("its `request` is not an object")
+    url, method = stored.get("url"), stored.get("method")
+    if not isinstance(url, str):
+        raise ValueError(f"its `request.url` is {_kind(url)}, not a string")
+    if not isinstance(method, str):
+        raise ValueError(f"its `request.method` is {_kind(method)}, not a string")
+    path = urlsplit(url).path
+    hashed: dict[str, Any] = {"method": method.upper(), "endpoint": path}
+    hashed["body"] = _hash_form(stored.get("body"))
     if path not in MODEL_LISTS:
         hashed["test_id"] = recording.get("test_id")
     digest = hashlib.sha256(json.dumps(hashed, sort_keys=True).encode()).hexdigest()
     if stored.get("endpoint") not in MODEL_LISTS:
         return f"{digest}.json"
-    body = recording["response"].get("body")
+    response = recording.get("response")
+    body = response.get("body") if isinstance(response, dict) else None
     items = body if isinstance(body, list) else []
     ids = sorted({str(payload(m).get("id")) for m in items if isinstance(payload(m), dict)})
     return f"models-{digest}-{hashlib.sha256('|'.join(ids).encode()).hexdigest()[:8]}.json"
 
 
+def _kind(value: Any) -> str:
+    return "null" if value is None else f"a {type(value).__name__}"
+
+
 def _hash_form(value: Any) -> Any:
-    """The body as llama-stack hashes it: floats, and long decimals inside strings, to 5 places."""
-    if isinstance(value, dict):
-        return {k: _hash_form(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_hash_form(v) for v in value]
-    if isinstance(value, float):
-        return round(value, 5)
-    if isinstance(value, str):
-        return _LONG_DECIMAL.sub(lambda m: f"{float(m.group(0)):.5f}", value)
-    return value
+    """The body as llama-stack hashes it: floats, and long decimals inside strings, to 5 places.
+
+    Without recursion: a body may nest deeper than Python recurses (ours read it, so must this)."""
+    top: list[Any] = [None]
+    todo: list[tuple[Any, Any, Any]] = [(value, top, 0)]  # (a value, the container of its form, where)
+    while todo:
+        item, into, at = todo.pop()
+        if isinstance(item, dict):
+            into[at] = form = dict.fromkeys(item)  # the keys in their order; the values filled in below
+            todo.extend((v, form, k) for k, v in item.items())
+        elif isinstance(item, list):
+            into[at] = form_list = [None] * len(item)
+            todo.extend((v, form_list, i) for i, v in enumerate(item))
+        elif isinstance(item, float):
+            into[at] = round(item, 5)
+        elif isinstance(item, str):
+            into[at] = _LONG_DECIMAL.sub(lambda m: f"{float(m.group(0)):.5f}", item)
+        else:
+            into[at] = item
+    return top[0]

@@ -14,6 +14,7 @@ raised after any chunks. Ids and timestamps stay as stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
@@ -67,6 +68,13 @@ def payload(item: Any) -> Any:
 
 
 MAX_EXPANSION = 4 * 1024 * 1024  # characters the mapping may add to a file: ids are short
+# What a mapping may ask for (a real one lists a few ids): each replaced in one regex pass over each
+# string, so the work grows with the file and the mapping, not with their product.
+_MAX_ID_CHARS = 256  # one original id; also bounds the nesting of the regex built from them all
+_MAX_ID_TOTAL = 4 * 1024 * 1024  # all the original ids together, in characters
+_MAX_ID_PREFIXES = 256 * 1024  # distinct prefixes of the original ids: the size of the regex
+_MAX_REPLACEMENTS = 1_000_000  # ids replaced in one file
+_MAPPING = "`$.id_normalization_mapping`"
 
 
 def _normalized_ids(raw: dict[str, Any], source: str) -> dict[str, Any]:
@@ -74,36 +82,102 @@ def _normalized_ids(raw: dict[str, Any], source: str) -> dict[str, Any]:
 
     Replaced inside the file's strings (keys and values), not in its JSON text, so no mapping can
     break the JSON (a quote, a brace); and a mapping that would grow the file by more than
-    `MAX_EXPANSION` characters is refused instead of expanded to gigabytes.
+    `MAX_EXPANSION` characters is refused instead of expanded to gigabytes. All ids are replaced in one
+    pass, left to right, the longest id where several start at one place; a replacement is not replaced
+    again. llama-stack replaces them one after the other, which differs only when an id contains,
+    overlaps or becomes another id of the mapping: ids do not.
     """
     mapping = raw.get("id_normalization_mapping")
     if mapping is None or mapping == {}:
         return raw
-    pairs = _pairs(mapping, source)
-    budget = [MAX_EXPANSION]
+    table = _table(mapping, source)
+    pattern = _pattern(table, source)
+    left = [MAX_EXPANSION, _MAX_REPLACEMENTS]  # characters it may add, ids it may replace
+
+    def swap(match: re.Match[str]) -> str:
+        original = match.group()
+        normalized = table[original]
+        left[0] -= len(normalized) - len(original)
+        left[1] -= 1
+        if left[0] < 0:
+            problem = f"its id_normalization_mapping grows it past {MAX_EXPANSION:,} more characters"
+            raise CassetteFormatError(source, problem)
+        if left[1] < 0:
+            raise CassetteFormatError(
+                source, f"its id_normalization_mapping replaces over {_MAX_REPLACEMENTS:,} ids"
+            )
+        return normalized
 
     def replace(text: str) -> str:
-        for original, normalized in pairs:
-            if original in text:
-                budget[0] -= text.count(original) * (len(normalized) - len(original))
-                if budget[0] < 0:
-                    problem = f"its id_normalization_mapping grows it past {MAX_EXPANSION:,} more characters"
-                    raise CassetteFormatError(source, problem)
-                text = text.replace(original, normalized)
-        return text
+        return pattern.sub(swap, text)
 
     return {k: v if k == "id_normalization_mapping" else _walk(v, replace) for k, v in raw.items()}
 
 
-def _pairs(mapping: Any, source: str) -> list[tuple[str, str]]:
-    """(original, normalized) pairs in the file's order; refuses a mapping of the wrong shape."""
-    where = "`$.id_normalization_mapping`"
+def _table(mapping: Any, source: str) -> dict[str, str]:
+    """original id -> normalized id; for an original listed twice, the first (llama-stack replaces it
+    first); refuses a mapping of the wrong shape or size."""
     if not isinstance(mapping, dict):
-        raise CassetteFormatError(source, f"{where} must be an object, got {type(mapping).__name__}")
-    pairs = [(str(original), str(normalized)) for normalized, original in mapping.items()]
-    if any(not original for original, _ in pairs):
-        raise CassetteFormatError(source, f"{where} maps an id to an empty string")
-    return pairs
+        raise CassetteFormatError(source, f"{_MAPPING} must be an object, got {type(mapping).__name__}")
+    table: dict[str, str] = {}
+    total = 0
+    for normalized, value in mapping.items():
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            kind = "null" if value is None else type(value).__name__
+            raise CassetteFormatError(
+                source, f"{_MAPPING} maps {str(normalized)[:80]!r} to a {kind}, not an id"
+            )
+        original = str(value)
+        if not original:
+            raise CassetteFormatError(source, f"{_MAPPING} maps an id to an empty string")
+        if len(original) > _MAX_ID_CHARS:
+            raise CassetteFormatError(source, f"{_MAPPING} holds an id over {_MAX_ID_CHARS} characters")
+        total += len(original)
+        if total > _MAX_ID_TOTAL:
+            raise CassetteFormatError(source, f"{_MAPPING} holds over {_MAX_ID_TOTAL:,} characters of ids")
+        table.setdefault(original, str(normalized))
+    return table
+
+
+def _pattern(table: dict[str, str], source: str) -> re.Pattern[str]:
+    """One regex matching every original id, the longest where several start at one place: a trie
+    (``chatcmpl-ab(?:c)?``), so a position costs a few character tests however many ids there are."""
+    root: dict[str, Any] = {}
+    prefixes = 0
+    for original in table:
+        node = root
+        for char in original:
+            child = node.get(char)
+            if child is None:
+                prefixes += 1
+                if prefixes > _MAX_ID_PREFIXES:
+                    problem = f"{_MAPPING} holds over {_MAX_ID_PREFIXES:,} distinct id prefixes"
+                    raise CassetteFormatError(source, problem)
+                child = node[char] = {}
+            node = child
+        node[""] = {}  # an id ends here
+    try:
+        return re.compile(_trie_regex(root))
+    except (RecursionError, OverflowError, re.error):  # ids nested in ids hundreds of levels deep
+        raise CassetteFormatError(source, f"{_MAPPING} is too intricate to apply") from None
+
+
+def _trie_regex(root: dict[str, Any]) -> str:
+    """The regex of a trie, children before parents (no recursion: an id may be 256 characters)."""
+    nodes = [root]
+    for node in nodes:  # breadth first: grows while it is read
+        nodes.extend(child for char, child in node.items() if char)
+    done: dict[int, str] = {}
+    for node in reversed(nodes):
+        branches = [re.escape(char) + done.pop(id(child)) for char, child in node.items() if char]
+        if not branches:
+            done[id(node)] = ""
+            continue
+        either = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        if "" in node:  # an id ends here, and longer ones go on: greedy `?` tries the longer first
+            either = f"(?:{either})?" if len(branches) == 1 else f"{either}?"
+        done[id(node)] = either
+    return done[id(root)]
 
 
 def _walk(value: Any, replace: Callable[[str], str]) -> Any:

@@ -117,6 +117,9 @@ def _from_template(rest: dict[str, Any], request: Request, response: Response) -
     template = rest.get("template")
     if not isinstance(template, dict) or not isinstance(template.get("response"), dict):
         return None
+    stored = template.get("request")
+    if not isinstance(stored, dict) or not all(isinstance(stored.get(f), str) for f in ("url", "method")):
+        return None  # read all the same (`endpoint` and POST stand in), but no name can be hashed from it
     if rest.get("body") == "verbatim":
         return template
     body = _fill(template["response"].get("body"), derive(request, response)["response"]["body"])
