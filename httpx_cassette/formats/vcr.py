@@ -29,12 +29,12 @@ from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.decoding import IDENTITY, Decoder, DecoderFor, zlib_decoder
 from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.core.request import to_record
-from httpx_cassette.errors import CassetteError
+from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
 from httpx_cassette.storage.files import UnsafeFileError, check_directory, open_inside
 from httpx_cassette.storage.store import DirectoryStore
 
-__all__ = ["MAX_INFLATED_BYTES", "MAX_YAML_BYTES", "convert_vcr", "read_vcr"]
+__all__ = ["MAX_INFLATED_BYTES", "BrokenVcrCassette", "MAX_YAML_BYTES", "convert_vcr", "read_vcr"]
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -53,6 +53,15 @@ _SMALL_PIECE = 16
 
 class _Malformed(ValueError):
     """What is wrong with one interaction, said in a sentence."""
+
+
+class BrokenVcrCassette(CassetteFormatError):
+    """A vcrpy cassette that cannot be converted, said in its own words; the CLI exits 1 for it, as for
+    any broken file."""
+
+    def __init__(self, file: Path, message: str) -> None:
+        CassetteError.__init__(self, message)
+        self.path, self.problem = str(file), message
 
 
 @functools.cache
@@ -145,9 +154,11 @@ def _yaml_load(file: Path) -> Any:
     try:
         return loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise CassetteError(f"cannot read vcrpy cassette {file}: {_yaml_problem(exc)}") from None
+        raise BrokenVcrCassette(file, f"cannot read vcrpy cassette {file}: {_yaml_problem(exc)}") from None
     except RecursionError:
-        raise CassetteError(f"cannot read vcrpy cassette {file}: it is nested too deeply to read") from None
+        raise BrokenVcrCassette(
+            file, f"cannot read vcrpy cassette {file}: it is nested too deeply to read"
+        ) from None
     finally:
         loader.dispose()
 
@@ -312,7 +323,7 @@ def read_vcr(file: Path, decoder_for: DecoderFor = zlib_decoder) -> list[Cassett
     """
     data = _yaml_load(file)
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
-        raise CassetteError(f"{file} is not a vcrpy cassette: it has no `interactions` list")
+        raise BrokenVcrCassette(file, f"{file} is not a vcrpy cassette: it has no `interactions` list")
     by_key: dict[str, CassetteFile] = {}
     recorder = f"vcrpy cassette {file.name}, converted by httpx_cassette {__version__}"
     for i, interaction in enumerate(data["interactions"]):
@@ -332,7 +343,9 @@ def read_vcr(file: Path, decoder_for: DecoderFor = zlib_decoder) -> list[Cassett
             else:
                 found.responses.append(response)
             continue
-        raise CassetteError(f"cannot convert interaction {i} of vcrpy cassette {file}: {_one_line(problem)}")
+        raise BrokenVcrCassette(
+            file, f"cannot convert interaction {i} of vcrpy cassette {file}: {_one_line(problem)}"
+        )
     return list(by_key.values())
 
 

@@ -231,7 +231,7 @@ def test_a_decompression_bomb_is_refused_naming_the_file_and_interaction(tmp_pat
     assert str(caught.value).startswith(f"cannot convert interaction 0 of vcrpy cassette {file}: ")
     assert f"decodes to over {vcr.MAX_INFLATED_BYTES:,} bytes" in str(caught.value)
     status, _, err = cli("convert", file, tmp_path / "out", "--from", "vcr")
-    assert status == 2
+    assert status == 1
     one_clear_line(err, file, "interaction 0", "decodes to over")
     assert not (tmp_path / "out").exists()
 
@@ -270,7 +270,7 @@ def test_an_alias_bomb_is_refused_while_reading(tmp_path: Path) -> None:
         vcr.read_vcr(file)
     assert str(caught.value).startswith(f"cannot read vcrpy cassette {file}: its aliases (*l")
     status, _, err = cli("convert", file, tmp_path / "out", "--from", "vcr")
-    assert status == 2
+    assert status == 1
     one_clear_line(err, file, "aliases")
 
 
@@ -359,7 +359,7 @@ def test_a_malformed_interaction_is_one_line_naming_it(tmp_path: Path, label: st
     file = source / "test_x.yaml"
     file.write_text(text)
     status, _, err = cli("convert", source, tmp_path / "out", "--from", "vcr")
-    assert status == 2, err
+    assert status == 1, err
     one_clear_line(err, f"cannot convert interaction 0 of vcrpy cassette {file}: ", problem)
 
 
@@ -370,7 +370,7 @@ def test_deeply_nested_yaml_is_refused(tmp_path: Path, text: str) -> None:
     file = tmp_path / "test_deep.yaml"
     file.write_text(text)
     status, _, err = cli("convert", file, tmp_path / "out", "--from", "vcr")
-    assert status == 2
+    assert status == 1
     one_clear_line(err, f"cannot read vcrpy cassette {file}: ", "nests deeper than 100 levels")
 
 
