@@ -28,7 +28,7 @@ from httpx_cassette.cli import main
 from httpx_cassette.cli.console import Console
 from httpx_cassette.core.decoding import zlib_decoder
 from httpx_cassette.errors import CassetteError
-from httpx_cassette.formats import vcr
+from httpx_cassette.formats import vcr, vcr_yaml
 from httpx_cassette.formats.llamastack import convert_directory, from_llama_stack, recording_name
 from httpx_cassette.formats.llamastack import files as llama_files
 from httpx_cassette.http.library import library_by_name
@@ -309,7 +309,7 @@ def test_a_structure_where_a_body_or_header_value_goes_is_refused_not_stringifie
 
 
 def test_too_many_yaml_nodes_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vcr, "_MAX_NODES", 1_000)  # the real cap (a million) takes ~20 s to reach
+    monkeypatch.setattr(vcr_yaml, "_MAX_NODES", 1_000)  # the real cap (a million) takes ~20 s to reach
     file = tmp_path / "test_many.yaml"
     file.write_text("interactions:\n" + "- a\n" * 2_000)
     with pytest.raises(CassetteError, match="it has over 1,000 YAML nodes"):
