@@ -8,9 +8,11 @@ must not forward it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -251,3 +253,19 @@ CASES = [
 ]
 
 assert len({case.name for case in CASES}) == len(CASES)
+
+
+@contextlib.contextmanager
+def deadline(seconds: int = 60) -> Iterator[None]:
+    """Fail with `TimeoutError` instead of hanging when the block runs past ``seconds`` (SIGALRM)."""
+
+    def expired(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

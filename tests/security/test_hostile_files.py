@@ -8,13 +8,10 @@ each under a timeout.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,24 +19,10 @@ import pytest
 from httpx_cassette import CassetteFormatError, CassetteMiss, CassetteTransport
 from httpx_cassette.cli import main
 from httpx_cassette.cli.console import Console
-from tests.security.hostile import CASES, NAME, OUTSIDE_TEXT, URL, Case, ours, put
+from tests.security.hostile import CASES, NAME, OUTSIDE_TEXT, URL, Case, deadline, ours, put
 
 TIMEOUT = 10  # seconds; every case takes milliseconds: only a hang reaches it
 BY_NAME = {case.name: case for case in CASES}
-
-
-@contextlib.contextmanager
-def deadline(seconds: int = TIMEOUT) -> Iterator[None]:
-    def expired(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"still running after {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def build(case: Case, tmp_path: Path) -> Path:
@@ -51,7 +34,7 @@ def build(case: Case, tmp_path: Path) -> Path:
 
 
 def call(transport: CassetteTransport) -> bytes:
-    with deadline(), httpx.Client(transport=transport) as client:
+    with deadline(TIMEOUT), httpx.Client(transport=transport) as client:
         return client.post(URL, json={"q": 1}).read()
 
 
@@ -109,7 +92,7 @@ def test_record_overwrites_or_refuses_but_never_escapes(case: Case, tmp_path: Pa
 
 def cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    with deadline():
+    with deadline(TIMEOUT):
         status = main(list(argv), Console(out, err, fancy=False))
     return status, out.getvalue(), err.getvalue()
 

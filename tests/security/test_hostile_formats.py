@@ -10,13 +10,10 @@ a write outside the tree the user named. Bombs are asserted on the error they ra
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import json
 import os
-import signal
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,25 +30,11 @@ from httpx_cassette.formats.llamastack import convert_directory, from_llama_stac
 from httpx_cassette.formats.llamastack import files as llama_files
 from httpx_cassette.http.library import library_by_name
 from httpx_cassette.model.body import body_bytes
-from tests.security.hostile import OUTSIDE_TEXT, ours, put
+from tests.security.hostile import OUTSIDE_TEXT, deadline, ours, put
 
 yaml = pytest.importorskip("yaml")
 
 BOMB = 80 * 1024 * 1024  # decompressed size of every bomb: past the 64 MiB cap
-
-
-@contextlib.contextmanager
-def deadline(seconds: int = 60) -> Iterator[None]:
-    def expired(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"still running after {seconds} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def cli(*argv: str | Path) -> tuple[int, str, str]:
