@@ -19,6 +19,8 @@ from typing import Any
 
 import msgspec
 
+from httpx_cassette.core.places import MAX_INFLATED
+
 __all__ = [
     "decompressed",
     "embedded_base64",
@@ -117,9 +119,6 @@ _BOMS = (
 )
 
 
-_MAX_OUTPUT = 64 * 1024 * 1024  # a decompression bomb in a hostile file is read this far, no further
-
-
 def decompressed(raw: bytes) -> bytes | None:
     """``raw`` decompressed when it is zstd, raw deflate or brotli (gzip and zlib are
     `httpx_cassette.core.places.inflate`'s), at most 64 MiB of it; None when it is none of those.
@@ -132,7 +131,7 @@ def decompressed(raw: bytes) -> bytes | None:
         return _zstd(raw)
     with contextlib.suppress(zlib.error):
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        out = inflater.decompress(raw, _MAX_OUTPUT)
+        out = inflater.decompress(raw, MAX_INFLATED)
         if inflater.eof and out:
             return out
     try:
@@ -140,7 +139,7 @@ def decompressed(raw: bytes) -> bytes | None:
     except ImportError:
         return None
     try:
-        out = brotli.Decompressor().process(raw, output_buffer_limit=_MAX_OUTPUT)
+        out = brotli.Decompressor().process(raw, output_buffer_limit=MAX_INFLATED)
     except brotli.error:
         return None
     return bytes(out) or None
@@ -153,7 +152,7 @@ def _zstd(raw: bytes) -> bytes | None:
         return None
     try:
         with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as reader:
-            return bytes(reader.read(_MAX_OUTPUT))
+            return bytes(reader.read(MAX_INFLATED))
     except zstandard.ZstdError:
         return None
 

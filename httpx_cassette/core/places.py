@@ -24,6 +24,7 @@ from httpx_cassette.core.secrets import (
 )
 
 __all__ = [
+    "MAX_INFLATED",
     "URL_IN_TEXT",
     "decoded_bytes",
     "free_text_secrets",
@@ -35,7 +36,7 @@ __all__ = [
     "url_secrets",
 ]
 
-_MAX_INFLATED = 64 * 1024 * 1024  # a decompression bomb in a hostile file is read this far, no further
+MAX_INFLATED = 64 * 1024 * 1024  # a decompression bomb in a hostile file is read this far, no further
 _MAX_DEPTH = 3  # URLs inside URLs are examined this many levels down (a viewer's ?src=, a login's ?next=)
 
 # A scheme is short; bounding it keeps a long run of letters from being rescanned at every position.
@@ -197,7 +198,7 @@ def inflate(data: bytes) -> bytes | None:
     else:
         return None
     try:
-        return zlib.decompressobj(wbits).decompress(data, _MAX_INFLATED)
+        return zlib.decompressobj(wbits).decompress(data, MAX_INFLATED)
     except zlib.error:
         return None
 

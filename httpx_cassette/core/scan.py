@@ -73,8 +73,8 @@ def _may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) 
     secret-named field (which may then hold a secret value), base64 of text in a string, or a
     ``"name": "value"`` pair with a secret name in text that is not whole JSON."""
     text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
-    lowered = text.lower()  # a form's content-type and an encoded URL ("%3A%2F%2F") in any case
-    if any(anchor in text for anchor in _ANCHORS) or _FORM in lowered or "%3a" in lowered:
+    # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
+    if any(anchor in text for anchor in _ANCHORS) or _FORM in text.lower() or has_url(text):
         return True
     if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
         return True
@@ -224,9 +224,11 @@ class SecretScanner:
         in_headers: bool,
         file: Path | None,
         query: bool = False,
+        whole_json: bool | None = None,
     ) -> Iterator[Finding]:
         """The rules for one string: known formats anywhere; then, by its name, a secret-named field or
-        header (in echoed objects named ``headers`` too), random tokens in headers, URLs, free text."""
+        header (in echoed objects named ``headers`` too), random tokens in headers, URLs, free text;
+        ``whole_json``: whether it is whole JSON, when the caller parsed it already (None: look)."""
         before = list(self.in_text(value, where, file))
         yield from before
         if before:
@@ -247,7 +249,9 @@ class SecretScanner:
         if name == "user_agent":
             for secret in free_text_secrets(value):
                 yield from self._found(secret, where, "credential in free text", file)
-        if '"' in value and (not maybe_json(value) or embedded_json(value) is None):  # JSON in text, or cut
+        if whole_json is None:
+            whole_json = maybe_json(value) and embedded_json(value) is not None
+        if '"' in value and not whole_json:  # JSON inside text, or cut short: judge its pairs
             for key, text in json_pairs(value):
                 if secret_value(key, text, query=True):
                     yield from self._found(text, where, f"value of a field named {key!r} in its text", file)
@@ -264,7 +268,7 @@ class SecretScanner:
             return [Finding(file, path, kind, "not checked")]
         raw = decoded_bytes(data)
         texts = texts_of_bytes(raw)
-        unpacked = decompressed(raw)
+        unpacked = None if raw.isascii() else decompressed(raw)  # compressed data is never all ASCII
         spent[0] += len(raw) + len(unpacked or b"")
         texts += texts_of_bytes(unpacked) if unpacked is not None else []  # zstd, brotli, raw deflate
         for text in texts:
@@ -315,8 +319,8 @@ class SecretScanner:
         while stack:
             value, where, name, in_headers, query = stack.pop()
             if isinstance(value, str):
-                findings += self._in_string(value, where, name, in_headers, file, query)
                 inner = embedded_json(value) if maybe_json(value) else None
+                findings += self._in_string(value, where, name, in_headers, file, query, inner is not None)
                 if inner is not None:  # JSON written into a string: its fields have names of their own
                     stack.append((inner, f"{where} (its JSON)", None, False, False))
                 encoded = embedded_base64(value) if inner is None else None

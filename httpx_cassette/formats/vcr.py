@@ -26,6 +26,7 @@ from httpx_cassette._version import __version__
 from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.decoding import IDENTITY, Decoder, DecoderFor, zlib_decoder
 from httpx_cassette.core.key import KeyOptions, key_of
+from httpx_cassette.core.places import MAX_INFLATED
 from httpx_cassette.core.request import to_record
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.formats.vcr_yaml import MAX_YAML_BYTES, BrokenVcrCassette, one_line, yaml_load
@@ -37,7 +38,7 @@ __all__ = ["MAX_INFLATED_BYTES", "BrokenVcrCassette", "MAX_YAML_BYTES", "convert
 
 _SUFFIXES = (".yaml", ".yml")
 
-MAX_INFLATED_BYTES = 64 * 1024 * 1024  # a body decodes to no more (as core/places.py's _MAX_INFLATED)
+MAX_INFLATED_BYTES = MAX_INFLATED  # a body decodes to no more, as anywhere else in the package
 # Input fed to a decoder per call, so one call cannot inflate far past the cap: deflate expands at most
 # ~1,032 times; br and zstd far more (64 bytes of br can make 80 MiB), so they get 16 bytes a call.
 _PIECE = {"gzip": 16 * 1024, "deflate": 16 * 1024}
