@@ -1,8 +1,10 @@
 """Recording overhead against the live transport, on the test suite's server in a child process.
 
 Time to first chunk on a server that paces its events (the first event is sent at once, the next
-ones ``delay_ms`` apart): what a recording adds before the caller sees anything. Total time of an
-unpaced 2,000-event stream: what parsing and writing the recording costs over reading it. Peers are
+ones ``delay_ms`` apart): what a recording adds before the caller sees anything; and, on a long paced
+stream, the time from the caller's last chunk to the end: what the recording still has to do once the
+stream is over. Total time of an unpaced 2,000-event stream: what parsing and writing the recording
+costs over reading it. Peers are
 measured the same way; their context is entered before the clock starts, and left (which writes
 their cassette) before it stops.
 """
@@ -73,6 +75,7 @@ def recorders(libs: tuple[str, ...]) -> list[Recorder]:
 class Timing:
     first_ms: list[float] = field(default_factory=list)
     total_ms: list[float] = field(default_factory=list)
+    tail_ms: list[float] = field(default_factory=list)  # from the caller's last chunk to the end
 
 
 def _body(n_chunks: int, delay_ms: float) -> bytes:
@@ -83,7 +86,9 @@ def _body(n_chunks: int, delay_ms: float) -> bytes:
     ).encode()
 
 
-def _one(recorder: Recorder, inner: Any, base_url: str, body: bytes, path: Path, timing: Timing) -> None:
+def _one(
+    recorder: Recorder, inner: Any, base_url: str, body: bytes, path: Path, timing: Timing, *, paced: bool
+) -> None:
     lib = importlib.import_module(recorder.lib)
     # Not closed: that would close the shared inner transport (and its warm keep-alive connection).
     client = lib.Client(transport=recorder.transport(inner, path))
@@ -95,14 +100,20 @@ def _one(recorder: Recorder, inner: Any, base_url: str, body: bytes, path: Path,
         with client.stream("POST", f"{base_url}/chat/completions", content=body, headers=headers) as response:
             chunks = response.iter_bytes()  # not iter_raw: cassetter hands back a read response
             next(chunks)
-            first = time.perf_counter()
-            for _ in chunks:
-                pass
+            first = last = time.perf_counter()
+            if paced:
+                for _ in chunks:
+                    last = time.perf_counter()
+            else:  # no clock per chunk in the bulk total
+                for _ in chunks:
+                    pass
     finally:
         context.__exit__(None, None, None)
     end = time.perf_counter()
     timing.first_ms.append((first - start) * 1000)
     timing.total_ms.append((end - start) * 1000)
+    if paced:
+        timing.tail_ms.append((end - last) * 1000)
 
 
 def measure(
@@ -123,7 +134,7 @@ def measure(
                 path = root / slug / f"run-{n}"
                 path.mkdir(parents=True)
                 timing = found[recorder.name] if n else Timing()
-                _one(recorder, inners[recorder.name], base_url, body, path, timing)
+                _one(recorder, inners[recorder.name], base_url, body, path, timing, paced=delay_ms > 0)
                 if recorder.name != recorder.live and not any(path.iterdir()):
                     raise AssertionError(f"{recorder.name} recorded nothing in {path}")
     finally:

@@ -257,26 +257,38 @@ def markdown(results: dict[str, Any]) -> str:
     rec = results.get("recording")
     if rec:
         rows = []
+        long = rec.get("long", {})  # absent from runs before it was measured
         for name, paced in rec["paced"].items():
             bulk = rec["bulk"][name]
             live_p, live_b = rec["paced"][paced["live"]], rec["bulk"][paced["live"]]
-            rows.append(
-                [
-                    name,
-                    f"{paced['first_ms']:.2f} ms ({paced['first_ms'] - live_p['first_ms']:+.2f})",
-                    f"{paced['total_ms']:.1f} ms",
-                    f"{bulk['total_ms']:.1f} ms ({bulk['total_ms'] / live_b['total_ms']:.2f}{X})",
-                ]
+            row = [
+                name,
+                f"{paced['first_ms']:.2f} ms ({paced['first_ms'] - live_p['first_ms']:+.2f})",
+                f"{paced['total_ms']:.1f} ms",
+                f"{bulk['total_ms']:.1f} ms ({bulk['total_ms'] / live_b['total_ms']:.2f}{X})",
+            ]
+            if long:
+                row.append(f"{long[name]['tail_ms']:.2f} ms")
+            rows.append(row)
+        head = ["", "paced: first chunk (vs live)", "paced: total", "bulk: total (vs live)"]
+        about = (
+            f"Paced: {rec['paced_events']} events {rec['delay_ms']:g} ms apart;"
+            f" bulk: {rec['bulk_events']:,} events unpaced."
+        )
+        if long:
+            head.append("long: after the last chunk")
+            about += (
+                f" Long: {rec['long_events']:,} events {rec['long_delay_ms']:g} ms apart, as a model streams;"
+                " the time from the caller's last chunk to the end (the recorder's context left): what"
+                " recording still does once the stream is over."
             )
         lines += [
             "",
             "### Recording",
             "",
-            f"Paced: {rec['paced_events']} events {rec['delay_ms']:g} ms apart;"
-            f" bulk: {rec['bulk_events']:,} events unpaced. Server: the test suite's app in a child process."
-            " Medians of the rounds.",
+            f"{about} Server: the test suite's app in a child process. Medians of the rounds.",
             "",
-            *_table(["", "paced: first chunk (vs live)", "paced: total", "bulk: total (vs live)"], rows),
+            *_table(head, rows),
         ]
     key = results.get("key")
     if key:

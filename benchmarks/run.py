@@ -69,6 +69,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         "paced_events": 10 if quick else 20,
         "delay_ms": 10.0,
         "bulk_events": 2_000,
+        "long_events": 300 if quick else 600,
+        "long_delay_ms": 1.0,
         "import_runs": 5 if quick else 15,
         "key_rounds": 3 if quick else 7,
         "libs": tuple(args.libs.split(",")),
@@ -115,10 +117,13 @@ def _recording(base_url: str, root: Path, s: dict[str, Any]) -> dict[str, Any]:
         "paced_events": s["paced_events"],
         "delay_ms": s["delay_ms"],
         "bulk_events": s["bulk_events"],
+        "long_events": s["long_events"],
+        "long_delay_ms": s["long_delay_ms"],
     }
     for label, events, delay in (
         ("paced", s["paced_events"], s["delay_ms"]),
         ("bulk", s["bulk_events"], 0.0),
+        ("long", s["long_events"], s["long_delay_ms"]),
     ):
         _progress(f"recording: {label}")
         timings = recording.measure(base_url, root / label, s["libs"], s["rounds"], events, delay)
@@ -127,6 +132,7 @@ def _recording(base_url: str, root: Path, s: dict[str, Any]) -> dict[str, Any]:
             name: {
                 "first_ms": recording.median(t.first_ms),
                 "total_ms": recording.median(t.total_ms),
+                "tail_ms": recording.median(t.tail_ms) if t.tail_ms else None,
                 "live": lives[name],
             }
             for name, t in timings.items()

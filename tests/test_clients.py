@@ -182,6 +182,35 @@ async def test_aiohttp_replays_at_the_recorded_pace(tmp_path: Path, server: Live
     assert took > 0.1  # 11 gaps of ~30 ms at double speed
 
 
+LONG = {
+    **CHAT,
+    "stream": True,
+    "metadata": {"n_chunks": "1500"},
+}  # about 400 KB: parsed in batches as it comes
+
+
+async def test_a_long_stream_recorded_through_aiohttp_and_requests_replays_whole(
+    tmp_path: Path, server: LiveServer[OpenAIApp]
+) -> None:
+    url = chat_url(server)
+    with use_cassette(tmp_path / "aiohttp", mode="record"):
+        async with aiohttp.ClientSession() as session, session.post(url, json=LONG, headers=HEADERS) as resp:
+            lives = {"aiohttp": await resp.read()}
+    with (
+        use_cassette(tmp_path / "requests", mode="record"),
+        requests.post(url, json=LONG, headers=HEADERS, stream=True, timeout=10) as response,
+    ):
+        lives["requests"] = b"".join(response.iter_content(chunk_size=None))
+    server.stop()
+    for name, live in lives.items():
+        with use_cassette(tmp_path / name, mode="replay"):
+            async with httpx.AsyncClient() as client:
+                replayed = (await client.post(url, json=LONG, headers=HEADERS)).text
+        events = sse_data(live.decode().splitlines())
+        assert len(events) == 1_503  # a role chunk, 1,500 content chunks, a finish chunk, [DONE]
+        assert sse_data(replayed.splitlines()) == events
+
+
 # -- one cassette for every library ------------------------------------------------------------------
 
 

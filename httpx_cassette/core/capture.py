@@ -4,10 +4,14 @@
 bytes, sync or async, and reports the capture once: at the end, on an upstream failure, or when the
 caller closes the response early (then the recording is marked ``truncated``).
 
-An SSE stream is parsed once, at its end: while it streams, a chunk costs an append and a clock
-reading, and the caller gets it at once. Parsing the whole text in one go is several times cheaper
-than event by event (C-level splits and counts instead of a parser step per chunk), and each chunk's
-arrival time still gives every event its recorded offset.
+An SSE stream is parsed in batches: a chunk costs an append and a clock reading, and the caller
+gets it at once. Between chunks (the caller has the last one, the next is not read yet), `digest`
+parses what has arrived once it is whole events and either `DIGEST_BYTES` of them or the stream is
+paced (its last chunk came `PACED_S` after the one before). Parsing many events in one go is several
+times cheaper than event by event (C-level splits and counts instead of a parser step per chunk), so an
+unpaced stream, where the client is the busy side, is parsed in large batches; a paced one is parsed
+while it waits for the model anyway. Either way the end of a long stream waits for little more than
+the file write. Each chunk's arrival time still gives every event its recorded offset.
 """
 
 from __future__ import annotations
@@ -28,7 +32,14 @@ from httpx_cassette.core.strings import Strings, Walker
 from httpx_cassette.model.body import media_type, store_body
 from httpx_cassette.model.cassette import Response, TransportFailure
 
-__all__ = ["Capture"]
+__all__ = ["DIGEST_BYTES", "PACED_S", "Capture"]
+
+# A batch big enough that the per-batch work (a join, a split, a walker flush) is noise, small enough
+# that little is left to parse when the stream ends. Measured in benchmarks/recording.py.
+DIGEST_BYTES = 64 * 1024
+# A chunk that came this long after the one before says the stream is paced (a model writing): the
+# caller and the recorder wait for the next chunk anyway, so what arrived is parsed at once.
+PACED_S = 0.0005
 
 
 class Capture:
@@ -51,7 +62,8 @@ class Capture:
         """
         self.started = started
         self.walked: Strings | None = None
-        self._as_json = events_as_json
+        self._walker = Walker() if events_as_json else None
+        self._general = False  # an event was not one plain `data:` line: the general parser has it
         self.response = Response(status=status, headers=response_headers(headers))
         self.response.elapsed_ms = self._now_ms()
         content_type = self.response.headers.get("content-type", "")
@@ -64,8 +76,11 @@ class Capture:
         self._sse = SSEParser() if mtype == "text/event-stream" else None
         self._lines = LineRecorder() if mtype in NDJSON_TYPES else None
         self._events = EventRecorder()
-        self._body: list[bytes] = []  # the body's (decoded) chunks; for a stream, parsed at the end
-        self._arrived: list[float] = []  # for a stream: when each of its chunks arrived
+        self._body: list[bytes] = []  # the body's (decoded) chunks; for a stream, those not parsed yet
+        self._arrived: list[float] = []  # for a stream: when each of them arrived
+        self._waiting = 0  # for a stream: the size of those chunks
+        self._last = started  # when the last chunk arrived
+        self._paced = False  # it came `PACED_S` or more after the one before
         self.response.is_streaming = self._sse is not None or self._lines is not None
         if self._lines is not None:
             self.response.stream_format = "ndjson"
@@ -82,20 +97,34 @@ class Capture:
         elif self._sse is None:
             self._body.append(data)
         elif data:
+            now = time.perf_counter()
             self._body.append(data)
-            self._arrived.append(time.perf_counter())
+            self._arrived.append(now)
+            self._waiting += len(data)
+            self._paced = now - self._last >= PACED_S
+            self._last = now
+
+    def digest(self) -> None:
+        """Parse the stream's waiting chunks when they are whole events and a batch, or the stream is
+        paced; called between chunks, while the next one is on its way."""
+        if (self._paced or self._waiting >= DIGEST_BYTES) and self._body and self._body[-1].endswith(b"\n\n"):
+            self._parse_stream(ended=False)
 
     def _ms(self, at: float) -> float:
         return round((at - self.started) * 1000, 3)
 
     def _parse_stream(self, *, ended: bool) -> None:
-        """The SSE events of every chunk that arrived; ``ended``: the stream is over (a last event with
-        no blank line after it counts), rather than cut short."""
+        """The SSE events of the chunks waiting, which start at an event; ``ended``: the stream is over
+        (a last event with no blank line after it counts), rather than cut short."""
         chunks = self._body
         text = b"".join(chunks)
-        values = _plain_events(text)
+        if not text and not self._general:
+            return
+        values = None if self._general else _plain_events(text)
         if values is None or (ended and not text.endswith(b"\n\n")):
+            self._general = True  # from here on: the parser keeps its state from batch to batch
             self._parse_chunks(ended=ended)
+            self._body, self._arrived, self._waiting = [], [], 0
             return
         # Each event's offset is the arrival of the chunk that completed it (its last byte): the first
         # chunk ending at or after the event's end. Usually each chunk is one event, and that is that.
@@ -103,9 +132,8 @@ class Capture:
         chunk_ends = list(accumulate(map(len, chunks)))
         arrived = [self._ms(at) for at in self._arrived]
         offsets = arrived if ends == chunk_ends else [arrived[bisect_left(chunk_ends, end)] for end in ends]
-        walker = Walker() if self._as_json else None
-        self._events.add_plain(values, offsets, walker)
-        self.walked = walker.strings() if walker is not None else None
+        self._events.add_plain(values, offsets, self._walker)
+        self._body, self._arrived, self._waiting = [], [], 0
 
     def _parse_chunks(self, *, ended: bool) -> None:
         """The general parser, chunk by chunk as they arrived: comments, named events, ids, multi-line
@@ -135,6 +163,10 @@ class Capture:
                 self._lines.flush(self._now_ms)
         if self._sse is not None:
             self._parse_stream(ended=ended)
+            walker = self._walker
+            if walker is not None and not self._general:  # else: events the walker never saw
+                self._events.seal(walker)
+                self.walked = walker.strings()
         # SDKs close a stream as soon as they read `data: [DONE]`: that is its end, not a truncation.
         response.truncated = truncated and not self._events.done
         if self._encoded:

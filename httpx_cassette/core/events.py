@@ -148,6 +148,10 @@ class EventRecorder:
         self.events: list[Event] = []
         self.offsets_ms: list[float] = []
         self.done = False
+        # What `add_plain` saw with a walker, across calls (a stream is parsed in several batches):
+        # the SDK types, and the text sent piece by piece, whole only once every piece is in.
+        self._types: set[str | None] = set()
+        self._assembler = Assembler()
 
     def add(self, sse: ServerSentEvent, offset_ms: float) -> None:
         """Record one parsed event; ``offset_ms`` is already rounded (see `Capture`)."""
@@ -180,8 +184,7 @@ class EventRecorder:
             # Walked in batches (one walk per call is slow), small enough that the garbage collector
             # rarely meets a batch before it is let go.
             batch: list[Any] = []
-            types: set[str | None] = set()
-            assembler = Assembler()  # the text sent piece by piece, whole, for the secret check
+            types, assembler = self._types, self._assembler
             for value in values:
                 if done:
                     events.append(Event(data="[DONE]", raw=True))
@@ -208,8 +211,11 @@ class EventRecorder:
                     walker.add(batch)
                     batch.clear()
             walker.add(batch)
-            types.discard(None)
-            walker.found.update(types)
-            walker.found.update(assembler.result.said())
         self.done = done
         self.offsets_ms += offsets_ms
+
+    def seal(self, walker: Walker) -> None:
+        """Add to ``walker`` what the `add_plain` calls that walked into it saw of the whole stream: its
+        SDK types, and its transcript (a key the model sent in pieces is whole only there)."""
+        walker.found.update(self._types - {None})
+        walker.found.update(self._assembler.result.said())

@@ -84,6 +84,7 @@ class _TapReader(StreamReader):
     def feed_data(self, data: bytes, size: int = 0) -> bool:
         tee = _tee_of(self)
         if tee is not None and data:
+            tee.digest()  # what came before: the reader has it already
             tee.feed(data)
         return super().feed_data(data, size)
 

@@ -71,6 +71,10 @@ class TeeStream:
         """Record one chunk the caller is being handed."""
         self._capture.feed(chunk)
 
+    def digest(self) -> None:
+        """Between chunks: parse what has arrived when it is a batch (`Capture.digest`)."""
+        self._capture.digest()
+
     def finish(self, *, truncated: bool) -> None:
         """Report the recording: once, whichever of end, failure or close comes first."""
         on_done, self._on_done = self._on_done, None
@@ -108,6 +112,7 @@ class TeeStream:
             for chunk in chunks:
                 self._capture.feed(chunk)
                 yield chunk
+                self._capture.digest()  # the caller has the chunk; the next one is on its way
 
     def __iter__(self) -> Iterator[bytes]:
         return self.tee(self._upstream)
@@ -117,6 +122,7 @@ class TeeStream:
             async for chunk in self._upstream:
                 self._capture.feed(chunk)
                 yield chunk
+                self._capture.digest()
         except Exception as exc:
             self._capture.fail(exc)
             await self._finish_async(truncated=False)
