@@ -6,12 +6,12 @@ caller closes the response early (then the recording is marked ``truncated``).
 
 An SSE stream is parsed in batches: a chunk costs an append and a clock reading, and the caller
 gets it at once. Between chunks (the caller has the last one, the next is not read yet), `digest`
-parses what has arrived once it is whole events and either `DIGEST_BYTES` of them or the stream is
-paced (its last chunk came `PACED_S` after the one before). Parsing many events in one go is several
-times cheaper than event by event (C-level splits and counts instead of a parser step per chunk), so an
-unpaced stream, where the client is the busy side, is parsed in large batches; a paced one is parsed
-while it waits for the model anyway. Either way the end of a long stream waits for little more than
-the file write. Each chunk's arrival time still gives every event its recorded offset.
+parses what has arrived once it is whole events and `DIGEST_BYTES` of them, or `PACED_BYTES` when
+the stream is paced (its last chunk came `PACED_S` or more after the one before). Parsing many events
+in one go is several times cheaper than event by event (C-level splits and counts instead of a parser
+step per chunk), so an unpaced stream, where the client is the busy side, is parsed in large batches;
+a paced one is parsed while it waits for the model anyway. Either way the end of a long stream waits
+for little more than the file write. Each chunk's arrival time still gives every event its offset.
 """
 
 from __future__ import annotations
@@ -32,14 +32,16 @@ from httpx_cassette.core.strings import Strings, Walker
 from httpx_cassette.model.body import media_type, store_body
 from httpx_cassette.model.cassette import Response, TransportFailure
 
-__all__ = ["DIGEST_BYTES", "PACED_S", "Capture"]
+__all__ = ["DIGEST_BYTES", "PACED_BYTES", "PACED_S", "Capture"]
 
 # A batch big enough that the per-batch work (a join, a split, a walker flush) is noise, small enough
 # that little is left to parse when the stream ends. Measured in benchmarks/recording.py.
 DIGEST_BYTES = 64 * 1024
 # A chunk that came this long after the one before says the stream is paced (a model writing): the
-# caller and the recorder wait for the next chunk anyway, so what arrived is parsed at once.
+# caller and the recorder wait for the next chunk anyway, so a small batch is parsed at once (small
+# enough to leave nearly nothing for the end, big enough that a batch's fixed costs stay small).
 PACED_S = 0.0005
+PACED_BYTES = 4 * 1024
 
 
 class Capture:
@@ -105,9 +107,11 @@ class Capture:
             self._last = now
 
     def digest(self) -> None:
-        """Parse the stream's waiting chunks when they are whole events and a batch, or the stream is
-        paced; called between chunks, while the next one is on its way."""
-        if (self._paced or self._waiting >= DIGEST_BYTES) and self._body and self._body[-1].endswith(b"\n\n"):
+        """Parse the stream's waiting chunks when they are whole events and a batch (a small one when the
+        stream is paced); called between chunks, while the next one is on its way."""
+        waiting = self._waiting
+        batch = waiting >= DIGEST_BYTES or (self._paced and waiting >= PACED_BYTES)
+        if batch and self._body[-1].endswith(b"\n\n"):
             self._parse_stream(ended=False)
 
     def _ms(self, at: float) -> float:
