@@ -552,6 +552,26 @@ def test_unused_directories_are_listed_and_pruned(inner: pytest.Pytester) -> Non
     assert not (root / "test_deleted_module").exists()
 
 
+def test_prune_never_deletes_through_a_symbolic_link(inner: pytest.Pytester, tmp_path: Path) -> None:
+    # A pull request can commit a link named like a test, or link a module's whole cassette folder.
+    inner.makepyfile(test_prune=PRUNE)
+    run(inner, "--cassette-mode", "record").assert_outcomes(passed=3)
+    outside = tmp_path / "outside"
+    stale(outside, "precious", "module/test_gone")
+    root = inner.path / "cassettes"
+    (root / "test_prune" / "test_gone").symlink_to(outside / "precious", target_is_directory=True)
+    (root / "test_deleted_module").symlink_to(outside / "module", target_is_directory=True)
+    inner.makepyfile(test_linked="def test_a():\n    pass\n")
+    (root / "test_linked").symlink_to(outside / "module", target_is_directory=True)
+
+    pruned = run(inner, "--cassette-prune")
+    pruned.assert_outcomes(passed=4)
+    assert "no test used" not in pruned.stdout.str()
+    assert (outside / "precious" / "get-models-000000000000.json").exists()
+    assert (outside / "module" / "test_gone" / "get-models-000000000000.json").exists()
+    assert (root / "test_prune" / "test_gone").is_symlink()
+
+
 def test_usage_report_lists_used_files_for_the_cli(inner: pytest.Pytester) -> None:
     inner.makepyfile(
         test_report="""

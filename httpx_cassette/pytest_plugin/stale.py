@@ -20,7 +20,7 @@ from httpx_cassette.errors import CassetteError
 from httpx_cassette.pytest_plugin.marker import marker_options
 from httpx_cassette.pytest_plugin.paths import Layout, recording_name
 from httpx_cassette.pytest_plugin.settings import Settings
-from httpx_cassette.storage.files import cassette_files
+from httpx_cassette.storage.files import cassette_files, linked_part
 
 __all__ = ["stale_folders"]
 
@@ -96,4 +96,8 @@ class _Scan:
 
 
 def _subfolders(folder: Path) -> list[Path]:
-    return sorted(entry for entry in folder.iterdir() if entry.is_dir()) if folder.is_dir() else []
+    """The real folders in ``folder``. Never through a symbolic link (a pull request can commit one that
+    points anywhere): a linked folder, or one under a link, is no candidate for deletion."""
+    if not folder.is_dir() or linked_part(folder) is not None:
+        return []
+    return sorted(entry for entry in folder.iterdir() if entry.is_dir() and not entry.is_symlink())

@@ -71,6 +71,9 @@ class Usage:
         """Delete the ``unused`` directories, and the parents left empty up to the roots."""
         roots = {Path(r) for r in self.roots}
         for folder in unused:
+            # Only a real folder under a cassette root: what a link (or a worker's report) names is kept.
+            if folder.is_symlink() or not any(root in folder.parents for root in roots):
+                continue
             shutil.rmtree(folder, ignore_errors=True)
             parent = folder.parent
             while parent not in roots and parent != parent.parent and _is_empty_dir(parent):

@@ -28,6 +28,7 @@ __all__ = [
     "is_safe_name",
     "is_side_file",
     "key_prefix",
+    "linked_part",
     "make_directory",
     "open_inside",
     "refuse_special_files",
@@ -236,7 +237,7 @@ def refuse_special_files(root: Path) -> None:
             raise UnsafeFileError(str(path), size)
 
 
-def _linked_part(path: Path) -> Path | None:
+def linked_part(path: Path) -> Path | None:
     """The first part of ``path`` that is a symbolic link: any part below the working directory (the
     project, where a pull request can add one), else the directory itself."""
     absolute = Path(os.path.abspath(path))
@@ -257,7 +258,7 @@ def check_directory(path: Path, *, writable: bool) -> None:
     ``path`` must be a directory or not exist yet; to be ``writable``, its nearest existing ancestor
     must be a directory we may write in (it is created on the first recording).
     """
-    link = _linked_part(path)
+    link = linked_part(path)
     if link is not None:
         raise CassetteError(
             f"cassette directory {path} goes through a symbolic link ({link}): a cassette must be a real"
