@@ -27,7 +27,7 @@ from httpx_cassette import (
     Response,
     key_of,
 )
-from httpx_cassette.model.cassette import CassetteFile
+from httpx_cassette.model.cassette import CassetteFile, Event
 from httpx_cassette.storage.codec import encode_file
 from httpx_cassette.storage.files import file_name
 from httpx_cassette.storage.store import DirectoryStore
@@ -145,10 +145,11 @@ def test_nothing_in_a_file_is_executed(tmp_path: Path) -> None:
 
 
 def test_an_unplayable_response_names_its_file(tmp_path: Path) -> None:
-    data = encode_file(
-        CassetteFile(request=REQUEST, responses=[Response(status=200, base64="%%% not base64 %%%")])
+    event = Event(event="a\nb", data={})  # an event name no SSE line can carry
+    response = Response(
+        status=200, headers={"content-type": "text/event-stream"}, is_streaming=True, body=[event]
     )
-    error = broken(tmp_path, data)
+    error = broken(tmp_path, encode_file(CassetteFile(request=REQUEST, responses=[response])))
     assert "response 0 cannot be replayed:" in str(error)
 
 

@@ -189,7 +189,7 @@ def test_cli_verify_names_a_broken_line(tmp_path: Path) -> None:
     file.write_text(json.dumps({"request": request, "responses": [{**response, "body": broken}]}))
     status, out = cli("verify", str(file))
     assert status == 1
-    assert "line 0 is marked unterminated but is not the last" in out
+    assert "only a stream's last event can be unterminated" in out
     file.write_text(
         json.dumps(
             {"request": request, "responses": [{**response, "body": [{"__data__": "a\nb", "raw": True}]}]}

@@ -61,5 +61,5 @@ def body_bytes(source: Request | Response) -> bytes:
     if isinstance(source.text, str):
         return source.text.encode("utf-8")
     if isinstance(source.base64, str):
-        return base64.b64decode(source.base64)
+        return base64.b64decode(source.base64, validate=True)  # as `scan` reads it: no byte skipped
     return b""

@@ -10,9 +10,10 @@ from msgspec import UNSET
 
 from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Event, Response
+from httpx_cassette.model.served import check_served
 from httpx_cassette.storage.formats import detect
 
-__all__ = ["decode_file", "encode_file"]
+__all__ = ["MAX_CONTAINERS", "check_served", "decode_file", "encode_file"]
 
 _encoder = msgspec.json.Encoder()
 # Built here, at import, on one thread: msgspec (0.22) builds a Struct type's decoding information on
@@ -72,17 +73,24 @@ def _normalize_events(cassette: CassetteFile) -> CassetteFile:
                 where, text = f"`$.responses[{i}].body", str(exc)  # msgspec's path starts at the list
                 text = text.replace("`$", where, 1) if "`$" in text else f"{text} - at {where}`"
                 raise msgspec.ValidationError(text) from None
-            _check_raw(response.body, i)
+            _check_events(response.body, i, last=len(response.body) - (0 if response.done else 1))
     return cassette
 
 
-def _check_raw(events: list[Event], i: int) -> None:
-    # A raw event's data is replayed as the literal text of its `data:` lines: it must be text.
+def _check_events(events: list[Event], i: int, last: int) -> None:
+    """``last``: the index of the one event that may lack its end (none when ``[DONE]`` follows)."""
     for j, event in enumerate(events):
+        # A raw event's data is replayed as the literal text of its `data:` lines: it must be text.
         if event.raw and not isinstance(event.data, str):
             kind = type(event.data).__name__
             raise msgspec.ValidationError(
                 f"a raw event's data must be a string, got {kind} - at `$.responses[{i}].body[{j}].__data__`"
+            )
+        # Only a stream's last event can lack its end: before another, it would merge into that one.
+        if event.unterminated and j != last:
+            raise msgspec.ValidationError(
+                "only a stream's last event can be unterminated (before another event or [DONE], the"
+                f" client would read the two as one) - at `$.responses[{i}].body[{j}].unterminated`"
             )
 
 
@@ -96,13 +104,23 @@ def _check_url(cassette: CassetteFile, source: str) -> CassetteFile:
     return cassette
 
 
+# JSON objects and arrays one file may hold: each costs Python 50 to 100 bytes from 2 bytes of JSON, so
+# the file size cap alone would let 512 MiB of `[]` take tens of GB. A 2,000-event stream holds ~8,000.
+MAX_CONTAINERS = 1_000_000
+
+
 def decode_file(data: bytes, source: str) -> CassetteFile:
     """Parse a cassette file, ours (it has ``responses``) or another recorder's (a registered `Format`,
     detected per file); errors name ``source`` and the JSON path. A file that records no HTTP exchange
-    (a llama-stack tool call) raises `NotAnExchangeError`."""
+    (a llama-stack tool call) raises `NotAnExchangeError`. What a file says is served to HTTP clients,
+    so it must be something an HTTP server could have sent (`check_served`)."""
+    if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:  # an upper bound (brackets in strings count)
+        raise CassetteFormatError(
+            source, f"it holds more than {MAX_CONTAINERS:,} JSON objects and arrays, too many to read safely"
+        )
     try:
         try:
-            return _check_url(_normalize_events(_file_decoder.decode(data)), source)
+            return _check_url(check_served(_normalize_events(_file_decoder.decode(data))), source)
         except msgspec.ValidationError as exc:
             value = msgspec.json.decode(data)
             adapter = detect(value) if isinstance(value, dict) and "responses" not in value else None
@@ -112,7 +130,7 @@ def decode_file(data: bytes, source: str) -> CassetteFile:
             read = adapter.read(value, source)
         except (ValueError, TypeError) as exc:  # a value of a type or shape the format never writes
             raise CassetteFormatError(source, f"it cannot be read as {adapter.name}: {exc}") from None
-        return _check_url(read, source)
+        return _check_url(check_served(read), source)
     except msgspec.DecodeError as exc:
         raise CassetteFormatError(source, str(exc)) from None
     except RecursionError:
