@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteMiss
 from httpx_cassette.model.jsondiff import MISSING, around_difference, show_value, walk
 
@@ -295,10 +296,10 @@ def render(report: MissReport) -> str:
         + ("" if report.directory_exists else " (the directory does not exist)"),
         f"  canonical body: {_shorten(body)}",
     ]
-    shown = report.candidates[:_SHOWN_CANDIDATES]
-    if shown:
+    closest = report.candidates[:_SHOWN_CANDIDATES]
+    if closest:
         lines.append("  closest recorded requests, best first:")
-        lines += [f"    {i}. {c.summary()}" for i, c in enumerate(shown, 1)]
+        lines += [f"    {i}. {c.summary()}" for i, c in enumerate(closest, 1)]
     best = report.best
     if best is not None and best.differences and not report.reason.startswith("all "):
         lines.append(f"  how {best.file.name} differs (recorded → requested):")
@@ -310,7 +311,7 @@ def render(report: MissReport) -> str:
         "  to record it: run with HTTPX_CASSETTE_MODE=record-missing"
         " (or pass mode='record-missing' to CassetteTransport / use_cassette)"
     )
-    return "\n".join(lines)
+    return shown("\n".join(lines))  # it reaches CI logs: no credential in it
 
 
 def miss_error(report: MissReport) -> CassetteMiss:

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 from httpx_cassette.config import CassetteConfig, Overrides
 from httpx_cassette.core.ignore import IgnoreRules
 from httpx_cassette.core.modes import Mode
-from httpx_cassette.core.redact import redact_url
 from httpx_cassette.core.request import LiveRequest, to_record
 from httpx_cassette.core.sent import Sent
+from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
 from httpx_cassette.http.exchange import EMPTY, Exchange
 from httpx_cassette.http.sdk_errors import as_sdk_error, sdk_proof, sdk_proof_async
@@ -42,8 +42,8 @@ __all__ = ["CassetteSession", "HostFilter", "NetworkBlock", "NetworkBlocked", "d
 
 
 def describe(request: Any) -> str:
-    """``POST https://api.openai.com/v1/chat/completions`` with secret query values redacted."""
-    return f"{request.method} {redact_url(str(request.url))}"
+    """``POST https://api.openai.com/v1/chat/completions``, with its credentials masked (`shown`)."""
+    return shown(f"{request.method} {request.url}")
 
 
 class HostFilter:

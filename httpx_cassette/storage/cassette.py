@@ -32,6 +32,7 @@ from httpx_cassette.core.replay import Prepared, prepare
 from httpx_cassette.core.request import LiveRequest, header_names, identity, to_record
 from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
+from httpx_cassette.core.shown import shown
 from httpx_cassette.core.strings import Strings, of_events
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response, builtins
@@ -189,7 +190,7 @@ class Cassette:
                 return self._play(key, request, nth, pending.kept)
             findings = self.scanner.scan_struct(pending.request, "$.request")
             if findings:
-                raise refusal(self.path, f"the request {request.method} {request.url}", findings)
+                raise refusal(self.path, shown(f"the request {request.method} {request.url}"), findings)
             if not self._directory_made:
                 make_directory(self.path)
                 self._directory_made = True
@@ -322,7 +323,7 @@ class Cassette:
             return
         recording = self._pending[plan.key]
         request = recording.request
-        about = f"the response to {request.method} {request.url}"
+        about = shown(f"the response to {request.method} {request.url}")
         hooked = call_hook("before_record_response", self.config.before_record_response, response, about)
         if hooked is None:  # the hook left it out: nothing is written
             return
@@ -334,7 +335,7 @@ class Cassette:
         try:
             response = self.redaction.response(hooked, walked)
         except PlaceholderClash as clash:
-            raise placeholder_clash(self.path, f"{request.method} {request.url}", clash) from None
+            raise placeholder_clash(self.path, shown(f"{request.method} {request.url}"), clash) from None
         meta = meta or Meta()
         meta = msgspec.structs.replace(meta, user_agent=self.redaction.meta(meta.user_agent))
         if self.scope is not None:  # a copy: the caller's response is not ours to change
@@ -345,10 +346,10 @@ class Cassette:
             response, f"$.responses[{len(recording.kept) + plan.slot}]", walked
         )
         if findings:
-            raise refusal(self.path, f"the response to {request.method} {request.url}", findings)
+            raise refusal(self.path, shown(f"the response to {request.method} {request.url}"), findings)
         findings = self.scanner.scan(builtins(meta), "$.meta")  # all that is written is checked
         if findings:
-            raise refusal(self.path, f"the User-Agent of {request.method} {request.url}", findings)
+            raise refusal(self.path, shown(f"the User-Agent of {request.method} {request.url}"), findings)
         with self._lock:
             recording.slots[plan.slot] = response
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")

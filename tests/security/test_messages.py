@@ -1,0 +1,69 @@
+"""Errors reach CI logs (and ``--junitxml`` files): a message that names a request masks the credentials
+in it, wherever the request holds them: a bot token in the path, a key in the query or the body."""
+
+from __future__ import annotations
+
+import random
+import string
+from pathlib import Path
+
+import httpx
+import pytest
+
+from httpx_cassette import CassetteMiss, CassetteSecretError, CassetteTransport, NetworkBlocked
+from httpx_cassette.intercept.session import HostFilter, NetworkBlock
+
+_RANDOM = random.Random(7)
+
+
+def _chars(n: int) -> str:
+    return "".join(_RANDOM.choice(string.ascii_letters + string.digits) for _ in range(n))
+
+
+KEY = "sk-proj-" + _chars(48)
+BOT = "7123456789:AAH" + _chars(32)
+
+
+def _ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"ok": True})
+
+
+def test_a_replay_miss_masks_the_credentials_of_the_request(tmp_path: Path) -> None:
+    upstream = httpx.MockTransport(_ok)
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.post("https://api.telegram.org/botTOKEN/sendMessage", json={"text": "hello"})
+    with (
+        pytest.raises(CassetteMiss) as info,
+        httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client,
+    ):
+        client.post(f"https://api.telegram.org/bot{BOT}/sendMessage", json={"text": f"hello {KEY}"})
+    message = str(info.value)
+    assert BOT[11:] not in message
+    assert KEY not in message
+    assert "sk-pro…(56 chars)" in message  # masked as findings are
+    assert "sendMessage" in message  # the rest of the request is still named
+
+
+@pytest.mark.parametrize(
+    "url", [f"https://api.test/v1/search?q={KEY}", f"https://api.telegram.org/bot{BOT}/getMe"]
+)
+def test_a_refusal_to_record_masks_the_request_it_names(tmp_path: Path, url: str) -> None:
+    upstream = httpx.MockTransport(_ok)
+    with (
+        pytest.raises(CassetteSecretError) as info,
+        httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client,
+    ):
+        client.get(url)
+    assert KEY not in str(info.value)
+    assert BOT[11:] not in str(info.value)
+    assert not list(tmp_path.glob("*.json"))
+
+
+def test_a_blocked_request_is_named_masked() -> None:
+    # What --cassette-block-network raises for a request no cassette serves.
+    block = NetworkBlock(HostFilter(), "--cassette-block-network")
+    request = httpx.Request("GET", f"https://api.telegram.org/bot{BOT}/getMe?key={KEY}")
+    with pytest.raises(NetworkBlocked) as info:
+        block.send(request, lambda request: None)
+    assert BOT[11:] not in str(info.value)
+    assert KEY not in str(info.value)
