@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import quote_plus, unquote, unquote_plus, urlsplit
 
 import msgspec
 from msgspec import UNSET
 
 from httpx_cassette.core.embedded import embedded_json, formish, maybe_json
 from httpx_cassette.core.placeholders import Placeholders
-from httpx_cassette.core.places import redact_url, redact_urls_in_text, scrub_free_text
+from httpx_cassette.core.places import URL_IN_TEXT, has_url, redact_url, redact_urls_in_text, scrub_free_text
 from httpx_cassette.core.secrets import (
     REDACTED,
     any_secret_name,
@@ -287,11 +287,33 @@ class Redaction:
         """
         return self._response(response, self.placeholders.hide_checked, store=True, events=events)
 
-    def restore(self, response: Response) -> Response:
-        """A stored response as replay serves it: placeholders back to their secrets."""
+    def restore(self, response: Response, host: str | None = None) -> Response:
+        """A stored response as replay serves it: placeholders back to their secrets, except inside a
+        URL to another host than ``host`` (the one the request went to). A file is read back from pull
+        requests: a redirect, a link or a "next" URL it says leads elsewhere must not carry a secret
+        there, and the only host that ever knew it is the one it was sent to."""
         if not self.placeholders:
             return response
-        return self._response(response, self.reveal, store=False)
+        return self._response(response, self._revealer(host), store=False)
+
+    def _revealer(self, host: str | None) -> Callable[[str], str]:
+        reveal = self.reveal
+
+        def elsewhere(url: str) -> bool:
+            try:
+                return urlsplit(unquote(url)).hostname != host
+            except ValueError:  # not a URL after all: nothing a client would follow
+                return False
+
+        def revealed(text: str) -> str:
+            # A text naming a URL to another host keeps its placeholders: a placeholder ends a URL as
+            # `URL_IN_TEXT` reads it (`<` cannot stand in one), so the whole text is judged.
+            urls = URL_IN_TEXT.findall(text) if has_url(text) else []
+            if text.lstrip().startswith("//"):  # protocol-relative: a redirect there leaves the host
+                urls.append("https:" + text.strip())
+            return text if any(elsewhere(url) for url in urls) else reveal(text)
+
+        return revealed
 
     def meta(self, user_agent: str) -> str:
         """A User-Agent as stored: placeholders, then what looks like a credential in it, hidden."""

@@ -15,6 +15,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -246,7 +247,7 @@ class Cassette:
         index = min(nth, count - 1)
         prepared = self._prepared.get((key, index))
         if prepared is None:
-            prepared = self._prepared[(key, index)] = self._prepare(key, index, responses[index])
+            prepared = self._prepared[(key, index)] = self._prepare(key, index, responses[index], request)
         self.played.append((key, index))
         return Play(key, index, prepared)
 
@@ -277,10 +278,11 @@ class Cassette:
             raise CassetteExpired(text)
         warnings.warn(CassetteAgeWarning(text), stacklevel=2)
 
-    def _prepare(self, key: str, index: int, response: Response) -> Prepared:
+    def _prepare(self, key: str, index: int, response: Response, request: Request) -> Prepared:
         body = self.store.body_file_bytes(key, response)
         try:
-            return prepare(self.redaction.restore(response), self.replay_timing, body, self.replay_chunks)
+            restored = self.redaction.restore(response, _host(request.url))
+            return prepare(restored, self.replay_timing, body, self.replay_chunks)
         except (ValueError, TypeError, RecursionError) as exc:  # a file edited into something unplayable
             file = self.store.file_of(key) or self.path
             raise CassetteFormatError(str(file), f"response {index} cannot be replayed: {exc}") from None
@@ -375,3 +377,8 @@ class Cassette:
     def all_recorded(self) -> list[tuple[str, CassetteFile]]:
         """Every (key, file contents) in the directory."""
         return [(key, cassette) for key, _, cassette in self.store.items()]
+
+
+def _host(url: str) -> str | None:
+    """The host of a stored request's URL (it parsed when the file was read)."""
+    return urlsplit(url).hostname

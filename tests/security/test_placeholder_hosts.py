@@ -1,0 +1,85 @@
+"""Replay puts a placeholder's secret back only where the API that knew it could have sent it: never
+inside a URL to another host, where a redirect, a link or a "next" page would carry it (a cassette is
+read back from pull requests, and a follow-up request can go out live in record-missing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from httpx_cassette import CassetteTransport
+
+SECRET = "tok-" + "Secret-4f7a9c"
+PLACEHOLDERS = {"<TOKEN>": SECRET}
+
+
+def _recorded(path: Path) -> Path:
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"token": SECRET})
+
+    transport = CassetteTransport(
+        path, mode="record", placeholders=PLACEHOLDERS, inner=httpx.MockTransport(upstream)
+    )
+    with httpx.Client(transport=transport) as client:
+        client.get("https://api.example.com/start")
+    [file] = path.glob("*.json")
+    return file
+
+
+def _replayed(path: Path, **answer: object) -> httpx.Response:
+    file = _recorded(path)
+    data = json.loads(file.read_text())
+    data["responses"][0].update(answer)
+    file.write_text(json.dumps(data))
+    with httpx.Client(transport=CassetteTransport(path, mode="replay", placeholders=PLACEHOLDERS)) as client:
+        return client.get("https://api.example.com/start")
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://evil.example/collect?t=<TOKEN>",
+        "//evil.example/collect?t=<TOKEN>",
+        "https%3A%2F%2Fevil.example%2Fcollect?t=<TOKEN>",
+        "https://api.example.com.evil.example/?t=<TOKEN>",
+    ],
+)
+def test_a_url_to_another_host_keeps_its_placeholder(tmp_path: Path, location: str) -> None:
+    response = _replayed(tmp_path, status=302, headers={"location": location}, body=None)
+    assert SECRET not in str(response.headers)
+    assert response.headers["location"] == location
+
+
+def test_a_link_in_a_body_to_another_host_keeps_its_placeholder(tmp_path: Path) -> None:
+    body = {"next": "https://evil.example/page?t=<TOKEN>", "token": "<TOKEN>"}
+    response = _replayed(tmp_path, body=body)
+    assert response.json() == {"next": "https://evil.example/page?t=<TOKEN>", "token": SECRET}
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["https://api.example.com/next?t=<TOKEN>", "/next?t=<TOKEN>", "https://API.example.com/n?t=<TOKEN>"],
+)
+def test_the_host_that_knew_the_secret_gets_it_back(tmp_path: Path, location: str) -> None:
+    response = _replayed(tmp_path, status=302, headers={"location": location}, body=None)
+    assert response.headers["location"] == location.replace("<TOKEN>", SECRET)
+
+
+def test_a_redirect_followed_from_replay_sends_no_secret_elsewhere(tmp_path: Path) -> None:
+    _replayed(tmp_path, status=302, headers={"location": "https://evil.example/c?t=<TOKEN>"}, body=None)
+    seen: list[str] = []
+
+    def live(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200)
+
+    transport = CassetteTransport(
+        tmp_path, mode="record-missing", placeholders=PLACEHOLDERS, inner=httpx.MockTransport(live)
+    )
+    with httpx.Client(transport=transport, follow_redirects=True) as client:
+        client.get("https://api.example.com/start")
+    assert seen
+    assert not any(SECRET in url for url in seen)
