@@ -99,6 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("destination", help="the directory to write")
     convert.add_argument("--from", dest="from_", choices=FORMATS, default="ours", help="the source format")
     convert.add_argument("--to", choices=("ours", "llama-stack"), default="ours", help="the format to write")
+    convert.add_argument(
+        "--allow", action="append", default=[], metavar="VALUE", help="a value that is no secret"
+    )
+    convert.add_argument(
+        "--allow-pattern",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        help="values matching it are no secret",
+    )
     convert.set_defaults(run=cmd_convert)
     return parser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from httpx_cassette.cli.common import UsageError, existing, plural
@@ -34,17 +35,20 @@ def cmd_prune(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_convert(args: argparse.Namespace, console: Console) -> int:
+    """Every converted exchange is redacted and checked for secrets as a live recording is: a file that
+    would still write one is refused (exit status 1, as for a broken file), and nothing of it is written."""
     source, destination = existing(Path(args.source)), Path(args.destination)
+    allow: list[str | re.Pattern[str]] = [*args.allow, *(re.compile(p) for p in args.allow_pattern)]
     route = (args.from_, args.to)
     if route == ("vcr", "ours"):
         from httpx_cassette.formats.vcr import convert_vcr
         from httpx_cassette.http.library import library_by_name
 
-        written = convert_vcr(source, destination, library_by_name("httpx").decoder)
+        written = convert_vcr(source, destination, library_by_name("httpx").decoder, allow)
     elif route in (("llama-stack", "ours"), ("ours", "llama-stack")):
         from httpx_cassette.formats.llamastack import convert_directory
 
-        written = convert_directory(source, destination, to=args.to)
+        written = convert_directory(source, destination, to=args.to, allow=allow)
     else:
         raise UsageError(
             f"cannot convert from {args.from_} to {args.to}: convert vcr -> ours, llama-stack -> ours,"

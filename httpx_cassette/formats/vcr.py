@@ -2,7 +2,8 @@
 
 Each interaction goes through the same code a live recording does: the request becomes a redacted
 `Request` record (`to_record`), the response body is decoded from its ``content-encoding`` (gzip,
-deflate, br, zstd) and a ``text/event-stream`` body is split into events (`Capture`). Interactions
+deflate, br, zstd) and a ``text/event-stream`` body is split into events (`Capture`); both then get
+the cassette's redaction and, before anything is written, its secret check (`Guard`). Interactions
 with the same key become one file whose responses replay in the cassette's order.
 
 A cassette may come from a pull request, so it is read as hostile: with PyYAML's safe loader only
@@ -14,7 +15,9 @@ nesting and what its aliases repeat (a "billion laughs" is refused); a body deco
 from __future__ import annotations
 
 import os
+import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -29,12 +32,20 @@ from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.core.places import MAX_INFLATED
 from httpx_cassette.core.request import to_record
 from httpx_cassette.errors import CassetteError
+from httpx_cassette.formats.guard import Guard, SecretRefused
 from httpx_cassette.formats.vcr_yaml import MAX_YAML_BYTES, BrokenVcrCassette, one_line, yaml_load
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
 from httpx_cassette.storage.files import UnsafeFileError, check_directory
 from httpx_cassette.storage.store import DirectoryStore
 
-__all__ = ["MAX_INFLATED_BYTES", "BrokenVcrCassette", "MAX_YAML_BYTES", "convert_vcr", "read_vcr"]
+__all__ = [
+    "MAX_INFLATED_BYTES",
+    "MAX_YAML_BYTES",
+    "BrokenVcrCassette",
+    "SecretRefused",
+    "convert_vcr",
+    "read_vcr",
+]
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -192,18 +203,25 @@ def _recorded_at(response: dict[Any, Any]) -> str:
     return ""
 
 
-def _interaction(raw: Any, decoder_for: DecoderFor) -> tuple[str, Request, Response, str]:
-    """(key, request, response, when it was recorded) of one interaction."""
+def _interaction(
+    raw: Any, decoder_for: DecoderFor, guard: Guard | None
+) -> tuple[str, Request, Response, str]:
+    """(key, request, response, when it was recorded) of one interaction; redacted by ``guard``."""
     raw = _mapping(raw, "the interaction")
     if "request" not in raw or "response" not in raw:
         raise _Malformed("the interaction must have a `request` and a `response`")
     request = _request(raw["request"])
     response = _response(raw["response"], decoder_for)
+    if guard is not None:  # before keying, as recording does: the same request finds its recording
+        request, response = guard.request(request), guard.response(response)
     return key_of(request), request, response, _recorded_at(raw["response"])
 
 
-def read_vcr(file: Path, decoder_for: DecoderFor = zlib_decoder) -> list[CassetteFile]:
-    """The interactions of one vcrpy YAML cassette, grouped by key, in the cassette's order.
+def read_vcr(
+    file: Path, decoder_for: DecoderFor = zlib_decoder, guard: Guard | None = None
+) -> list[CassetteFile]:
+    """The interactions of one vcrpy YAML cassette, grouped by key, in the cassette's order; with a
+    ``guard``, each redacted as recording redacts it (not yet checked for secrets: `Guard.check`).
 
     Anything wrong raises `CassetteError` in one line naming ``file`` (and the interaction).
     """
@@ -214,7 +232,7 @@ def read_vcr(file: Path, decoder_for: DecoderFor = zlib_decoder) -> list[Cassett
     recorder = f"vcrpy cassette {file.name}, converted by httpx_cassette {__version__}"
     for i, interaction in enumerate(data["interactions"]):
         try:
-            key, request, response, recorded_at = _interaction(interaction, decoder_for)
+            key, request, response, recorded_at = _interaction(interaction, decoder_for, guard)
         except _Malformed as exc:
             problem = str(exc)
         except RecursionError:  # a body nested deeper than Python recurses (the key walks it)
@@ -264,11 +282,20 @@ def _check_target(destination: Path, target: Path) -> None:
             )
 
 
-def convert_vcr(source: Path, destination: Path, decoder_for: DecoderFor = zlib_decoder) -> list[Path]:
+def convert_vcr(
+    source: Path,
+    destination: Path,
+    decoder_for: DecoderFor = zlib_decoder,
+    allow: Iterable[str | re.Pattern[str]] = (),
+) -> list[Path]:
     """Convert one YAML cassette into the directory ``destination``, or a folder of them into one
     cassette directory per YAML file (``a/test_x.yaml`` -> ``destination/a/test_x/``). Returns the
     files written. ``decoder_for`` undoes a recorded body's content-encoding (the CLI passes httpx's
     decoders, which know br and zstd when their packages are installed).
+
+    Every interaction is redacted and checked as a live recording is (`Guard`; ``allow``: values that
+    are no secret): a YAML file whose conversion still holds what looks like a credential raises
+    `SecretRefused` naming it, and nothing of it is written (the files before it were).
 
     Symbolic links are refused, never followed: ``source`` itself, a YAML file or a folder below it,
     and ``destination`` or a folder below it (`check_directory`, `open_inside`).
@@ -287,9 +314,12 @@ def convert_vcr(source: Path, destination: Path, decoder_for: DecoderFor = zlib_
     check_directory(destination, writable=True)
     for _, target in pairs:  # all checked before anything is written
         _check_target(destination, target)
+    guard = Guard(destination, allow)
     written: list[Path] = []
     for yaml_file, target in pairs:
-        cassettes = read_vcr(yaml_file, decoder_for)
+        cassettes = read_vcr(yaml_file, decoder_for, guard)
+        for cassette in cassettes:  # all of this file checked before any of it is written
+            guard.check(cassette, yaml_file)
         store = DirectoryStore(target, KeyOptions())
         for cassette in cassettes:
             written.append(store.put(key_of(cassette.request), cassette))

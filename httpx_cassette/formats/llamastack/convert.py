@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import base64
 import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.key import KeyOptions
+from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.errors import CassetteError, CassetteFormatError
+from httpx_cassette.formats.guard import Guard
 from httpx_cassette.formats.llamastack.read import LLAMA_STACK
-from httpx_cassette.model.cassette import Response
+from httpx_cassette.model.cassette import CassetteFile, Response
 from httpx_cassette.storage.files import check_directory
 from httpx_cassette.storage.store import DirectoryStore
 
@@ -21,7 +24,10 @@ __all__ = ["convert_directory"]
 
 
 def convert_directory(
-    src: str | os.PathLike[str], dst: str | os.PathLike[str], to: Literal["ours", "llama-stack"]
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    to: Literal["ours", "llama-stack"],
+    allow: Iterable[str | re.Pattern[str]] = (),
 ) -> list[Path]:
     """Write every recording in ``src`` (either format, mixed) to ``dst`` in format ``to``.
 
@@ -29,6 +35,10 @@ def convert_directory(
     converting back needs. To llama-stack: one file per response (see `httpx_cassette.formats.llamastack`); a
     request llama-stack cannot hold stays in our format. Tool-call recordings are skipped. Returns
     the files written.
+
+    Every recording is redacted and checked as a live recording is (`Guard`; ``allow``: values that are
+    no secret), what a llama-stack file keeps to be written back too: a file whose conversion still
+    holds what looks like a credential raises `SecretRefused` naming it, and nothing is written.
     """
     source, target = Path(src), Path(dst)
     if not source.is_dir():
@@ -38,22 +48,40 @@ def convert_directory(
     check_directory(source, writable=False)  # no symbolic link to read through, or to write through
     check_directory(target, writable=True)
     reader = DirectoryStore(source, KeyOptions())
+    guard = Guard(target, allow)
+    # Redacted before keying, as recording does (two files may then hold one request), and all checked
+    # before anything is written.
+    converted: dict[str, tuple[Path, CassetteFile]] = {}
+    for key, file, cassette in sorted(reader.items(), key=lambda item: item[0]):  # files in order per key
+        inline = [_inlined(reader, key, r) for r in cassette.responses]
+        if not inline:
+            continue
+        try:
+            safe = guard.file(msgspec.structs.replace(cassette, responses=inline))
+            guard.check(safe, file)
+            new_key = key_of(safe.request, KeyOptions())
+        except RecursionError:  # a body nested deeper than redaction recurses
+            raise CassetteFormatError(str(file), _too_deep(to)) from None
+        held = converted.get(new_key)
+        if held is None:
+            converted[new_key] = (file, safe)
+        else:
+            held[1].responses.extend(safe.responses)
     writer = DirectoryStore(target, KeyOptions(), write_format="ours" if to == "ours" else LLAMA_STACK)
     written: list[Path] = []
-    for key in sorted({key for key, _, _ in reader.items()}):
-        cassette = reader.get(key)
-        if cassette is not None and cassette.responses:
-            inline = [_inlined(reader, key, r) for r in cassette.responses]
-            try:
-                written.extend(writer.write(key, msgspec.structs.replace(cassette, responses=inline)))
-            except RecursionError:  # a body nested deeper than the JSON encoder recurses
-                raise CassetteFormatError(
-                    str(reader.file_of(key) or source), f"its body is nested too deeply to convert to {to}"
-                ) from None
-            except (ValueError, TypeError) as exc:  # a value no writer expects, from a hand-edited file
-                problem = f"it cannot be converted to {to}: {type(exc).__name__}: {exc}"
-                raise CassetteFormatError(str(reader.file_of(key) or source), problem) from None
+    for key, (file, cassette) in converted.items():
+        try:
+            written.extend(writer.write(key, cassette))
+        except RecursionError:  # a body nested deeper than the JSON encoder recurses
+            raise CassetteFormatError(str(file), _too_deep(to)) from None
+        except (ValueError, TypeError) as exc:  # a value no writer expects, from a hand-edited file
+            problem = f"it cannot be converted to {to}: {type(exc).__name__}: {exc}"
+            raise CassetteFormatError(str(file), problem) from None
     return written
+
+
+def _too_deep(to: str) -> str:
+    return f"its body is nested too deeply to convert to {to}"
 
 
 def _inlined(store: Any, key: str, response: Response) -> Response:
