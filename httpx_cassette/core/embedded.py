@@ -52,7 +52,7 @@ def embedded_json(text: str) -> Any | None:
         return None
     try:
         return msgspec.json.decode(stripped)
-    except msgspec.DecodeError:  # not JSON, or nested deeper than msgspec decodes
+    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested deeper than Python builds
         return None
 
 

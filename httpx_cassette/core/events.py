@@ -84,12 +84,17 @@ def type_name(data: Any) -> str | None:
     return found
 
 
+# Data that is not JSON, or JSON nested deeper than msgspec decodes (it raises RecursionError, before
+# Python's own stack runs out): either way the event is kept as its text.
+_NOT_JSON = (msgspec.DecodeError, RecursionError)
+
+
 def to_stored(sse: ServerSentEvent) -> Event:
     """A wire event as stored: JSON data parsed, anything else kept as raw text."""
     try:
         data: Any = msgspec.json.decode(sse.data)
         raw = False
-    except msgspec.DecodeError:
+    except _NOT_JSON:
         data, raw = sse.data, True
     return Event(
         event=sse.event,
@@ -112,11 +117,11 @@ def stored_data(data: bytes) -> Event:
     trip): the JSON it holds, else its UTF-8 text (invalid bytes as U+FFFD, as the parser decodes them)."""
     try:
         value = _decode(data)
-    except msgspec.DecodeError:
+    except _NOT_JSON:
         text = data.decode("utf-8", "replace")
         try:
             value = _decode(text)
-        except msgspec.DecodeError:
+        except _NOT_JSON:
             return Event(data=text, raw=True)
     return Event(None, type_name(value), value)
 
@@ -194,7 +199,7 @@ class EventRecorder:
                     continue
                 try:
                     data = _decode(value)
-                except msgspec.DecodeError:
+                except _NOT_JSON:
                     event = stored_data(value)  # text, or JSON once invalid UTF-8 is replaced
                     events.append(event)
                     if not event.raw:

@@ -85,7 +85,8 @@ def to_stored_line(line: bytes, *, terminated: bool = True) -> Event:
     unterminated = not terminated
     try:
         data: Any = msgspec.json.decode(line)
-    except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter for bad UTF-8
+    # msgspec raises UnicodeDecodeError for bad UTF-8, RecursionError for JSON nested too deep to decode
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         pass
     else:
         compact = msgspec.json.encode(data)

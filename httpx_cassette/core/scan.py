@@ -347,7 +347,7 @@ class SecretScanner:
         credential the model sent over many events is whole only there."""
         assembler = Assembler()
         for event in events:
-            if isinstance(event, dict) and not event.get("raw"):
+            if isinstance(event, dict):  # raw events too: a spaced NDJSON line is JSON text
                 assembler.add(event.get("__data__"))
         findings: list[Finding] = []
         for text in assembler.result.said():
