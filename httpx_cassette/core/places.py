@@ -1,6 +1,6 @@
-"""Where credentials hide beyond plain JSON strings: URLs (userinfo, query, fragment, path, and URLs
-inside URLs), form bodies, bytes stored as base64 (compressed or not), and free text such as a
-User-Agent (URLs in it included).
+"""Where credentials hide beyond plain JSON strings: URLs (userinfo, query, fragment, path, URLs inside
+URLs, JSON inside a parameter, a webhook URL whose path is its secret), form bodies, bytes stored as
+base64 (compressed or not), and free text such as a User-Agent (URLs in it included).
 
 Each place has one finder, used by the scanner (to report) and by redaction (to replace), so what
 recording redacts and what `scan` reports on disk cannot drift apart.
@@ -12,13 +12,17 @@ import base64
 import binascii
 import re
 import zlib
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+
+import msgspec
 
 from httpx_cassette.core.secrets import (
     REDACTED,
     high_entropy,
     known_format,
     random_token,
+    redact_fields,
     secret_value,
     token_like,
 )
@@ -81,12 +85,49 @@ def _token_user(username: str) -> bool:
     )
 
 
+_DISCORD = re.compile(r"(?:(?:ptb|canary)\.)?discord(?:app)?\.com")
+_SLACK_HOOKS = ("services", "workflows", "triggers")
+
+
+def _path_credential(host: str | None, path: str) -> tuple[str, str] | None:
+    """``(what, secret)`` for a URL whose path is its credential: a Slack incoming webhook
+    (``hooks.slack.com/services/T.../B.../<secret>``) or a Discord one (``/api/webhooks/<id>/<secret>``)."""
+    host, segments = (host or "").lower(), path.split("/")
+    if host == "hooks.slack.com" and len(segments) >= 5 and segments[1] in _SLACK_HOOKS:
+        what, secret = "Slack webhook secret in a URL path", segments[-1] or segments[-2]
+    elif _DISCORD.fullmatch(host) and "webhooks" in segments[:4]:
+        at = segments.index("webhooks") + 2
+        what, secret = "Discord webhook token in a URL path", segments[at] if at < len(segments) else ""
+    else:
+        return None
+    return (what, secret) if len(secret) >= 16 and secret != REDACTED else None
+
+
 def url_secrets(url: str) -> list[tuple[str, str]]:
     """``(what, value)`` for each credential in ``url``: a token as the user name, a userinfo password, a
-    secret query or fragment parameter (``#access_token=...``), a random token in a path segment
-    (``/bot<token>/``), and the same inside a URL held by a parameter or the path (3 levels down). A URL
+    secret query or fragment parameter (``#access_token=...``), a secret field of JSON in a parameter
+    (a GraphQL GET's ``variables=``), a random token in a path segment (``/bot<token>/``), a webhook
+    whose path is its secret, and the same inside a URL held by a parameter or the path (3 levels down);
+    and a known format hidden by percent-encoding (``?q=%22AKIA...``), judged decoded. A URL
     percent-encoded as a whole (``https%3A%2F%2F...``) is judged decoded."""
-    return _url_secrets(url, _MAX_DEPTH)
+    found = _url_secrets(url, _MAX_DEPTH)
+    return found + [f for f in _encoded_formats(url) if f not in found]
+
+
+def _encoded_formats(url: str) -> list[tuple[str, str]]:
+    """Known formats that only percent-decoding shows: after an escape (``%22AKIA...``, ``x%0Aghp_...``,
+    which the pattern's look-behind takes for a word) or encoded themselves; decoded once per level."""
+    seen, found = set(known_format(url)), []
+    for _ in range(_MAX_DEPTH + 1):
+        decoded = unquote(url)
+        if decoded == url:
+            break
+        url = decoded
+        for secret in known_format(url):
+            if secret not in seen:
+                seen.add(secret)
+                found.append(("percent-encoded credential in a URL", secret))
+    return found
 
 
 def _url_secrets(url: str, depth: int) -> list[tuple[str, str]]:
@@ -105,6 +146,10 @@ def _url_secrets(url: str, depth: int) -> list[tuple[str, str]]:
     found += _param_secrets(parts.query, "query", depth)
     found += _param_secrets(parts.fragment, "fragment", depth)
     path = unquote(parts.path)
+    hook = _path_credential(parts.hostname, parts.path)
+    if hook is not None:
+        found.append(hook)
+        path = path.replace(hook[1], REDACTED)
     token = random_token(path)
     if token is not None:
         found.append(("random token in a URL path", token))
@@ -124,7 +169,27 @@ def _param_secrets(params: str, part: str, depth: int) -> list[tuple[str, str]]:
             found.append((f"secret {part} parameter {name!r}", value))
         elif depth > 0 and _nested_url(value):
             found += _url_secrets(value, depth - 1)
+        elif value[:1] in ("{", "["):
+            _, fields = _json_redacted(value)
+            found += [
+                (f"secret field {k!r} of the JSON in {part} parameter {name!r}", str(v)) for k, v in fields
+            ]
     return found
+
+
+def _json_redacted(value: str) -> tuple[str, list[tuple[str, Any]]]:
+    """A parameter's (decoded) value that is JSON, with its secret-named fields ``REDACTED`` (compact,
+    when one was), and those fields; ``value`` and [] when it is no JSON. JSON too deep to walk is
+    redacted whole."""
+    found: list[tuple[str, Any]] = []
+    try:
+        data = msgspec.json.decode(value)
+        redacted = redact_fields(data, found)
+    except msgspec.DecodeError:
+        return value, []
+    except RecursionError:
+        return REDACTED, [("(too deep to read)", value)]
+    return (msgspec.json.encode(redacted).decode() if found else value), found
 
 
 def _redact_query(query: str, depth: int = _MAX_DEPTH) -> str:
@@ -142,6 +207,10 @@ def _redact_query(query: str, depth: int = _MAX_DEPTH) -> str:
             inner = _redact_url(plain, depth - 1)
             if inner != plain:  # slashes stay as they were written: "%2F" or "/"
                 pairs[i] = f"{name}={quote(inner, safe=_safe(value))}"
+        elif plain[:1] in ("{", "["):  # JSON in a parameter: a GraphQL GET's variables={...}
+            inner, fields = _json_redacted(plain)
+            if fields:
+                pairs[i] = f"{name}={quote(inner, safe='')}"
     return "&".join(pairs)
 
 
@@ -178,9 +247,11 @@ def _redact_url(url: str, depth: int) -> str:
     query = _redact_query(parts.query, depth) if parts.query else parts.query
     # A fragment with name=value pairs is a query string for the browser (OAuth's #access_token=...).
     fragment = _redact_query(parts.fragment, depth) if "=" in parts.fragment else parts.fragment
-    if netloc == parts.netloc and query == parts.query and fragment == parts.fragment:
+    hook = _path_credential(parts.hostname, parts.path)  # so the file name, made from the path, is clean
+    path = parts.path if hook is None else parts.path.replace(hook[1], REDACTED)
+    if (netloc, query, fragment, path) == (parts.netloc, parts.query, parts.fragment, parts.path):
         return url
-    return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=fragment))
+    return urlunsplit(parts._replace(netloc=netloc, query=query, fragment=fragment, path=path))
 
 
 def redact_urls_in_text(text: str) -> str:

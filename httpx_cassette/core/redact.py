@@ -178,16 +178,16 @@ class Redaction:
         if isinstance(value, list):
             return [self._fields(v) for v in value]
         if isinstance(value, dict):
-            return {k: self._field(parent, str(k), v) for k, v in value.items()}
+            return {k: self._field(parent, str(k), v, value) for k, v in value.items()}
         if isinstance(value, str) and maybe_json(value):
             return self._json_text(value)
         return value
 
-    def _field(self, parent: str | None, key: str, value: Any) -> Any:
-        name, query = field_name(parent, key)
+    def _field(self, parent: str | None, key: str, value: Any, siblings: dict[Any, Any]) -> Any:
+        name, query = field_name(parent, key, siblings)  # the name the scanner's walk goes on with too
         if isinstance(value, list):  # the items of a secret-named list are judged by its name
-            return [REDACTED if self._secret(name, v, query=query) else self._fields(v, key) for v in value]
-        return REDACTED if self._secret(name, value, query=query) else self._fields(value, key)
+            return [REDACTED if self._secret(name, v, query=query) else self._fields(v, name) for v in value]
+        return REDACTED if self._secret(name, value, query=query) else self._fields(value, name)
 
     def _json_text(self, text: str) -> str:
         """JSON written into a string (a tool call's arguments, a body sent as text, a spaced NDJSON line)

@@ -41,6 +41,7 @@ from httpx_cassette.core.secrets import (
     PATTERN,
     REDACTED,
     any_secret_name,
+    connection_secrets,
     field_name,
     high_entropy,
     is_hashed,
@@ -104,8 +105,8 @@ def _budget() -> Iterator[list[int]]:
         _spent.reset(token)
 
 
-def _secret_pair(text: str) -> bool:
-    return any(secret_value(name, value, query=True) for name, value in json_pairs(text))
+def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")
+    return any(secret_value(k, v, query=True) for k, v in json_pairs(text)) or bool(connection_secrets(text))
 
 
 def _distinct(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any]]:
@@ -246,9 +247,8 @@ class SecretScanner:
             for url in URL_IN_TEXT.findall(value):
                 for kind, secret in url_secrets(url):
                     yield from self._found(secret, where, kind, file)
-        if name == "user_agent":
-            for secret in free_text_secrets(value):
-                yield from self._found(secret, where, "credential in free text", file)
+        for secret in free_text_secrets(value) if name == "user_agent" else connection_secrets(value):
+            yield from self._found(secret, where, "credential in free text", file)
         if whole_json is None:
             whole_json = maybe_json(value) and embedded_json(value) is not None
         if '"' in value and not whole_json:  # JSON inside text, or cut short: judge its pairs
@@ -333,7 +333,7 @@ class SecretScanner:
                 for key, item in reversed(value.items()):
                     key = str(key)
                     findings += self.in_text(key, f"{where} (a key)", file)
-                    judged, by_query = field_name(name, key)
+                    judged, by_query = field_name(name, key, value)
                     stack.append((item, where + step(key), judged, name == "headers", by_query))
             elif isinstance(value, list):  # items of a secret-named list are judged by its name
                 stack += [(item, f"{where}[{i}]", name, in_headers, query) for i, item in _backwards(value)]

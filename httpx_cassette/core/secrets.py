@@ -11,6 +11,14 @@ A name is split into words (``x-session-token``, ``clientSecret``, ``API_KEY`` -
 * in a query string (and a form body), a *maybe* name, ``sig``, ``signature`` or ``code`` holds a
   secret whatever its value (in a JSON body a ``signature`` is content: Anthropic's thinking blocks).
 
+A *credential* name (``access_token``, ``refresh_token``, ``id_token``, ``auth_token``: a token word
+after a word that says whose) holds one whatever its alphabet (all digits, all lower case), unless the
+value is trivial: shorter than 8 characters, a short word (``none``, ``expired``), or with a space.
+
+A trailing number or version is not a word of the name (``key1``, ``token2``, ``access_token_v2``), and
+a plural is judged as its singular (``api_keys``, ``passwords``, ``secrets``, ``cookies``); ``tokens``
+and ``keys`` only alone or after a credential word, so ``max_tokens`` and ``sort_keys`` stay names.
+
 Pagination cursors are exempt, replay needs them and they expire: a name whose next-to-last word says
 so (``next_page_token``, ``nextPageToken``, ``continuation_token``, ``csrf_token``), or a cursor.
 A sure name wins, and the word must sit there: ``page_access_token`` (Facebook) is a credential.
@@ -24,12 +32,14 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 __all__ = [
     "REDACTED",
     "entropy",
     "any_secret_name",
+    "connection_secrets",
     "field_name",
     "hashed",
     "high_entropy",
@@ -87,9 +97,32 @@ _NOT_SECRET = frozenset({"page", "cursor", "next", "continuation", "csrf", "xsrf
 _QUERY_LAST = _MAYBE_LAST | {"code", "sig", "signature"}
 
 
+# Plurals judged as their singular: ``api_keys``, ``passwords``. (``credentials`` is a sure word itself.)
+_SINGULARS = ("secret", "password", "passphrase", "cookie", "key", "token", "apikey", "privatekey")
+_PLURALS = {word + "s": word for word in (*_SINGULARS, "secretkey", "accesskey", "clientsecret")}
+# The word before ``token`` that makes it a credential by definition, whatever its value looks like.
+_CREDENTIAL_OF = frozenset(
+    {"access", "refresh", "id", "auth", "session", "bearer", "oauth", "security", "bot", "personal"}
+    | {"app", "client", "api", "user", "service"}
+)
+_TRIVIAL = re.compile(r"[A-Za-z]{1,12}|.{0,7}|.*\s.*", re.DOTALL)  # a short word, a short value, a phrase
+_MIN_CREDENTIAL_DIGITS = 8  # a whole number under a credential name (``"access_token": 12345678``)
+
+
 def words(name: str) -> list[str]:
     """``"x-Session_Token"`` -> ``["x", "session", "token"]``; camelCase splits too."""
     return [w.lower() for w in _WORDS.findall(name)]
+
+
+def _name_words(name: str) -> list[str]:
+    """The words that judge ``name``: a trailing number or version left out (``key1``, ``token_v2``)."""
+    parts = words(name)
+    end = len(parts)
+    while end and parts[end - 1].isdigit():
+        end -= 1
+    if end < len(parts) and end > 1 and parts[end - 1] == "v":
+        end -= 1
+    return parts[:end]
 
 
 def _sure(parts: list[str]) -> bool:
@@ -109,32 +142,88 @@ def _pagination(parts: list[str]) -> bool:
 @functools.lru_cache(maxsize=4096)  # names repeat: every event of a stream has the same fields
 def secret_named(name: str, *, query: bool = False) -> str | None:
     """``"sure"``, ``"maybe"`` (see the module docstring) or None for a field, header or parameter name."""
-    parts = words(name)
-    if not parts:
+    parts = _name_words(name)
+    if not parts or parts[-1] in ("name", "names"):  # SharedAccessKeyName, secretName: what it is called
         return None
-    if _sure(parts):  # before the pagination exemption: a "page_token_secret" is a secret
+    singular = [_PLURALS.get(w, w) for w in parts]
+    if _sure(singular):  # before the pagination exemption: a "page_token_secret" is a secret
         return "sure"
     if _pagination(parts):
         return None
     # A cursor (``cursor``, ``next_cursor``) ends in no maybe word, so it is never secret either.
-    return "maybe" if parts[-1] in (_QUERY_LAST if query else _MAYBE_LAST) else None
+    last = singular[-1]
+    if last not in (_QUERY_LAST if query else _MAYBE_LAST):
+        return None
+    whose = len(parts) > 1 and parts[-2] in _CREDENTIAL_OF
+    if last != parts[-1] and not whose and (query or len(parts) > 1):  # max_tokens, sort_keys, ?keys=
+        return None
+    return "maybe"
+
+
+@functools.lru_cache(maxsize=4096)
+def _credential_named(name: str) -> bool:
+    """A maybe name that is a credential by definition: ``access_token``, ``refresh_tokens``, ``id_token``."""
+    parts = _name_words(name)
+    return len(parts) > 1 and _PLURALS.get(parts[-1], parts[-1]) == "token" and parts[-2] in _CREDENTIAL_OF
+
+
+_VALUE_NAMES = frozenset({"name", "key", "keyname", "field", "variable", "parameter"})
 
 
 def any_secret_name(names: Iterable[object]) -> bool:
-    """Whether one of ``names`` (dictionary keys) is a secret name, by the broader query rules."""
-    return any(isinstance(n, str) and secret_named(n, query=True) for n in names)
+    """Whether one of ``names`` (dictionary keys) is a secret name, by the broader query rules or a body's,
+    or whether they hold a ``name``/``value`` pair (whose ``value`` the ``name`` may call secret)."""
+    keys = {n for n in names if isinstance(n, str)}
+    if any(secret_named(n, query=True) or secret_named(n) for n in keys):
+        return True
+    lowered = {n.lower() for n in keys}
+    return "value" in lowered and not _VALUE_NAMES.isdisjoint(lowered)
 
 
 _QUERY_OBJECTS = frozenset({"query", "params", "query_params", "querystring", "query_string"})
+_RECORD_KEYS = _VALUE_NAMES | {"id", "type", "kind", "value"}
 
 
-def field_name(parent: str | None, key: str) -> tuple[str, bool]:
+def field_name(parent: str | None, key: str, siblings: Mapping[Any, Any] | None = None) -> tuple[str, bool]:
     """The name a value at ``parent.key`` is judged by, and whether by query-parameter rules: an echoed
-    query object (``"query": {"code": ...}``) counts as query parameters, and the ``value`` of a
-    secret-named object (``"client_secret": {"value": ...}``) as the secret."""
-    if key == "value" and parent is not None and secret_named(parent):
+    query object (``"query": {"code": ...}``) counts as query parameters; a ``value`` is judged by a
+    sibling that names it (``{"name": "DB_PASSWORD", "value": ...}``, an SSM ``SecureString``), else as
+    the secret of a secret-named object (``"client_secret": {"value": ...}``); and a plain value in a
+    map under a plural secret name (``"cookies": {"sessionid": ...}``) by that name. ``siblings``: the
+    object ``key`` is in."""
+    if key.lower() == "value":
+        named = _named_by_sibling(siblings) if siblings is not None else None
+        if named is not None:
+            return named, False
+        if parent is not None and secret_named(parent):
+            return parent, False
+    elif parent is not None and siblings is not None and _secret_map(parent, siblings.get(key), siblings):
         return parent, False
     return key, parent is not None and parent.lower() in _QUERY_OBJECTS
+
+
+def _named_by_sibling(siblings: Mapping[Any, Any]) -> str | None:
+    for key, value in siblings.items():
+        lower = str(key).lower()
+        if lower in _VALUE_NAMES and isinstance(value, str) and len(value) <= 256 and secret_named(value):
+            return value
+        if lower == "type" and value == "SecureString":  # AWS SSM: the parameter is encrypted, so secret
+            return "SecureString secret"
+    return None
+
+
+def _secret_map(parent: str, value: object, siblings: Mapping[Any, Any]) -> bool:
+    """A string or number in an object under a plural sure name that is no record (no name, id, type
+    or value keys): ``{"secrets": {"db": ...}}``, but not ``{"secrets": [{"name": "GH_TOKEN"}]}``."""
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or not _plural_sure(parent):
+        return False
+    return all(str(k).lower() not in _RECORD_KEYS for k in siblings)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plural_sure(name: str) -> bool:
+    parts = _name_words(name)
+    return bool(parts) and parts[-1] in _PLURALS and secret_named(name) == "sure"
 
 
 # Any characters but spaces: SAS tokens hold ``&``, ``%`` and ``=``, percent-encoded tokens ``%``.
@@ -192,12 +281,48 @@ def secret_value(name: str, value: object, *, query: bool = False) -> bool:
     if kind is None or isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return kind == "sure"
+        return kind == "sure" or (_credential_named(name) and len(str(abs(value))) >= _MIN_CREDENTIAL_DIGITS)
     if not isinstance(value, str) or not value.strip() or value == REDACTED:
         return False
     if is_placeholder(value) or is_hashed(value):
         return False
+    if kind == "maybe" and not query and _credential_named(name):
+        return not _TRIVIAL.fullmatch(value.strip())
     return kind == "sure" or query or token_like(value)
+
+
+# ``Name=value`` settings separated by semicolons: a connection string (``AccountKey=...;``).
+_SETTING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _.-]{0,63}")
+
+
+def connection_secrets(text: str) -> list[str]:
+    """The secret values of a connection string (``AccountKey=...``, ``SharedAccessKey=...``,
+    ``Password=...``): text made wholly of two or more ``Name=value`` settings separated by semicolons,
+    each judged by the rules of a query parameter (a maybe name holds a secret whatever its value)."""
+    if ";" not in text or "=" not in text:
+        return []
+    settings = [s for s in text.strip().split(";") if s.strip()]
+    pairs = [(name.strip(), eq, value.strip()) for name, eq, value in (s.partition("=") for s in settings)]
+    if len(pairs) < 2 or not all(eq and _SETTING_NAME.fullmatch(name) for name, eq, _ in pairs):
+        return []
+    return [value for name, _, value in pairs if secret_value(name, value, query=True)]
+
+
+def redact_fields(
+    data: Any, found: list[tuple[str, Any]], name: str | None = None, query: bool = False
+) -> Any:
+    """``data`` (decoded JSON) with its secret-named fields as `REDACTED`, by the rules the scanner and
+    redaction walk bodies with (`field_name`, `secret_value`; items of a list by the list's name); each
+    ``(name, value)`` replaced is added to ``found``. Recursive: JSON this deep is a few KiB at most."""
+    if isinstance(data, dict):
+        judged = {key: field_name(name, str(key), data) for key in data}
+        return {key: redact_fields(item, found, *judged[key]) for key, item in data.items()}
+    if isinstance(data, list):
+        return [redact_fields(item, found, name, query) for item in data]
+    if name is not None and secret_value(name, data, query=query):
+        found.append((name, data))
+        return REDACTED
+    return data
 
 
 _CANDIDATE = re.compile(r"[A-Za-z0-9_-]{32,}")
