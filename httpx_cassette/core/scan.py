@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
-from msgspec import UNSET
 
 from httpx_cassette.core.embedded import (
     decompressed,
@@ -36,11 +35,11 @@ from httpx_cassette.core.embedded import (
 )
 from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.places import URL_IN_TEXT, decoded_bytes, free_text_secrets, has_url, url_secrets
+from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
 from httpx_cassette.core.secrets import (
     GROUPS,
     PATTERN,
     REDACTED,
-    any_secret_name,
     connection_secrets,
     field_name,
     high_entropy,
@@ -48,7 +47,7 @@ from httpx_cassette.core.secrets import (
     is_placeholder,
     secret_value,
 )
-from httpx_cassette.core.strings import Strings, distinct, of_events
+from httpx_cassette.core.strings import Strings
 from httpx_cassette.core.transcript import Assembler
 from httpx_cassette.errors import CassetteError, CassetteSecretError
 from httpx_cassette.model.body import media_type
@@ -56,35 +55,6 @@ from httpx_cassette.model.cassette import Response, builtins
 from httpx_cassette.model.jsondiff import step
 
 __all__ = ["Finding", "SecretScanner", "placeholder_clash", "refusal"]
-
-# Every known format needs one of these literally (substring tests, not one big regex: Python's re
-# tries every branch at every position).
-_ANCHORS = (
-    *("sk-", "earer", "AKIA", "ASIA", "ABIA", "ACCA", "eyJ", "AIza", "github_pat_", "xox", "hf_", "gsk_"),
-    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://", "xapp-"),
-)
-_FORM = "application/x-www-form-urlencoded"
-_SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers")
-
-
-def _may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -> bool:
-    """Whether a recording can hold a secret outside its own headers, from its distinct strings and
-    keys (those of JSON inside its strings included, see `httpx_cassette.core.strings`): a known format,
-    a URL or a form anywhere, a body stored as base64 or in a side file, an echoed ``headers`` object, a
-    secret-named field (which may then hold a secret value), base64 of text in a string, or a
-    ``"name": "value"`` pair with a secret name in text that is not whole JSON."""
-    text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
-    # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
-    if any(anchor in text for anchor in _ANCHORS) or _FORM in text.lower() or has_url(text):
-        return True
-    if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
-        return True
-    if any_secret_name(body_keys) or any_secret_name(head_keys):
-        return True
-    # Distinct strings only: base64 needs 24+ characters, a pair needs a quote (rare in a stream's text).
-    strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s)]
-    return any(embedded_base64(s) is not None or _secret_pair(s) for s in strings)
-
 
 _BUDGET = 256 * 1024 * 1024  # decompressed bytes one check (a file, a recording) reads at most
 _spent: ContextVar[list[int] | None] = ContextVar("httpx_cassette_scan_spent", default=None)
@@ -103,22 +73,6 @@ def _budget() -> Iterator[list[int]]:
         yield spent
     finally:
         _spent.reset(token)
-
-
-def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")
-    return any(secret_value(k, v, query=True) for k, v in json_pairs(text)) or bool(connection_secrets(text))
-
-
-def _distinct(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any]]:
-    """The distinct strings of a stored response, the keys of its own fields, and the keys of its body;
-    ``body``: the distinct strings of its stream's events, when already known (one walk per recording)."""
-    head = distinct(builtins(msgspec.structs.replace(value, body=UNSET)))
-    if body is None:
-        events = value.events()
-        body = (
-            of_events(events) if events else distinct(builtins(None if value.body is UNSET else value.body))
-        )
-    return body.found | head.found, head.keys, body.keys
 
 
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
@@ -298,7 +252,7 @@ class SecretScanner:
         headers = value.get("headers")
         ctype = headers.get("content-type") if isinstance(headers, dict) else None
         text = value.get("text")
-        if isinstance(text, str) and (media_type(str(ctype)) == _FORM or formish(text)):
+        if isinstance(text, str) and (media_type(str(ctype)) == FORM_TYPE or formish(text)):
             findings += self._in_form(text, f"{where}.text", file)  # a form, whatever its content-type says
         parts = value.get("multipart")
         for i, part in enumerate(parts if isinstance(parts, list) else []):
@@ -365,7 +319,7 @@ class SecretScanner:
         strings and those are searched as one text (C speed); only a text with a candidate in it is
         walked value by value, with paths.
         """
-        if isinstance(value, Response) and not _may_hold_secret(*_distinct(value, events)):
+        if isinstance(value, Response) and not may_hold_secret(*distinct_parts(value, events)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
         return self.scan(builtins(value), path)
 

@@ -288,7 +288,7 @@ def test_a_slack_refresh_token_in_text_is_refused(tmp_path: Path, prefix: str) -
 
 
 def test_a_slack_app_token_in_text_is_refused_or_reported(tmp_path: Path) -> None:
-    """``xapp-`` holds none of the scanner's prefilter anchors (``core/scan.py`` ``_ANCHORS``) yet:
+    """``xapp-`` holds none of the scanner's prefilter anchors (``core/prefilter.py`` ``_ANCHORS``) yet:
     until one is added, only ``scan`` reports it."""
     token = _slack("xapp-")
     transport = CassetteTransport(

@@ -1,0 +1,63 @@
+"""Whether a recording needs the full secret check: a few C-level tests over its distinct strings and
+keys, run before the walk with paths that reports each finding. Most LLM traffic passes it clean, so a
+recording's check costs about a millisecond; anything that may hold a credential gets the full check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from httpx_cassette.core.embedded import embedded_base64, json_pairs
+from httpx_cassette.core.places import has_url
+from httpx_cassette.core.secrets import any_secret_name, connection_secrets, secret_value
+from httpx_cassette.core.strings import Strings, distinct, of_events
+from httpx_cassette.model.cassette import Response, builtins
+
+__all__ = ["FORM_TYPE", "distinct_parts", "may_hold_secret"]
+
+# Every known format needs one of these literally (substring tests, not one big regex: Python's re
+# tries every branch at every position).
+_ANCHORS = (
+    *("sk-", "earer", "AKIA", "ASIA", "ABIA", "ACCA", "eyJ", "AIza", "github_pat_", "xox", "hf_", "gsk_"),
+    *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://", "xapp-"),
+)
+FORM_TYPE = "application/x-www-form-urlencoded"
+_SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers")
+
+
+def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -> bool:
+    """Whether a recording can hold a secret outside its own headers, from its distinct strings and
+    keys (those of JSON inside its strings included, see `httpx_cassette.core.strings`): a known format,
+    a URL or a form anywhere, a body stored as base64 or in a side file, an echoed ``headers`` object, a
+    secret-named field (which may then hold a secret value), base64 of text in a string, or a
+    ``"name": "value"`` pair with a secret name in text that is not whole JSON."""
+    text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
+    # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
+    if any(anchor in text for anchor in _ANCHORS) or FORM_TYPE in text.lower() or has_url(text):
+        return True
+    if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
+        return True
+    if any_secret_name(body_keys) or any_secret_name(head_keys):
+        return True
+    # Distinct strings only: base64 needs 24+ characters, a pair needs a quote (rare in a stream's text).
+    strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s)]
+    return any(embedded_base64(s) is not None or _secret_pair(s) for s in strings)
+
+
+def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")
+    return any(secret_value(k, v, query=True) for k, v in json_pairs(text)) or bool(connection_secrets(text))
+
+
+def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any]]:
+    """The distinct strings of a stored response, the keys of its own fields, and the keys of its body;
+    ``body``: the distinct strings of its stream's events, when already known (one walk per recording)."""
+    head = distinct(builtins(msgspec.structs.replace(value, body=UNSET)))
+    if body is None:
+        events = value.events()
+        body = (
+            of_events(events) if events else distinct(builtins(None if value.body is UNSET else value.body))
+        )
+    return body.found | head.found, head.keys, body.keys
