@@ -6,11 +6,12 @@ recording's check costs about a millisecond; anything that may hold a credential
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.embedded import embedded_base64, json_pairs
+from httpx_cassette.core.embedded import embedded_base64, formish, json_pairs
 from httpx_cassette.core.places import has_url
 from httpx_cassette.core.secrets import any_secret_name, connection_secrets, secret_value
 from httpx_cassette.core.strings import Strings, distinct, of_events
@@ -32,8 +33,9 @@ def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -
     """Whether a recording can hold a secret outside its own headers, from its distinct strings and
     keys (those of JSON inside its strings included, see `httpx_cassette.core.strings`): a known format,
     a URL or a form anywhere, a body stored as base64 or in a side file, an echoed ``headers`` object, a
-    secret-named field (which may then hold a secret value), base64 of text in a string, or a
-    ``"name": "value"`` pair with a secret name in text that is not whole JSON."""
+    secret-named field (which may then hold a secret value), base64 of text in a string, a
+    ``"name": "value"`` pair with a secret name in text that is not whole JSON, or a string that reads
+    as a form with a secret-named field."""
     text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
     # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
     if any(anchor in text for anchor in _ANCHORS) or FORM_TYPE in text.lower() or has_url(text):
@@ -44,7 +46,11 @@ def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -
         return True
     # Distinct strings only: base64 needs 24+ characters, a pair needs a quote (rare in a stream's text).
     strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s)]
-    return any(embedded_base64(s) is not None or _secret_pair(s) for s in strings)
+    if any(embedded_base64(s) is not None or _secret_pair(s) for s in strings):
+        return True
+    # A form written into a string (an event's data, a multipart field): its names are keys too.
+    forms = [s for s in found if type(s) is str and "=" in s and formish(s)]
+    return any(any_secret_name(name for name, _ in parse_qsl(s, keep_blank_values=True)) for s in forms)
 
 
 def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")

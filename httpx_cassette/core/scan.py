@@ -209,6 +209,8 @@ class SecretScanner:
             for key, text in json_pairs(value):
                 if secret_value(key, text, query=True):
                     yield from self._found(text, where, f"value of a field named {key!r} in its text", file)
+        if "=" in value and formish(value):  # a form in a string (an event, a multipart field): its fields
+            yield from self._in_form(value, where, file)
 
     def in_bytes(self, data: bytes | str, path: str, file: Path | None = None) -> list[Finding]:
         """A body stored as base64 (``str``) or a side file (``bytes``): decoded, decompressed, then
@@ -230,11 +232,7 @@ class SecretScanner:
                 return self.scan(msgspec.json.decode(text), path, file)
             except (msgspec.DecodeError, RecursionError):
                 pass
-        findings: list[Finding] = []
-        for text in texts:
-            found = list(self._in_string(text, path, None, False, file))
-            findings += found + (self._in_form(text, path, file) if formish(text) and not found else [])
-        return findings
+        return [finding for text in texts for finding in self._in_string(text, path, None, False, file)]
 
     def _in_form(self, text: str, path: str, file: Path | None) -> list[Finding]:
         pairs = parse_qsl(text, keep_blank_values=True)
@@ -252,8 +250,8 @@ class SecretScanner:
         headers = value.get("headers")
         ctype = headers.get("content-type") if isinstance(headers, dict) else None
         text = value.get("text")
-        if isinstance(text, str) and (media_type(str(ctype)) == FORM_TYPE or formish(text)):
-            findings += self._in_form(text, f"{where}.text", file)  # a form, whatever its content-type says
+        if isinstance(text, str) and media_type(str(ctype)) == FORM_TYPE and not formish(text):
+            findings += self._in_form(text, f"{where}.text", file)  # formish text is one already
         parts = value.get("multipart")
         for i, part in enumerate(parts if isinstance(parts, list) else []):
             if isinstance(part, dict) and isinstance(part.get("value"), str):
@@ -294,7 +292,8 @@ class SecretScanner:
                 if value and isinstance(value[0], dict) and "__data__" in value[0]:  # a stream's events
                     assembled += self._in_transcript(value, where, file)
         seen = {f.masked for f in findings}
-        return findings + [f for f in assembled if f.masked not in seen]  # new only when it was split
+        found = findings + [f for f in assembled if f.masked not in seen]  # new only when it was split
+        return list(dict.fromkeys(found))  # one value reached two ways (a multipart field's) once
 
     def _in_transcript(self, events: list[Any], where: str, file: Path | None) -> list[Finding]:
         """What a stream's events say once their pieces are joined (text, tool-call arguments): a
