@@ -275,17 +275,14 @@ def inflate(data: bytes) -> bytes | None:
 
 
 def decoded_bytes(data: bytes | str) -> bytes:
-    """The bytes behind a base64 body (``str``) or a side file (``bytes``), decompressed when gzip or
-    zlib, so a credential inside is visible; undecodable base64 is returned as its own text."""
-    raw = data
-    if isinstance(data, str):
-        try:
-            raw = base64.b64decode(data, validate=True)
-        except (binascii.Error, ValueError):
-            return data.encode("utf-8", "replace")
-    assert isinstance(raw, bytes)
-    inflated = inflate(raw)
-    return raw if inflated is None else inflated
+    """The bytes behind a base64 body (``str``) or a side file (``bytes``); undecodable base64 is
+    returned as its own text. Compressed layers are the caller's to undo (`inflate`)."""
+    if isinstance(data, bytes):
+        return data
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return data.encode("utf-8", "replace")
 
 
 _FREE_TOKEN = re.compile(r"[^\s;,()\[\]{}\"']+")

@@ -34,7 +34,15 @@ from httpx_cassette.core.embedded import (
     texts_of_bytes,
 )
 from httpx_cassette.core.placeholders import PlaceholderClash
-from httpx_cassette.core.places import URL_IN_TEXT, decoded_bytes, free_text_secrets, has_url, url_secrets
+from httpx_cassette.core.places import (
+    MAX_INFLATED,
+    URL_IN_TEXT,
+    decoded_bytes,
+    free_text_secrets,
+    has_url,
+    inflate,
+    url_secrets,
+)
 from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
 from httpx_cassette.core.secrets import (
     GROUPS,
@@ -57,6 +65,7 @@ from httpx_cassette.model.jsondiff import step
 __all__ = ["Finding", "SecretScanner", "placeholder_clash", "refusal"]
 
 _BUDGET = 256 * 1024 * 1024  # decompressed bytes one check (a file, a recording) reads at most
+_LAYERS = 8  # compression layers one body is undone through
 _spent: ContextVar[list[int] | None] = ContextVar("httpx_cassette_scan_spent", default=None)
 
 
@@ -222,11 +231,26 @@ class SecretScanner:
         if spent[0] >= _BUDGET:  # many compressed strings in one hostile file: each is a bomb's worth
             kind = f"more compressed data than one check reads ({_BUDGET >> 20} MiB)"
             return [Finding(file, path, kind, "not checked")]
-        raw = decoded_bytes(data)
-        texts = texts_of_bytes(raw)
-        unpacked = None if raw.isascii() else decompressed(raw)  # compressed data is never all ASCII
-        spent[0] += len(raw) + len(unpacked or b"")
-        texts += texts_of_bytes(unpacked) if unpacked is not None else []  # zstd, brotli, raw deflate
+        layer = decoded_bytes(data)
+        spent[0] += len(layer)
+        texts: list[str] = []
+        # Every layer a client would undo (`content-encoding: gzip, gzip`), each bounded: one that fills
+        # the bound was not read to its end, and what was not read is not called clean.
+        for _ in range(_LAYERS):
+            texts += texts_of_bytes(layer)
+            # gzip and zlib by their magic bytes; zstd, brotli, raw deflate (never all ASCII) by trying
+            unpacked = inflate(layer) or (None if layer.isascii() else decompressed(layer))
+            if unpacked is None:
+                break
+            spent[0] += len(unpacked)
+            if spent[0] >= _BUDGET:
+                return self._in_bytes(b"", path, file, spent)  # the budget's finding
+            if len(unpacked) >= MAX_INFLATED:
+                kind = f"a body that decompresses past what one check reads ({MAX_INFLATED >> 20} MiB)"
+                return [Finding(file, path, kind, "not checked")]
+            layer = unpacked
+        else:
+            return [Finding(file, path, f"a body compressed more than {_LAYERS} times", "not checked")]
         for text in texts:
             try:
                 return self.scan(msgspec.json.decode(text), path, file)

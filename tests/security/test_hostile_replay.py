@@ -117,3 +117,33 @@ def test_scan_reads_a_bounded_amount_of_compressed_data_per_file(
     (tmp_path / "bombs.json").write_text(json.dumps(planted))
     kinds = {finding.kind for finding in scan_directory(tmp_path)}
     assert kinds == {"more compressed data than one check reads (4 MiB)"}
+
+
+def _served_body(path: Path, blob: bytes, coding: str) -> None:
+    headers = {"content-type": "text/plain", "content-encoding": coding}
+    planted = {
+        "request": {"method": "GET", "url": "https://api.test/blob"},
+        "responses": [{"status": 200, "headers": headers, "base64": base64.b64encode(blob).decode()}],
+    }
+    (path / "get-blob-000000000000.json").write_text(json.dumps(planted))
+
+
+def test_scan_undoes_every_compression_layer_a_client_would(tmp_path: Path) -> None:
+    key = "AKIA" + "QWERTYUIOPASDFGH"
+    _served_body(
+        tmp_path, gzip.compress(gzip.compress(gzip.compress(f"rotate {key}".encode()))), "gzip, gzip, gzip"
+    )
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client:
+        assert key in client.get("https://api.test/blob").text  # what the client gets
+    assert {finding.kind for finding in scan_directory(tmp_path)} == {"AWS access key id"}
+
+
+def test_scan_says_what_it_could_not_read_to_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A body past the decompression bound is not called clean: the key after it was never read.
+    monkeypatch.setattr(scan_module, "MAX_INFLATED", 1024 * 1024)
+    key = "AKIA" + "QWERTYUIOPASDFGH"
+    _served_body(tmp_path, gzip.compress(b" " * 2 * 1024 * 1024 + key.encode()), "gzip")
+    findings = scan_directory(tmp_path)
+    assert findings
+    assert all(finding.masked == "not checked" for finding in findings)
+    assert all("decompresses past what one check reads" in finding.kind for finding in findings)
