@@ -11,7 +11,6 @@ import gzip
 import importlib.util
 import io
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,10 +70,12 @@ def chunk(content: str | None = None, finish: str | None = None, **fields: Any) 
     return Event(data={**fields, "object": "chat.completion.chunk", "choices": choices})
 
 
-def stream_file(words: list[str], offsets: list[float] | None = None) -> CassetteFile:
+def stream_file(words: list[str], offsets: list[float] | None = None, model: str = "m") -> CassetteFile:
     events = [chunk(w) for w in words] + [chunk(finish="stop")]
     return CassetteFile(
-        request=Request(method="POST", url="https://api.openai.com/v1/chat/completions", body={"model": "m"}),
+        request=Request(
+            method="POST", url="https://api.openai.com/v1/chat/completions", body={"model": model}
+        ),
         responses=[
             Response(
                 status=200,
@@ -372,16 +373,16 @@ def test_verify_accepts_real_recordings_and_the_shipped_cassettes(recorded: Path
 def test_verify_names_every_problem_with_its_file(small: Path) -> None:
     broken = small / "broken.json"
     broken.write_text('{"version": 1, "request": {"method": "GET"}, "responses": []}')
-    split = stream_file(["a", "b"])
+    split = stream_file(["a", "b"], model="split")
     split.responses[0].body[0].unterminated = True  # its lines would merge into the next event
     write(small / "split.json", split)
-    bad_text = stream_file(["a"])
+    bad_text = stream_file(["a"], model="cr")
     bad_text.responses[0].body[0] = Event(data="line\rbreak", raw=True)
     write(small / "cr.json", bad_text)
-    ids = stream_file(["a", "b"])
+    ids = stream_file(["a", "b"], model="ids")
     ids.responses[0].body[0].id = "evt-1"  # SSE ids persist: the next event reads back with it too
     write(small / "ids.json", ids)
-    short = stream_file(["a"])
+    short = stream_file(["a"], model="side")
     short.responses[0] = Response(status=200, body_file="missing.0.bin")
     write(small / "side.json", short)
     status, out, err = run("verify", str(small))
@@ -416,8 +417,10 @@ def test_verify_reports_the_temporary_file_a_killed_recording_left(recorded: Pat
 
 def test_verify_shows_progress_on_large_directories(small: Path) -> None:
     source = small / "post-chat-completions-aaaaaaaaaaaa.json"
-    for i in range(PROGRESS_FROM):
-        shutil.copy(source, small / f"post-chat-completions-{i:012x}.json")
+    for i in range(PROGRESS_FROM):  # each its own request: two files of one request are a problem
+        copy = json.loads(source.read_text())
+        copy["request"]["body"]["model"] = f"m{i}"
+        (small / f"post-chat-completions-{i:012x}.json").write_text(json.dumps(copy))
     err = Terminal()
     status, out, _ = run("verify", str(small), err=err)
     assert status == 0

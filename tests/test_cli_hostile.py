@@ -372,6 +372,35 @@ def test_terminal_escapes_from_a_file_are_shown_not_sent(tmp_path: Path) -> None
     assert "\x9b" not in out
 
 
+def test_bidirectional_overrides_from_a_file_are_shown_not_sent(tmp_path: Path) -> None:
+    # A Trojan Source trick: text that reads in another order than it is.
+    hostile = "safe \u202eevil\u202c \u2066x\u2069"
+    file = put(tmp_path, stream({"choices": [{"index": 0, "delta": {"content": hostile}}]}))
+    status, out, _ = run("show", file)
+    assert status == 0
+    assert "\\u202eevil\\u202c" in out
+    assert not any(c in out for c in "\u202e\u202c\u2066\u2069")
+
+
+@pytest.mark.parametrize("command", ["scan", "prune"])
+def test_a_cassette_root_that_is_a_symbolic_link_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    # A link committed in the project could point the command anywhere: to read secrets, or to delete.
+    outside = tmp_path / "outside"
+    put(outside, cassette({"status": 200, "body": {"ok": True}}))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "cassettes").symlink_to(outside, target_is_directory=True)
+    (project / "usage.json").write_text(json.dumps({"complete": True, "used": [], "directories": []}))
+    monkeypatch.chdir(project)
+    argv = ["scan", "cassettes"] if command == "scan" else ["prune", "cassettes", "--used-by", "usage.json"]
+    status, _, err = run(*argv)
+    assert status == 1
+    assert "it is a symbolic link" in err
+    assert list(outside.glob("*.json"))  # nothing deleted through it
+
+
 def test_rich_markup_in_a_file_is_printed_as_text(tmp_path: Path) -> None:
     data = cassette({"status": 200, "body": {"ok": True}})
     data["request"]["method"] = "[/x]"

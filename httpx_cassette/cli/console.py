@@ -11,18 +11,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal, TextIO
 
+from httpx_cassette.core.shown import printable
+
 __all__ = ["PROGRESS_FROM", "Console", "visible"]
 
 PROGRESS_FROM = 200  # files: smaller directories are checked too fast for a progress bar to help
 
-# Control characters from a cassette (a pull request's) shown as escapes, never sent to the terminal:
-# an ESC sequence could rewrite the screen, hide a line or set the clipboard. Newlines and tabs stay.
-_VISIBLE = {c: f"\\x{c:02x}" for c in (*range(32), 127, *range(128, 160)) if c not in (9, 10)}
-
 
 def visible(text: str) -> str:
-    """``text`` with its control characters (but newlines and tabs) written as ``\\x..`` escapes."""
-    return text.translate(_VISIBLE)
+    """``text`` as a terminal may get it from a cassette (`httpx_cassette.core.shown.printable`)."""
+    return printable(text)
 
 
 class Console:

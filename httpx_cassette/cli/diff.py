@@ -5,7 +5,8 @@ Files are compared as data, not text: each difference is a JSON path with its ol
 stream (a new completion id in every chunk) is reported once with ``[*]`` and a count, and a
 stream whose assembled text, tool calls or finish reason changed says so in words. Timing
 (``elapsed_ms``, ``offsets_ms``) and ``meta`` change on every recording and are left out unless
-asked. Directories are matched file by file on the request's key, so a renamed file is still paired.
+asked. Directories are matched file by file on the request's key (within each folder), so a renamed
+file is still paired, and a file holding the same request as another is reported, never hidden.
 """
 
 from __future__ import annotations
@@ -152,22 +153,46 @@ def diff_files(old: Path, new: Path, *, everything: bool = False) -> FileDiff:
     return FileDiff(old, new, _collapse(found), _stream_changes(a, b))
 
 
-def _by_key(root: Path) -> dict[str, Path]:
-    return {key_of(load(file).request): file for file in files_at(root, hidden=False)}
+def _by_key(root: Path) -> dict[tuple[Path, str], list[Path]]:
+    """The files below ``root`` by folder and request key: a folder's files of one request (a
+    llama-stack request's several files, or a copy added next to a file) are all kept, in name order."""
+    found: dict[tuple[Path, str], list[Path]] = {}
+    for file in files_at(root, hidden=False):
+        found.setdefault((file.parent.relative_to(root), key_of(load(file).request)), []).append(file)
+    return found
+
+
+def _pairs(before: list[Path], after: list[Path]) -> tuple[list[tuple[Path, Path]], list[Path], list[Path]]:
+    """One request's files paired old to new: by name first, then the rest in name order (renamed
+    files); returns the pairs, and the files left over in the old and in the new cassette."""
+    named = {file.name: file for file in after}
+    pairs = [(file, named.pop(file.name)) for file in before if file.name in named]
+    paired = {old for old, _ in pairs}
+    rest_old, rest_new = [f for f in before if f not in paired], sorted(named.values())
+    pairs.extend(zip(rest_old, rest_new, strict=False))
+    return pairs, rest_old[len(rest_new) :], rest_new[len(rest_old) :]
 
 
 def diff_paths(old: Path, new: Path, *, everything: bool = False) -> DirectoryDiff:
-    """Compare two cassettes (directories, or two files) interaction by interaction."""
+    """Compare two cassettes (directories, or two files) interaction by interaction.
+
+    Files are paired by folder and request key, so a renamed file is compared with its old self; every
+    file is reported, one holding the same request as another file of its folder too (as added)."""
     if old.is_file() and new.is_file():
         single = diff_files(old, new, everything=everything)
         return DirectoryDiff(changed=[] if single.same else [single], unchanged=int(single.same))
     before, after = _by_key(old), _by_key(new)
-    result = DirectoryDiff(
-        added=sorted(after[k] for k in after.keys() - before.keys()),
-        removed=sorted(before[k] for k in before.keys() - after.keys()),
-    )
-    for key in sorted(before.keys() & after.keys(), key=lambda k: before[k]):
-        single = diff_files(before[key], after[key], everything=everything)
+    result = DirectoryDiff()
+    pairs: list[tuple[Path, Path]] = []
+    for key in before.keys() | after.keys():
+        paired, removed, added = _pairs(before.get(key, []), after.get(key, []))
+        pairs.extend(paired)
+        result.removed.extend(removed)
+        result.added.extend(added)
+    result.removed.sort()
+    result.added.sort()
+    for a, b in sorted(pairs):
+        single = diff_files(a, b, everything=everything)
         if single.same:
             result.unchanged += 1
         else:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from httpx_cassette.cli.common import UsageError, existing, plural
 from httpx_cassette.cli.console import Console
+from httpx_cassette.storage.files import refuse_special_files
 
 __all__ = ["FORMATS", "cmd_convert", "cmd_prune"]
 
@@ -21,6 +22,7 @@ def cmd_prune(args: argparse.Namespace, console: Console) -> int:
     from httpx_cassette.cli.prune import prune, read_report
 
     root = existing(Path(args.path))
+    refuse_special_files(root)  # it deletes: never through a link, never what is no regular file
     unused = prune(root, read_report(Path(args.used_by)), dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     for file in unused:

@@ -15,6 +15,7 @@ import msgspec
 from httpx_cassette.core.sse import ServerSentEvent, encode_event
 from httpx_cassette.core.strings import Walker
 from httpx_cassette.core.transcript import Assembler
+from httpx_cassette.model.body import json_line
 from httpx_cassette.model.cassette import Event
 
 __all__ = ["DONE_CHUNK", "SDK_TYPE_BY_OBJECT", "EventRecorder", "event_bytes", "stream_chunks"]
@@ -130,8 +131,8 @@ def event_bytes(event: Event) -> bytes:
     """The SSE bytes of one stored event: ``data: <compact JSON>`` and a blank line."""
     plain = event.event is None and event.id is None and event.retry is None and not event.unterminated
     if plain and not event.raw:  # the common event: compact JSON never holds a line ending
-        return b"data: " + msgspec.json.encode(event.data) + b"\n\n"
-    data = event.data if event.raw else msgspec.json.encode(event.data).decode("utf-8")
+        return b"data: " + json_line(event.data) + b"\n\n"
+    data = event.data if event.raw else json_line(event.data).decode("utf-8")
     wire = ServerSentEvent(
         data=data, event=event.event, id=event.id, retry=event.retry, terminated=not event.unterminated
     )

@@ -26,7 +26,7 @@ from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Request
 from httpx_cassette.model.jsonpath import DROP, JsonPath, apply_at, parse_path
 
-__all__ = ["CanonicalForm", "KeyOptions", "canonical_form", "key_of", "stored_form"]
+__all__ = ["CanonicalForm", "KeyOptions", "canonical_form", "key_of", "same_request", "stored_form"]
 
 CanonicalForm = dict[str, object]  # method, path, query, headers, body (and host): plain JSON data
 
@@ -126,3 +126,8 @@ def key_of(request: Request | LiveRequest, options: KeyOptions | None = None) ->
     """The sha256 hex key of a request's canonical form (a stored request, or a live httpx/httpx2 one)."""
     encoded = msgspec.json.encode(canonical_form(request, options), order="sorted")
     return hashlib.sha256(encoded).hexdigest()
+
+
+def same_request(a: Request, b: Request) -> bool:
+    """Whether two stored requests are the same request (keyed with the default options)."""
+    return key_of(a, KeyOptions()) == key_of(b, KeyOptions())

@@ -105,6 +105,8 @@ def line_bytes(event: Event) -> bytes:
             raise ValueError(f"an NDJSON line cannot contain a line feed: {text!r}")
         data = text.encode("utf-8")
     else:
+        # Not `json_line`: a line recorded as JSON was written compact, so this is byte for byte what
+        # the server sent (line breaks inside strings included), as ollama's own client read it live.
         data = msgspec.json.encode(event.data)
         data = _html_escape(data) if event.html_escaped else data
     return data if event.unterminated else data + b"\n"

@@ -143,8 +143,14 @@ def mask(secret: str) -> str:
     return f"{secret[: min(6, len(secret) // 4)]}…({len(secret)} chars)"
 
 
-def _backwards(items: list[Any]) -> Iterator[tuple[int, Any]]:
-    return ((i, items[i]) for i in range(len(items) - 1, -1, -1))
+class _Items:
+    """A list being scanned, and the index of its next item."""
+
+    __slots__ = ("items", "next")
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+        self.next = 0
 
 
 class SecretScanner:
@@ -260,10 +266,9 @@ class SecretScanner:
 
     def _in_form(self, text: str, path: str, file: Path | None) -> list[Finding]:
         pairs = parse_qsl(text, keep_blank_values=True)
-        where = f"{path}[{{!r}}]"
-        found = [f for k, v in pairs for f in self._in_string(v, where.format(k), k, False, file, True)]
+        found = [f for k, v in pairs for f in self._in_string(v, f"{path}[{k!r}]", k, False, file, True)]
         inner = [(k, embedded_json(v)) for k, v in pairs if maybe_json(v)]  # a field holding JSON
-        return found + [f for k, v in inner if v is not None for f in self.scan(v, where.format(k), file)]
+        return found + [f for k, v in inner if v is not None for f in self.scan(v, f"{path}[{k!r}]", file)]
 
     def _expanded(self, value: dict[Any, Any], where: str, file: Path | None) -> list[Finding]:
         """What a stored request or response holds beyond JSON strings: base64 bodies, form fields,
@@ -311,8 +316,18 @@ class SecretScanner:
                     findings += self.in_text(key, f"{where} (a key)", file)
                     judged, by_query = field_name(name, key, value)
                     stack.append((item, where + step(key), judged, name == "headers", by_query))
+            elif type(value) is _Items:  # the next item of a list, the rest waiting behind it
+                items, i = value.items, value.next
+                if i < len(items):
+                    value.next = i + 1
+                    item = items[i]
+                    stack.append((value, where, name, in_headers, query))
+                    if isinstance(item, (str, dict, list)) or (name is not None and isinstance(item, int)):
+                        stack.append((item, f"{where}[{i}]", name, in_headers, query))
             elif isinstance(value, list):  # items of a secret-named list are judged by its name
-                stack += [(item, f"{where}[{i}]", name, in_headers, query) for i, item in _backwards(value)]
+                # One item at a time: a hostile file's list of millions would otherwise be millions of
+                # paths at once (a 20 MB file of zeros took 1.8 GB).
+                stack.append((_Items(value), where, name, in_headers, query))
                 if value and isinstance(value[0], dict) and "__data__" in value[0]:  # a stream's events
                     assembled += self._in_transcript(value, where, file)
         seen = {f.masked for f in findings}

@@ -143,8 +143,10 @@ class Assembler:
             pieces.append(piece)
 
     def _usage(self, usage: Any) -> None:
-        if isinstance(usage, dict) and usage:
-            self._result.usage = {**(self._result.usage or {}), **usage}
+        if isinstance(usage, dict) and usage:  # merged in place: a copy per event is quadratic
+            if self._result.usage is None:
+                self._result.usage = {}
+            self._result.usage.update(usage)
 
     def add(self, data: Any) -> None:
         """One event's data (a JSON value), or the text of an event stored as text (``raw``: an NDJSON

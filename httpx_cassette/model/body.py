@@ -14,7 +14,7 @@ from msgspec import UNSET
 
 from httpx_cassette.model.cassette import Request, Response
 
-__all__ = ["body_bytes", "is_json_type", "media_type", "store_body"]
+__all__ = ["body_bytes", "charset_of", "is_json_type", "json_line", "media_type", "store_body"]
 
 
 def media_type(content_type: str | None) -> str:
@@ -24,6 +24,27 @@ def media_type(content_type: str | None) -> str:
 
 def is_json_type(mtype: str) -> bool:
     return mtype == "application/json" or mtype.endswith("+json")
+
+
+# U+0085, U+2028 and U+2029 end a line for `str.splitlines`, and so for httpx's `iter_lines` (which
+# ollama's client and httpx-sse read with); JSON allows them raw in strings, and msgspec writes them so.
+_LINE_BREAKS = ((b"\xc2\x85", b"\\u0085"), (b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+
+
+def json_line(value: Any) -> bytes:
+    """``value`` as compact JSON that no line reader splits: the three line breaks JSON lets stand in a
+    string are written as escapes (the same JSON value; a live server writing them raw is rare, Go and
+    Python servers escape them)."""
+    data = msgspec.json.encode(value)
+    for raw, escaped in _LINE_BREAKS:
+        if raw in data:  # these bytes are never part of another character: replacing them is exact
+            data = data.replace(raw, escaped)
+    return data
+
+
+def charset_of(content_type: str) -> str:
+    """The ``charset`` parameter of a content-type, lower case; ``utf-8`` when it names none."""
+    return _charset(content_type)
 
 
 def _charset(content_type: str) -> str:

@@ -107,6 +107,7 @@ from typing import Any
 import pytest
 
 from httpx_cassette.core.modes import RECORDING, alias_note
+from httpx_cassette.core.shown import printable
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.intercept.routes import process_route, session_listener
 from httpx_cassette.intercept.session import CassetteSession, HostFilter, NetworkBlock, surfaced_miss
@@ -353,4 +354,4 @@ class CassettePlugin:
         title = summary_title(len(self.unused), pruned=self.pruned, prune=self.settings.prune)
         terminalreporter.write_sep("-", title)
         for folder in self.unused:
-            terminalreporter.write_line(f"  {self.settings.layout.shown(folder)}")
+            terminalreporter.write_line(f"  {printable(self.settings.layout.shown(folder))}")  # a PR's names

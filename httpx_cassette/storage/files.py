@@ -222,7 +222,12 @@ def _kind(mode: int) -> str:
 
 def refuse_special_files(root: Path) -> None:
     """Raise `UnsafeFileError` for the first ``*.json`` or ``*.bin`` under ``root`` (or ``root`` itself)
-    that is not a regular file: for readers that open files by path, before they do."""
+    that is not a regular file: for readers that open files by path, before they do. A root reached
+    through a symbolic link (committed in the project) is refused too: what it points to is not the
+    repository's to read, or to delete from."""
+    link = linked_part(root)
+    if link is not None:
+        raise UnsafeFileError(str(link), "it is a symbolic link; pass the real path of the cassettes")
     paths = [root] if not root.is_dir() else []
     for folder, _, files in os.walk(root):  # symlinked folders are not entered
         paths += (Path(folder, name) for name in sorted(files) if name.endswith((".json", ".bin")))

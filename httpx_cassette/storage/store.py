@@ -16,7 +16,8 @@ through `httpx_cassette.storage.formats`): one response per file, named by llama
 so they are found by reading every file once. Several files may then hold responses to one request:
 they replay in file-name order (`order_key`), and with a ``scope`` only the responses recorded for
 that test (and those recorded for none) are used. Writing a request replaces its in-scope responses,
-wherever they were, in ``write_format``; other tests' stay.
+wherever they were, in ``write_format``; other tests' stay, and no other request's file is replaced.
+Two files of ours holding one request (a pull request's copy would decide what replays) are refused.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.key import KeyOptions, key_of
+from httpx_cassette.core.key import KeyOptions, key_of, same_request
 from httpx_cassette.errors import CassetteError, CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, FileFormat, Request, Response
 from httpx_cassette.storage.codec import decode_file, encode_file
@@ -96,29 +97,27 @@ class DirectoryStore:
             # Links, FIFOs... are listed too (never followed): reading one refuses it, loudly.
             for file in cassette_files(self.path, special=True):
                 unread.add(file)
-                prefix = key_prefix(file.name)
-                if prefix is not None:
+                if (prefix := key_prefix(file.name)) is not None:
                     by_prefix.setdefault(prefix, []).append(file)
                 else:
                     self._foreign = True
             self._by_prefix, self._unread = by_prefix, unread
         return self._by_prefix
 
-    def _read(self, file: Path) -> str:
-        """Parse ``file``, cache it under its real key, and return that key ("" for a skipped file)."""
+    def _read(self, file: Path) -> None:
+        """Parse ``file`` and cache it under its real key; a broken file stays unread (it raises again)."""
         assert self._unread is not None
-        try:
+        with contextlib.suppress(NotAnExchangeError):  # a llama-stack tool-call recording: nothing to replay
             cassette = _load(file)
-        except NotAnExchangeError:  # a llama-stack tool-call recording: nothing to replay
-            self._unread.discard(file)
-            return ""
-        key = self._key(file, cassette)
-        self._remember(key, file, cassette)
+            self._remember(self._key(file, cassette), file, cassette)
         self._unread.discard(file)
-        return key
 
     def _remember(self, key: str, file: Path, cassette: CassetteFile) -> None:
-        self._sources.setdefault(key, {})[file] = (held_format(file, cassette), cassette)
+        kind, sources = held_format(file, cassette), self._sources.setdefault(key, {})
+        for twin, (held, other) in sources.items():  # not two requests match_on makes one: those merge
+            if twin != file and held == kind == "ours" and same_request(other.request, cassette.request):
+                raise CassetteFormatError(str(file), f"it holds the same request as {twin}: keep one of them")
+        sources[file] = (kind, cassette)
         self._by_key[key] = self._view(key)
 
     def _view(self, key: str) -> tuple[Path, CassetteFile]:
@@ -159,10 +158,10 @@ class DirectoryStore:
         if found is None and request is not None and self._by_prefix is None:
             found = self._probe(key, request)
         if found is None:
-            for file in self._index().get(key[:12], ()):
-                if self._unread and file in self._unread and self._read(file) == key:
-                    break
-            else:
+            for file in self._index().get(key[:12], ()):  # all of them: a second file of the key is refused
+                if self._unread and file in self._unread:
+                    self._read(file)
+            if key not in self._by_key:
                 self.read_all()
             found = self._by_key.get(key)
         return found[1] if found else None
@@ -211,10 +210,8 @@ class DirectoryStore:
         return self.path / name
 
     def read_fresh(self, key: str, request: Request, *, replace_broken: bool = False) -> CassetteFile | None:
-        """``key``'s file as it is on disk now (another process may have written it), found by name only.
-
-        None when there is none, or, with ``replace_broken`` (it is about to be overwritten), a broken one.
-        """
+        """``key``'s file as it is on disk now (another process may have written it), found by name only;
+        None when there is none, or, with ``replace_broken`` (it is about to be overwritten), a broken one."""
         self._index()
         if self._foreign or self.write_format != "ours":
             return self._refresh(key, replace_broken)
@@ -305,6 +302,8 @@ class DirectoryStore:
         return file
 
     def _write_foreign(self, key: str, adapter: Format, files: list[tuple[str, Any]]) -> list[Path]:
+        if clash := self._clash(key, [name for name, _ in files]):
+            raise CassetteError(f"refusing to write {clash} in {self.path}: another recording is there")
         written: list[Path] = []
         stored: dict[Path, CassetteFile] = {}
         for name, recording in files:
@@ -322,6 +321,15 @@ class DirectoryStore:
         responses = [r for held in stored.values() for r in held.responses]  # in this write's order
         self._by_key[key] = (first, msgspec.structs.replace(stored[first], responses=responses))
         return written or [first]
+
+    def _clash(self, key: str, names: list[str]) -> str | None:
+        """A name given twice, or of a file holding another request, or another test's responses."""
+        own = self._sources.get(key, {})  # its files of in-scope responses only are replaced, as asked
+        kept = {f for f, (_, c) in own.items() if not all(map(self._in_scope, c.responses))}
+        for i, file in enumerate(self.path / name for name in names):
+            if file.name in names[:i] or file in kept or (file not in own and os.path.lexists(file)):
+                return file.name
+        return None
 
     def _drop_in_scope(self, key: str, keep: set[Path]) -> None:
         """Take ``key``'s in-scope responses out of its files other than ``keep``."""

@@ -32,6 +32,8 @@ def _bent(path: Path, **fields: Any) -> Path:
     file = _good(path)
     data = json.loads(file.read_text())
     data["responses"][0].update(fields)
+    for name in [name for name, value in fields.items() if value is None]:  # None: left out
+        del data["responses"][0][name]
     file.write_text(json.dumps(data))
     return file
 
@@ -58,6 +60,10 @@ def _refused(path: Path) -> str:
         ({"headers": {"": "v"}}, "'' is not an HTTP header name"),
         ({"headers": {"x:a": "v"}}, "'x:a' is not an HTTP header name"),
         ({"text": "also"}, "a message has one body, this one holds body and text"),
+        (
+            {"body": None, "text": "+AEEASwBJAEE-", "headers": {"content-type": "text/plain; charset=utf-7"}},
+            "`text` is served as UTF-8 but the content-type says",
+        ),
         ({"body_file": "x.0.bin"}, "this one holds body and body_file"),
     ],
 )
@@ -88,10 +94,7 @@ def test_a_tab_in_a_header_value_is_served(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", ["b2s= ", "b2s=\nb2s=", "!!!*", "b2s", "a2V5IHNr" + " " + "LXByb2o="])
 def test_base64_is_read_strictly_as_scan_reads_it(tmp_path: Path, text: str) -> None:
     # A lenient decoder skips what is not base64: it would serve bytes `scan` never saw.
-    data = _bent(tmp_path, body=None, base64=text)
-    payload = json.loads(data.read_text())
-    del payload["responses"][0]["body"]
-    data.write_text(json.dumps(payload))
+    _bent(tmp_path, body=None, base64=text)
     assert "`base64` is not base64" in _refused(tmp_path)
 
 
@@ -126,3 +129,20 @@ def test_every_client_gets_the_refusal(tmp_path: Path) -> None:
     _bent(tmp_path, headers={"x-a": "v\r\nx-b: injected"})
     with use_cassette(tmp_path, mode="replay"), pytest.raises(CassetteFormatError):
         requests.get(URL, timeout=5)
+
+
+def test_line_breaks_json_allows_in_strings_are_escaped_in_a_replayed_event(tmp_path: Path) -> None:
+    # U+2028, U+2029 and U+0085 end a line for httpx's iter_lines (httpx-sse reads with it): written
+    # raw, they would cut an event in two; as escapes, the event is the same JSON.
+    text = "a\u2028b\u2029c\x85d"
+    body = b"data: " + json.dumps({"choices": [{"delta": {"content": text}}]}).encode() + b"\n\n"
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, headers=SSE, content=body))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.get(URL).read()
+    with (
+        httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client,
+        client.stream("GET", URL) as response,
+    ):
+        lines = [line for line in response.iter_lines() if line]
+    assert len(lines) == 1
+    assert json.loads(lines[0].removeprefix("data: "))["choices"][0]["delta"]["content"] == text

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,9 +16,10 @@ from msgspec import UNSET
 from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.formats.guard import Guard
+from httpx_cassette.formats.llamastack.files import llama_stack_files
 from httpx_cassette.formats.llamastack.read import LLAMA_STACK
 from httpx_cassette.model.cassette import CassetteFile, Response
-from httpx_cassette.storage.files import check_directory
+from httpx_cassette.storage.files import check_directory, file_name
 from httpx_cassette.storage.store import DirectoryStore
 
 __all__ = ["convert_directory"]
@@ -67,17 +69,64 @@ def convert_directory(
             converted[new_key] = (file, safe)
         else:
             held[1].responses.extend(safe.responses)
+    if to == LLAMA_STACK:
+        _named_apart(converted)
     writer = DirectoryStore(target, KeyOptions(), write_format="ours" if to == "ours" else LLAMA_STACK)
     written: list[Path] = []
     for key, (file, cassette) in converted.items():
-        try:
+        with _refusing(file, to):
             written.extend(writer.write(key, cassette))
-        except RecursionError:  # a body nested deeper than the JSON encoder recurses
-            raise CassetteFormatError(str(file), _too_deep(to)) from None
-        except (ValueError, TypeError) as exc:  # a value no writer expects, from a hand-edited file
-            problem = f"it cannot be converted to {to}: {type(exc).__name__}: {exc}"
-            raise CassetteFormatError(str(file), problem) from None
     return written
+
+
+@contextlib.contextmanager
+def _refusing(file: Path, to: str) -> Iterator[None]:
+    """What converting ``file`` raises as a `CassetteFormatError` naming it."""
+    try:
+        yield
+    except RecursionError:  # a body nested deeper than the JSON encoder recurses
+        raise CassetteFormatError(str(file), _too_deep(to)) from None
+    except (ValueError, TypeError) as exc:  # a value no writer expects, from a hand-edited file
+        problem = f"it cannot be converted to {to}: {type(exc).__name__}: {exc}"
+        raise CassetteFormatError(str(file), problem) from None
+
+
+def _named_apart(converted: dict[str, tuple[Path, CassetteFile]]) -> None:
+    """Rename what would overwrite another request's file: a name kept from the source (`origin.file`)
+    is any name the source says, so two requests may claim one. The later one is given the name
+    llama-stack gives it; a clash left after that refuses the conversion before anything is written."""
+    names: dict[str, list[str] | None] = {}
+    for key, (file, cassette) in converted.items():
+        with _refusing(file, LLAMA_STACK):
+            names[key] = _names(cassette)
+    # A request llama-stack cannot hold is written in ours, under our name: nothing else may take it.
+    taken = {file_name(key, converted[key][1].request) for key, found in names.items() if found is None}
+    for key, found in names.items():
+        file, cassette = converted[key]
+        if found is None:
+            continue
+        if taken.intersection(found) or len(set(found)) < len(found):
+            cassette = _unnamed(cassette)
+            converted[key] = (file, cassette)
+            with _refusing(file, LLAMA_STACK):
+                found = _names(cassette) or []
+        if clash := next((n for i, n in enumerate(found) if n in taken or n in found[:i]), None):
+            raise CassetteFormatError(str(file), f"its llama-stack file {clash} would overwrite another's")
+        taken.update(found)
+
+
+def _names(cassette: CassetteFile) -> list[str] | None:
+    files = llama_stack_files(cassette)
+    return None if files is None else [name for name, _ in files]
+
+
+def _unnamed(cassette: CassetteFile) -> CassetteFile:
+    """``cassette`` without the names of the files its responses were read from."""
+    rename = msgspec.structs.replace
+    responses = [
+        r if r.origin is None else rename(r, origin=rename(r.origin, file="")) for r in cassette.responses
+    ]
+    return rename(cassette, responses=responses)
 
 
 def _too_deep(to: str) -> str:

@@ -29,8 +29,9 @@ _SAFE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.json")  # a plain name: ne
 def llama_stack_files(cassette: CassetteFile) -> list[tuple[str, dict[str, Any]]] | None:
     """(file name, recording) for each response of ``cassette``, in order; None if one cannot be held.
 
-    A response read from a llama-stack file keeps that file's name; the later responses for the same
-    request and test are ``<name>.1.json``, ``<name>.2.json``... so they sort after it.
+    A response read from a llama-stack file keeps that file's name (unless an earlier response of
+    another request and test took it: then the name llama-stack gives it); the later responses for the
+    same request and test are ``<name>.1.json``, ``<name>.2.json``... so they sort after it.
     """
     recordings: list[tuple[Response, dict[str, Any]]] = []
     for response in cassette.responses:
@@ -43,7 +44,10 @@ def llama_stack_files(cassette: CassetteFile) -> list[tuple[str, dict[str, Any]]
     files: list[tuple[str, dict[str, Any]]] = []
     for response, recording in recordings:
         group = recording_name(recording)
-        stem = stems.setdefault(group, order_key(_read_from(response) or group)[0])
+        if group not in stems:  # a name read from the source is any it says: two may claim one
+            stem = order_key(_read_from(response) or group)[0]
+            stems[group] = order_key(group)[0] if stem in stems.values() else stem
+        stem = stems[group]
         number = counts[group] = counts.get(group, -1) + 1
         files.append((f"{stem}.json" if number == 0 else f"{stem}.{number}.json", recording))
     return files
