@@ -103,14 +103,21 @@ def _path_credential(host: str | None, path: str) -> tuple[str, str] | None:
     return (what, secret) if len(secret) >= 16 and secret != REDACTED else None
 
 
-def url_secrets(url: str) -> list[tuple[str, str]]:
+_PATH_TOKEN = "random token in a URL path"
+
+
+def url_secrets(url: str, *, paths: bool = True) -> list[tuple[str, str]]:
     """``(what, value)`` for each credential in ``url``: a token as the user name, a userinfo password, a
     secret query or fragment parameter (``#access_token=...``), a secret field of JSON in a parameter
     (a GraphQL GET's ``variables=``), a random token in a path segment (``/bot<token>/``), a webhook
     whose path is its secret, and the same inside a URL held by a parameter or the path (3 levels down);
     and a known format hidden by percent-encoding (``?q=%22AKIA...``), judged decoded. A URL
-    percent-encoded as a whole (``https%3A%2F%2F...``) is judged decoded."""
+    percent-encoded as a whole (``https%3A%2F%2F...``) is judged decoded.
+
+    ``paths=False`` for a URL written in text (a model's answer linking a commit, a document): a long
+    id in its path is what such links hold, and the request never went there."""
     found = _url_secrets(url, _MAX_DEPTH)
+    found = found if paths else [f for f in found if f[0] != _PATH_TOKEN]
     return found + [f for f in _encoded_formats(url) if f not in found]
 
 
@@ -152,7 +159,7 @@ def _url_secrets(url: str, depth: int) -> list[tuple[str, str]]:
         path = path.replace(hook[1], REDACTED)
     token = random_token(path)
     if token is not None:
-        found.append(("random token in a URL path", token))
+        found.append((_PATH_TOKEN, token))
     if depth > 0 and has_url(path):  # a proxy's /fetch/https%3A%2F%2F...: refused, as a path token is
         for inner in URL_IN_TEXT.findall(path):
             found += [f for f in _url_secrets(inner, depth - 1) if f not in found]

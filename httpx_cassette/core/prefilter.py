@@ -44,13 +44,19 @@ def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -
         return True
     if any_secret_name(body_keys) or any_secret_name(head_keys):
         return True
-    # Distinct strings only: base64 needs 24+ characters, a pair needs a quote (rare in a stream's text).
-    strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s)]
+    # Distinct strings only: base64 needs 24+ characters, a pair a quote, a connection string `;` and `=`.
+    strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s or (";" in s and "=" in s))]
     if any(embedded_base64(s) is not None or _secret_pair(s) for s in strings):
         return True
     # A form written into a string (an event's data, a multipart field): its names are keys too.
-    forms = [s for s in found if type(s) is str and "=" in s and formish(s)]
-    return any(any_secret_name(name for name, _ in parse_qsl(s, keep_blank_values=True)) for s in forms)
+    forms = [
+        parse_qsl(s, keep_blank_values=True) for s in found if type(s) is str and "=" in s and formish(s)
+    ]
+    # Its names, and its values decoded (``q=%41%4B%49%41...`` shows no anchor until then).
+    values = "\0".join(value for pairs in forms for _, value in pairs)
+    if any(anchor in values for anchor in _ANCHORS) or has_url(values):
+        return True
+    return any(any_secret_name(name for name, _ in pairs) for pairs in forms)
 
 
 def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")

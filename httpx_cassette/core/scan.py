@@ -213,8 +213,9 @@ class SecretScanner:
         if name is not None and in_headers:
             yield from self._in_header(name, value, where, file)
         if has_url(value):
+            sent = in_headers or where.endswith("request.url")  # a URL a request went to, or a redirect
             for url in URL_IN_TEXT.findall(value):
-                for kind, secret in url_secrets(url):
+                for kind, secret in url_secrets(url, paths=sent):
                     yield from self._found(secret, where, kind, file)
         for secret in free_text_secrets(value) if name == "user_agent" else connection_secrets(value):
             yield from self._found(secret, where, "credential in free text", file)

@@ -72,7 +72,10 @@ _RULES = {
 GROUPS = {f"r{i}": kind for i, kind in enumerate(_RULES)}
 # One pass per string; a credential starts a token (so "task-..." is no "sk-..." key).
 PATTERN = re.compile(
-    r"(?<![A-Za-z0-9_])(?:" + "|".join(f"(?P<r{i}>{rule})" for i, rule in enumerate(_RULES.values())) + ")"
+    # After a JSON escape (``\\nsk-...`` in JSON text that is not whole JSON) a token starts too.
+    r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf]))(?:"
+    + "|".join(f"(?P<r{i}>{rule})" for i, rule in enumerate(_RULES.values()))
+    + ")"
 )
 
 
@@ -146,7 +149,7 @@ def secret_named(name: str, *, query: bool = False) -> str | None:
     if not parts or parts[-1] in ("name", "names"):  # SharedAccessKeyName, secretName: what it is called
         return None
     singular = [_PLURALS.get(w, w) for w in parts]
-    if _sure(singular):  # before the pagination exemption: a "page_token_secret" is a secret
+    if _sure(singular) or _run_together(parts[-1]):  # before the pagination exemption
         return "sure"
     if _pagination(parts):
         return None
@@ -158,6 +161,20 @@ def secret_named(name: str, *, query: bool = False) -> str | None:
     if last != parts[-1] and not whose and (query or len(parts) > 1):  # max_tokens, sort_keys, ?keys=
         return None
     return "maybe"
+
+
+# A name written run together in one case (``dbpassword``, ``ACCESSTOKEN``, ``masterkey``) is one word:
+# it is a secret name when it ends in one of these.
+_RUN_TOGETHER = (
+    *("password", "passwd", "passphrase", "secret", "credential", "apikey", "privatekey", "secretkey"),
+    *("accesskey", "masterkey", "signingkey", "accesstoken", "refreshtoken", "authtoken", "idtoken"),
+    *("sessiontoken", "bearertoken", "apitoken", "clientsecret"),
+)
+
+
+def _run_together(word: str) -> bool:
+    stem = word[:-1] if word.endswith("s") else word  # passwds, accesstokens
+    return len(stem) >= 6 and stem.endswith(_RUN_TOGETHER)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -177,7 +194,7 @@ def any_secret_name(names: Iterable[object]) -> bool:
     if any(secret_named(n, query=True) or secret_named(n) for n in keys):
         return True
     lowered = {n.lower() for n in keys}
-    return "value" in lowered and not _VALUE_NAMES.isdisjoint(lowered)
+    return "value" in lowered and not (_VALUE_NAMES | {"type"}).isdisjoint(lowered)
 
 
 _QUERY_OBJECTS = frozenset({"query", "params", "query_params", "querystring", "query_string"})
