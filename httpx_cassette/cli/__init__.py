@@ -65,16 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="look for credentials in recorded cassettes")
     scan.add_argument("path", help="a cassette directory (searched recursively) or file")
-    scan.add_argument(
-        "--allow", action="append", default=[], metavar="VALUE", help="a value that is no secret"
-    )
-    scan.add_argument(
-        "--allow-pattern",
-        action="append",
-        default=[],
-        metavar="REGEX",
-        help="values matching it are no secret",
-    )
+    _allow_options(scan)
     scan.set_defaults(run=cmd_scan)
 
     diff = commands.add_parser("diff", help="what changed between two cassettes (review a re-recording)")
@@ -99,16 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("destination", help="the directory to write")
     convert.add_argument("--from", dest="from_", choices=FORMATS, default="ours", help="the source format")
     convert.add_argument("--to", choices=("ours", "llama-stack"), default="ours", help="the format to write")
-    convert.add_argument(
-        "--allow", action="append", default=[], metavar="VALUE", help="a value that is no secret"
-    )
-    convert.add_argument(
-        "--allow-pattern",
-        action="append",
-        default=[],
-        metavar="REGEX",
-        help="values matching it are no secret",
-    )
+    _allow_options(convert)
     convert.set_defaults(run=cmd_convert)
     return parser
 
@@ -129,3 +111,12 @@ def main(argv: Sequence[str] | None = None, console: Console | None = None) -> i
     except BrokenPipeError:  # `httpx-cassette ls big/ | head`
         return 0
     return status
+
+
+def _allow_options(command: argparse.ArgumentParser) -> None:
+    """``--allow`` and ``--allow-pattern``: what the secret check of ``scan`` and ``convert`` lets pass."""
+    for flag, metavar, what in (
+        ("--allow", "VALUE", "a value that is"),
+        ("--allow-pattern", "REGEX", "values matching it are"),
+    ):
+        command.add_argument(flag, action="append", default=[], metavar=metavar, help=f"{what} no secret")

@@ -14,7 +14,15 @@ from msgspec import UNSET
 
 from httpx_cassette.model.cassette import Request, Response
 
-__all__ = ["body_bytes", "charset_of", "is_json_type", "json_line", "media_type", "store_body"]
+__all__ = [
+    "UTF8_CHARSETS",
+    "body_bytes",
+    "charset_of",
+    "is_json_type",
+    "json_line",
+    "media_type",
+    "store_body",
+]
 
 
 def media_type(content_type: str | None) -> str:
@@ -42,12 +50,11 @@ def json_line(value: Any) -> bytes:
     return data
 
 
+UTF8_CHARSETS = ("utf-8", "utf8", "ascii", "us-ascii")  # stored as `text`: served back as UTF-8
+
+
 def charset_of(content_type: str) -> str:
     """The ``charset`` parameter of a content-type, lower case; ``utf-8`` when it names none."""
-    return _charset(content_type)
-
-
-def _charset(content_type: str) -> str:
     for param in content_type.split(";")[1:]:
         name, _, value = param.strip().partition("=")
         if name.lower() == "charset":
@@ -65,7 +72,7 @@ def store_body(target: Request | Response, content: bytes, content_type: str) ->
             return
         except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter for bad UTF-8
             pass  # mislabelled: keep it as text or bytes, byte for byte
-    if _charset(content_type) in ("utf-8", "utf8", "ascii", "us-ascii"):
+    if charset_of(content_type) in UTF8_CHARSETS:
         try:
             target.text = content.decode("utf-8")
             return

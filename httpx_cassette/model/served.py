@@ -15,7 +15,7 @@ import re
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.model.body import charset_of
+from httpx_cassette.model.body import UTF8_CHARSETS, charset_of
 from httpx_cassette.model.cassette import CassetteFile, Request, Response
 
 __all__ = ["check_served", "is_base64"]
@@ -23,7 +23,6 @@ __all__ = ["check_served", "is_base64"]
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field names
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # no field value holds these (tab is allowed)
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
-_UTF8 = ("utf-8", "utf8", "ascii", "us-ascii")
 _RESPONSE_BODIES = ("body", "text", "base64", "body_file")
 _REQUEST_BODIES = ("body", "text", "base64", "multipart")
 
@@ -43,7 +42,7 @@ def _one_body(message: Request | Response, fields: tuple[str, ...], at: str) -> 
         _refuse(f"a message has one body, this one holds {' and '.join(held)}", at)
     # `text` is served as UTF-8, so the content-type must say so (what `scan` reads is what is served).
     ctype = next((v for k, v in message.headers.items() if k.lower() == "content-type"), "")
-    if isinstance(message.text, str) and charset_of(ctype) not in _UTF8:
+    if isinstance(message.text, str) and charset_of(ctype) not in UTF8_CHARSETS:
         _refuse(f"`text` is served as UTF-8 but the content-type says {ctype!r}: store it as base64", at)
     if isinstance(message.base64, str) and not is_base64(message.base64):
         _refuse(
