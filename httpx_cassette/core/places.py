@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 import zlib
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
@@ -104,6 +105,16 @@ def _path_credential(host: str | None, path: str) -> tuple[str, str] | None:
 
 
 _PATH_TOKEN = "random token in a URL path"
+_WORD_START = re.compile(r"[a-z]{1,8}")
+
+
+def _unglued(path: str) -> Iterator[str]:
+    """Each long path segment without each lower-case start of up to 8 letters (``bot``, ``botde`` of
+    ``botde71...``): what a token glued to a word looks like without the word."""
+    for segment in path.split("/"):
+        start = _WORD_START.match(segment) if len(segment) >= 20 else None
+        if start is not None:
+            yield from (segment[k:] for k in range(1, start.end() + 1))
 
 
 def url_secrets(url: str, *, paths: bool = True) -> list[tuple[str, str]]:
@@ -157,9 +168,13 @@ def _url_secrets(url: str, depth: int) -> list[tuple[str, str]]:
     if hook is not None:
         found.append(hook)
         path = path.replace(hook[1], REDACTED)
-    token = random_token(path)
+    # A segment may glue a word to its token (``/bot<token>/``): the token is judged without it too.
+    unglued = "/".join(_unglued(path))
+    token = random_token(path) or random_token(unglued)
     if token is not None:
         found.append((_PATH_TOKEN, token))
+    glued = set(known_format(unglued)) - set(known_format(path))  # those the word hid from the pattern
+    found += [("known format in a URL path", key) for key in sorted(glued)]
     if depth > 0 and has_url(path):  # a proxy's /fetch/https%3A%2F%2F...: refused, as a path token is
         for inner in URL_IN_TEXT.findall(path):
             found += [f for f in _url_secrets(inner, depth - 1) if f not in found]

@@ -102,3 +102,13 @@ def test_a_link_in_a_models_answer_is_no_credential(tmp_path: Path, link: str) -
 def test_a_random_token_in_the_request_path_is_still_refused(tmp_path: Path) -> None:
     url = "https://api.telegram.org/bot7123456789:AAH" + _chars(32) + "/getMe"
     assert _record(tmp_path, httpx.Response(200, json={}), url)
+
+
+@pytest.mark.parametrize(
+    "segment",
+    ["bot" + _chars(32, "0123456789abcdef"), "bot" + "gh" + "p_" + _chars(36)],
+)
+def test_a_token_glued_to_a_word_in_the_request_path_is_refused(tmp_path: Path, segment: str) -> None:
+    # /bot<token>/: the word would hide the token from the hex test and the pattern's look-behind.
+    assert _record(tmp_path, httpx.Response(200, json={}), f"https://api.telegram.org/{segment}/getMe")
+    assert not list(tmp_path.glob("*.json"))
