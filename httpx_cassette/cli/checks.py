@@ -17,18 +17,22 @@ __all__ = ["cmd_diff", "cmd_scan", "cmd_verify", "diff_lines"]
 
 
 def cmd_verify(args: argparse.Namespace, console: Console) -> int:
-    from httpx_cassette.cli.verify import interrupted_writes, verify_file
+    from httpx_cassette.cli.verify import interrupted_writes, same_requests, verify_file
 
     root = existing(Path(args.path))
     files = files_at(root, hidden=False)
     problems = interrupted_writes(root)
     streams = 0
+    loaded = []
     with console.progress(len(files), "verifying") as advance:
         for file in files:
             cassette, found = verify_file(file)
             problems.extend(found)
-            streams += sum(r.is_streaming for r in cassette.responses) if cassette else 0
+            if cassette is not None:
+                loaded.append((file, cassette))
+                streams += sum(r.is_streaming for r in cassette.responses)
             advance()
+    problems += same_requests(loaded)  # of the files read above, not read again
     if not files:
         console.error(f"no cassette files under {root}")
         return 1

@@ -9,6 +9,7 @@ stream's chunks are recorded again (`LineRecorder`): that must give back the sto
 from __future__ import annotations
 
 import binascii
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from httpx_cassette.core.sse import ServerSentEvent, SSEParser
 from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import CassetteFile, Event, Response
-from httpx_cassette.storage.files import TEMPORARY_NAME, UnsafeFileError, files_at, open_inside
+from httpx_cassette.storage.files import TEMPORARY_NAME, UnsafeFileError, open_inside
 from httpx_cassette.storage.formats import held_format
 
 __all__ = ["Problem", "interrupted_writes", "same_requests", "verify_file", "verify_response"]
@@ -145,40 +146,32 @@ def verify_file(file: Path) -> tuple[CassetteFile | None, list[Problem]]:
 
 
 def interrupted_writes(path: Path) -> list[Problem]:
-    """The problems of the directory ``path`` rather than of one file of it (what ``verify`` reports
-    besides each file's): the temporary files of writes that never finished, and the files holding the
-    same request as another of their folder (`same_requests`)."""
+    """The temporary files of writes that never finished (``.<name>.<random>.tmp``): a process killed
+    mid-write leaves one behind, and nothing else ever looks at it."""
     if not path.is_dir():
         return []
     return [
-        *(
-            Problem(
-                file,
-                "the temporary file of a write that did not finish (a process killed while recording);"
-                f" {match.group(1)} was not touched by it: delete this file if no recording is running",
-            )
-            for file in sorted(path.rglob(".*.tmp"))
-            if file.is_file() and (match := TEMPORARY_NAME.fullmatch(file.name))
-        ),
-        *same_requests(path),
+        Problem(
+            file,
+            "the temporary file of a write that did not finish (a process killed while recording);"
+            f" {match.group(1)} was not touched by it: delete this file if no recording is running",
+        )
+        for file in sorted(path.rglob(".*.tmp"))
+        if file.is_file() and (match := TEMPORARY_NAME.fullmatch(file.name))
     ]
 
 
-def same_requests(path: Path) -> list[Problem]:
-    """A file of ours holding the same request (by the default key) as another of its folder: replay
-    refuses such a folder rather than pick one (a copy added in a pull request would win). llama-stack
-    keeps one response per file, so several of its files for one request are no problem."""
+def same_requests(loaded: Iterable[tuple[Path, CassetteFile]]) -> list[Problem]:
+    """Among the files ``verify`` read, one of ours holding the same request (by the default key) as
+    another of its folder: replay refuses such a folder rather than pick one (a copy added in a pull
+    request would win). llama-stack keeps one response per file, so several of its files for one request
+    are no problem."""
     first: dict[tuple[Path, str], Path] = {}
     problems: list[Problem] = []
-    for file in files_at(path, hidden=False):
-        try:
-            cassette = load(file)
-            key = key_of(cassette.request)
-        except (CassetteFormatError, OSError, ValueError, RecursionError):
-            continue  # broken: `verify_file` says why
+    for file, cassette in loaded:
         if held_format(file, cassette) != "ours":
             continue
-        seen = first.setdefault((file.parent, key), file)
+        seen = first.setdefault((file.parent, key_of(cassette.request)), file)
         if seen != file:
             problems.append(Problem(file, f"holds the same request as {seen}: replay refuses both, keep one"))
     return problems
