@@ -185,8 +185,11 @@ class Redaction:
 
     def _field(self, parent: str | None, key: str, value: Any, siblings: dict[Any, Any]) -> Any:
         name, query = field_name(parent, key, siblings)  # the name the scanner's walk goes on with too
-        if isinstance(value, list):  # the items of a secret-named list are judged by its name
-            return [REDACTED if self._secret(name, v, query=query) else self._fields(v, name) for v in value]
+        return self._named(name, value, query)
+
+    def _named(self, name: str, value: Any, query: bool) -> Any:
+        if isinstance(value, list):  # the items of a list, nested lists too, are judged by its name
+            return [self._named(name, v, query) for v in value]
         return REDACTED if self._secret(name, value, query=query) else self._fields(value, name)
 
     def _json_text(self, text: str) -> str:

@@ -101,6 +101,8 @@ SECRET_BODIES: list[tuple[str, Callable[[str], Any]]] = [
     ("api_keys", lambda s: {"api_keys": [s]}),
     ("tokens", lambda s: {"tokens": [s]}),
     ("passwords", lambda s: {"passwords": [s]}),
+    ("passwords nested", lambda s: {"passwords": [["db", s]]}),
+    ("api_keys three deep", lambda s: {"api_keys": [[[s]]]}),
     ("secrets map", lambda s: {"secrets": {"db": s}}),
     ("cookies[].value", lambda s: {"cookies": [{"name": "session", "value": s, "domain": ".example.com"}]}),
     ("httpbin /cookies", lambda s: {"cookies": {"sessionid": s}}),
