@@ -17,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
@@ -451,3 +452,33 @@ def test_seeds_convert_losslessly_and_keep_llama_stacks_names(seeds_dir: Path, t
     # The seed README gives 004's original name: the hash llama-stack computed, which ids are cut from.
     raw = json.loads((seeds_dir / "004_9782941f54cfc091.json").read_text())
     assert recording_name(raw) == "816a62894f78f439f800f50431b565c19c73f68de45ec7f96b1c1fd4a7beb4bc.json"
+
+
+SECRET = "3f" * 16
+AZURE = "https://example.openai.azure.com/openai/deployments"
+
+
+@pytest.mark.parametrize(
+    ("url", "options"),
+    [
+        (f"{AZURE}/m/chat/completions?api-version=1&api-key={SECRET}", {}),
+        (f"{AZURE}/{SECRET}/chat/completions", {"placeholders": {"<DEPLOYMENT>": SECRET}}),
+    ],
+    ids=["secret parameter", "placeholder"],
+)
+def test_a_recording_whose_url_holds_a_secret_is_keyed_as_a_live_request_is(
+    tmp_path: Path, url: str, options: dict[str, Any]
+) -> None:
+    """A live request is keyed as stored (``api-key=REDACTED``, a placeholder for its secret); so is a
+    llama-stack file's, which holds the URL as it was sent."""
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+    completion = fixture("test_chat_completion[txt=azure/gpt-4o-mini]")["response"]["body"]
+    recording = {
+        "test_id": None,
+        "request": {"method": "POST", "url": url, "headers": {}, "body": body, "model": "m"},
+        "response": {"body": completion, "is_streaming": False},
+    }
+    (tmp_path / "0123abcd.json").write_text(json.dumps(recording))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay", **options)) as client:
+        response = client.post(url, json=body)
+    assert response.json() == completion["__data__"]

@@ -18,6 +18,8 @@ from typing import Any
 
 import msgspec
 
+from httpx_cassette.core.scan import mask
+from httpx_cassette.core.secrets import secret_value
 from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteMiss
 from httpx_cassette.model.jsondiff import MISSING, around_difference, show_value, walk
@@ -35,6 +37,7 @@ _WEIGHT = {"method": 8.0, "path": 4.0, "host": 2.0, "header": 1.0, "query": 1.0}
 _BODY_CAP = 3.0
 _PART_ORDER = ("method", "path", "host", "query", "header", "body")
 # A body path that `ignore_json_paths` can take back exactly (no dots or brackets inside a key).
+_LAST_NAME = re.compile(r"(?:\[\d+\])+$")  # a body path's list indexes, after the field's name
 _IGNORABLE = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*")
 
 
@@ -61,10 +64,20 @@ class Difference:
 
     def __str__(self) -> str:
         label = f"{self.part} {self.where}" if self.where else self.part
-        old, new = show_value(self.recorded, 10**9), show_value(self.requested, 10**9)
+        old, new = (
+            show_value(self._shown(self.recorded), 10**9),
+            show_value(self._shown(self.requested), 10**9),
+        )
         if len(old) > _WIDTH or len(new) > _WIDTH:
             old, new = around_difference(old, new, _WIDTH)
         return f"{label}: {old} → {new}"
+
+    def _shown(self, value: Any) -> Any:
+        """``value`` masked when its name says it is a credential (a hand-written or foreign file may hold
+        one in a query parameter or a field; what is not named so, `shown` masks by its format)."""
+        name = _LAST_NAME.sub("", self.where).rpartition(".")[2]
+        secret = isinstance(value, str) and secret_value(name, value, query=self.part == "query")
+        return mask(value) if secret else value
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -79,17 +79,18 @@ class Cassette:
         self.replay_timing: ReplayTiming = config.replay.timing
         self.replay_chunks: ReplayChunks = config.replay.chunks
         self.scope = storage.scope
+        # A configured placeholder is no secret, whatever it looks like (the documented <NAME> or not).
+        self.scanner = SecretScanner([*redact.allow_secrets, *(redact.placeholders or {})])
+        self.redaction = Redaction(
+            redact.json_paths, redact.headers, redact.placeholders, self.scanner.allowed
+        )
         self.store = DirectoryStore(
             self.path,
             self.key_options,
             storage.max_inline_bytes,
             scope=storage.scope,
             write_format=storage.format,
-        )
-        # A configured placeholder is no secret, whatever it looks like (the documented <NAME> or not).
-        self.scanner = SecretScanner([*redact.allow_secrets, *(redact.placeholders or {})])
-        self.redaction = Redaction(
-            redact.json_paths, redact.headers, redact.placeholders, self.scanner.allowed
+            as_keyed=self.redaction.request,
         )
         self.played: list[tuple[str, int]] = []
         self.recorded: list[tuple[str, int]] = []

@@ -11,12 +11,11 @@ File names are built from ``[a-z0-9-]`` only, so no key or request can name a fi
 Binary response bodies larger than ``max_inline_bytes`` are not pasted into the JSON as base64: they go
 to a side file ``<json stem>.<response index>.bin`` next to it, named by the response's ``body_file``.
 
-The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`, reached
-through `httpx_cassette.storage.formats`): one response per file, named by llama-stack's own hash,
-so they are found by reading every file once. Several files may then hold responses to one request:
-they replay in file-name order (`order_key`), and with a ``scope`` only the responses recorded for
-that test (and those recorded for none) are used. Writing a request replaces its in-scope responses,
-wherever they were, in ``write_format``; other tests' stay, and no other request's file is replaced.
+The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`): one response
+per file, named by llama-stack's own hash, found by reading every file once, keyed as redacted (as a
+live request is). Several files may hold responses to one request: they replay in file-name order
+(`order_key`); with a ``scope``, only that test's (and no test's). Writing a request replaces its
+in-scope responses, wherever they were, in ``write_format``; no other request's file is replaced.
 Two files of ours holding one request (a pull request's copy would decide what replays) are refused.
 """
 
@@ -73,6 +72,7 @@ class DirectoryStore:
         *,
         scope: str | None = None,
         write_format: FileFormat = "ours",
+        as_keyed: Callable[[Request], Request] | None = None,
     ) -> None:
         if "\0" in os.fspath(path):
             raise CassetteError(f"cassette path {os.fspath(path)!r} has a NUL byte; no file system takes it")
@@ -83,6 +83,7 @@ class DirectoryStore:
         self._side_written: dict[Path, str] = {}  # side file -> sha256 of what this store wrote there
         self.scope = scope
         self.write_format: FileFormat = write_format
+        self._as_keyed = as_keyed  # another format's request as a live one is keyed (ours are stored so)
         self._by_key: dict[str, tuple[Path, CassetteFile]] = {}  # key -> (first file, its in-scope responses)
         self._sources: dict[str, dict[Path, tuple[str, CassetteFile]]] = {}  # key -> all its files
         self._by_prefix: dict[str, list[Path]] | None = None
@@ -141,8 +142,11 @@ class DirectoryStore:
         return "no recording"
 
     def _key(self, file: Path, cassette: CassetteFile) -> str:
+        request = cassette.request
+        if self._as_keyed is not None and held_format(file, cassette) != "ours":
+            request = self._as_keyed(request)
         try:
-            return key_of(cassette.request, self.options)
+            return key_of(request, self.options)
         except (ValueError, RecursionError) as exc:  # a URL urllib rejects, a body nested past Python's limit
             raise CassetteFormatError(str(file), f"its request cannot be keyed: {exc}") from None
 
@@ -256,10 +260,7 @@ class DirectoryStore:
         replace_broken: bool = False,
     ) -> CassetteFile:
         """Read, change and write ``key``'s file under the directory lock; returns what was stored.
-
-        ``change`` gets the file as it is on disk now (None if there is none), so concurrent writers of
-        the same request each see the others' responses and can keep them.
-        """
+        ``change`` gets the file as it is on disk now (None if none): concurrent writers keep each other's."""
         with self.lock:
             self.put(key, change(self.read_fresh(key, request, replace_broken=replace_broken)))
             return self._by_key[key][1]

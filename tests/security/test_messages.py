@@ -44,6 +44,26 @@ def test_a_replay_miss_masks_the_credentials_of_the_request(tmp_path: Path) -> N
     assert "sendMessage" in message  # the rest of the request is still named
 
 
+def test_a_miss_masks_a_secret_named_value_a_file_holds(tmp_path: Path) -> None:
+    """A hand-written (or another tool's) file may hold a credential under its name, in a query parameter
+    or a body field, in no known format: the difference shown masks it by its name."""
+    secret = "3f" * 16
+    file = '{"version": 1, "request": {"method": "POST", "url": "https://api.test/v1/x?api-key=%s",'
+    file += ' "headers": {"content-type": "application/json"}, "body": {"password": "%s", "n": 1}},'
+    file += ' "responses": [{"status": 200, "headers": {}, "body": {}}]}'
+    (tmp_path / "hand.json").write_text(file % (secret, secret))
+    with (
+        pytest.raises(CassetteMiss) as info,
+        httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client,
+    ):
+        client.post("https://api.test/v1/x?api-key=other", json={"password": "other-one", "n": 2})
+    message = str(info.value)
+    assert secret not in message
+    assert 'query api-key: "3f3f3f…(32 chars)"' in message
+    assert 'body password: "3f3f3f…(32 chars)"' in message
+    assert "body n: 1 → 2" in message
+
+
 @pytest.mark.parametrize(
     "url", [f"https://api.test/v1/search?q={KEY}", f"https://api.telegram.org/bot{BOT}/getMe"]
 )

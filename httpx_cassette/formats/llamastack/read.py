@@ -21,6 +21,7 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 from msgspec import UNSET
 
+from httpx_cassette.core.places import redact_url
 from httpx_cassette.core.redact import kept_request_headers
 from httpx_cassette.core.request import STORED_REQUEST_HEADERS
 from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError
@@ -213,7 +214,8 @@ def _wire_request(stored: dict[str, Any]) -> Request:
         if method != "GET":
             wire = _wire_body(body, path)
             headers.setdefault("content-type", "application/json")
-    target = host + path + (f"?{urlencode(query)}" if query else "")
+    # As a live request is stored (secret parameters redacted), so that it has the same key.
+    target = redact_url(host + path + (f"?{urlencode(query)}" if query else ""))
     return Request(
         method=method, url=target, headers=kept_request_headers(headers, STORED_REQUEST_HEADERS), body=wire
     )
