@@ -163,8 +163,12 @@ class Placeholders:
             _map_base64(encoded, _literal(self._reveal_bytes, _clash))
         return _map_base64(encoded, self._hide.data)
 
-    def reveal_base64(self, encoded: str) -> str:
-        return _map_base64(encoded, _literal(self._reveal_bytes))
+    def reveal_base64(self, encoded: str, unless: Callable[[str], bool] | None = None) -> str:
+        """A base64 body with its secrets back, unless its (decompressed) bytes read as Latin-1 say so."""
+        reveal = _literal(self._reveal_bytes)
+        if unless is None:
+            return _map_base64(encoded, reveal)
+        return _map_base64(encoded, lambda data: data if unless(data.decode("latin-1")) else reveal(data))
 
 
 def _literal(

@@ -297,10 +297,15 @@ class Redaction:
         there, and the only host that ever knew it is the one it was sent to."""
         if not self.placeholders:
             return response
-        return self._response(response, self._revealer(host), store=False)
+        return self._response(response, self._revealer(host), store=False, host=host)
 
     def _revealer(self, host: str | None) -> Callable[[str], str]:
-        reveal = self.reveal
+        reveal, leaves = self.reveal, self._leaves(host)
+        return lambda text: text if leaves(text) else reveal(text)
+
+    @staticmethod
+    def _leaves(host: str | None) -> Callable[[str], bool]:
+        """Whether a text names a URL to another host than ``host``."""
 
         def elsewhere(url: str) -> bool:
             try:
@@ -308,22 +313,28 @@ class Redaction:
             except ValueError:  # not a URL after all: nothing a client would follow
                 return False
 
-        def revealed(text: str) -> str:
+        def leaves(text: str) -> bool:
             # A text naming a URL to another host keeps its placeholders: a placeholder ends a URL as
             # `URL_IN_TEXT` reads it (`<` cannot stand in one), so the whole text is judged.
             urls = URL_IN_TEXT.findall(text) if has_url(text) else []
             if text.lstrip().startswith("//"):  # protocol-relative: a redirect there leaves the host
                 urls.append("https:" + text.strip())
-            return text if any(elsewhere(url) for url in urls) else reveal(text)
+            return any(elsewhere(url) for url in urls)
 
-        return revealed
+        return leaves
 
     def meta(self, user_agent: str) -> str:
         """A User-Agent as stored: placeholders, then what looks like a credential in it, hidden."""
         return scrub_free_text(self.hide(user_agent))
 
     def _response(
-        self, response: Response, change: Callable[[str], str], *, store: bool, events: Strings | None = None
+        self,
+        response: Response,
+        change: Callable[[str], str],
+        *,
+        store: bool,
+        events: Strings | None = None,
+        host: str | None = None,
     ) -> Response:
         stream = response.events()
         fields = None
@@ -358,7 +369,7 @@ class Redaction:
             changes["base64"] = (
                 marks.hide_base64(response.base64, check=True)
                 if store
-                else marks.reveal_base64(response.base64)
+                else marks.reveal_base64(response.base64, unless=self._leaves(host))
             )
         if response.error is not None:
             message = redact_urls_in_text(response.error.message) if store else response.error.message

@@ -4,6 +4,8 @@ read back from pull requests, and a follow-up request can go out live in record-
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from pathlib import Path
 
@@ -33,6 +35,8 @@ def _replayed(path: Path, **answer: object) -> httpx.Response:
     file = _recorded(path)
     data = json.loads(file.read_text())
     data["responses"][0].update(answer)
+    if "base64" in answer:  # one body field per response
+        del data["responses"][0]["body"]
     file.write_text(json.dumps(data))
     with httpx.Client(transport=CassetteTransport(path, mode="replay", placeholders=PLACEHOLDERS)) as client:
         return client.get("https://api.example.com/start")
@@ -83,3 +87,22 @@ def test_a_redirect_followed_from_replay_sends_no_secret_elsewhere(tmp_path: Pat
         client.get("https://api.example.com/start")
     assert seen
     assert not any(SECRET in url for url in seen)
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["binary", "gzip"])
+def test_a_body_stored_as_base64_is_judged_by_the_same_rule(tmp_path: Path, compressed: bool) -> None:
+    """A body kept as base64 (binary, or compressed with a content-encoding) gets its secret back only
+    when it names no URL to another host."""
+    def stored(text: str) -> str:
+        data = text.encode() + b"\x00\xff"
+        return base64.b64encode(gzip.compress(data) if compressed else data).decode()
+
+    headers = {
+        "content-type": "application/octet-stream",
+        **({"content-encoding": "gzip"} if compressed else {}),
+    }
+    leaving = _replayed(tmp_path / "a", headers=headers, base64=stored("go https://evil.example/?t=<TOKEN>"))
+    assert SECRET.encode() not in leaving.content
+    assert b"https://evil.example/?t=<TOKEN>" in leaving.content
+    staying = _replayed(tmp_path / "b", headers=headers, base64=stored("token <TOKEN> for /next"))
+    assert staying.content == b"token " + SECRET.encode() + b" for /next\x00\xff"
