@@ -93,6 +93,7 @@ def test_a_redirect_followed_from_replay_sends_no_secret_elsewhere(tmp_path: Pat
 def test_a_body_stored_as_base64_is_judged_by_the_same_rule(tmp_path: Path, compressed: bool) -> None:
     """A body kept as base64 (binary, or compressed with a content-encoding) gets its secret back only
     when it names no URL to another host."""
+
     def stored(text: str) -> str:
         data = text.encode() + b"\x00\xff"
         return base64.b64encode(gzip.compress(data) if compressed else data).decode()
