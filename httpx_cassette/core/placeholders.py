@@ -165,10 +165,17 @@ class Placeholders:
 
     def reveal_base64(self, encoded: str, unless: Callable[[str], bool] | None = None) -> str:
         """A base64 body with its secrets back, unless its (decompressed) bytes read as Latin-1 say so."""
+        return _map_base64(encoded, self._revealer(unless))
+
+    def reveal_bytes(self, raw: bytes, unless: Callable[[str], bool] | None = None) -> bytes:
+        """`reveal_base64` for a body kept in a side file."""
+        return _map_bytes(raw, self._revealer(unless))
+
+    def _revealer(self, unless: Callable[[str], bool] | None) -> Callable[[bytes], bytes]:
         reveal = _literal(self._reveal_bytes)
         if unless is None:
-            return _map_base64(encoded, reveal)
-        return _map_base64(encoded, lambda data: data if unless(data.decode("latin-1")) else reveal(data))
+            return reveal
+        return lambda data: data if unless(data.decode("latin-1")) else reveal(data)
 
 
 def _literal(
@@ -188,14 +195,21 @@ def _map_base64(encoded: str, change: Callable[[bytes], bytes]) -> str:
         raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         return encoded
+    new = _map_bytes(raw, change)
+    return encoded if new is raw else base64.b64encode(new).decode("ascii")
+
+
+def _map_bytes(raw: bytes, change: Callable[[bytes], bytes]) -> bytes:
+    """``raw`` with ``change`` applied to its bytes, decompressed (gzip, zlib) and compressed again; the
+    very object when nothing changed."""
     inflated = inflate(raw)
     data = raw if inflated is None else inflated
     new = change(data)
     if new == data:
-        return encoded
+        return raw
     if inflated is not None:
         new = gzip.compress(new, mtime=0) if raw[:2] == b"\x1f\x8b" else zlib.compress(new)
-    return base64.b64encode(new).decode("ascii")
+    return new
 
 
 def _clash(found: bytes) -> bytes:

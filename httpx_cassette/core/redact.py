@@ -299,6 +299,10 @@ class Redaction:
             return response
         return self._response(response, self._revealer(host), store=False, host=host)
 
+    def restore_bytes(self, body: bytes, host: str | None = None) -> bytes:
+        """`restore` for a body kept in a side file."""
+        return self.placeholders.reveal_bytes(body, unless=self._leaves(host)) if self.placeholders else body
+
     def _revealer(self, host: str | None) -> Callable[[str], str]:
         reveal, leaves = self.reveal, self._leaves(host)
         return lambda text: text if leaves(text) else reveal(text)

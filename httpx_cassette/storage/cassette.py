@@ -280,9 +280,10 @@ class Cassette:
         warnings.warn(CassetteAgeWarning(text), stacklevel=2)
 
     def _prepare(self, key: str, index: int, response: Response, request: Request) -> Prepared:
-        body = self.store.body_file_bytes(key, response)
+        body, host = self.store.body_file_bytes(key, response), _host(request.url)
         try:
-            restored = self.redaction.restore(response, _host(request.url))
+            restored = self.redaction.restore(response, host)
+            body = body if body is None else self.redaction.restore_bytes(body, host)
             return prepare(restored, self.replay_timing, body, self.replay_chunks)
         except (ValueError, TypeError, RecursionError) as exc:  # a file edited into something unplayable
             file = self.store.file_of(key) or self.path

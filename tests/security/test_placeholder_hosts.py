@@ -107,3 +107,22 @@ def test_a_body_stored_as_base64_is_judged_by_the_same_rule(tmp_path: Path, comp
     assert b"https://evil.example/?t=<TOKEN>" in leaving.content
     staying = _replayed(tmp_path / "b", headers=headers, base64=stored("token <TOKEN> for /next"))
     assert staying.content == b"token " + SECRET.encode() + b" for /next\x00\xff"
+
+
+@pytest.mark.parametrize("link", [b"/next", b"https://evil.example/"], ids=["same host", "another host"])
+def test_a_body_in_a_side_file_gets_its_secret_back_by_the_same_rule(tmp_path: Path, link: bytes) -> None:
+    """A large binary body is kept in a side file, its secret as the placeholder: replay gives back what
+    the server sent, unless the body names a URL to another host."""
+    body = b"\x00\xff" * 40_000 + b" " + link + b"?t=" + SECRET.encode()
+    headers = {"content-type": "application/octet-stream"}
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, content=body, headers=headers))
+    recording = CassetteTransport(tmp_path, mode="record", placeholders=PLACEHOLDERS, inner=upstream)
+    with httpx.Client(transport=recording) as client:
+        client.get("https://api.example.com/blob")
+    [side] = tmp_path.glob("*.bin")
+    assert SECRET.encode() not in side.read_bytes()
+    with httpx.Client(
+        transport=CassetteTransport(tmp_path, mode="replay", placeholders=PLACEHOLDERS)
+    ) as client:
+        replayed = client.get("https://api.example.com/blob").content
+    assert replayed == (body if link == b"/next" else body.replace(SECRET.encode(), b"<TOKEN>"))
