@@ -34,11 +34,13 @@ __all__ = [
     "decoded_bytes",
     "free_text_secrets",
     "has_url",
+    "may_hold_url",
     "inflate",
     "redact_url",
     "redact_urls_in_text",
     "scrub_free_text",
     "url_secrets",
+    "urls_in_text",
 ]
 
 MAX_INFLATED = 64 * 1024 * 1024  # a decompression bomb in a hostile file is read this far, no further
@@ -51,10 +53,16 @@ _ENCODED_SEPARATOR = r"%3[Aa](?:%2[Ff]|/){2}"
 # Sentence punctuation and closing brackets do not end a URL: "(+https://example.com/bot)".
 _LAST = r"[^\s\"'<>.,;:!?)\]}]"
 # A URL in free text, written out or percent-encoded as a whole (then a literal "&" is the text's own:
-# the URL's would be encoded too).
+# the URL's would be encoded too). An apostrophe is a legal query character (httpx sends it as is): it
+# only ends a URL when it is the last character.
 URL_IN_TEXT = re.compile(
-    _SCHEME + r"(?:://[^\s\"'<>]*" + _LAST + "|" + _ENCODED_SEPARATOR + r"[^\s\"'<>&]*" + _LAST[:-1] + "&])"
+    _SCHEME + r"(?:://[^\s\"<>]*" + _LAST + "|" + _ENCODED_SEPARATOR + r"[^\s\"'<>&]*" + _LAST[:-1] + "&])"
 )
+# A path with a query or a fragment standing on its own in text: what urllib3 writes in its errors
+# ("Max retries exceeded with url: /v1/x?api_key=..."), a Link or Refresh header, a message naming a
+# page. Its parameters are judged as an absolute URL's are (it goes to the request's own host).
+_RELATIVE = r"(?<![\w/.:%~+-])/[^\s\"<>?#]*[?#][^\s\"<>]*" + _LAST
+_ANY_URL = re.compile(URL_IN_TEXT.pattern + "|" + _RELATIVE)
 _ENCODED_URL = re.compile(_SCHEME + _ENCODED_SEPARATOR)
 _URL_START = re.compile(_SCHEME + "(?:://|" + _ENCODED_SEPARATOR + ")")
 
@@ -62,6 +70,22 @@ _URL_START = re.compile(_SCHEME + "(?:://|" + _ENCODED_SEPARATOR + ")")
 def has_url(text: str) -> bool:
     """Whether ``text`` may hold a URL `URL_IN_TEXT` finds: a cheap test before the regular expression."""
     return "://" in text or "%3A" in text or "%3a" in text
+
+
+def _may_hold_params(text: str) -> bool:
+    return "=" in text and "/" in text and ("?" in text or "#" in text)
+
+
+def urls_in_text(text: str) -> list[str]:
+    """Every URL in free text (`URL_IN_TEXT`), and every path with parameters standing on its own."""
+    if has_url(text) or _may_hold_params(text):
+        return _ANY_URL.findall(text)
+    return []
+
+
+def may_hold_url(text: str) -> bool:
+    """Whether ``text`` may hold a URL `urls_in_text` finds (for a pre-check over many strings)."""
+    return has_url(text) or (_may_hold_params(text) and _ANY_URL.search(text) is not None)
 
 
 def _nested_url(value: str) -> bool:
@@ -279,7 +303,9 @@ def _redact_url(url: str, depth: int) -> str:
 def redact_urls_in_text(text: str) -> str:
     """Every URL inside free text (an error message, a User-Agent) redacted as `redact_url` does,
     percent-encoded ones too."""
-    return URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text) if has_url(text) else text
+    if has_url(text) or _may_hold_params(text):
+        return _ANY_URL.sub(lambda m: redact_url(m.group(0)), text)
+    return text
 
 
 def inflate(data: bytes) -> bytes | None:

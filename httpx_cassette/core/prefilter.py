@@ -12,7 +12,7 @@ import msgspec
 from msgspec import UNSET
 
 from httpx_cassette.core.embedded import embedded_base64, formish, json_pairs
-from httpx_cassette.core.places import has_url
+from httpx_cassette.core.places import may_hold_url
 from httpx_cassette.core.secrets import any_secret_name, connection_secrets, secret_value
 from httpx_cassette.core.strings import Strings, distinct, of_events
 from httpx_cassette.model.cassette import Response, builtins
@@ -38,7 +38,7 @@ def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -
     as a form with a secret-named field."""
     text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
     # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
-    if any(anchor in text for anchor in _ANCHORS) or FORM_TYPE in text.lower() or has_url(text):
+    if any(anchor in text for anchor in _ANCHORS) or FORM_TYPE in text.lower() or may_hold_url(text):
         return True
     if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
         return True
@@ -54,7 +54,7 @@ def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -
     ]
     # Its names, and its values decoded (``q=%41%4B%49%41...`` shows no anchor until then).
     values = "\0".join(value for pairs in forms for _, value in pairs)
-    if any(anchor in values for anchor in _ANCHORS) or has_url(values):
+    if any(anchor in values for anchor in _ANCHORS) or may_hold_url(values):
         return True
     return any(any_secret_name(name for name, _ in pairs) for pairs in forms)
 

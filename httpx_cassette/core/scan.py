@@ -36,12 +36,11 @@ from httpx_cassette.core.embedded import (
 from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.places import (
     MAX_INFLATED,
-    URL_IN_TEXT,
     decoded_bytes,
     free_text_secrets,
-    has_url,
     inflate,
     url_secrets,
+    urls_in_text,
 )
 from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
 from httpx_cassette.core.secrets import (
@@ -212,11 +211,10 @@ class SecretScanner:
                 yield from self._found(part, where, f"value of a field named {name!r}", file)
         if name is not None and in_headers:
             yield from self._in_header(name, value, where, file)
-        if has_url(value):
-            sent = in_headers or where.endswith("request.url")  # a URL a request went to, or a redirect
-            for url in URL_IN_TEXT.findall(value):
-                for kind, secret in url_secrets(url, paths=sent):
-                    yield from self._found(secret, where, kind, file)
+        sent = in_headers or where.endswith("request.url")  # a URL a request went to, or a redirect
+        for url in urls_in_text(value):
+            for kind, secret in url_secrets(url, paths=sent):
+                yield from self._found(secret, where, kind, file)
         for secret in free_text_secrets(value) if name == "user_agent" else connection_secrets(value):
             yield from self._found(secret, where, "credential in free text", file)
         if whole_json is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from httpx_cassette.core.places import URL_IN_TEXT, has_url, redact_urls_in_text, url_secrets
+from httpx_cassette.core.places import redact_urls_in_text, url_secrets, urls_in_text
 from httpx_cassette.core.scan import mask
 from httpx_cassette.core.secrets import known_format, random_token
 
@@ -39,8 +39,9 @@ _PATH = re.compile(r"(?<![^\s\"'(])/[^\s\"'<>]+")  # a path standing on its own:
 def shown(text: str) -> str:
     """``text`` with every credential it holds masked (`httpx_cassette.core.scan.mask`)."""
     found = set(known_format(text))
-    if has_url(text):
-        for url in URL_IN_TEXT.findall(text):
+    urls = urls_in_text(text)
+    if urls:
+        for url in urls:
             found.update(value for _, value in url_secrets(url))
         text = redact_urls_in_text(text)
     for path in _PATH.findall(text):
