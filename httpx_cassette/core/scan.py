@@ -129,7 +129,12 @@ class Finding:
     def remedy(self) -> str:
         """The option that keeps this value off disk."""
         body = re.match(r"\$\.(?:request|responses\[\d+\])\.body(?:\[\d+\]\.__data__)?\.?(.+)", self.path)
-        if body and not body.group(1).startswith("[") and " (" not in body.group(1):
+        if (
+            body
+            and not body.group(1).startswith("[")
+            and " (" not in body.group(1)
+            and "…(" not in body.group(1)
+        ):
             return f"redact_json_paths=[{msgspec.json.encode(body.group(1)).decode()}]"
         header = re.match(r"\$\.(?:request|responses\[\d+\])\.headers\.(.+)", self.path)
         if header:
@@ -312,9 +317,13 @@ class SecretScanner:
                 findings += self._expanded(value, where, file)
                 for key, item in reversed(value.items()):
                     key = str(key)
-                    findings += self.in_text(key, f"{where} (a key)", file)
+                    # A key is a string like any other (a map keyed by URLs, by tokens): every rule
+                    # applies, and a key found to be a credential is masked in the paths below it.
+                    in_key = list(self._in_string(key, f"{where} (a key)", None, False, file))
+                    findings += in_key
                     judged, by_query = field_name(name, key, value)
-                    stack.append((item, where + step(key), judged, name == "headers", by_query))
+                    below = where + step(mask(key) if in_key else key)
+                    stack.append((item, below, judged, name == "headers", by_query))
             elif type(value) is _Items:  # the next item of a list, the rest waiting behind it
                 items, i = value.items, value.next
                 if i < len(items):
