@@ -55,11 +55,13 @@ __all__ = [
 REDACTED = "REDACTED"
 
 _RULES = {
-    "Anthropic API key": r"sk-ant-(?=[\w-]*\d)[\w-]{20,}",
-    "OpenAI API key": r"sk-(?=[\w-]*\d)[\w-]{20,}",
+    # Not after a "-" either: each of these scans the run of [\w-] after it, so a start at every "-" of
+    # a long run ("sk-ant-sk-ant-...") would scan it again and again (quadratic, a hostile file's DoS).
+    "Anthropic API key": r"(?<!-)sk-ant-(?=[\w-]*\d)[\w-]{20,}",
+    "OpenAI API key": r"(?<!-)sk-(?=[\w-]*\d)[\w-]{20,}",
     "bearer token": r"[Bb]earer\s+(?!REDACTED\b)[\w.~+/-]{16,}=*",
     "AWS access key id": r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])",
-    "JSON Web Token": r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",
+    "JSON Web Token": r"(?<!-)eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",
     "Google API key": r"AIza[\w-]{35}",
     "GitHub token": r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})",
     # Bot, user and legacy tokens, refresh tokens (xoxe-, xoxe.xoxp-), app-level tokens (xapp-).
