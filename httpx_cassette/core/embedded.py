@@ -12,6 +12,7 @@ import base64
 import binascii
 import codecs
 import contextlib
+import email.message
 import io
 import re
 import zlib
@@ -28,6 +29,7 @@ __all__ = [
     "formish",
     "json_pairs",
     "maybe_json",
+    "declared_charset",
     "texts_of_bytes",
 ]
 
@@ -157,24 +159,48 @@ def _zstd(raw: bytes) -> bytes | None:
         return None
 
 
-def texts_of_bytes(raw: bytes) -> list[str]:
-    """``raw`` read as text, so that a credential in it reads as one, whatever its charset: as UTF-8,
-    else latin-1 (which decodes anything and keeps ASCII runs as they are); and also as UTF-16 or UTF-32
-    when a byte-order mark or the NUL bytes of ASCII in UTF-16 say it may be. The likeliest first."""
+def texts_of_bytes(raw: bytes, charset: str = "") -> list[str]:
+    """``raw`` read as text, so that a credential in it reads as one, whatever its charset: in the
+    ``charset`` its content-type declares (what a client decodes it with: UTF-16 with no byte-order
+    mark, EBCDIC...), as UTF-8, else latin-1 (which decodes anything and keeps ASCII runs as they are);
+    and also as UTF-16 or UTF-32 when a byte-order mark or the NUL bytes of ASCII in them say it may be.
+    The likeliest first."""
     texts = []
+    with contextlib.suppress(LookupError, ValueError):  # a charset Python has no codec for
+        if charset and codecs.lookup(charset).name not in ("utf-8", "latin-1", "iso8859-1", "ascii"):
+            texts.append(raw.decode(charset, "replace"))
     for bom, codec in _BOMS:
         if raw.startswith(bom):
             texts.append(raw[len(bom) :].decode(codec, "replace"))
             break
     else:
         if len(raw) >= 4 and b"\x00" in raw[:64]:
-            half = len(raw) // 2
-            if raw[1::2].count(0) > half * 0.4:
-                texts.append(raw.decode("utf-16-le", "replace"))
-            elif raw[0::2].count(0) > half * 0.4:
-                texts.append(raw.decode("utf-16-be", "replace"))
+            texts += _nul_spaced(raw)
     try:
         texts.append(raw.decode("utf-8"))
     except UnicodeDecodeError:
         texts.append(raw.decode("latin-1"))
     return texts
+
+
+def _nul_spaced(raw: bytes) -> list[str]:
+    """``raw`` as UTF-32 or UTF-16 when its NUL bytes fall where ASCII text in them has its NULs."""
+    quarter, half = len(raw) // 4, len(raw) // 2
+    for codec, zeros in (("utf-32-le", (1, 2, 3)), ("utf-32-be", (0, 1, 2))):
+        if all(raw[k::4].count(0) > quarter * 0.4 for k in zeros):
+            return [raw[: len(raw) // 4 * 4].decode(codec, "replace")]
+    if raw[1::2].count(0) > half * 0.4:
+        return [raw.decode("utf-16-le", "replace")]
+    if raw[0::2].count(0) > half * 0.4:
+        return [raw.decode("utf-16-be", "replace")]
+    return []
+
+
+def declared_charset(content_type: object) -> str:
+    """The charset a content-type names, read as httpx reads it (the email parser): what a client
+    decodes the body with."""
+    if not isinstance(content_type, str) or "charset" not in content_type.lower():
+        return ""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    return str(message.get_content_charset() or "")

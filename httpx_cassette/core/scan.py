@@ -17,7 +17,6 @@ import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,6 +24,7 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from httpx_cassette.core.embedded import (
+    declared_charset,
     decompressed,
     embedded_base64,
     embedded_json,
@@ -33,6 +33,7 @@ from httpx_cassette.core.embedded import (
     maybe_json,
     texts_of_bytes,
 )
+from httpx_cassette.core.findings import Finding, mask
 from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.places import (
     MAX_INFLATED,
@@ -61,7 +62,7 @@ from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Response, builtins
 from httpx_cassette.model.jsondiff import step
 
-__all__ = ["Finding", "SecretScanner", "placeholder_clash", "refusal"]
+__all__ = ["Finding", "SecretScanner", "mask", "placeholder_clash", "refusal"]
 
 _BUDGET = 256 * 1024 * 1024  # decompressed bytes one check (a file, a recording) reads at most
 _LAYERS = 8  # compression layers one body is undone through
@@ -86,7 +87,7 @@ def _budget() -> Iterator[list[int]]:
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
 # Headers whose values are random by design but are ids, not credentials.
 ID_HEADERS = frozenset(
-    {
+    [
         "request-id",
         "x-request-id",
         "x-client-request-id",
@@ -109,42 +110,8 @@ ID_HEADERS = frozenset(
         "x-ms-client-request-id",
         "anthropic-organization-id",
         "content-security-policy",
-    }
+    ]
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A value that looks like a credential: where it is and a masked copy (never the value itself)."""
-
-    file: Path | None
-    path: str  # a JSON path: "$.responses[0].headers.x-session-key", or "line 12" in a file that is not JSON
-    kind: str
-    masked: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.file is not None else self.path
-        return f"{where}: {self.kind} {self.masked}"
-
-    def remedy(self) -> str:
-        """The option that keeps this value off disk."""
-        body = re.match(r"\$\.(?:request|responses\[\d+\])\.body(?:\[\d+\]\.__data__)?\.?(.+)", self.path)
-        if (
-            body
-            and not body.group(1).startswith("[")
-            and " (" not in body.group(1)
-            and "…(" not in body.group(1)
-        ):
-            return f"redact_json_paths=[{msgspec.json.encode(body.group(1)).decode()}]"
-        header = re.match(r"\$\.(?:request|responses\[\d+\])\.headers\.(.+)", self.path)
-        if header:
-            return f"redact_headers=[{msgspec.json.encode(header.group(1)).decode()}]"
-        return 'placeholders={"<NAME>": the_value}'
-
-
-def mask(secret: str) -> str:
-    """The first few characters (at most a quarter) and the length."""
-    return f"{secret[: min(6, len(secret) // 4)]}…({len(secret)} chars)"
 
 
 class _Items:
@@ -231,13 +198,18 @@ class SecretScanner:
         if "=" in value and formish(value):  # a form in a string (an event, a multipart field): its fields
             yield from self._in_form(value, where, file)
 
-    def in_bytes(self, data: bytes | str, path: str, file: Path | None = None) -> list[Finding]:
+    def in_bytes(
+        self, data: bytes | str, path: str, file: Path | None = None, charset: str = ""
+    ) -> list[Finding]:
         """A body stored as base64 (``str``) or a side file (``bytes``): decoded, decompressed, then
-        scanned as JSON when it parses, else as text (known formats, URLs, form fields)."""
+        scanned as JSON when it parses, else as text (known formats, URLs, form fields); read in the
+        ``charset`` its content-type declares too."""
         with _budget() as spent:
-            return self._in_bytes(data, path, file, spent)
+            return self._in_bytes(data, path, file, spent, charset)
 
-    def _in_bytes(self, data: bytes | str, path: str, file: Path | None, spent: list[int]) -> list[Finding]:
+    def _in_bytes(
+        self, data: bytes | str, path: str, file: Path | None, spent: list[int], charset: str = ""
+    ) -> list[Finding]:
         if spent[0] >= _BUDGET:  # many compressed strings in one hostile file: each is a bomb's worth
             kind = f"more compressed data than one check reads ({_BUDGET >> 20} MiB)"
             return [Finding(file, path, kind, "not checked")]
@@ -247,7 +219,7 @@ class SecretScanner:
         # Every layer a client would undo (`content-encoding: gzip, gzip`), each bounded: one that fills
         # the bound was not read to its end, and what was not read is not called clean.
         for _ in range(_LAYERS):
-            texts += texts_of_bytes(layer)
+            texts += texts_of_bytes(layer, charset)
             # gzip and zlib by their magic bytes; zstd, brotli, raw deflate (never all ASCII) by trying
             unpacked = inflate(layer) or (None if layer.isascii() else decompressed(layer))
             if unpacked is None:
@@ -278,10 +250,11 @@ class SecretScanner:
         """What a stored request or response holds beyond JSON strings: base64 bodies, form fields,
         multipart text fields."""
         findings: list[Finding] = []
-        if isinstance(value.get("base64"), str):
-            findings += self.in_bytes(value["base64"], f"{where}.base64", file)
         headers = value.get("headers")
         ctype = headers.get("content-type") if isinstance(headers, dict) else None
+        if isinstance(value.get("base64"), str):
+            charset = declared_charset(ctype)
+            findings += self.in_bytes(value["base64"], f"{where}.base64", file, charset)
         text = value.get("text")
         if isinstance(text, str) and media_type(str(ctype)) == FORM_TYPE and not formish(text):
             findings += self._in_form(text, f"{where}.text", file)  # formish text is one already
@@ -336,7 +309,8 @@ class SecretScanner:
                 # One item at a time: a hostile file's list of millions would otherwise be millions of
                 # paths at once (a 20 MB file of zeros took 1.8 GB).
                 stack.append((_Items(value), where, name, in_headers, query))
-                if value and isinstance(value[0], dict) and "__data__" in value[0]:  # a stream's events
+                if any(isinstance(v, dict) and "__data__" in v for v in value):  # a stream's events (a
+                    # ping, with no data, may come first)
                     assembled += self._in_transcript(value, where, file)
         seen = {f.masked for f in findings}
         found = findings + [f for f in assembled if f.masked not in seen]  # new only when it was split

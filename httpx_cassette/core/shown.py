@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 
+from httpx_cassette.core.findings import mask
 from httpx_cassette.core.places import redact_urls_in_text, url_secrets, urls_in_text
-from httpx_cassette.core.scan import mask
 from httpx_cassette.core.secrets import known_format, random_token
 
 __all__ = ["printable", "shown"]

@@ -7,6 +7,7 @@ on replay), so what is written is exactly what is served back.
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import msgspec
@@ -53,13 +54,26 @@ def json_line(value: Any) -> bytes:
 UTF8_CHARSETS = ("utf-8", "utf8", "ascii", "us-ascii")  # stored as `text`: served back as UTF-8
 
 
+# A content-type every reader parses alike: a media type, then ``name=value`` pairs of plain tokens
+# (no quotes, no RFC 8187 ``charset*=``, no spaces around "="). httpx reads parameters with the email
+# parser (quotes, RFC 2231), requests with a naive split on ";" (the last repeat wins): on anything else
+# they can disagree on the charset.
+_TOKEN = r"[!#$%&'+.^_`|~0-9A-Za-z-]+"
+_PLAIN_TYPE = re.compile(rf"[^;\"\\\s]*\s*(?:;\s*{_TOKEN}={_TOKEN}\s*)*;?\s*")
+
+
 def charset_of(content_type: str) -> str:
-    """The ``charset`` parameter of a content-type, lower case; ``utf-8`` when it names none."""
-    for param in content_type.split(";")[1:]:
-        name, _, value = param.strip().partition("=")
-        if name.lower() == "charset":
-            return value.strip('"').lower()
-    return "utf-8"
+    """The ``charset`` parameter of a content-type, lower case; ``utf-8`` when it names none; ``""``
+    (no charset we know) when clients could read it two ways: quoted or RFC 8187 parameters, spaces
+    around "=", a charset given twice. A body is stored as UTF-8 text only when every client reads it
+    so: what `scan` reads is then what the client reads."""
+    if "charset" not in content_type.lower():
+        return "utf-8"
+    if not _PLAIN_TYPE.fullmatch(content_type):
+        return ""
+    params = (param.strip().partition("=") for param in content_type.split(";")[1:])
+    found = [value.lower() for name, _, value in params if name.lower() == "charset"]
+    return found[0] if len(found) == 1 else ""
 
 
 def store_body(target: Request | Response, content: bytes, content_type: str) -> None:
@@ -72,7 +86,8 @@ def store_body(target: Request | Response, content: bytes, content_type: str) ->
             return
         except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter for bad UTF-8
             pass  # mislabelled: keep it as text or bytes, byte for byte
-    if charset_of(content_type) in UTF8_CHARSETS:
+    # NULs say UTF-16 or UTF-32 more than text (json.loads reads them so): kept as bytes, read as such.
+    if charset_of(content_type) in UTF8_CHARSETS and b"\x00" not in content:
         try:
             target.text = content.decode("utf-8")
             return
