@@ -11,6 +11,7 @@ import copy
 import io
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -411,3 +412,15 @@ def test_rich_markup_in_a_file_is_printed_as_text(tmp_path: Path) -> None:
     assert status == 0, err.getvalue()
     assert "[/x]" in out.getvalue()
     assert "[bold]2026[/bold]" in out.getvalue()
+
+
+@pytest.mark.parametrize("command", ["ls", "verify", "scan"])
+def test_a_file_name_that_is_no_utf8_is_shown_escaped(tmp_path: Path, command: str) -> None:
+    # git stores names as bytes: a name that is no UTF-8 reaches Python as lone surrogates, which a
+    # UTF-8 terminal cannot take (printing one raised) and a C-locale one would get raw (0x9b is CSI).
+    name = os.fsdecode(b"post-\x9b\xff-aaaaaaaaaaaa.json")
+    (tmp_path / name).write_text(json.dumps(cassette({"status": 200, "body": {"ok": True}})))
+    status, out, err = run(command, tmp_path)
+    assert status in (0, 1)
+    (out + err).encode("utf-8")  # nothing a UTF-8 terminal refuses
+    assert "\\udc9b\\udcff" in out + err or command != "ls"
