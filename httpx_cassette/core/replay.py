@@ -14,6 +14,7 @@ and ``chunks="event"`` keep one chunk per event.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from msgspec import UNSET
@@ -24,11 +25,20 @@ from httpx_cassette.core.ndjson import line_chunks
 from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import Response, TransportFailure
 
-__all__ = ["MAX_DELAY", "Prepared", "ReplayChunks", "ReplayTiming", "prepare", "stream_chunks_of"]
+__all__ = [
+    "MAX_DELAY",
+    "MAX_TOTAL",
+    "Prepared",
+    "ReplayChunks",
+    "ReplayTiming",
+    "prepare",
+    "stream_chunks_of",
+]
 
 
 _FRAMING = frozenset({"content-length", "transfer-encoding"})
 MAX_DELAY = 60.0  # seconds: a longer recorded gap (a stall, or a hand-edited file) is replayed as this
+MAX_TOTAL = 600.0  # seconds: what one paced response waits in all, whatever its file says
 
 # Statuses the OpenAI and Anthropic SDKs retry after a back-off sleep.
 _RETRIED = frozenset({408, 409, 429})
@@ -74,8 +84,14 @@ def _delays(response: Response, count: int, timing: ReplayTiming) -> list[float]
     speed = 1.0 if timing == "recorded" else float(timing)
     offsets = list(response.offsets_ms)[:count]
     start = response.elapsed_ms if isinstance(response.elapsed_ms, float) else 0.0
-    gaps = [max(0.0, b - a) for a, b in zip([start, *offsets], offsets, strict=False)]
-    delays = [min(gap / 1000 / speed, MAX_DELAY) for gap in gaps]
+    # From the latest offset so far: offsets that go back and forth (a hostile file's 0, 24 h, 0, 24 h...)
+    # cannot make each gap a long one; and the whole response waits `MAX_TOTAL` at most.
+    gaps = [max(0.0, b - a) for a, b in zip(accumulate([start, *offsets], max), offsets, strict=False)]
+    delays, total = [], 0.0
+    for gap in gaps:
+        delay = min(gap / 1000 / speed, MAX_DELAY, MAX_TOTAL - total)
+        delays.append(delay)
+        total += delay
     return delays + [0.0] * (count - len(delays))
 
 

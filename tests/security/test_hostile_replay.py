@@ -65,6 +65,27 @@ def test_a_paced_replay_waits_at_most_a_minute_whatever_the_file_says(
     assert sum(slept) < 61
 
 
+def test_a_paced_replay_waits_ten_minutes_at_most_in_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offsets that go back and forth (0, 24 h, 0, 24 h...) made every other gap a minute: 10,000 events
+    slept 83 hours. Gaps are taken from the latest offset so far, and a response waits ten minutes in all."""
+    upstream_body = b"".join(b'data: {"n": %d}\n\n' % i for i in range(400))
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, headers=SSE, content=upstream_body))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.get("https://api.test/v1/stream").read()
+    [file] = tmp_path.glob("*.json")
+    _edit(file, elapsed_ms=0.0, offsets_ms=[0.0 if i % 2 else 86_000_000.0 for i in range(400)])
+    slept: list[float] = []
+    monkeypatch.setattr(streams.time, "sleep", slept.append)
+    assert _replay(tmp_path, replay_timing="recorded").text.count("data:") == 400
+    assert sum(slept) <= 60.0  # one long gap: the later offsets never go past the first
+    _edit(file, offsets_ms=[i * 60_000.0 for i in range(400)])  # 400 minutes, in order
+    slept.clear()
+    assert _replay(tmp_path, replay_timing="recorded").text.count("data:") == 400
+    assert sum(slept) == 600.0
+
+
 def test_framing_headers_in_a_file_do_not_contradict_the_body(tmp_path: Path) -> None:
     upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
     with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
