@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.embedded import embedded_base64, formish, json_pairs
+from httpx_cassette.core.embedded import embedded_base64, embedded_json, formish, json_pairs, maybe_json
 from httpx_cassette.core.places import may_hold_url
 from httpx_cassette.core.secrets import any_secret_name, connection_secrets, secret_value
 from httpx_cassette.core.strings import Strings, distinct, of_events
@@ -35,28 +35,42 @@ def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -
     a URL or a form anywhere, a body stored as base64 or in a side file, an echoed ``headers`` object, a
     secret-named field (which may then hold a secret value), base64 of text in a string, a
     ``"name": "value"`` pair with a secret name in text that is not whole JSON, or a string that reads
-    as a form with a secret-named field."""
-    text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
-    # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
-    if any(anchor in text for anchor in _ANCHORS) or FORM_TYPE in text.lower() or may_hold_url(text):
-        return True
+    as a form with a secret-named field; and the same, at any depth, in the values of such forms
+    (decoded, and the JSON in them), as the scanner judges a form's values."""
     if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
         return True
     if any_secret_name(body_keys) or any_secret_name(head_keys):
         return True
+    seen: set[Any] = set()
+    todo = found
+    while todo:
+        if _strings_may_hold(todo):
+            return True
+        seen |= todo
+        # A form written into a string (an event's data, a multipart field): its names are keys too,
+        # its values strings (``q=%41%4B%49%41...`` shows no anchor until decoded).
+        forms = [
+            parse_qsl(s, keep_blank_values=True) for s in todo if type(s) is str and "=" in s and formish(s)
+        ]
+        if any(any_secret_name(name for name, _ in pairs) for pairs in forms):
+            return True
+        values = {value for pairs in forms for _, value in pairs}
+        inside = distinct([data for value in values if maybe_json(value) and (data := embedded_json(value))])
+        if any(key in inside.keys for key in _SPECIAL_KEYS) or any_secret_name(inside.keys):
+            return True
+        todo = (values | inside.found) - seen  # a form's value is shorter than the form: this ends
+    return False
+
+
+def _strings_may_hold(found: set[Any]) -> bool:
+    """The tests of `may_hold_secret` on strings alone."""
+    text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
+    # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
+    if any(anchor in text for anchor in _ANCHORS) or FORM_TYPE in text.lower() or may_hold_url(text):
+        return True
     # Distinct strings only: base64 needs 24+ characters, a pair a quote, a connection string `;` and `=`.
     strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s or (";" in s and "=" in s))]
-    if any(embedded_base64(s) is not None or _secret_pair(s) for s in strings):
-        return True
-    # A form written into a string (an event's data, a multipart field): its names are keys too.
-    forms = [
-        parse_qsl(s, keep_blank_values=True) for s in found if type(s) is str and "=" in s and formish(s)
-    ]
-    # Its names, and its values decoded (``q=%41%4B%49%41...`` shows no anchor until then).
-    values = "\0".join(value for pairs in forms for _, value in pairs)
-    if any(anchor in values for anchor in _ANCHORS) or may_hold_url(values):
-        return True
-    return any(any_secret_name(name for name, _ in pairs) for pairs in forms)
+    return any(embedded_base64(s) is not None or _secret_pair(s) for s in strings)
 
 
 def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")

@@ -3,6 +3,7 @@ stands: a stream event, an NDJSON line, a multipart text field; recording and ``
 
 from __future__ import annotations
 
+import contextlib
 import random
 import string
 from pathlib import Path
@@ -63,3 +64,29 @@ def test_ordinary_text_with_equals_signs_is_left_alone(tmp_path: Path) -> None:
     body = b"data: x=1&y=2&model=gpt-4o\n\ndata: padding==\n\n"
     _record(tmp_path, "text/event-stream", body)
     assert scan_directory(tmp_path) == []
+
+
+_ACCOUNT_KEY = "AccountName%3Dacct%3BAccountKey%3D" + TOKEN + "%3D%3D%3B"
+NESTED = {
+    "nested form": f"q=access_token%3D{TOKEN}%26x%3D1",
+    "connection string in a form value": f"cfg={_ACCOUNT_KEY}",
+    "JSON pair in a form value": f"q=%22password%22:%22{TOKEN}%22,%22n%22:1",
+    "JSON object in a form value": f"q=%7B%22password%22:%22{TOKEN}%22%7D",
+    "form three deep": "a=" + "b%3D" + "c%253D" + f"access_token%25253D{TOKEN}",
+}
+
+
+@pytest.mark.parametrize("body", NESTED.values(), ids=list(NESTED))
+@pytest.mark.parametrize("content_type", ["text/plain", "text/event-stream"])
+def test_what_a_forms_values_hold_is_judged_as_the_scanner_judges_it(
+    tmp_path: Path, body: str, content_type: str
+) -> None:
+    """The quick check before the full one (the prefilter) reads a form's values as the scanner does, at
+    any depth: recording refuses (or redacts) what `scan` would flag on disk."""
+    wire = f"data: {body}\n\n" if content_type == "text/event-stream" else body
+    recorded = tmp_path / "recorded"
+    with contextlib.suppress(CassetteSecretError):
+        _record(recorded, content_type, wire.encode())
+    written = "".join(p.read_text() for p in recorded.glob("*.json")) if recorded.exists() else ""
+    assert TOKEN not in written
+    assert not recorded.exists() or scan_directory(recorded) == []
