@@ -27,6 +27,7 @@ __all__ = [
     "embedded_base64",
     "embedded_json",
     "formish",
+    "header_pair",
     "json_pairs",
     "maybe_json",
     "declared_charset",
@@ -204,3 +205,8 @@ def declared_charset(content_type: object) -> str:
     message = email.message.Message()
     message["content-type"] = content_type
     return str(message.get_content_charset() or "")
+
+
+def header_pair(item: object) -> bool:
+    """A header written as a ``[name, value]`` pair (an ASGI scope, a HAR-like echo)."""
+    return type(item) is list and len(item) == 2 and type(item[0]) is str and type(item[1]) is str

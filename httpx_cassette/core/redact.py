@@ -17,7 +17,7 @@ from urllib.parse import quote_plus, unquote, unquote_plus, urlsplit
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.embedded import embedded_json, formish, maybe_json
+from httpx_cassette.core.embedded import embedded_json, formish, header_pair, maybe_json
 from httpx_cassette.core.placeholders import Placeholders
 from httpx_cassette.core.places import URL_IN_TEXT, has_url, redact_url, redact_urls_in_text, scrub_free_text
 from httpx_cassette.core.secrets import (
@@ -101,6 +101,12 @@ def _secret_header(name: str, value: str) -> bool:
     if name in SECRET_HEADERS or any(secret_value(name, p) for p in (value, *value.split(","))):
         return True  # each comma-separated part too: a header sent twice arrives joined
     return name != "content-type" and random_token(value) is not None  # a multipart boundary is random
+
+
+def _names_secrets(keys: set[Any]) -> bool:
+    """Whether data with these keys may hold a secret-named field: headers echoed as pairs name theirs
+    in values, not keys."""
+    return "headers" in keys or any_secret_name(keys)
 
 
 def _redacted(_: Any) -> str:
@@ -189,6 +195,11 @@ class Redaction:
 
     def _named(self, name: str, value: Any, query: bool) -> Any:
         if isinstance(value, list):  # the items of a list, nested lists too, are judged by its name
+            if name == "headers":  # [["Authorization", "Basic ..."], ...]: a value judged by its header
+                return [
+                    [v[0], self._named(v[0], v[1], False)] if header_pair(v) else self._named(name, v, query)
+                    for v in value
+                ]
             return [self._named(name, v, query) for v in value]
         return REDACTED if self._secret(name, value, query=query) else self._fields(value, name)
 
@@ -221,7 +232,7 @@ class Redaction:
         if store:
             for path in self._paths:
                 value = apply_at(value, path, _redacted)
-            if any_secret_name(distinct(value).keys) if fields is None else fields:
+            if _names_secrets(distinct(value).keys) if fields is None else fields:
                 value = self._fields(value)
         if not self.placeholders:
             return value
@@ -343,7 +354,7 @@ class Redaction:
         stream = response.events()
         fields = None
         if stream and store:
-            fields = any_secret_name((of_events(stream) if events is None else events).keys)
+            fields = _names_secrets((of_events(stream) if events is None else events).keys)
 
         def data(value: Any) -> Any:
             return self._json(value, change, store=store, fields=fields)

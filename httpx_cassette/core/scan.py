@@ -29,6 +29,7 @@ from httpx_cassette.core.embedded import (
     embedded_base64,
     embedded_json,
     formish,
+    header_pair,
     json_pairs,
     maybe_json,
     texts_of_bytes,
@@ -303,7 +304,10 @@ class SecretScanner:
                     value.next = i + 1
                     item = items[i]
                     stack.append((value, where, name, in_headers, query))
-                    if isinstance(item, (str, dict, list)) or (name is not None and isinstance(item, int)):
+                    if name == "headers" and header_pair(item):  # [["Authorization", "Basic ..."], ...]
+                        stack.append((item[1], f"{where}[{i}][1]", item[0], True, False))
+                        stack.append((item[0], f"{where}[{i}][0]", None, False, False))
+                    elif isinstance(item, (str, dict, list)) or (name is not None and isinstance(item, int)):
                         stack.append((item, f"{where}[{i}]", name, in_headers, query))
             elif isinstance(value, list):  # items of a secret-named list are judged by its name
                 # One item at a time: a hostile file's list of millions would otherwise be millions of

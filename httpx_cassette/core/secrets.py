@@ -2,12 +2,11 @@
 
 A name is split into words (``x-session-token``, ``clientSecret``, ``API_KEY`` -> words), then:
 
-* a *sure* name (``password``, ``secret``, ``client_secret``, ``api_key``, ``credential``, ``cookie``,
-  ``authorization``...) holds a secret whatever its value looks like (spaces, digits);
+* a *sure* name (``password``, ``secret``, ``api_key``, ``credential``, ``cookie``, ``authorization``...)
+  holds a secret whatever its value looks like (spaces, digits);
 * a *maybe* name (``key``, ``token``, ``*_token``, ``*-key``) holds one when the value looks like a
-  token: stripped of surrounding whitespace, 16+ characters with no space inside (``%``, ``&``, ``=``
-  included: a SAS token, a percent-encoded one), mixed character classes. So ``"token": " Hello"``
-  (logprobs) and ``"monkey": "banana"`` stay, ``"token": "9f8e...``" does not;
+  token: 16+ characters (stripped) with no space inside, mixed character classes (``%&=`` included: a
+  SAS token). So ``"token": " Hello"`` (logprobs) and ``"monkey": "banana"`` stay;
 * in a query string (and a form body), a *maybe* name, ``sig``, ``signature`` or ``code`` holds a
   secret whatever its value (in a JSON body a ``signature`` is content: Anthropic's thinking blocks).
 
@@ -15,13 +14,11 @@ A *credential* name (``access_token``, ``refresh_token``, ``id_token``, ``auth_t
 after a word that says whose) holds one whatever its alphabet (all digits, all lower case), unless the
 value is trivial: shorter than 8 characters, a short word (``none``, ``expired``), or with a space.
 
-A trailing number or version is not a word of the name (``key1``, ``token2``, ``access_token_v2``), and
-a plural is judged as its singular (``api_keys``, ``passwords``, ``secrets``, ``cookies``); ``tokens``
-and ``keys`` only alone or after a credential word, so ``max_tokens`` and ``sort_keys`` stay names.
-
-Pagination cursors are exempt, replay needs them and they expire: a name whose next-to-last word says
-so (``next_page_token``, ``nextPageToken``, ``continuation_token``, ``csrf_token``), or a cursor.
-A sure name wins, and the word must sit there: ``page_access_token`` (Facebook) is a credential.
+A trailing number or version is not a word of the name (``key1``, ``access_token_v2``); a plural is
+judged as its singular (``api_keys``, ``cookies``), ``tokens`` and ``keys`` only alone or after a
+credential word (``max_tokens``, ``sort_keys`` stay names). Pagination cursors are exempt (replay needs
+them, they expire): a name whose next-to-last word says so (``next_page_token``, ``csrf_token``), or a
+cursor; a sure name wins, and the word must sit there (``page_access_token`` is a credential).
 """
 
 from __future__ import annotations
@@ -29,11 +26,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from httpx_cassette.core.randomness import entropy, high_entropy, random_token
 
 __all__ = [
     "REDACTED",
@@ -186,7 +183,10 @@ def _credential_named(name: str) -> bool:
     return len(parts) > 1 and _PLURALS.get(parts[-1], parts[-1]) == "token" and parts[-2] in _CREDENTIAL_OF
 
 
-_VALUE_NAMES = frozenset({"name", "key", "keyname", "field", "variable", "parameter"})
+_VALUE_NAMES = frozenset({"name", "key", "keyname", "field", "variable", "parameter", "label"})
+# Keys that hold the value a record is about: judged by what names the record (a sibling, its parent).
+# Secret managers answer with them: Doppler's ``raw``/``computed``, GCP's ``payload.data``.
+_VALUE_KEYS = frozenset({"value", "data", "raw", "computed", "payload"})
 
 
 def any_secret_name(names: Iterable[object]) -> bool:
@@ -196,7 +196,9 @@ def any_secret_name(names: Iterable[object]) -> bool:
     if any(secret_named(n, query=True) or secret_named(n) for n in keys):
         return True
     lowered = {n.lower() for n in keys}
-    return "value" in lowered and not (_VALUE_NAMES | {"type"}).isdisjoint(lowered)
+    return not _VALUE_KEYS.isdisjoint(lowered) and not (_VALUE_NAMES | {"type", "id", "purpose"}).isdisjoint(
+        lowered
+    )
 
 
 _QUERY_OBJECTS = frozenset({"query", "params", "query_params", "querystring", "query_string"})
@@ -210,7 +212,7 @@ def field_name(parent: str | None, key: str, siblings: Mapping[Any, Any] | None 
     the secret of a secret-named object (``"client_secret": {"value": ...}``); and a plain value in a
     map under a plural secret name (``"cookies": {"sessionid": ...}``) by that name. ``siblings``: the
     object ``key`` is in."""
-    if key.lower() == "value":
+    if key.lower() in _VALUE_KEYS:
         named = _named_by_sibling(siblings) if siblings is not None else None
         if named is not None:
             return named, False
@@ -226,8 +228,13 @@ def _named_by_sibling(siblings: Mapping[Any, Any]) -> str | None:
         lower = str(key).lower()
         if lower in _VALUE_NAMES and isinstance(value, str) and len(value) <= 256 and secret_named(value):
             return value
-        if lower == "type" and value == "SecureString":  # AWS SSM: the parameter is encrypted, so secret
+        if lower == "type" and value in ("SecureString", "CONCEALED"):  # AWS SSM, 1Password: encrypted
             return "SecureString secret"
+        if lower == "purpose" and value == "PASSWORD":  # 1Password
+            return "password"
+        # A secret manager's record: Azure Key Vault's id, GCP Secret Manager's name (".../secrets/...").
+        if lower in ("id", "name") and isinstance(value, str) and "/secrets/" in value[:512]:
+            return "secret"
     return None
 
 
@@ -342,55 +349,3 @@ def redact_fields(
         found.append((name, data))
         return REDACTED
     return data
-
-
-_CANDIDATE = re.compile(r"[A-Za-z0-9_-]{32,}")
-_HEX = re.compile(r"[0-9a-fA-F]+")
-_ID_SEGMENT = re.compile(r"[a-z][a-z0-9]*[-_][A-Za-z0-9]+")  # file-abc..., resp_..., msg_01...
-_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-# Random base62/base64 tokens: ~4.2+ bits per character, and the character class (upper, lower, digit)
-# changes at ~60% of neighbours; words, versions and dates change class rarely.
-_MIN_ENTROPY = 3.5
-_MIN_CHANGES = 0.4
-_HIGH_ENTROPY, _MIN_CHANGES_HIGH = 4.4, 0.25
-
-
-def entropy(text: str) -> float:
-    """Shannon entropy in bits per character."""
-    counts = Counter(text).values()
-    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts)
-
-
-def _kind(char: str) -> int:
-    return 0 if char.isupper() else 1 if char.islower() else 2 if char.isdigit() else 3
-
-
-def high_entropy(token: str) -> bool:
-    """Mixed case and digits, high entropy, and a character class that keeps changing: random keys do,
-    while words, versions and dates (``max-age=31536000;includeSubDomains``) change class rarely."""
-    kinds = [_kind(c) for c in token]
-    bits = entropy(token)
-    if not {0, 1, 2} <= set(kinds) or bits < _MIN_ENTROPY:
-        return False
-    pairs = [(a, b) for a, b in itertools.pairwise(kinds) if a != 3 and b != 3]
-    changes = sum(a != b for a, b in pairs) / len(pairs) if pairs else 0.0
-    # A random token changes class less often now and then (2 in 1,000 of 43 characters stay under
-    # 0.4); its entropy still gives it away, where words and versions stay near 4.3 bits.
-    return changes >= _MIN_CHANGES or (bits >= _HIGH_ENTROPY and changes >= _MIN_CHANGES_HIGH)
-
-
-def _random_hex(token: str) -> bool:
-    return bool(_HEX.fullmatch(token)) and not token.isdigit() and not token.isalpha()
-
-
-def random_token(text: str) -> str | None:
-    """A random token without a known prefix inside ``text``: 32+ hex characters (Azure OpenAI keys), or
-    32+ base64url characters of random look. Prefixed ids (``file-...``, ``resp_...``) and UUIDs do not
-    count."""
-    for match in _CANDIDATE.finditer(text):
-        token = match.group(0)
-        if _ID_SEGMENT.fullmatch(token) or _UUID.fullmatch(token):
-            continue
-        if _random_hex(token) or high_entropy(token):
-            return token
-    return None

@@ -120,6 +120,30 @@ SECRET_BODIES: list[tuple[str, Callable[[str], Any]]] = [
         lambda s: {"Parameter": {"Name": "/app/stripe", "Type": "SecureString", "Value": s}},
     ),
     (
+        "Azure Key Vault secret",
+        lambda s: {
+            "value": s,
+            "id": "https://v.vault.azure.net/secrets/db-password/4387e9f3",
+            "attributes": {},
+        },
+    ),
+    (
+        "1Password Connect field",
+        lambda s: {
+            "fields": [{"id": "x", "type": "CONCEALED", "purpose": "PASSWORD", "label": "pw", "value": s}]
+        },
+    ),
+    ("Doppler secrets", lambda s: {"secrets": {"DB_PASSWORD": {"raw": s, "computed": s}}}),
+    (
+        "GCP Secret Manager",
+        lambda s: {"name": "projects/p/secrets/db/versions/1", "payload": {"data": s, "dataCrc32c": "1"}},
+    ),
+    ("headers as pairs", lambda s: {"headers": [["Accept", "*/*"], ["X-Api-Key", s]]}),
+    (
+        "ASGI scope headers",
+        lambda s: {"scope": {"type": "http", "headers": [["authorization", f"Basic {s}"]]}},
+    ),
+    (
         "Vercel env key/value",
         lambda s: {"envs": [{"key": "STRIPE_SECRET_KEY", "value": s, "type": "encrypted"}]},
     ),
