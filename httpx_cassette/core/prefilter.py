@@ -24,6 +24,7 @@ __all__ = ["FORM_TYPE", "distinct_parts", "may_hold_secret"]
 _ANCHORS = (
     *("sk-", "earer", "AKIA", "ASIA", "ABIA", "ACCA", "eyJ", "AIza", "github_pat_", "xox", "hf_", "gsk_"),
     *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://", "xapp-"),
+    *("k_live_", "k_test_", "glpat-", "npm_", "pypi-", "SG."),
 )
 FORM_TYPE = "application/x-www-form-urlencoded"
 _SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers")

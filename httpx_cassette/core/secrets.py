@@ -65,6 +65,11 @@ _RULES = {
     "Slack token": r"(?:xox[abeprs]|xoxe\.xox[bp]|xapp)-[A-Za-z0-9-]{10,}",
     "Hugging Face token": r"hf_[A-Za-z0-9]{30,}",
     "Groq API key": r"gsk_[A-Za-z0-9]{40,}",
+    "Stripe secret key": r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
+    "GitLab token": r"glpat-[\w-]{20,}",
+    "npm token": r"npm_[A-Za-z0-9]{36,}",
+    "PyPI token": r"pypi-AgE[\w-]{50,}",
+    "SendGrid API key": r"SG\.[\w-]{16,}\.[\w-]{16,}",
     # PEM (RSA, EC, OpenSSH, ENCRYPTED...) and armored PGP (``PRIVATE KEY BLOCK``) private keys.
     "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----",
 }

@@ -406,3 +406,28 @@ def test_random_tokens_in_headers_are_caught_however_their_classes_fall() -> Non
     assert all(high_entropy(t) for t in mixed)
     for word in ("MicrosoftAzureStorageBlobContainer2023", "gpt-4o-mini-2024-07-18-FineTuned-Model9"):
         assert not high_entropy(word)
+
+
+def _alnum(n: int) -> str:
+    return "".join(random.choice(string.ascii_letters + string.digits) for _ in range(n))
+
+
+MORE_FORMATS = {
+    "Stripe live secret key": lambda: "sk" + "_live_" + _alnum(24),
+    "Stripe restricted test key": lambda: "rk" + "_test_" + _alnum(24),
+    "GitLab token": lambda: "glpat" + "-" + _alnum(20),
+    "npm token": lambda: "npm" + "_" + _alnum(36),
+    "PyPI token": lambda: "pypi" + "-AgEIcHlwaS5vcmc" + _alnum(60),
+    "SendGrid API key": lambda: "SG" + "." + _alnum(22) + "." + _alnum(43),
+}
+
+
+@pytest.mark.parametrize("make", MORE_FORMATS.values(), ids=list(MORE_FORMATS))
+def test_more_known_formats_in_text_are_refused(tmp_path: Path, make: Callable[[], str]) -> None:
+    token = make()
+    assert known_format(f"deploy with {token} now") == [token]
+    refused(tmp_path, _answer(json={"note": f"deploy with {token} now"}), _get)
+
+
+def test_a_stripe_publishable_key_is_no_secret() -> None:
+    assert known_format("pk" + "_live_" + _alnum(24)) == []
