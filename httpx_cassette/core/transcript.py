@@ -1,8 +1,9 @@
 """What a stream said, assembled from its events: the text and tool-call arguments that LLM APIs send
-piece by piece (OpenAI chat and Responses, Anthropic messages, ollama's NDJSON chat and generate lines),
-and whatever else they send that way (reasoning, refusals, thinking, audio transcripts...), found by the
-shape of the events rather than by their names. An event stored as text (an NDJSON line written with
-spaces) is read as the JSON it holds.
+piece by piece (OpenAI chat and Responses and the APIs shaped as them, Anthropic messages, ollama's
+NDJSON chat and generate lines, Gemini and Vertex AI, Cohere, Bedrock Converse), and whatever else they
+send that way (reasoning, refusals, thinking, audio transcripts...), found by the shape of the events
+rather than by their names; an event of no shape it knows has every string read by its path. An event
+stored as text (an NDJSON line written with spaces) is read as the JSON it holds.
 
 ``httpx-cassette show`` and ``diff`` print it; the secret check reads it too, since a credential the
 model streams over many events (``"sk"``, ``"-proj"``, ``"-a1B2"``...) is whole only here.
@@ -11,52 +12,17 @@ model streams over many events (``"sk"``, ``"-proj"``, ``"-a1B2"``...) is whole 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
+from httpx_cassette.core.pieces import Pieces, ToolCall, Transcript
 from httpx_cassette.model.cassette import Event
 
 __all__ = ["Assembler", "ToolCall", "Transcript", "transcript_of"]
 
 
-@dataclass
-class ToolCall:
-    """A tool (function) call assembled from its streamed pieces."""
-
-    id: Any = None  # a str in what APIs send; a hostile file may hold any JSON value
-    name: Any = None
-    arguments: str = ""
-
-
-@dataclass
-class Transcript:
-    """What a stream said, assembled from its events (OpenAI chat and Responses, Anthropic messages,
-    ollama's NDJSON chat and generate lines).
-
-    ``texts`` maps a choice index to its concatenated text (one entry except for ``n > 1``).
-    """
-
-    texts: dict[int, str] = field(default_factory=dict)
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    usage: dict[str, Any] | None = None
-    finish_reason: Any = None  # as `ToolCall.id`
-    errors: list[Any] = field(default_factory=list)
-    asides: list[str] = field(default_factory=list)  # reasoning, refusals, thinking...: each whole
-
-    def said(self) -> list[str]:
-        """Every text and tool-call arguments the stream sent piece by piece, whole: where a credential
-        split over many events reads as one (what the secret check reads)."""
-        return [*self.texts.values(), *(call.arguments for call in self.tool_calls), *self.asides]
-
-    @property
-    def text(self) -> str:
-        """The text of the first choice."""
-        return next(iter(self.texts.values()), "")  # `Assembler.result` orders them by index
-
-
-class Assembler:
+class Assembler(Pieces):
     """Assembles a stream's transcript one event's data at a time (`transcript_of` for stored events).
 
     What a stream sends piece by piece is found by its shape, not by a list of event names, so the next
@@ -64,89 +30,12 @@ class Assembler:
     path: ``content``, ``reasoning_content``, ``tool_calls[i].function.arguments``,
     ``function_call.arguments``, ``audio.transcript``...), every Responses API event's ``delta`` (by
     its type and its item and indexes), every string of an Anthropic ``content_block_delta`` (text,
-    ``partial_json``, thinking...), and every string of an ollama line's ``message`` (by its key) and
-    its ``response`` and ``thinking``.
+    ``partial_json``, thinking...), every string of an ollama line's ``message`` (by its key) and
+    its ``response`` and ``thinking``, every string of a Gemini candidate's ``parts`` (text, thoughts,
+    a function call's ``partialArgs`` by their JSON path), of a Cohere event's ``delta.message`` and
+    of a Bedrock Converse ``contentBlockIndex`` event's ``delta`` (``text``, ``toolUse.input``...).
+    An event of none of these shapes has every string read by its path (`Pieces._by_path`).
     """
-
-    def __init__(self) -> None:
-        self._result = Transcript()
-        self._calls: dict[Any, ToolCall] = {}
-        self._texts: dict[int, list[str]] = {}  # pieces, joined once at the end: a long stream is
-        self._arguments: dict[int, list[str]] = {}  # thousands of them
-        self._asides: dict[Any, list[str]] = {}
-
-    @property
-    def result(self) -> Transcript:
-        """The transcript of the events added so far."""
-        ordered = sorted(self._texts.items(), key=_by_index)
-        self._result.texts = {index: "".join(pieces) for index, pieces in ordered}
-        for call in self._result.tool_calls:
-            call.arguments = "".join(self._arguments[id(call)])
-        self._result.asides = ["".join(pieces) for pieces in self._asides.values()]
-        return self._result
-
-    def _call(self, key: Any) -> ToolCall:
-        found = self._calls.get(key)
-        if found is None:
-            found = self._calls[key] = ToolCall()
-            self._arguments[id(found)] = []
-            self._result.tool_calls.append(found)
-        return found
-
-    def _add_arguments(self, call: ToolCall, piece: Any, *, whole: bool = False) -> None:
-        pieces = self._arguments[id(call)]
-        if whole:
-            pieces.clear()
-        if isinstance(piece, str) and piece:
-            pieces.append(piece)
-
-    def _aside(self, key: Any, piece: Any) -> None:
-        """A piece of what the stream says besides its text (reasoning, a refusal, Anthropic's thinking):
-        not shown as the text, but read by the secret check."""
-        if isinstance(piece, str) and piece:
-            self._asides.setdefault(key, []).append(piece)
-
-    def _asides_in(self, key: tuple[Any, ...], value: Any) -> None:
-        """Every string at any depth in ``value``, each a piece of the aside its path names (``key`` and
-        the steps to it; a list's object by its ``index`` when it has one, as tool calls have). Without
-        recursion; a path keeps `_DEPTH` steps at most, so a hostile depth costs no more per string."""
-        asides = self._asides
-        stack = [(key, value)]
-        while stack:
-            path, value = stack.pop()
-            kind = type(value)
-            if kind is str:
-                if value:
-                    pieces = asides.get(path)
-                    if pieces is None:
-                        pieces = asides[path] = []
-                    pieces.append(value)
-                continue
-            items: Any
-            if kind is dict:
-                items = value.items()
-            elif kind is list:
-                items = enumerate(value)
-            else:
-                continue
-            deeper = len(path) < _DEPTH
-            for step, item in items:
-                if kind is list and type(item) is dict and type(item.get("index")) is int:
-                    step = item["index"]
-                stack.append(((*path, step) if deeper else path, item))
-
-    def _text(self, index: int, piece: Any) -> None:
-        if isinstance(piece, str) and piece:
-            pieces = self._texts.get(index)
-            if pieces is None:
-                pieces = self._texts[index] = []
-            pieces.append(piece)
-
-    def _usage(self, usage: Any) -> None:
-        if isinstance(usage, dict) and usage:  # merged in place: a copy per event is quadratic
-            if self._result.usage is None:
-                self._result.usage = {}
-            self._result.usage.update(usage)
 
     def add(self, data: Any) -> None:
         """One event's data (a JSON value), or the text of an event stored as text (``raw``: an NDJSON
@@ -166,21 +55,27 @@ class Assembler:
         try:  # not contextlib.suppress: a context manager per event costs more than the rest of it
             if data.get("error"):
                 self._result.errors.append(data["error"])
+            known = False
             choices = data.get("choices")
             if type(choices) is list:
                 self._chat(data, choices)
+                known = True
             if (
                 "done" in data
                 and isinstance(data["done"], bool)
                 and ("message" in data or "response" in data or "thinking" in data)
             ):
                 self._ollama(data)
+                known = True
             kind = data.get("type")
             if isinstance(kind, str):
                 if kind.startswith("response."):
                     self._responses(kind, data)
+                    known = True
                 else:
-                    self._anthropic(kind, data)
+                    known = self._anthropic(kind, data) or self._cohere(data) or known
+            if not known:
+                self._untyped(data)
         except (AttributeError, TypeError, ValueError, RecursionError, msgspec.MsgspecError):
             pass  # a hostile shape (or tool-call arguments msgspec cannot encode): what came before stays
 
@@ -321,7 +216,27 @@ class Assembler:
             if response.get("error"):
                 self._result.errors.append(response["error"])
 
-    def _anthropic(self, kind: str, data: dict[str, Any]) -> None:
+    def _untyped(self, data: dict[str, Any]) -> None:
+        """An event of no shape the others know: Gemini's, Bedrock Converse's, or any other."""
+        candidates = data.get("candidates")
+        if type(candidates) is list:
+            self._gemini(data, candidates)
+            return
+        block: Any = data  # Bedrock's payload, or the event that wraps it (`{"contentBlockDelta": {...}}`)
+        if len(data) == 1:
+            (block,) = data.values()
+            if type(block) is not dict:
+                block = data
+        if "contentBlockIndex" in block:
+            self._bedrock(block)
+        elif "stopReason" in block:  # messageStop
+            self._result.finish_reason = block["stopReason"] or self._result.finish_reason
+        elif "usage" in block and "metrics" in block:  # metadata
+            self._usage(block["usage"])
+        else:
+            self._by_path(data)
+
+    def _anthropic(self, kind: str, data: dict[str, Any]) -> bool:
         # Anthropic Messages events.
         if kind == "message_start":
             self._usage((data.get("message") or {}).get("usage"))
@@ -336,7 +251,7 @@ class Assembler:
             delta = data.get("delta") or {}
             if delta.get("type") == "input_json_delta":
                 self._add_arguments(self._call(("block", data.get("index"))), delta.get("partial_json"))
-                return
+                return True
             self._text(0, delta.get("text"))
             for name, value in delta.items():  # thinking_delta's `thinking`, and whatever comes next
                 if name != "type" and name != "text" and type(value) is str:
@@ -345,9 +260,110 @@ class Assembler:
             reason = (data.get("delta") or {}).get("stop_reason")
             self._result.finish_reason = reason or self._result.finish_reason
             self._usage(data.get("usage"))
+        else:
+            return False
+        return True
+
+    def _gemini(self, data: dict[str, Any], candidates: list[Any]) -> None:
+        # Gemini and Vertex AI `streamGenerateContent` chunks: each candidate's parts, by its index.
+        self._usage(data.get("usageMetadata"))
+        for candidate in candidates:
+            if type(candidate) is not dict:
+                continue
+            index = candidate.get("index") or 0
+            content = candidate.get("content")
+            parts = content.get("parts") if type(content) is dict else None
+            for part in parts if type(parts) is list else ():
+                if type(part) is not dict:
+                    continue
+                text = part.get("text")
+                if len(part) == 1 and type(text) is str:  # the one piece most chunks carry: inline
+                    if text:
+                        pieces = self._texts.get(index)
+                        if pieces is None:
+                            pieces = self._texts[index] = []
+                        pieces.append(text)
+                    continue
+                for name, value in part.items():
+                    if name == "text" and type(value) is str:
+                        if part.get("thought") is True:
+                            self._aside((index, "thought"), value)
+                        else:
+                            self._text(index, value)
+                    elif name == "functionCall" and type(value) is dict:
+                        self._function_call(index, value)
+                    else:  # code and its result, inline data, a thought signature, the next kind of part
+                        self._asides_in((index, "parts", name), value)
+            if candidate.get("finishReason"):
+                self._result.finish_reason = candidate["finishReason"]
+
+    def _function_call(self, index: Any, piece: dict[str, Any]) -> None:
+        """A Gemini function call: whole (its ``args``), or streamed (Vertex AI's ``partialArgs``, each a
+        piece of the string at its ``jsonPath``, read as an aside by that path)."""
+        call = self._current.get(index)
+        if call is None or piece.get("name"):
+            call = self._current[index] = self._call(("gemini", len(self._calls)))
+        call.id = piece.get("id") or call.id
+        call.name = piece.get("name") or call.name
+        if "args" in piece:
+            self._add_arguments(call, msgspec.json.encode(piece["args"]).decode("utf-8"), whole=True)
+        partial = piece.get("partialArgs")
+        for arg in partial if type(partial) is list else ():
+            if type(arg) is dict:
+                where = arg.get("jsonPath")
+                for name, value in arg.items():
+                    if name != "jsonPath":
+                        self._asides_in((index, "functionCall", where, name), value)
+
+    def _cohere(self, data: dict[str, Any]) -> bool:
+        # Cohere v2 chat events: what the message says under `delta.message`, a tool call's by the
+        # event's index; `message-end` has the finish reason and usage.
+        delta = data.get("delta")
+        if type(delta) is not dict or ("message" not in delta and "finish_reason" not in delta):
+            return False
+        index = data.get("index")
+        message = delta.get("message")
+        if type(message) is dict:
+            for name, value in message.items():
+                if name == "content" and type(value) is dict:  # text, thinking
+                    for step, item in value.items():
+                        if step == "text" and type(item) is str:
+                            self._text(0, item)
+                        elif step != "type":
+                            self._asides_in((index, name, step), item)
+                elif name == "tool_calls" and type(value) is dict:
+                    call = self._call(("cohere", index))
+                    call.id = value.get("id") or call.id
+                    function = value.get("function")
+                    if type(function) is dict:
+                        call.name = function.get("name") or call.name
+                        self._add_arguments(call, function.get("arguments"))
+                elif name != "role":  # a tool plan, citations...
+                    self._asides_in((index, name), value)
+        if delta.get("finish_reason"):
+            self._result.finish_reason = delta["finish_reason"]
+        self._usage(delta.get("usage"))
+        return True
+
+    def _bedrock(self, block: dict[str, Any]) -> None:
+        # Bedrock ConverseStream `contentBlockStart` and `contentBlockDelta` (boto3's shape, or the bare
+        # payload of the event-stream message): text, a tool's input, reasoning..., by the block.
+        index = block["contentBlockIndex"]
+        start = block.get("start")
+        use = start.get("toolUse") if type(start) is dict else None
+        if type(use) is dict:
+            call = self._call(("bedrock", index))
+            call.id, call.name = use.get("toolUseId"), use.get("name")
+        delta = block.get("delta")
+        for name, value in delta.items() if type(delta) is dict else ():
+            if name == "text" and type(value) is str:
+                self._text(0, value)
+            elif name == "toolUse" and type(value) is dict and type(value.get("input")) is str:
+                self._add_arguments(self._call(("bedrock", index)), value["input"])
+            else:  # reasoningContent's text and signature, a citation...
+                self._asides_in((index, name), value)
 
 
-_DEPTH = 8  # steps of a path that name an aside (`Assembler._asides_in`)
 _decode = msgspec.json.Decoder().decode
 
 
@@ -362,12 +378,6 @@ def _object_in(text: str) -> dict[str, Any] | None:
     except (ValueError, RecursionError):  # not JSON, nested deeper than msgspec decodes, a surrogate
         return None
     return data if type(data) is dict else None
-
-
-def _by_index(item: tuple[Any, list[str]]) -> tuple[int, Any]:
-    """Choice indexes in order; a hostile file's index of another type ("0", 1.5, null) sorts after."""
-    index = item[0]
-    return (0, index) if isinstance(index, int) else (1, repr(index))
 
 
 def transcript_of(events: Iterable[Event]) -> Transcript:

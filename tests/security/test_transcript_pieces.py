@@ -4,7 +4,9 @@ stream written by hand.
 
 Each family is one shape of event (`httpx_cassette.core.transcript.Assembler` finds them by shape, not
 by name): chat chunks with a string anywhere under ``delta``, Responses API events with a ``delta``,
-Anthropic ``content_block_delta`` events, and ollama lines (compact, spaced or with CRLF endings).
+Anthropic ``content_block_delta`` events, ollama lines (compact, spaced or with CRLF endings), Gemini
+candidates' parts, Cohere's ``delta.message``, Bedrock Converse's ``contentBlockDelta``, and events of no
+shape it knows (every string by its path).
 """
 
 from __future__ import annotations
@@ -293,3 +295,168 @@ def test_an_event_nested_deeper_than_msgspec_decodes_is_kept_as_text() -> None:
     assert [(e.raw, e.data) for e in recorder.events] == [(True, deep), (True, deep)]
     assert stored_data(deep.encode()).raw
     assert to_stored_line(deep.encode()).raw
+
+
+# -- the other LLM APIs: Gemini, Cohere, Bedrock Converse, and shapes no family names ----------------------
+
+
+def gemini(*parts: dict[str, Any]) -> dict[str, Any]:
+    candidate = {"content": {"parts": list(parts), "role": "model"}, "index": 0}
+    return {
+        "candidates": [candidate],
+        "usageMetadata": {"promptTokenCount": 7},
+        "modelVersion": "gemini-2.5-flash",
+    }
+
+
+def gemini_partial_args(piece: str) -> dict[str, Any]:
+    # Vertex AI's streamed function-call arguments (`streamFunctionCallArguments`).
+    arg = {"jsonPath": "$.api_token", "stringValue": piece, "willContinue": True}
+    return gemini({"functionCall": {"partialArgs": [arg], "willContinue": True}})
+
+
+def cohere(kind: str, **message: Any) -> dict[str, Any]:
+    return {"type": kind, "index": 0, "delta": {"message": message}}
+
+
+def bedrock(delta: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    return {"contentBlockDelta": {"delta": delta, "contentBlockIndex": index}}
+
+
+OTHER_FAMILIES: dict[str, Callable[[str], dict[str, Any]]] = {
+    "gemini text": lambda p: gemini({"text": p}),
+    "gemini thought": lambda p: gemini({"text": p, "thought": True}),
+    "gemini functionCall.partialArgs": gemini_partial_args,
+    "gemini executableCode": lambda p: gemini({"executableCode": {"language": "PYTHON", "code": p}}),
+    "cohere v2 content-delta": lambda p: cohere("content-delta", content={"text": p}),
+    "cohere v2 thinking": lambda p: cohere("content-delta", content={"thinking": p}),
+    "cohere v2 tool-call-delta": lambda p: cohere(
+        "tool-call-delta", tool_calls={"function": {"arguments": p}}
+    ),
+    "cohere v2 tool-plan-delta": lambda p: cohere("tool-plan-delta", tool_plan=p),
+    "bedrock contentBlockDelta text": lambda p: bedrock({"text": p}),
+    "bedrock toolUse.input": lambda p: bedrock({"toolUse": {"input": p}}, index=1),
+    "bedrock reasoningContent": lambda p: bedrock({"reasoningContent": {"text": p}}),
+    "bedrock event-stream payload": lambda p: {"delta": {"text": p}, "contentBlockIndex": 0, "p": "abcdefgh"},
+    # Shapes no family names: every string by its path (and by the event's type, when it has one).
+    "hugging face tgi token.text": lambda p: {"index": 1, "token": {"id": 7, "text": p, "special": False}},
+    "cohere v1 text-generation": lambda p: {"is_finished": False, "event_type": "text-generation", "text": p},
+    "watsonx results[].generated_text": lambda p: {"results": [{"generated_text": p, "stop_reason": "none"}]},
+    "workers ai response": lambda p: {"response": p},
+    "ai sdk text-delta": lambda p: {"type": "text-delta", "id": "0", "delta": p},
+}
+
+
+def six_pieces(key: str) -> list[str]:
+    """The key in 6-character pieces after some text, as a model streams it."""
+    return ["Your key is ", *(key[i : i + 6] for i in range(0, len(key), 6))]
+
+
+def framed(datas: list[dict[str, Any]], framing: str) -> list[bytes]:
+    """``data`` lines (the bulk path), named events or CRLF line endings (Gemini's; both the general
+    parser), one chunk per event."""
+    if framing == "crlf":
+        return [f"data: {json.dumps(d)}\r\n\r\n".encode() for d in datas]
+    return sse_body(datas, named=framing == "named events")
+
+
+@pytest.mark.parametrize("framing", ["data lines", "named events", "crlf"])
+@pytest.mark.parametrize("family", list(OTHER_FAMILIES))
+def test_a_key_other_llm_apis_stream_in_pieces_is_refused_and_flagged(
+    tmp_path: Path, family: str, framing: str
+) -> None:
+    datas = [OTHER_FAMILIES[family](piece) for piece in six_pieces(fake_key(len(family)))]
+    assert_refused(tmp_path / "recorded", framed(datas, framing), SSE)
+    write_by_hand(tmp_path / "by_hand", [{"__data__": d} for d in datas], SSE)
+    assert_flagged(tmp_path / "by_hand")
+
+
+def test_a_key_in_a_gemini_stream_is_flagged_by_the_scan_command(tmp_path: Path) -> None:
+    datas = [gemini({"text": piece}) for piece in six_pieces(fake_key())]
+    write_by_hand(tmp_path, [{"__data__": d} for d in datas], SSE)
+    assert cli_main(["scan", str(tmp_path)]) == 1
+
+
+ORDINARY = ["The capital", " of France", " is Paris", ", on the", " Seine."]
+
+
+@pytest.mark.parametrize("framing", ["data lines", "crlf"])
+@pytest.mark.parametrize("family", list(OTHER_FAMILIES))
+def test_ordinary_text_in_other_llm_shapes_records_and_is_assembled(
+    tmp_path: Path, family: str, framing: str
+) -> None:
+    datas = [OTHER_FAMILIES[family](piece) for piece in ORDINARY]
+    record(tmp_path, framed(datas, framing), SSE)
+    (file,) = tmp_path.rglob("*.json")
+    assert scan_directory(tmp_path) == []
+    stored = json.loads(file.read_text())["responses"][0]["body"]
+    said = transcript_of([Event(data=event["__data__"]) for event in stored]).said()
+    assert "".join(ORDINARY) in said
+
+
+def test_gemini_cohere_and_bedrock_streams_are_assembled_as_text_and_tool_calls(key: str) -> None:
+    gemini_events = [
+        gemini({"text": "Hello"}, {"text": " there", "thoughtSignature": "c2ln"}),
+        gemini({"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}),
+        {"candidates": [{"content": {"parts": [{"text": "."}]}, "finishReason": "STOP"}]},
+    ]
+    transcript = transcript_of([Event(data=e) for e in gemini_events])
+    assert transcript.text == "Hello there."
+    assert [(c.name, c.arguments) for c in transcript.tool_calls] == [("get_weather", '{"city":"Paris"}')]
+    assert transcript.finish_reason == "STOP"
+    assert transcript.usage == {"promptTokenCount": 7}
+
+    start = {"function": {"name": "lookup", "arguments": ""}, "id": "call_1", "type": "function"}
+    cohere_events = [
+        cohere("message-start", role="assistant", content=[], tool_plan="", tool_calls=[]),
+        cohere("content-start", content={"type": "text", "text": ""}),
+        *(cohere("content-delta", content={"text": piece}) for piece in ORDINARY),
+        cohere("tool-call-start", tool_calls=start),
+        *(
+            cohere("tool-call-delta", tool_calls={"function": {"arguments": p}})
+            for p in ['{"q": "', key, '"}']
+        ),
+        {"type": "message-end", "delta": {"finish_reason": "TOOL_CALL", "usage": {"tokens": {"output": 9}}}},
+    ]
+    transcript = transcript_of([Event(data=e) for e in cohere_events])
+    assert transcript.text == "".join(ORDINARY)
+    assert [(c.id, c.name, c.arguments) for c in transcript.tool_calls] == [
+        ("call_1", "lookup", '{"q": "' + key + '"}')
+    ]
+    assert transcript.finish_reason == "TOOL_CALL"
+
+    bedrock_events = [
+        {"messageStart": {"role": "assistant"}},
+        *(bedrock({"text": piece}) for piece in ORDINARY),
+        {
+            "contentBlockStart": {
+                "start": {"toolUse": {"toolUseId": "t1", "name": "f"}},
+                "contentBlockIndex": 1,
+            }
+        },
+        *(bedrock({"toolUse": {"input": p}}, index=1) for p in ['{"a": "', key, '"}']),
+        {"messageStop": {"stopReason": "tool_use"}},
+        {"metadata": {"usage": {"inputTokens": 3, "outputTokens": 9}, "metrics": {"latencyMs": 80}}},
+    ]
+    transcript = transcript_of([Event(data=e) for e in bedrock_events])
+    assert transcript.text == "".join(ORDINARY)
+    assert [(c.id, c.name, c.arguments) for c in transcript.tool_calls] == [
+        ("t1", "f", '{"a": "' + key + '"}')
+    ]
+    assert (transcript.finish_reason, transcript.usage) == ("tool_use", {"inputTokens": 3, "outputTokens": 9})
+
+
+def test_events_of_no_known_shape_are_assembled_by_path_and_type(key: str) -> None:
+    # Interleaved text and reasoning (the AI SDK's UI stream) stay apart by the events' type; a value
+    # every event repeats (an id) is said once.
+    events = []
+    for text, thought in zip(pieces_of(key), pieces_of(key[::-1]), strict=True):
+        events += [
+            {"type": "text-delta", "id": "0", "delta": text},
+            {"type": "reasoning-delta", "id": "0", "delta": thought},
+        ]
+    said = transcript_of([Event(data=e) for e in events]).said()
+    assert key in said
+    assert key[::-1] in said
+    assert said.count("0") == 2  # one a type: "text-delta" events' "id", and "reasoning-delta" events'
+    assert "00000" not in said
