@@ -64,6 +64,10 @@ def _headers(response: Response, chunks: list[bytes], instant: bool) -> list[tup
     # Names in lower case, as recording writes them (a hand-edited file may not), and no framing header
     # from the file: the body served is what decides its length, not what a file claims.
     headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in _FRAMING}
+    if not isinstance(response.base64, str) and not isinstance(response.body_file, str):
+        # JSON, text and events are stored decoded: a content-encoding from the file would have the
+        # client decode them again, into what `scan` never read (a deflate stream written as text).
+        headers.pop("content-encoding", None)
     if response.is_streaming:
         ndjson = response.stream_format == "ndjson"
         headers.setdefault("content-type", "application/x-ndjson" if ndjson else "text/event-stream")

@@ -263,6 +263,8 @@ class SecretScanner:
                 kind = f"a body in content-encoding {str(coding)[:40]!r}, which this Python cannot decode"
                 findings.append(Finding(file, f"{where}.base64", kind, "not checked"))
         text = value.get("text")
+        if isinstance(text, str) and "\x00" in text:  # UTF-16 or UTF-32 to a client that sniffs (json.loads)
+            findings += self.in_bytes(text.encode("utf-8", "surrogatepass"), f"{where}.text", file)
         if isinstance(text, str) and media_type(str(ctype)) == FORM_TYPE and not formish(text):
             findings += self._in_form(text, f"{where}.text", file)  # formish text is one already
         parts = value.get("multipart")

@@ -86,6 +86,36 @@ def test_a_paced_replay_waits_ten_minutes_at_most_in_all(
     assert sum(slept) == 600.0
 
 
+def test_a_decoded_body_is_served_without_the_content_encoding_a_file_claims(tmp_path: Path) -> None:
+    """Text is stored decoded. A content-encoding written next to it would have the client decode it
+    again: a raw deflate stream can be valid UTF-8 and cut a key in two for `scan`, whole for the client."""
+    file = _record_stream(tmp_path)
+    text = "sk-pr" + "\x20\x40\u07ff" + "oj-not-a-key"
+    data = json.loads(file.read_text())
+    data["responses"][0] = {
+        "status": 200,
+        "headers": {"content-type": "text/plain", "content-encoding": "deflate"},
+        "text": text,
+    }
+    file.write_text(json.dumps(data))
+    response = _replay(tmp_path)
+    assert "content-encoding" not in response.headers
+    assert response.text == text
+
+
+def test_text_with_nuls_is_scanned_as_the_utf32_a_client_may_read(tmp_path: Path) -> None:
+    key = "sk-" + "proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9dF1hJ"
+    file = _record_stream(tmp_path)
+    data = json.loads(file.read_text())
+    data["responses"][0] = {
+        "status": 200,
+        "headers": {"content-type": "application/json"},
+        "text": json.dumps({"k": key}).encode("utf-32-le").decode(),
+    }
+    file.write_text(json.dumps(data))
+    assert scan_directory(tmp_path)
+
+
 def test_framing_headers_in_a_file_do_not_contradict_the_body(tmp_path: Path) -> None:
     upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
     with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
