@@ -49,8 +49,12 @@ class Assembler(Pieces):
         if type(data) is not dict:
             if type(data) is not str:
                 return
-            data = _object_in(data)
+            text, data = data, _object_in(data)
             if data is None:
+                lines = text.splitlines()  # httpx's iter_lines splits at \x1e, U+2028...: a client reads
+                if len(lines) > 1:  # one stored line as several
+                    for line in lines:
+                        self.add(line)
                 return
         try:  # not contextlib.suppress: a context manager per event costs more than the rest of it
             if data.get("error"):
