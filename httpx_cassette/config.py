@@ -25,6 +25,7 @@ from httpx_cassette.model.cassette import FileFormat, Request, Response
 
 __all__ = [
     "FLAT",
+    "SESSION_ONLY",
     "CassetteConfig",
     "FileFormat",
     "IgnoreRule",
@@ -260,8 +261,20 @@ class CassetteConfig(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.structs.replace(self, **top)
 
     @classmethod
-    def of(cls, value: CassetteConfig | Mapping[str, object] | None = None, **flat: object) -> CassetteConfig:
-        """A config from a `CassetteConfig`, a dict of flat keywords, or None, with ``flat`` on top."""
+    def of(
+        cls,
+        value: CassetteConfig | Mapping[str, object] | None = None,
+        *,
+        for_transport: bool = False,
+        **flat: object,
+    ) -> CassetteConfig:
+        """A config from a `CassetteConfig`, a dict of flat keywords, or None, with ``flat`` on top.
+
+        ``for_transport``: the keywords were given to a `CassetteTransport`, which refuses those that
+        choose which requests reach a cassette (`SESSION_ONLY`): it serves every request its client
+        sends, so they would be ignored there."""
+        if for_transport:
+            _refuse_session_only(flat)
         if value is None:
             base = cls()
         elif isinstance(value, CassetteConfig):
@@ -271,6 +284,21 @@ class CassetteConfig(msgspec.Struct, frozen=True, kw_only=True):
         else:
             raise TypeError(f"config takes a CassetteConfig or a dict of options, got {value!r}")
         return base.override(**flat)
+
+
+# The options that choose which requests reach a cassette: `use_cassette` and the pytest plugin act on them.
+SESSION_ONLY = ("ignore_hosts", "ignore_localhost", "ignore", "ignore_defaults")
+
+
+def _refuse_session_only(flat: Mapping[str, object]) -> None:
+    given = [name for name in SESSION_ONLY if name in flat]
+    if given:
+        name = given[0]
+        raise TypeError(
+            f"CassetteTransport does not take {name}: a transport serves every request of the client it is"
+            f" under, so it would be ignored; use use_cassette(path, {name}=...) or the pytest marker, which"
+            " see every request and let those through"
+        )
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

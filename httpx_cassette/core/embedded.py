@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from httpx_cassette.core.places import MAX_INFLATED
+from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate
 
 __all__ = [
     "decompressed",
@@ -32,6 +32,7 @@ __all__ = [
     "maybe_json",
     "declared_charset",
     "texts_of_bytes",
+    "undoable",
 ]
 
 _CLOSER = {"{": "}", "[": "]"}
@@ -210,3 +211,9 @@ def declared_charset(content_type: object) -> str:
 def header_pair(item: object) -> bool:
     """A header written as a ``[name, value]`` pair (an ASGI scope, a HAR-like echo)."""
     return type(item) is list and len(item) == 2 and type(item[0]) is str and type(item[1]) is str
+
+
+def undoable(encoded: str) -> bool:
+    """Whether a compressed body's first layer (base64) can be decompressed here."""
+    layer = decoded_bytes(encoded)
+    return not layer or inflate(layer) is not None or decompressed(layer) is not None

@@ -3,28 +3,32 @@
 `diagnose` compares the missed request's canonical form (what its key is the hash of) with the canonical
 form of every request recorded in the cassette, ranks them, and lists the differences of the best one
 part by part: method, path, host, query parameter, key header, or the JSON body down to the path
-(``messages[2].content: "Hi" → "Hello"``). Hints name the common causes: a field that changes on every
-run, a repeat past the end with ``strict_repeats``, a directory that does not exist, the mode. The same
-diagnosis is `CassetteMiss.details` (a `MissReport`), for the CLI and for tests.
+(``messages[2].content: "Hi" → "Hello"``). Hints name the common causes (`httpx_cassette.core.advice`):
+a field that changes on every run (an id, a timestamp: leave it out of the key) or a request that changed
+(a prompt: the recording is stale), a repeat past the end with ``strict_repeats``, a directory that does
+not exist (and the folders next to it that may be the one meant), the mode. The last line says how to
+record the request, by where the mode came from (``mode_source``). The same diagnosis is
+`CassetteMiss.details` (a `MissReport`), for the CLI and for tests.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from httpx_cassette.core.advice import directory_hints, field_hints, from_plugin, mode_hints, record_advice
 from httpx_cassette.core.scan import mask
 from httpx_cassette.core.secrets import secret_value
 from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteMiss
 from httpx_cassette.model.jsondiff import MISSING, around_difference, show_value, walk
 
-__all__ = ["Candidate", "Difference", "MissReport", "diagnose", "miss_error", "render"]
+__all__ = ["Candidate", "Difference", "MissReport", "diagnose", "hidden_in_a_miss", "miss_error", "render"]
 
 _MAX_BODY = 2000
 _SHOWN_CANDIDATES = 3
@@ -36,9 +40,7 @@ _WIDTH = 60  # a value longer than this is cut around where the two sides first 
 _WEIGHT = {"method": 8.0, "path": 4.0, "host": 2.0, "header": 1.0, "query": 1.0}
 _BODY_CAP = 3.0
 _PART_ORDER = ("method", "path", "host", "query", "header", "body")
-# A body path that `ignore_json_paths` can take back exactly (no dots or brackets inside a key).
 _LAST_NAME = re.compile(r"(?:\[\d+\])+$")  # a body path's list indexes, after the field's name
-_IGNORABLE = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])*")
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class MissReport:
     candidates: list[Candidate] = field(default_factory=list)  # best first
     mode: str = "replay"
     directory_exists: bool = True
+    mode_source: str = "default"  # where the mode came from: see `httpx_cassette.core.advice`
+    mode_given: str | None = None  # the mode as its source gave it (a vcrpy name such as "none")
 
     @property
     def best(self) -> Candidate | None:
@@ -216,34 +220,15 @@ def rank(requested: dict[str, Any], recorded: Iterable[tuple[Path, dict[str, Any
 # -- hints -------------------------------------------------------------------------------------------
 
 
-def _difference_hints(best: Candidate) -> list[str]:
+def _difference_hints(best: Candidate, plugin: bool) -> list[str]:
     parts = {d.part for d in best.differences}
-    paths = [d.where for d in best.differences]
-    if parts == {"body"} and len(paths) <= 3 and all(_IGNORABLE.fullmatch(p) for p in paths):
-        listed = ", ".join(msgspec.json.encode(p).decode() for p in paths)
-        fields = " and ".join(paths)
-        return [
-            f"if {fields} changes from run to run (an id, a timestamp, a random seed), leave it out of the"
-            f" key: CassetteTransport(..., ignore_json_paths=[{listed}])"
-        ]
+    if parts == {"body"}:
+        return field_hints([(d.where, d.recorded, d.requested) for d in best.differences], plugin)
     if parts == {"host"}:
         return ["only the host differs: pass include_host=False to match recordings made against any host"]
     if parts == {"header"}:
         names = ", ".join(d.where for d in best.differences)
         return [f"only the header {names} differs; it is in the key because of match_headers"]
-    return []
-
-
-def _mode_hints(mode: str, mode_source: str) -> list[str]:
-    if mode != "replay":
-        return []
-    if mode_source == "argument":
-        return [
-            "the mode 'replay' was passed as the mode argument, which wins over HTTPX_CASSETTE_MODE:"
-            " pass mode='record-missing' (or leave mode unset to follow the environment) to record"
-        ]
-    if mode_source == "environment":
-        return ["HTTPX_CASSETTE_MODE=replay is set in the environment, so nothing is recorded"]
     return []
 
 
@@ -255,21 +240,35 @@ def diagnose(
     reason: str = "no recording",
     mode: str = "replay",
     mode_source: str = "default",
+    mode_given: str | None = None,
     played: int = 0,
+    holds: Callable[[Path], bool] | None = None,
 ) -> MissReport:
     """The report for a miss of the request whose canonical form is ``requested``.
 
     ``recorded`` holds every (file, canonical form) of the cassette; ``played`` is how many responses the
-    request has when the miss is a repeat past the end (``strict_repeats``).
+    request has when the miss is a repeat past the end (``strict_repeats``). ``mode_source`` and
+    ``mode_given`` say where the mode came from (see the module's docstring); ``holds`` says whether
+    another cassette directory holds a recording of the request (for a directory that does not exist).
     """
     exists = cassette.is_dir()
     candidates = rank(requested, recorded)
-    hints: list[str] = []
+    report = MissReport(
+        cassette,
+        requested["method"],
+        requested["path"],
+        requested,
+        reason,
+        [],
+        candidates[:_KEPT_CANDIDATES],
+        mode,
+        exists,
+        mode_source,
+        mode_given,
+    )
+    hints = report.hints
     if not exists:
-        hints.append(
-            f"the cassette directory {cassette} does not exist (relative paths start at {Path.cwd()}):"
-            " check the path, or record into it"
-        )
+        hints += directory_hints(cassette, holds)
     elif played:
         hints.append(
             f"this request was recorded {played} time{'s' if played != 1 else ''} and this is call"
@@ -279,19 +278,9 @@ def diagnose(
     elif not candidates:
         hints.append(f"the cassette {cassette} holds no recordings yet")
     elif candidates[0].differences:
-        hints += _difference_hints(candidates[0])
-    hints += _mode_hints(mode, mode_source)
-    return MissReport(
-        cassette,
-        requested["method"],
-        requested["path"],
-        requested,
-        reason,
-        hints,
-        candidates[:_KEPT_CANDIDATES],
-        mode,
-        exists,
-    )
+        hints += _difference_hints(candidates[0], from_plugin(mode_source))
+    hints += mode_hints(mode, mode_source, mode_given)
+    return report
 
 
 # -- text --------------------------------------------------------------------------------------------
@@ -320,11 +309,15 @@ def render(report: MissReport) -> str:
         if len(best.differences) > _SHOWN_DIFFERENCES:
             lines.append(f"    … and {len(best.differences) - _SHOWN_DIFFERENCES} more")
     lines += [f"  hint: {hint}" for hint in report.hints]
-    lines.append(
-        "  to record it: run with HTTPX_CASSETTE_MODE=record-missing"
-        " (or pass mode='record-missing' to CassetteTransport / use_cassette)"
-    )
+    advice = record_advice(report.mode_source, report.mode_given, bool(report.candidates))
+    lines.append(f"  to record it: {advice}")
     return shown("\n".join(lines))  # it reaches CI logs: no credential in it
+
+
+def hidden_in_a_miss(info: object) -> bool:
+    """pytest's ``__tracebackhide__`` filter for the frames a miss is raised through: hidden when what
+    passes through is a `CassetteMiss` (its message says all), shown for any other exception."""
+    return isinstance(getattr(info, "value", None), CassetteMiss)
 
 
 def miss_error(report: MissReport) -> CassetteMiss:

@@ -13,7 +13,7 @@ from msgspec import UNSET
 
 from httpx_cassette.core.embedded import embedded_base64, embedded_json, formish, json_pairs, maybe_json
 from httpx_cassette.core.places import may_hold_url
-from httpx_cassette.core.secrets import any_secret_name, connection_secrets, secret_value
+from httpx_cassette.core.secrets import any_secret_name, assigned_secrets, connection_secrets, secret_value
 from httpx_cassette.core.strings import Strings, distinct, of_events
 from httpx_cassette.model.cassette import Response, builtins
 
@@ -71,7 +71,9 @@ def _strings_may_hold(found: set[Any]) -> bool:
         return True
     # Distinct strings only: base64 needs 24+ characters, a pair a quote, a connection string `;` and `=`.
     strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s or (";" in s and "=" in s))]
-    return any(embedded_base64(s) is not None or _secret_pair(s) for s in strings)
+    if any(embedded_base64(s) is not None or _secret_pair(s) for s in strings):
+        return True
+    return any(assigned_secrets(s) for s in found if type(s) is str and "\n" in s)  # a .env, a YAML file
 
 
 def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")

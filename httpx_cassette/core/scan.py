@@ -33,6 +33,7 @@ from httpx_cassette.core.embedded import (
     json_pairs,
     maybe_json,
     texts_of_bytes,
+    undoable,
 )
 from httpx_cassette.core.findings import Finding, mask
 from httpx_cassette.core.placeholders import PlaceholderClash
@@ -49,6 +50,7 @@ from httpx_cassette.core.secrets import (
     GROUPS,
     PATTERN,
     REDACTED,
+    assigned_secrets,
     connection_secrets,
     field_name,
     high_entropy,
@@ -239,7 +241,19 @@ class SecretScanner:
                 return self.scan(msgspec.json.decode(text), path, file)
             except (msgspec.DecodeError, RecursionError):
                 pass
-        return [finding for text in texts for finding in self._in_string(text, path, None, False, file)]
+        return [
+            f
+            for t in texts
+            for f in (*self._in_string(t, path, None, False, file), *self._set(t, path, file))
+        ]
+
+    def _set(self, text: str, path: str, file: Path | None) -> list[Finding]:
+        """A whole text body's (or decoded file's) lines that set a secret name (a .env, YAML, INI)."""
+        return [
+            f
+            for s in assigned_secrets(text)
+            for f in self._found(s, path, "value set in a line of text", file)
+        ]
 
     def _in_form(self, text: str, path: str, file: Path | None) -> list[Finding]:
         pairs = parse_qsl(text, keep_blank_values=True)
@@ -257,12 +271,14 @@ class SecretScanner:
             charset = declared_charset(ctype)
             findings += self.in_bytes(value["base64"], f"{where}.base64", file, charset)
             coding = headers.get("content-encoding") if isinstance(headers, dict) else None
-            if coding and str(coding).strip().lower() != "identity" and not _undone(value["base64"]):
+            if coding and str(coding).strip().lower() != "identity" and not undoable(value["base64"]):
                 # Kept as it came because nothing here decodes it (brotli or zstandard not installed):
                 # what was not read is not called clean.
                 kind = f"a body in content-encoding {str(coding)[:40]!r}, which this Python cannot decode"
                 findings.append(Finding(file, f"{where}.base64", kind, "not checked"))
         text = value.get("text")
+        if isinstance(text, str):
+            findings += self._set(text, f"{where}.text", file)
         if isinstance(text, str) and "\x00" in text:  # UTF-16 or UTF-32 to a client that sniffs (json.loads)
             findings += self.in_bytes(text.encode("utf-8", "surrogatepass"), f"{where}.text", file)
         if isinstance(text, str) and media_type(str(ctype)) == FORM_TYPE and not formish(text):
@@ -354,12 +370,6 @@ class SecretScanner:
         if isinstance(value, Response) and not may_hold_secret(*distinct_parts(value, events)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
         return self.scan(builtins(value), path)
-
-
-def _undone(encoded: str) -> bool:
-    """Whether a compressed body's first layer can be decompressed here."""
-    layer = decoded_bytes(encoded)
-    return not layer or inflate(layer) is not None or decompressed(layer) is not None
 
 
 def refusal(cassette: Path, what: str, findings: list[Finding]) -> CassetteSecretError:

@@ -33,6 +33,7 @@ from typing import Any
 from httpx_cassette.core.randomness import entropy, high_entropy, random_token
 
 __all__ = [
+    "assigned_secrets",
     "REDACTED",
     "entropy",
     "any_secret_name",
@@ -354,3 +355,20 @@ def redact_fields(
         found.append((name, data))
         return REDACTED
     return data
+
+
+# A line that sets a name to a value: dotenv (``export DB_PASSWORD=...``), YAML and INI (``password: ...``),
+# a header dump (``X-Api-Key: ...``). Bounded, one try per line start: linear in the text.
+_ASSIGNMENT = re.compile(
+    r"^[ \t]*(?:export[ \t]+)?[\"']?([A-Za-z_][\w.-]{0,63})[\"']?[ \t]*[=:][ \t]*"
+    r"[\"']?([^\s\"'&]{1,4096})[\"']?[ \t]*,?[ \t]*\r?$",  # "&": a form's (judged as a form)
+    re.MULTILINE,
+)
+
+
+def assigned_secrets(text: str) -> list[str]:
+    """The values of lines of a text file (a body, a decoded file) that set a secret-named name, by a
+    field's rules: a sure name (``password``) whatever its value, a maybe name (``key``) a token."""
+    if "=" not in text and ":" not in text:
+        return []
+    return [value for name, value in _ASSIGNMENT.findall(text) if secret_value(name, value)]

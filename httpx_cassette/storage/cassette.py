@@ -24,7 +24,7 @@ from httpx_cassette.core.age import age_of, describe_age
 from httpx_cassette.core.hooks import call_hook, refusing_matcher
 from httpx_cassette.core.key import CanonicalForm, KeyOptions, canonical_form, key_of, stored_form
 from httpx_cassette.core.merge import Recording
-from httpx_cassette.core.miss import diagnose, miss_error
+from httpx_cassette.core.miss import diagnose, hidden_in_a_miss, miss_error
 from httpx_cassette.core.modes import ENV_MODE, Mode, resolve_mode
 from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.plan import Play, Record
@@ -37,7 +37,7 @@ from httpx_cassette.core.shown import shown
 from httpx_cassette.core.strings import Strings, of_events
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response, builtins
-from httpx_cassette.storage.files import check_directory, make_directory
+from httpx_cassette.storage.files import check_directory, file_name, make_directory
 from httpx_cassette.storage.store import DirectoryStore
 
 if TYPE_CHECKING:
@@ -70,7 +70,8 @@ class Cassette:
         self.path = Path(path)
         self.mode: Mode = resolve_mode(config.mode)
         from_env = "environment" if os.environ.get(ENV_MODE) else "default"
-        self.mode_source = "argument" if config.mode is not None else from_env  # for the hints of a miss
+        self.mode_source = "argument" if config.mode is not None else from_env  # for a miss's advice
+        self.mode_given = os.environ.get(ENV_MODE) if self.mode_source == "environment" else None
         match, redact, storage = config.match, config.redact, config.storage
         parts = tuple(m for m in match.match_on if isinstance(m, str))
         self._judged = len(parts) < len(match.match_on)  # match_on holds functions
@@ -110,6 +111,12 @@ class Cassette:
     def __repr__(self) -> str:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
 
+    def set_mode_source(self, source: str, given: str | None = None) -> None:
+        """For the pytest plugin: its name of where it took the mode from (``--record-mode``, ``marker``,
+        ``default``...: see `httpx_cassette.core.advice`) and the mode as given there (``none``), so that
+        a miss says how to record in the words of that source."""
+        self.mode_source, self.mode_given = f"pytest:{source}", given
+
     def key(self, request: Request | LiveRequest) -> str:
         """The key ``request`` (stored, or a live httpx/httpx2 one) is recorded under in this cassette."""
         return self._keyed(request)[2]
@@ -126,6 +133,7 @@ class Cassette:
         request that would write a credential. ``before_record_request`` runs first (before keying and
         redaction); None from it lets the request through unrecorded. Every request is logged in
         `requests`."""
+        __tracebackhide__ = hidden_in_a_miss  # pytest shows a miss's message, not these frames
         if self.config.before_record_request is None:
             stored, redacted, key = self._keyed(request)
         else:
@@ -178,6 +186,7 @@ class Cassette:
             del self.requests[: REQUESTS_KEPT // 2]
 
     def _decide(self, request: Request, key: str) -> Play | Record:
+        __tracebackhide__ = hidden_in_a_miss
         with self._lock:
             nth = self._seen.get(key, 0)
             self._seen[key] = nth + 1
@@ -234,17 +243,18 @@ class Cassette:
         return Recording(request, kept=[], stale=list(found.responses) if found else [])
 
     def _play(self, key: str, request: Request, nth: int, responses: list[Response] | None = None) -> Play:
+        __tracebackhide__ = hidden_in_a_miss
         if responses is None:
             recorded = self.store.get(key, request)
             responses = recorded.responses if recorded is not None else []
             if recorded is not None:
-                self._check_match(request, recorded)
+                self._check_match(key, request, recorded)
                 self._check_age(key, recorded)
         if not responses:
-            raise self._miss(request, self.store.absent_reason(key))
+            raise self._miss(key, request, self.store.absent_reason(key))
         count = len(responses)
         if nth >= count and self.strict_repeats:
-            raise self._miss(request, f"all {count} recorded responses were already played", count)
+            raise self._miss(key, request, f"all {count} recorded responses were already played", count)
         index = min(nth, count - 1)
         prepared = self._prepared.get((key, index))
         if prepared is None:
@@ -252,10 +262,11 @@ class Cassette:
         self.played.append((key, index))
         return Play(key, index, prepared)
 
-    def _check_match(self, request: Request, recorded: CassetteFile) -> None:
+    def _check_match(self, key: str, request: Request, recorded: CassetteFile) -> None:
+        __tracebackhide__ = hidden_in_a_miss
         refused = refusing_matcher(self.config.match.match_on, recorded.request, request)
         if refused is not None:
-            raise self._miss(request, f"the match_on function {refused} refused the recording")
+            raise self._miss(key, request, f"the match_on function {refused} refused the recording")
 
     def _expired(self, recorded: CassetteFile) -> bool:
         if self.config.max_age is None:  # the default: no date to parse on every replay
@@ -289,7 +300,7 @@ class Cassette:
             file = self.store.file_of(key) or self.path
             raise CassetteFormatError(str(file), f"response {index} cannot be replayed: {exc}") from None
 
-    def _miss(self, request: Request, reason: str, played: int = 0) -> Exception:
+    def _miss(self, key: str, request: Request, reason: str, played: int = 0) -> Exception:
         options = self.key_options  # without match_on: a miss shows every part that differs
         full = KeyOptions(options.include_host, options.ignore_json_paths, options.match_headers)
         recorded = [(file, canonical_form(r.request, full)) for _, file, r in self.store.items()]
@@ -300,7 +311,9 @@ class Cassette:
             reason=reason,
             mode=self.mode,
             mode_source=self.mode_source,
+            mode_given=self.mode_given,
             played=played,
+            holds=lambda folder: (folder / file_name(key, request)).is_file(),  # another folder has it
         )
         return miss_error(report)
 

@@ -358,3 +358,33 @@ def test_a_connection_string_secret_is_refused_and_flagged(tmp_path: Path, case:
     refused(tmp_path / "c", _json(body), lambda c: c.post("/config/connectionstrings/list"))
     refused(tmp_path / "r", _json({}), lambda c: c.post("/config/connectionstrings", json=body))
     assert flagged(tmp_path / "planted", cassette(response={"body": body}))
+
+
+# -- lines of a text body that set a secret name -----------------------------------------------------
+
+TEXT_FILES: dict[str, Callable[[str], str]] = {
+    "dotenv": lambda s: f"# app\nDEBUG=1\nexport DB_PASSWORD={s}\n",
+    "YAML": lambda s: f"database:\n  host: db\n  password: '{s}'\n",
+    "INI": lambda s: f"[db]\nuser = app\napi_key = {s}\n",
+    "header dump": lambda s: f"GET / HTTP/1.1\r\nHost: x\r\nX-Api-Key: {s}\r\n",
+}
+
+
+@pytest.mark.parametrize("make", TEXT_FILES.values(), ids=list(TEXT_FILES))
+def test_a_text_body_line_setting_a_secret_name_is_refused_and_flagged(
+    tmp_path: Path, make: Callable[[str], str]
+) -> None:
+    secret = _b64(24)
+    text = make(secret)
+    refused(tmp_path / "c", lambda request: httpx.Response(200, text=text), lambda c: c.get("/v1/config"))
+    assert flagged(
+        tmp_path / "planted", cassette(response={"headers": {"content-type": "text/plain"}, "text": text})
+    )
+    encoded = base64.b64encode(text.encode()).decode()  # GitHub's contents API: a file as base64 in JSON
+    assert flagged(tmp_path / "contents", cassette(response={"body": {"name": ".env", "content": encoded}}))
+
+
+def test_ordinary_lines_of_a_text_body_are_kept(tmp_path: Path) -> None:
+    text = "name: demo\nkey: title\nmax_tokens: 12\nsecret: <DB_SECRET>\nnote = the password is in the vault\n"
+    assert record(tmp_path / "c", lambda request: httpx.Response(200, text=text), lambda c: c.get("/v1/x"))
+    assert scan_directory(tmp_path / "c") == []
