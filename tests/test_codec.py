@@ -6,7 +6,9 @@ import sys
 import threading
 
 import msgspec
+import pytest
 
+from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
 from httpx_cassette.storage.codec import decode_file, encode_file
 
@@ -54,3 +56,15 @@ def test_a_reader_never_sees_a_half_encoded_file() -> None:
         sys.setswitchinterval(interval)
     assert encoded[0] == 3000
     assert seen == {list}
+
+
+def test_a_syntax_error_is_placed_by_line_and_column() -> None:
+    text = '{\n  "version": 1,,\n  "request": {"method": "GET", "url": "https://x/é"}\n}\n'
+    with pytest.raises(CassetteFormatError) as info:
+        decode_file(text.encode(), "x.json")
+    assert info.value.problem == "JSON is malformed: object keys must be strings (line 2, column 16)"
+    accented = '{\n  "a": "éé" x\n}\n'  # columns count characters, not UTF-8 bytes
+    with pytest.raises(CassetteFormatError, match=r"\(line 2, column 13\)$"):
+        decode_file(accented.encode(), "x.json")
+    with pytest.raises(CassetteFormatError, match=r"truncated$"):  # no place to give
+        decode_file(b'{"version": 1', "x.json")

@@ -9,12 +9,15 @@ stream's chunks are recorded again (`LineRecorder`): that must give back the sto
 from __future__ import annotations
 
 import binascii
-from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
+from httpx_cassette.cli.common import plural
 from httpx_cassette.cli.inspect import load
 from httpx_cassette.core.events import stream_chunks
 from httpx_cassette.core.key import key_of
@@ -22,11 +25,20 @@ from httpx_cassette.core.ndjson import LineRecorder, line_chunks
 from httpx_cassette.core.sse import ServerSentEvent, SSEParser
 from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.body import body_bytes
-from httpx_cassette.model.cassette import CassetteFile, Event, Response
+from httpx_cassette.model.cassette import (
+    CassetteFile,
+    Event,
+    Meta,
+    Origin,
+    Part,
+    Request,
+    Response,
+    TransportFailure,
+)
 from httpx_cassette.storage.files import TEMPORARY_NAME, UnsafeFileError, open_inside
 from httpx_cassette.storage.formats import held_format
 
-__all__ = ["Problem", "interrupted_writes", "same_requests", "verify_file", "verify_response"]
+__all__ = ["Problem", "interrupted_writes", "same_requests", "unknown_keys", "verify_file", "verify_response"]
 
 
 @dataclass(frozen=True)
@@ -99,8 +111,30 @@ def _verify_lines(response: Response) -> str | None:
     return None
 
 
+def _verify_offsets(response: Response) -> str | None:
+    """A stream's ``offsets_ms`` hold one time per event (and one for ``[DONE]``); replay paces the
+    stream by them, so a list of another length (events removed or added by hand) paces it wrongly."""
+    offsets = response.offsets_ms
+    if not response.is_streaming or not isinstance(offsets, list):
+        return None
+    count = len(response.events())
+    done = response.done and response.stream_format != "ndjson"
+    if len(offsets) == count + done:
+        return None
+    events = plural(count, "line" if response.stream_format == "ndjson" else "event") + (
+        " + [DONE]" if done else ""
+    )
+    return (
+        f"offsets_ms holds {len(offsets)} times for a stream of {events}: replay paces the stream by them;"
+        " record it again, or remove offsets_ms to replay it without its pacing"
+    )
+
+
 def verify_response(response: Response) -> str | None:
     """What is wrong with one stored response, or None."""
+    found = _verify_offsets(response)
+    if found:
+        return found
     if response.is_streaming and response.stream_format == "ndjson":
         return _verify_lines(response)
     if response.is_streaming:
@@ -142,7 +176,79 @@ def verify_file(file: Path) -> tuple[CassetteFile | None, list[Problem]]:
         found = verify_response(response) or _verify_body_file(file, response)
         if found:
             problems.append(Problem(file, f"responses[{i}]: {found}"))
+    if held_format(file, cassette) == "ours":
+        problems += [Problem(file, text) for text in unknown_keys(file)]
     return cassette, problems
+
+
+_SHAPES: dict[str, type[msgspec.Struct]] = {
+    "": CassetteFile,
+    "request": Request,
+    "part": Part,
+    "response": Response,
+    "error": TransportFailure,
+    "origin": Origin,
+    "event": Event,
+    "meta": Meta,
+}
+_KNOWN = {shape: [f.encode_name for f in msgspec.structs.fields(struct)] for shape, struct in _SHAPES.items()}
+
+
+def unknown_keys(file: Path) -> list[str]:
+    """The keys of our file ``file`` that no field of the format has: replay ignores them (a file of a newer
+    version may hold fields this one does not know), so a typo (``"bdy"``) goes unseen until here. One
+    sentence per key and place (a key in many events is said once, with the count)."""
+    try:
+        data = msgspec.json.decode(open_inside(file.parent, file.name))
+    except (OSError, CassetteFormatError, msgspec.DecodeError, RecursionError):  # `load` read it just now
+        return []
+    found: dict[tuple[str, str], list[str]] = {}
+    for shape, where, value in _objects(data):
+        for key in value:
+            if isinstance(key, str) and key not in _KNOWN[shape]:
+                found.setdefault((shape, key), []).append(where)
+    sentences = []
+    for (shape, key), places in found.items():
+        close = difflib.get_close_matches(key, _KNOWN[shape], n=1)
+        more = (
+            f" (and in {len(places) - 1} more {shape}{'s' if len(places) > 2 else ''})" if places[1:] else ""
+        )
+        sentences.append(
+            f"{places[0]}{more}: unknown key {key!r}{f' (did you mean {close[0]!r}?)' if close else ''}:"
+            " replay ignores it; rename it to a field of the format (docs/concepts/format.md in the"
+            " httpx_cassette docs), or remove it if a newer httpx_cassette wrote it"
+        )
+    return sentences
+
+
+def _objects(data: Any) -> Iterator[tuple[str, str, dict[Any, Any]]]:
+    """(shape, JSON path, object) of every object of a file in our format that a Struct reads."""
+    if not isinstance(data, dict):
+        return
+    yield "", "$", data
+    request = data.get("request")
+    if isinstance(request, dict):
+        yield "request", "$.request", request
+        yield from _each("part", "$.request.multipart", request.get("multipart"))
+    if isinstance(data.get("meta"), dict):
+        yield "meta", "$.meta", data["meta"]
+    responses = data.get("responses")
+    for i, response in enumerate(responses if isinstance(responses, list) else []):
+        if not isinstance(response, dict):
+            continue
+        where = f"$.responses[{i}]"
+        yield "response", where, response
+        for name in ("error", "origin"):
+            if isinstance(response.get(name), dict):
+                yield name, f"{where}.{name}", response[name]
+        if response.get("is_streaming") is True:
+            yield from _each("event", f"{where}.body", response.get("body"))
+
+
+def _each(shape: str, where: str, items: Any) -> Iterator[tuple[str, str, dict[Any, Any]]]:
+    for j, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            yield shape, f"{where}[{j}]", item
 
 
 def interrupted_writes(path: Path) -> list[Problem]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import cast
 from urllib.parse import urlsplit
 
@@ -109,6 +110,18 @@ def _check_url(cassette: CassetteFile, source: str) -> CassetteFile:
 MAX_CONTAINERS = 1_000_000
 
 
+def _at_line(message: str, data: bytes) -> str:
+    """msgspec's ``... (byte 1234)`` as ``... (line 40, column 7)``: files are pretty-printed, and read
+    (and edited) by lines."""
+    found = re.search(r"\(byte (\d+)\)$", message)
+    if found is None:
+        return message
+    at = min(int(found.group(1)), len(data))
+    start = data.rfind(b"\n", 0, at) + 1
+    line, column = data.count(b"\n", 0, at) + 1, len(data[start:at].decode("utf-8", "replace")) + 1
+    return f"{message[: found.start()]}(line {line}, column {column})"
+
+
 def decode_file(data: bytes, source: str) -> CassetteFile:
     """Parse a cassette file, ours (it has ``responses``) or another recorder's (a registered `Format`,
     detected per file); errors name ``source`` and the JSON path. A file that records no HTTP exchange
@@ -132,6 +145,6 @@ def decode_file(data: bytes, source: str) -> CassetteFile:
             raise CassetteFormatError(source, f"it cannot be read as {adapter.name}: {exc}") from None
         return _check_url(check_served(read), source)
     except msgspec.DecodeError as exc:
-        raise CassetteFormatError(source, str(exc)) from None
+        raise CassetteFormatError(source, _at_line(str(exc), data)) from None
     except RecursionError:
         raise CassetteFormatError(source, "its JSON is nested too deeply (~1000 levels) to read") from None
