@@ -14,13 +14,16 @@ import httpx_cassette
 
 PUBLIC = [
     "Cassette",
+    "CassetteAgeWarning",
     "CassetteConfig",
     "CassetteError",
+    "CassetteExpired",
     "CassetteFormatError",
     "CassetteMiss",
     "CassetteSecretError",
     "CassetteSession",
     "CassetteTransport",
+    "IgnoreRule",
     "KeyOptions",
     "MatchConfig",
     "Meta",
@@ -33,6 +36,7 @@ PUBLIC = [
     "Request",
     "Response",
     "StorageConfig",
+    "VcrConfigWarning",
     "__version__",
     "canonical_form",
     "key_of",
@@ -58,8 +62,20 @@ def test_every_exported_name_exists_and_is_documented() -> None:
 
 
 def test_errors_share_one_base() -> None:
-    for name in ("CassetteFormatError", "CassetteMiss", "CassetteSecretError"):
+    for name in ("CassetteFormatError", "CassetteMiss", "CassetteSecretError", "CassetteExpired"):
         assert issubclass(getattr(httpx_cassette, name), httpx_cassette.CassetteError)
+
+
+def test_warnings_are_importable_from_the_package() -> None:
+    # What `filterwarnings = error::httpx_cassette.VcrConfigWarning` resolves; the plugin's class itself.
+    from httpx_cassette.pytest_plugin.vcr_config import VcrConfigWarning
+
+    assert httpx_cassette.VcrConfigWarning is VcrConfigWarning
+    assert issubclass(httpx_cassette.CassetteAgeWarning, UserWarning)
+    assert issubclass(VcrConfigWarning, Warning)
+    code = "import sys, httpx_cassette; httpx_cassette.IgnoreRule; print('pytest' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"  # only asking for VcrConfigWarning imports pytest
 
 
 def test_import_pulls_in_no_sdk_and_no_httpx2() -> None:
