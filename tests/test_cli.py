@@ -383,7 +383,7 @@ def test_verify_names_every_problem_with_its_file(small: Path) -> None:
     ids.responses[0].body[0].id = "evt-1"  # SSE ids persist: the next event reads back with it too
     write(small / "ids.json", ids)
     short = stream_file(["a"], model="side")
-    short.responses[0] = Response(status=200, body_file="missing.0.bin")
+    short.responses[0] = Response(status=200, body_file="side.0.bin")  # its own side file, not there
     write(small / "side.json", short)
     status, out, err = run("verify", str(small))
     assert status == 1
@@ -392,7 +392,7 @@ def test_verify_names_every_problem_with_its_file(small: Path) -> None:
         f"{small / 'cr.json'}: responses[0]: an event cannot be written as Server-Sent Events:"
         " SSE data cannot contain a carriage return: 'line\\rbreak'",
         f'{small / "ids.json"}: responses[0]: event 1 reads back with id "evt-1" instead of null',
-        f"{small / 'side.json'}: responses[0]: its body file missing.0.bin is missing:"
+        f"{small / 'side.json'}: responses[0]: its body file side.0.bin is missing:"
         " restore it, or record the interaction again",
         f"{small / 'split.json'}: only a stream's last event can be unterminated (before another event"
         " or [DONE], the client would read the two as one) - at `$.responses[0].body[0].unterminated`",

@@ -20,7 +20,7 @@ def cmd_verify(args: argparse.Namespace, console: Console) -> int:
     from httpx_cassette.cli.verify import interrupted_writes, same_requests, verify_file
 
     root = existing(Path(args.path))
-    files = files_at(root, hidden=False)
+    files = files_at(root)
     problems = interrupted_writes(root)
     streams = 0
     loaded = []

@@ -157,7 +157,7 @@ def _by_key(root: Path) -> dict[tuple[Path, str], list[Path]]:
     """The files below ``root`` by folder and request key: a folder's files of one request (a
     llama-stack request's several files, or a copy added next to a file) are all kept, in name order."""
     found: dict[tuple[Path, str], list[Path]] = {}
-    for file in files_at(root, hidden=False):
+    for file in files_at(root):
         found.setdefault((file.parent.relative_to(root), key_of(load(file).request)), []).append(file)
     return found
 

@@ -62,8 +62,8 @@ def prune(directory: Path, used: set[Path], *, dry_run: bool = False) -> list[Pa
 
 
 def _listed(directory: Path) -> list[Path]:
-    # Hidden files and folders are skipped (the temporary file of an interrupted write starts with a dot).
-    return cassette_files(directory, recursive=True, hidden=False)
+    # The files replay reads, dot-files included (`cassette_files` leaves out only write temporaries).
+    return cassette_files(directory, recursive=True)
 
 
 def _remove_if_empty(folder: Path, stop: Path) -> None:

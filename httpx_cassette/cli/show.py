@@ -76,7 +76,7 @@ def cmd_ls(args: argparse.Namespace, console: Console) -> int:
     root = existing(Path(args.path))
     rows: list[Row] = []
     broken = 0
-    for file in files_at(root, hidden=False):
+    for file in files_at(root):
         try:
             rows.append(row_of(file, load(file), root))
         except NotAnExchangeError:

@@ -31,11 +31,12 @@ from httpx_cassette.core.decoding import IDENTITY, Decoder, DecoderFor, zlib_dec
 from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.core.places import MAX_INFLATED
 from httpx_cassette.core.request import to_record
-from httpx_cassette.errors import CassetteError
+from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.formats.guard import Guard, SecretRefused
 from httpx_cassette.formats.vcr_yaml import MAX_YAML_BYTES, BrokenVcrCassette, one_line, yaml_load
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
-from httpx_cassette.storage.files import UnsafeFileError, check_directory
+from httpx_cassette.storage.codec import check_file
+from httpx_cassette.storage.files import UnsafeFileError, check_directory, name_problem, path_inside
 from httpx_cassette.storage.store import DirectoryStore
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_YAML_BYTES",
     "BrokenVcrCassette",
     "SecretRefused",
+    "cassette_folders",
     "convert_vcr",
     "read_vcr",
 ]
@@ -255,7 +257,8 @@ def read_vcr(
 
 def _yaml_files(source: Path) -> list[Path]:
     """The ``*.yaml``/``*.yml`` under ``source``, sorted. A link to a folder is refused (never entered);
-    a link, FIFO... named like a cassette is listed, so reading it (`open_inside`) refuses it."""
+    a link, FIFO... named like a cassette is listed, so reading it (`open_inside`) refuses it; one whose
+    name makes no plain folder name (``...yaml``) is refused, naming it (`_named_plainly`)."""
     found: list[Path] = []
     for folder, folders, files in os.walk(source):  # does not enter links to folders: lists them
         for name in folders:
@@ -265,13 +268,31 @@ def _yaml_files(source: Path) -> list[Path]:
                     "it is a symbolic link to a folder; a link committed in a pull request could point"
                     " anywhere: convert the real folder",
                 )
-        found += (Path(folder, name) for name in files if name.endswith(_SUFFIXES))
+        for name in files:
+            if name.endswith(_SUFFIXES):
+                found.append(_named_plainly(Path(folder, name)))
     return sorted(found)
 
 
-def _check_target(destination: Path, target: Path) -> None:
-    """Refuse to write ``target`` if a folder on the way from ``destination`` to it is a symbolic
-    link: converting in place, a link committed as ``test_x -> /anywhere`` must not be written through."""
+def _named_plainly(file: Path) -> Path:
+    """``file``, whose name names its cassette folder (``test_x.yaml`` -> ``test_x/``), when that is a
+    plain folder name (``...yaml`` would make ``..``, the destination's parent)."""
+    folder = file.with_suffix("").name
+    problem = name_problem(folder)
+    if problem is not None:
+        raise UnsafeFileError(
+            str(file),
+            f"its cassette folder would be named {folder!r}, which {problem}: rename the YAML file (it would"
+            " be converted outside the destination)",
+        )
+    return file
+
+
+def _check_target(destination: Path, target: Path, source: Path | None = None) -> Path:
+    """``target``, a cassette folder made from the name of the YAML file ``source``, once checked: no
+    folder on the way from ``destination`` to it is a symbolic link (converting in place, a link committed
+    as ``test_x -> /anywhere`` must not be written through), and it is strictly inside ``destination``
+    (`path_inside`: ``...yaml`` makes ``..``). Errors name ``source`` (else ``target``)."""
     place = destination
     for part in target.relative_to(destination).parts:
         place = place / part
@@ -280,6 +301,36 @@ def _check_target(destination: Path, target: Path) -> None:
                 f"cannot write the cassette {target}: {place} is a symbolic link (a link committed in a"
                 " pull request could point anywhere); remove it or convert into another directory"
             )
+    return path_inside(destination, target.relative_to(destination), str(source or target))
+
+
+def cassette_folders(source: Path, destination: Path) -> list[tuple[Path, Path]]:
+    """Each YAML file under the folder ``source`` and the cassette directory it converts into
+    (``a/test_x.yaml`` -> ``destination/a/test_x/``), every one checked before anything is written:
+    no link on the way, strictly inside ``destination`` (`_check_target`)."""
+    check_directory(source, writable=False)  # the folder itself, or one above it in the project
+    found = _yaml_files(source)
+    if not found:
+        raise CassetteError(f"no vcrpy cassettes (*.yaml, *.yml) under {source}")
+    check_directory(destination, writable=True)
+    return [
+        (p, _check_target(destination, destination / p.relative_to(source).with_suffix(""), p)) for p in found
+    ]
+
+
+def _check_served(cassette: CassetteFile, yaml_file: Path) -> None:
+    """Refuse (naming ``yaml_file``) what replay would refuse at load: the converter writes only files
+    that replay (`check_file`: a status no HTTP response has, a line break in a header...)."""
+    try:
+        check_file(cassette, str(yaml_file))
+    except CassetteFormatError as exc:
+        request = f"{cassette.request.method} {one_line(cassette.request.url)[:200]}"
+        raise BrokenVcrCassette(
+            yaml_file,
+            f"cannot convert vcrpy cassette {yaml_file}: its interaction {request} would not replay"
+            f" ({one_line(exc.problem)}); fix or delete that interaction, then convert again."
+            " Nothing of this file was written",
+        ) from None
 
 
 def convert_vcr(
@@ -295,7 +346,11 @@ def convert_vcr(
 
     Every interaction is redacted and checked as a live recording is (`Guard`; ``allow``: values that
     are no secret): a YAML file whose conversion still holds what looks like a credential raises
-    `SecretRefused` naming it, and nothing of it is written (the files before it were).
+    `SecretRefused` naming it, and nothing of it is written (the files before it were). So does one
+    holding what replay refuses at load (`check_file`), as `BrokenVcrCassette`.
+
+    Each YAML file's cassette folder must be strictly inside ``destination`` (`path_inside`): a name such
+    as ``...yaml`` (folder ``..``) is refused, naming that file, before anything is written.
 
     Symbolic links are refused, never followed: ``source`` itself, a YAML file or a folder below it,
     and ``destination`` or a folder below it (`check_directory`, `open_inside`).
@@ -303,23 +358,18 @@ def convert_vcr(
     if not source.exists() and not source.is_symlink():
         raise CassetteError(f"{source} does not exist")
     if source.is_dir() and not source.is_symlink():
-        check_directory(source, writable=False)  # the folder itself, or one above it in the project
-        found = _yaml_files(source)
-        pairs = [(p, destination / p.relative_to(source).with_suffix("")) for p in found]
-        if not pairs:
-            raise CassetteError(f"no vcrpy cassettes (*.yaml, *.yml) under {source}")
+        pairs = cassette_folders(source, destination)
     else:  # one file; a link, a FIFO... is refused when it is read
         check_directory(source.parent, writable=False)
+        check_directory(destination, writable=True)
         pairs = [(source, destination)]
-    check_directory(destination, writable=True)
-    for _, target in pairs:  # all checked before anything is written
-        _check_target(destination, target)
     guard = Guard(destination, allow)
     written: list[Path] = []
     for yaml_file, target in pairs:
         cassettes = read_vcr(yaml_file, decoder_for, guard)
         for cassette in cassettes:  # all of this file checked before any of it is written
             guard.check(cassette, yaml_file)
+            _check_served(cassette, yaml_file)
         store = DirectoryStore(target, KeyOptions())
         for cassette in cassettes:
             written.append(store.put(key_of(cassette.request), cassette))

@@ -8,11 +8,12 @@ inline goes to a side file ``<json stem>.<response index>.bin`` next to it (`sid
 from __future__ import annotations
 
 import errno
+import ntpath
 import os
 import re
 import stat
 import tempfile
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Request
@@ -30,7 +31,9 @@ __all__ = [
     "key_prefix",
     "linked_part",
     "make_directory",
+    "name_problem",
     "open_inside",
+    "path_inside",
     "refuse_special_files",
     "side_files",
     "side_name",
@@ -55,6 +58,8 @@ _VERSION_SEGMENT = re.compile(r"^v\d+(beta\d*|alpha\d*)?$")
 _KEY = re.compile(r"[0-9a-f]{12,}")
 _SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.json")
 _RESERVED = re.compile(r"con|prn|aux|nul|com\d|lpt\d")  # Windows device names, whatever the extension
+# The names `write_atomic` gives its temporary files: no listing holds them; `verify` reports leftovers.
+TEMPORARY_NAME = re.compile(r"\.(.+)\.\w+\.tmp")  # group 1: the file being written
 
 
 def file_name(key: str, request: Request) -> str:
@@ -83,15 +88,15 @@ def cassette_files(
     *,
     recursive: bool = False,
     bodies: bool = False,
-    hidden: bool = True,
     special: bool = False,
 ) -> list[Path]:
-    """The cassette files of ``directory``, sorted: its ``*.json`` files (with ``bodies``, also the
-    ``.bin`` side files); with ``recursive``, those of every folder below it too; without ``hidden``,
-    none whose name, or the name of a folder below ``directory``, starts with a dot; with ``special``,
-    also what has such a name but is no regular file (a link, a FIFO: reading it through `open_inside`
-    then refuses it loudly instead of skipping it). Links are never followed into folders. [] if no
-    directory.
+    """The cassette files of ``directory``, sorted: the one listing every reader uses (replay, ``verify``,
+    ``ls``, ``diff``, ``scan``, ``prune``), so none of them sees a file another skips. Its ``*.json``
+    files (with ``bodies``, also the ``.bin`` side files), dot-files included: replay reads them, so every
+    command shows them. Only the temporary files of `write_atomic` (`TEMPORARY_NAME`) are left out. With
+    ``recursive``, those of every folder below it too (dot-folders included); with ``special``, also what
+    has such a name but is no regular file (a link, a FIFO: reading it through `open_inside` then
+    refuses it loudly instead of skipping it). Links are never followed into folders. [] if no directory.
     """
     suffixes = (".json", ".bin") if bodies else (".json",)
     found: list[Path] = []
@@ -99,7 +104,7 @@ def cassette_files(
     while folders:
         with os.scandir(folders.pop()) as entries:
             for entry in entries:
-                if not hidden and entry.name.startswith("."):
+                if TEMPORARY_NAME.fullmatch(entry.name):
                     continue
                 folder = entry.is_dir(follow_symlinks=False)
                 regular = entry.is_file(follow_symlinks=False)
@@ -110,10 +115,11 @@ def cassette_files(
     return sorted(found)
 
 
-def files_at(path: Path, *, hidden: bool = True) -> list[Path]:
-    """What a command given ``path`` reads: that file, or the cassette files below that directory."""
+def files_at(path: Path) -> list[Path]:
+    """What a command given ``path`` reads: that file, or the cassette files below that directory
+    (`cassette_files`: the files replay reads, dot-files included)."""
     if path.is_dir() and not path.is_symlink():
-        return cassette_files(path, recursive=True, hidden=hidden, special=True)
+        return cassette_files(path, recursive=True, special=True)
     return [path]  # a file, or what is no file: reading it says what is wrong
 
 
@@ -144,6 +150,12 @@ class UnsafeFileError(CassetteFormatError):
     """
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name``, read from a file, is no plain file name of a directory on every OS (``"is a
+    path"``...), or None. What `open_inside` and `path_inside` refuse."""
+    return _name_problem(name)
+
+
 def _name_problem(name: str) -> str | None:
     if not name or name in (".", ".."):
         return "names no file"
@@ -151,6 +163,9 @@ def _name_problem(name: str) -> str | None:
         return "holds a NUL byte"
     if "/" in name or "\\" in name or os.sep in name or (os.altsep and os.altsep in name):
         return "is a path"
+    # On Windows `directory / "D:x"` is x in drive D's current folder, and "x:y" a stream of file x.
+    if ":" in name or ntpath.splitdrive(name)[0] or PureWindowsPath(name).anchor:
+        return "holds a colon, which Windows reads as a drive or a stream"
     if len(name.encode("utf-8", "surrogateescape")) > _MAX_NAME_BYTES:
         return f"is longer than {_MAX_NAME_BYTES} bytes"
     return None
@@ -187,6 +202,26 @@ def open_inside(directory: Path, name: str, limit: int = MAX_FILE_BYTES) -> byte
     if len(data) > limit:  # grew while being read
         raise UnsafeFileError(str(file), f"it is over the {limit:,}-byte limit")
     return data
+
+
+def path_inside(base: Path, relative: Path, source: str) -> Path:
+    """``base / relative``, for a path made from names read in files (a converted cassette's folder),
+    when it lies strictly inside ``base``: every part of ``relative`` a plain name (the rules of
+    `open_inside`: no empty part, ``.``, ``..``, separator or drive) and the path, resolved, below
+    ``base`` resolved. Else `UnsafeFileError` naming ``source``, the file the name came from."""
+    problems = [(part, _name_problem(part)) for part in relative.parts] or [(str(relative), "names no file")]
+    for part, problem in problems:
+        if problem is not None:
+            raise UnsafeFileError(
+                source,
+                f"it would be written to {base / relative}, and {part[:80]!r} {problem}: only a plain name"
+                f" is written inside {base}; rename it",
+            )
+    target = base.joinpath(*relative.parts)
+    if Path(os.path.realpath(base)) not in Path(os.path.realpath(target)).parents:
+        where = f"it would be written to {target}, which is not inside {base}"
+        raise UnsafeFileError(source, f"{where}; rename it, or remove the link on the way")
+    return target
 
 
 def _read_up_to(fd: int, most: int) -> bytes:
@@ -295,20 +330,18 @@ def make_directory(path: Path) -> None:
         raise CassetteError(f"cannot record into cassette directory {path}: it is not writable")
 
 
-# The names `write_atomic` gives its temporary files; `verify` looks for ones a killed process left.
-TEMPORARY_NAME = re.compile(r"\.(.+)\.\w+\.tmp")  # group 1: the file being written
+def write_atomic(file: Path, data: bytes, *, what: str = "cassette file", then: str = "re-record") -> None:
+    """Write via a temporary file and a rename, so readers see the old file or the new one (a link at
+    ``file`` is replaced, never written through).
 
-
-def write_atomic(file: Path, data: bytes) -> None:
-    """Write via a temporary file and a rename, so readers see the old file or the new one.
-
-    An OS error (a full disk, a directory where the file should be) raises `CassetteError` naming the file.
+    An OS error (a full disk, a directory where the file should be) raises `CassetteError` naming the
+    file (``what`` it is, and what to do ``then``).
     """
     try:
         _write_atomic(file, data)
     except OSError as exc:
         problem = exc.strerror or str(exc)
-        raise CassetteError(f"cannot write cassette file {file}: {problem}; fix it, then re-record") from exc
+        raise CassetteError(f"cannot write {what} {file}: {problem}; fix it, then {then}") from exc
 
 
 def _write_atomic(file: Path, data: bytes) -> None:
@@ -320,7 +353,8 @@ def _write_atomic(file: Path, data: bytes) -> None:
             out.flush()
             os.fsync(out.fileno())
         # mkstemp makes the file private (0600); a cassette is a shared fixture, like any source file.
-        os.chmod(tmp, file.stat().st_mode & 0o777 if file.exists() else 0o644)
+        old = os.lstat(file) if os.path.lexists(file) else None  # a link's target is not ours to copy
+        os.chmod(tmp, old.st_mode & 0o777 if old is not None and stat.S_ISREG(old.st_mode) else 0o644)
         os.replace(tmp, file)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

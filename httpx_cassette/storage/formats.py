@@ -65,7 +65,14 @@ def detect(value: Any) -> Format | None:
 
 
 def held_format(file: Path, cassette: CassetteFile) -> str:
-    """The format ``file`` is in, given what was read from it: ``"ours"`` unless an adapter read it."""
+    """The format ``file`` is in, given what was read from it: ``"ours"`` unless an adapter read it.
+
+    Decided by the shape of the file's bytes as read, never by what it says of itself: only an adapter's
+    `Format.read` (chosen by `detect` for a file that is not ours) names ``file`` itself in an `Origin`;
+    in a file our decoder read, the codec drops an ``origin`` naming that very file (`decode_file`), so a
+    copy of ours claiming to be another recorder's file stays ours (two of ours for one request are
+    refused).
+    """
     origins = {r.origin.format for r in cassette.responses if r.origin is not None}
     for name in origins & set(ADAPTERS):
         if format_named(name).held_by(file, cassette):

@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 
 from httpx_cassette.errors import CassetteError
+from httpx_cassette.storage.files import linked_part, write_atomic
 
 __all__ = ["REPORT_VERSION", "UsageReport", "read_usage_report", "write_usage_report"]
 
@@ -26,9 +27,18 @@ class UsageReport(msgspec.Struct, kw_only=True):
 
 
 def write_usage_report(path: Path, report: UsageReport) -> None:
-    """Write ``report`` to ``path`` as indented JSON (creating its folder)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(msgspec.json.format(msgspec.json.encode(report), indent=2) + b"\n")
+    """Write ``report`` to ``path`` as indented JSON (creating its folder), the way cassette files are
+    written (`write_atomic`). A path that is, or goes through, a symbolic link in the project is refused
+    (`linked_part`): a link committed in a pull request (``usage.json -> ~/.bashrc``) could point anywhere.
+    """
+    link = linked_part(path)
+    if link is not None:
+        raise CassetteError(
+            f"refusing to write the usage report {path}: {link} is a symbolic link (a link committed in a"
+            " pull request could point anywhere); remove the link or pass another --cassette-report path"
+        )
+    data = msgspec.json.format(msgspec.json.encode(report), indent=2) + b"\n"
+    write_atomic(path, data, what="usage report", then="run the tests again")
 
 
 def read_usage_report(path: Path) -> UsageReport:

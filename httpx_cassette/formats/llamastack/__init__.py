@@ -58,7 +58,10 @@ def from_llama_stack(raw: Any, source: str) -> CassetteFile:
 
 
 def held_format(file: Path, cassette: CassetteFile) -> FileFormat:
-    """``"llama-stack"`` for what `from_llama_stack` read from ``file`` itself, else ``"ours"``."""
+    """``"llama-stack"`` for what `from_llama_stack` read from ``file`` itself, else ``"ours"``. Only
+    `from_llama_stack` names its own file in an origin: in a file our decoder read, the codec drops an
+    origin naming that file, so one claiming ``"origin": {"format": "llama-stack", "file": <its own
+    name>}`` stays ours."""
     origin = llama_stack_origin(cassette.responses[0]) if len(cassette.responses) == 1 else None
     if origin is not None and origin.file == file.name:
         return LLAMA_STACK
