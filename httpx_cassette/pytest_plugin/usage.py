@@ -14,6 +14,7 @@ from typing import Any
 
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.intercept.session import CassetteSession
+from httpx_cassette.pytest_plugin.paths import shown_path
 from httpx_cassette.storage.report import UsageReport, write_usage_report
 
 __all__ = ["Usage", "summary_title"]
@@ -81,15 +82,20 @@ class Usage:
                 parent = parent.parent
 
     def write_report(self, path: Path, unused: Iterable[Path]) -> None:
-        """The usage report at ``path``, its paths relative to its own folder."""
+        """The usage report at ``path``, its paths relative to its own folder, a name holding a
+        credential masked (`shown_path`: a folder named before test ids were hidden). A used file
+        whose path had to be masked makes the report incomplete, so ``prune --used-by`` deletes
+        nothing rather than the file it cannot recognise."""
         base = path.resolve().parent
 
         def relative(paths: Iterable[str | Path]) -> list[str]:
-            return sorted(Path(os.path.relpath(p, base)).as_posix() for p in paths)
+            return sorted(shown_path(Path(os.path.relpath(p, base)).as_posix()) for p in paths)
 
+        used = relative(self.files)
+        masked = any(Path(os.path.relpath(p, base)).as_posix() not in used for p in self.files)
         report = UsageReport(
-            complete=self.complete,
-            used=relative(self.files),
+            complete=self.complete and not masked,
+            used=used,
             directories=relative(self.directories),
             unused_directories=relative(unused),
         )

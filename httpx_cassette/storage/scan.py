@@ -1,4 +1,5 @@
-"""`scan_directory`: the secret scanner over cassette files on disk (what `httpx-cassette scan` runs)."""
+"""`scan_directory`: the secret scanner over cassette files on disk (what `httpx-cassette scan` runs),
+their contents and their names (a folder named after a test id that held a credential)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,32 @@ from typing import Any
 
 import msgspec
 
-from httpx_cassette.core.scan import Finding, SecretScanner
+from httpx_cassette.core.scan import Finding, SecretScanner, mask
+from httpx_cassette.core.shown import printable, shown
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.storage.files import cassette_files, open_inside
 from httpx_cassette.storage.formats import detect
 
-__all__ = ["scan_directory"]
+__all__ = ["masked_name", "scan_directory"]
+
+_SCANNER = SecretScanner()
+
+
+@dataclasses.dataclass(frozen=True)
+class _NameFinding(Finding):
+    """A credential in the name of a folder or a file: renaming it is what keeps it out of git."""
+
+    def remedy(self) -> str:
+        return "rename it; the pytest plugin names a test whose id holds a credential by a hash of it"
+
+
+def masked_name(name: str, scanner: SecretScanner = _SCANNER) -> str:
+    """``name`` (of a folder or a file) as shown: if the scanner finds a credential in it, with what
+    `shown` masks, or masked whole (`mask`) when that masks nothing; else ``name`` itself."""
+    if not scanner.scan(name, "(a name)"):
+        return name
+    masked = shown(name)
+    return masked if masked != printable(name) else mask(name)
 
 
 def scan_directory(
@@ -26,11 +47,17 @@ def scan_directory(
     recursively, or one file), by the rules recording applies (`SecretScanner`). A file that is not
     valid JSON is scanned as text, line by line; side files (``.bin``) and base64 bodies are decoded and
     decompressed first. Another recorder's file (llama-stack) is scanned as it is and as replay serves
-    it (read by its format's adapter)."""
+    it (read by its format's adapter). The names of the files and folders below ``path`` are scanned
+    too (each as one string), and a finding's file is shown with such names masked."""
     scanner = SecretScanner(allow)
-    findings: list[Finding] = []
     root = Path(path)
     files = [root] if root.is_file() else cassette_files(root, recursive=True, bodies=True)  # hidden too
+    names, masked = _in_names(scanner, root.parent if root.is_file() else root, files)
+    return names + [_masked_file(f, masked) for f in _in_contents(scanner, files)]
+
+
+def _in_contents(scanner: SecretScanner, files: list[Path]) -> list[Finding]:
+    findings: list[Finding] = []
     for side in (f for f in files if f.suffix == ".bin"):
         findings += scanner.in_bytes(open_inside(side.parent, side.name), "(side file)", side)
     for file in (f for f in files if f.suffix != ".bin"):
@@ -46,6 +73,40 @@ def scan_directory(
         seen = {f.masked for f in found}
         findings += found + [f for f in _as_replayed(scanner, value, file) if f.masked not in seen]
     return findings
+
+
+def _in_names(
+    scanner: SecretScanner, base: Path, files: list[Path]
+) -> tuple[list[Finding], dict[Path, Path]]:
+    """The credentials in the names of ``files`` and of their folders below ``base`` (each name once,
+    with its path shown masked), and for each file whose path holds one, that path masked."""
+    leaves = {file.relative_to(base) for file in files}
+    names = leaves | {folder for leaf in leaves for folder in leaf.parents if folder != Path(".")}
+    found = {name: scanner.scan(name.name, "(its name)") for name in sorted(names)}
+    shown_as = {name: masked_name(name.name, scanner) for name, hits in found.items() if hits}
+
+    def masked(relative: Path) -> Path:
+        parts = relative.parts
+        return base.joinpath(*(shown_as.get(Path(*parts[: i + 1]), part) for i, part in enumerate(parts)))
+
+    findings: list[Finding] = [
+        _NameFinding(
+            masked(name), "(a file name)" if name in leaves else "(a folder name)", hit.kind, hit.masked
+        )
+        for name, hits in found.items()
+        for hit in hits
+    ]
+    flagged = {
+        base / leaf: masked(leaf) for leaf in leaves if any(p in shown_as for p in (leaf, *leaf.parents))
+    }
+    return findings, flagged
+
+
+def _masked_file(finding: Finding, masked: dict[Path, Path]) -> Finding:
+    """``finding`` with its file shown as `_in_names` masked it (a finding never shows the value)."""
+    if finding.file is None or finding.file not in masked:
+        return finding
+    return dataclasses.replace(finding, file=masked[finding.file])
 
 
 def _as_replayed(scanner: SecretScanner, value: Any, file: Path) -> list[Finding]:
