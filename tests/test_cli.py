@@ -848,3 +848,94 @@ def test_ls_and_verify_read_llama_stack_recordings(seeds_dir: Path) -> None:
         ("004", [66]),
     ]  # the chunk counts seeds/README.md gives
     assert run("verify", str(seeds_dir)) == (0, "5 files, 5 streams checked: all good\n", "")
+
+
+# -- what the messages say next --------------------------------------------------------------------
+
+LEAKED_KEY = "sk-proj-" + "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd"
+
+
+def test_plain_is_accepted_after_the_command_too(small: Path) -> None:
+    from httpx_cassette.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["ls", "--plain", str(small)]).plain is True
+    assert parser.parse_args(["verify", str(small), "--plain"]).plain is True
+    assert parser.parse_args(["--plain", "ls", str(small)]).plain is True
+    assert parser.parse_args(["ls", str(small)]).plain is False
+    assert run("ls", "--plain", str(small))[0] == 0
+
+
+def test_convert_without_from_says_which_formats_it_reads(tmp_path: Path) -> None:
+    assert run("convert", str(tmp_path), str(tmp_path / "o")) == (
+        2,
+        "",
+        "httpx-cassette convert: say what to convert from: pass --from vcr (vcrpy and pytest-recording YAML"
+        " cassettes) or --from llama-stack\n",
+    )
+
+
+def test_convert_vcr_converts_every_file_it_can_and_names_every_refused_one(tmp_path: Path) -> None:
+    source = tmp_path / "in"
+    source.mkdir()
+    for name, note in (("a_leak", LEAKED_KEY), ("b_ok", "hello"), ("c_leak", LEAKED_KEY)):
+        interaction = vcr_interaction(
+            '{"a": 1}', json.dumps({"note": note}).encode(), {"content-type": ["application/json"]}
+        )
+        (source / f"test_{name}.yaml").write_text(vcr_cassette([interaction]))
+    (source / "test_d_broken.yaml").write_text("- 1\n")
+    status, out, err = run("convert", str(source), str(tmp_path / "out"), "--from", "vcr")
+    assert status == 1
+    assert out == f"wrote 1 file to {tmp_path / 'out'}; 3 source files refused (above)\n"
+    lines = err.splitlines()
+    assert [line.split(": ", 2)[1] for line in lines] == [
+        f"refusing to convert {source / 'test_a_leak.yaml'}",
+        f"refusing to convert {source / 'test_c_leak.yaml'}",
+        f"{source / 'test_d_broken.yaml'} is not a vcrpy cassette",
+    ]
+    assert all(line.startswith("httpx-cassette convert: ") for line in lines)
+    assert LEAKED_KEY not in err
+    written = sorted(p.relative_to(tmp_path / "out").parts[0] for p in (tmp_path / "out").rglob("*.json"))
+    assert written == ["test_b_ok"]
+
+
+@pytest.mark.skipif(not HAS_LLAMASTACK, reason="httpx_cassette.formats.llamastack is not in this tree")
+def test_convert_llama_stack_names_every_refused_file(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    for i, content in enumerate(("Say hi", f"key {LEAKED_KEY}", f"other {LEAKED_KEY}")):
+        recording = llama_stack_recording()
+        recording["request"]["body"]["messages"][0]["content"] = content
+        (tmp_path / "src" / f"{str(i) * 64}.json").write_text(json.dumps(recording))
+    status, out, err = run("convert", str(tmp_path / "src"), str(tmp_path / "ours"), "--from", "llama-stack")
+    assert (status, out) == (1, f"wrote 0 files to {tmp_path / 'ours'}; 2 source files refused (above)\n")
+    assert sorted(line.split(": ", 2)[1] for line in err.splitlines()) == [
+        f"refusing to convert {tmp_path / 'src' / ('1' * 64 + '.json')}",
+        f"refusing to convert {tmp_path / 'src' / ('2' * 64 + '.json')}",
+    ]
+    assert not list((tmp_path / "ours").rglob("*.json"))  # all or none: one request may be in several files
+
+
+def test_verify_reports_unknown_keys_and_offsets_that_do_not_match(small: Path) -> None:
+    typo = small / "post-chat-completions-aaaaaaaaaaaa.json"
+    data = json.loads(typo.read_text())
+    data["reqest"] = None
+    response = data["responses"][0]
+    response["bdy"] = response.pop("body")  # the stream replays empty, and its 5 offsets pace nothing
+    typo.write_text(json.dumps(data, indent=2))
+    events = stream_file(["a", "b"], offsets=[1.0, 2.0], model="offsets")  # 3 events + [DONE]: 4 times
+    write(small / "offsets.json", events)
+    keyed = json.loads(encode_file(stream_file(["a", "b"], model="keys")))
+    for event in keyed["responses"][0]["body"][:2]:
+        event["evnt"] = "message"
+    (small / "keys.json").write_text(json.dumps(keyed))
+    status, out, err = run("verify", str(small))
+    assert status == 1
+    unknown = "replay ignores it; rename it to a field of the format (docs/concepts/format.md in the httpx_cassette docs), or remove it if a newer httpx_cassette wrote it"
+    assert err.splitlines() == [
+        f"{small / 'keys.json'}: $.responses[0].body[0] (and in 1 more event): unknown key 'evnt' (did you mean 'event'?): {unknown}",
+        f"{small / 'offsets.json'}: responses[0]: offsets_ms holds 2 times for a stream of 3 events + [DONE]: replay paces the stream by them; record it again, or remove offsets_ms to replay it without its pacing",
+        f"{typo}: responses[0]: offsets_ms holds 5 times for a stream of 0 events + [DONE]: replay paces the stream by them; record it again, or remove offsets_ms to replay it without its pacing",
+        f"{typo}: $: unknown key 'reqest' (did you mean 'request'?): {unknown}",
+        f"{typo}: $.responses[0]: unknown key 'bdy' (did you mean 'body'?): {unknown}",
+    ]
+    assert out == "4 files, 3 streams checked: 5 problems in 3 files\n"

@@ -6,7 +6,7 @@ compare, clean and convert them.
     httpx-cassette verify cassettes/
     httpx-cassette diff old/ cassettes/chat/
     httpx-cassette prune cassettes/ --used-by .cassette-usage.json --dry-run
-    httpx-cassette convert tests/cassettes/ cassettes/ --from vcr
+    httpx-cassette convert tests/cassettes/ tests/cassettes/ --from vcr
 
 Exit status: 0 when all is well, 1 when a check found something (``verify``, ``scan``, ``diff``),
 2 for a usage error or a path that cannot be read. Plain argparse, no dependency; with rich
@@ -27,6 +27,8 @@ from httpx_cassette.errors import CassetteError, CassetteFormatError
 
 __all__ = ["build_parser", "main"]
 
+PLAIN = "plain text output even when rich is installed"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -34,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Look inside, check, compare, clean and convert httpx_cassette cassettes.",
     )
     parser.add_argument("--version", action="version", version=f"httpx-cassette {__version__}")
-    parser.add_argument("--plain", action="store_true", help="plain text output even when rich is installed")
+    parser.add_argument("--plain", action="store_true", help=PLAIN)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ls = commands.add_parser("ls", help="one row per interaction: file, method, path, status, events, size")
@@ -88,10 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("source", help="the directory (or vcrpy YAML file) to convert")
     convert.add_argument("destination", help="the directory to write")
-    convert.add_argument("--from", dest="from_", choices=FORMATS, default="ours", help="the source format")
+    convert.add_argument(
+        "--from", dest="from_", choices=FORMATS, help="the source format (ours when --to is llama-stack)"
+    )
     convert.add_argument("--to", choices=("ours", "llama-stack"), default="ours", help="the format to write")
     _allow_options(convert)
     convert.set_defaults(run=cmd_convert)
+    for command in commands.choices.values():  # `--plain` after the command too: `ls --plain cassettes`
+        command.add_argument("--plain", action="store_true", default=argparse.SUPPRESS, help=PLAIN)
     return parser
 
 

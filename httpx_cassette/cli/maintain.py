@@ -8,6 +8,7 @@ from pathlib import Path
 
 from httpx_cassette.cli.common import UsageError, existing, plural
 from httpx_cassette.cli.console import Console
+from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.storage.files import refuse_special_files
 
 __all__ = ["FORMATS", "cmd_convert", "cmd_prune"]
@@ -38,23 +39,71 @@ def cmd_prune(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_convert(args: argparse.Namespace, console: Console) -> int:
     """Every converted exchange is redacted and checked for secrets as a live recording is: a file that
-    would still write one is refused (exit status 1, as for a broken file), and nothing of it is written."""
+    would still write one is refused, and nothing of it is written. A folder of vcrpy cassettes is converted
+    file by file: every file that can be is, every one refused is named, and the status is then 1 (as for
+    a broken file). llama-stack recordings (several files may hold one request) are converted all or none:
+    every refused file is named."""
     source, destination = existing(Path(args.source)), Path(args.destination)
     allow: list[str | re.Pattern[str]] = [*args.allow, *(re.compile(p) for p in args.allow_pattern)]
-    route = (args.from_, args.to)
+    route = (args.from_ or ("ours" if args.to == "llama-stack" else None), args.to)
+    refused: list[CassetteFormatError] = []
+    if route[0] is None:
+        raise UsageError(
+            "say what to convert from: pass --from vcr (vcrpy and pytest-recording YAML cassettes) or"
+            " --from llama-stack"
+        )
     if route == ("vcr", "ours"):
-        from httpx_cassette.formats.vcr import convert_vcr
-        from httpx_cassette.http.library import library_by_name
-
-        written = convert_vcr(source, destination, library_by_name("httpx").decoder, allow)
+        written, refused = _convert_vcr(source, destination, allow)
     elif route in (("llama-stack", "ours"), ("ours", "llama-stack")):
-        from httpx_cassette.formats.llamastack import convert_directory
-
-        written = convert_directory(source, destination, to=args.to, allow=allow)
+        written, refused = _convert_llama_stack(source, destination, args.to, allow)
     else:
         raise UsageError(
-            f"cannot convert from {args.from_} to {args.to}: convert vcr -> ours, llama-stack -> ours,"
+            f"cannot convert from {route[0]} to {args.to}: convert vcr -> ours, llama-stack -> ours,"
             " or ours -> llama-stack"
         )
-    console.print(f"wrote {plural(len(written), 'file')} to {destination}")
-    return 0
+    for problem in refused:
+        console.error(f"httpx-cassette convert: {problem}")
+    done = f"wrote {plural(len(written), 'file')} to {destination}"
+    console.print(f"{done}; {plural(len(refused), 'source file')} refused (above)" if refused else done)
+    return 1 if refused else 0
+
+
+def _convert_vcr(
+    source: Path, destination: Path, allow: list[str | re.Pattern[str]]
+) -> tuple[list[Path], list[CassetteFormatError]]:
+    """One YAML file as `convert_vcr` converts it; a folder of them file by file, every cassette folder
+    checked first (`cassette_folders`): the files written, and the source files refused (broken, or
+    holding what looks like a credential), nothing of each written."""
+    from httpx_cassette.formats.vcr import cassette_folders, convert_vcr
+    from httpx_cassette.http.library import library_by_name
+
+    decoder = library_by_name("httpx").decoder
+    if not source.is_dir() or source.is_symlink():  # one file: its refusal is the command's error
+        return convert_vcr(source, destination, decoder, allow), []
+    written: list[Path] = []
+    refused: list[CassetteFormatError] = []
+    for yaml_file, target in cassette_folders(source, destination):
+        try:
+            written += convert_vcr(yaml_file, target, decoder, allow)
+        except CassetteFormatError as exc:
+            refused.append(exc)
+    return written, refused
+
+
+def _convert_llama_stack(
+    source: Path, destination: Path, to: str, allow: list[str | re.Pattern[str]]
+) -> tuple[list[Path], list[CassetteFormatError]]:
+    """`convert_directory` (all or nothing: one request may be in several files); when it refuses a file
+    and others would be refused too, nothing is written and every one of them is returned."""
+    from httpx_cassette.formats.guard import Guard, SecretRefused
+    from httpx_cassette.formats.llamastack import convert_directory
+
+    try:
+        return convert_directory(
+            source, destination, to="ours" if to == "ours" else "llama-stack", allow=allow
+        ), []
+    except SecretRefused as first:
+        others = [r for r in Guard(destination, allow).refusals(source) if r.path != first.path]
+        if not others:
+            raise
+        return [], [first, *others]

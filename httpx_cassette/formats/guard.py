@@ -7,7 +7,8 @@ A live recording stores a request as `to_record` and `Cassette.plan` make it (it
 ``meta.user_agent`` too). `Guard` applies the same steps to what a converter read from another
 recorder's files, plus the parts of a llama-stack recording kept to write it back (`Origin`): they are
 written too. What still looks like a credential stops the conversion of that file: `SecretRefused`,
-one line naming the source file and the masked findings, and nothing of that file is written.
+one line naming the source file and the masked findings, and nothing of that file is written; the CLI
+goes on with the other files (`Guard.refusals` names every refused recording of a folder).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from typing import Any
 
 import msgspec
 
+from httpx_cassette.core.key import KeyOptions
 from httpx_cassette.core.places import redact_url
 from httpx_cassette.core.redact import REDACTED, SECRET_HEADERS, kept_request_headers, response_headers
 from httpx_cassette.core.scan import Finding
 from httpx_cassette.errors import CassetteError, CassetteFormatError, CassetteSecretError
 from httpx_cassette.model.cassette import CassetteFile, Origin, Request, Response, builtins
 from httpx_cassette.storage.cassette import Cassette
+from httpx_cassette.storage.store import DirectoryStore
 
 __all__ = ["Guard", "SecretRefused"]
 
@@ -140,3 +143,17 @@ class Guard:
             in_url = any(f.path.startswith("$.request.url") for f in findings)
             what = f"a {request.method} request" if in_url else f"{request.method} {request.url}"
             raise SecretRefused(source, f"the recording of {what}", findings)
+
+    def refusals(self, directory: Path) -> list[SecretRefused]:
+        """What `check` refuses among the recordings ``directory`` holds (ours and llama-stack's, as
+        converting reads them), one `SecretRefused` per file: converting stops at the first, and this names
+        them all. A file that cannot be redacted (nested too deep) is left to the conversion to report."""
+        found: list[SecretRefused] = []
+        for _, file, cassette in DirectoryStore(directory, KeyOptions()).items():
+            try:
+                self.check(self.file(cassette), file)
+            except SecretRefused as refused:
+                found.append(refused)
+            except RecursionError:
+                continue
+        return found
