@@ -13,16 +13,15 @@ for the user to say, with an allow-list of exact values or regular expressions.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
 
+from httpx_cassette.core import budget
 from httpx_cassette.core.embedded import (
     declared_charset,
     decompressed,
@@ -67,24 +66,7 @@ from httpx_cassette.model.jsondiff import step
 
 __all__ = ["Finding", "SecretScanner", "mask", "placeholder_clash", "refusal"]
 
-_BUDGET = 256 * 1024 * 1024  # decompressed bytes one check (a file, a recording) reads at most
 _LAYERS = 8  # compression layers one body is undone through
-_spent: ContextVar[list[int] | None] = ContextVar("httpx_cassette_scan_spent", default=None)
-
-
-@contextlib.contextmanager
-def _budget() -> Iterator[list[int]]:
-    """The decompressed bytes spent so far by the check this call belongs to (the outermost call starts
-    it): per context, so threads recording at once each have their own."""
-    spent = _spent.get()
-    if spent is not None:
-        yield spent
-        return
-    token = _spent.set(spent := [0])
-    try:
-        yield spent
-    finally:
-        _spent.reset(token)
 
 
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
@@ -207,17 +189,15 @@ class SecretScanner:
         """A body stored as base64 (``str``) or a side file (``bytes``): decoded, decompressed, then
         scanned as JSON when it parses, else as text (known formats, URLs, form fields); read in the
         ``charset`` its content-type declares too."""
-        with _budget() as spent:
+        with budget.check() as spent:
             return self._in_bytes(data, path, file, spent, charset)
 
     def _in_bytes(
         self, data: bytes | str, path: str, file: Path | None, spent: list[int], charset: str = ""
     ) -> list[Finding]:
-        if spent[0] >= _BUDGET:  # many compressed strings in one hostile file: each is a bomb's worth
-            kind = f"more compressed data than one check reads ({_BUDGET >> 20} MiB)"
-            return [Finding(file, path, kind, "not checked")]
         layer = decoded_bytes(data)
-        spent[0] += len(layer)
+        if stop := budget.spend(spent, len(layer)):  # many compressed strings: each a bomb's worth
+            return [Finding(file, path, stop, "not checked")]
         texts: list[str] = []
         # Every layer a client would undo (`content-encoding: gzip, gzip`), each bounded: one that fills
         # the bound was not read to its end, and what was not read is not called clean.
@@ -227,9 +207,8 @@ class SecretScanner:
             unpacked = inflate(layer) or (None if layer.isascii() else decompressed(layer))
             if unpacked is None:
                 break
-            spent[0] += len(unpacked)
-            if spent[0] >= _BUDGET:
-                return self._in_bytes(b"", path, file, spent)  # the budget's finding
+            if stop := budget.spend(spent, len(unpacked)):
+                return [Finding(file, path, stop, "not checked")]
             if len(unpacked) >= MAX_INFLATED:
                 kind = f"a body that decompresses past what one check reads ({MAX_INFLATED >> 20} MiB)"
                 return [Finding(file, path, kind, "not checked")]
@@ -292,7 +271,7 @@ class SecretScanner:
 
     def scan(self, data: Any, path: str = "$", file: Path | None = None) -> list[Finding]:
         """Every finding in ``data`` (JSON-like builtins), walked without recursion (any depth is fine)."""
-        with _budget():
+        with budget.check():
             return self._scan(data, path, file)
 
     def _scan(self, data: Any, path: str, file: Path | None) -> list[Finding]:

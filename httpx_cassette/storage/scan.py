@@ -12,9 +12,11 @@ from typing import Any
 
 import msgspec
 
+from httpx_cassette.core import budget
 from httpx_cassette.core.scan import Finding, SecretScanner, mask
 from httpx_cassette.core.shown import printable, shown
 from httpx_cassette.errors import CassetteError
+from httpx_cassette.storage.codec import MAX_CONTAINERS
 from httpx_cassette.storage.files import cassette_files, open_inside
 from httpx_cassette.storage.formats import detect
 
@@ -53,7 +55,8 @@ def scan_directory(
     root = Path(path)
     files = [root] if root.is_file() else cassette_files(root, recursive=True, bodies=True)  # hidden too
     names, masked = _in_names(scanner, root.parent if root.is_file() else root, files)
-    return names + [_masked_file(f, masked) for f in _in_contents(scanner, files)]
+    with budget.run():  # many small bombs, each within one check's budget, are bounded all together
+        return names + [_masked_file(f, masked) for f in _in_contents(scanner, files)]
 
 
 def _in_contents(scanner: SecretScanner, files: list[Path]) -> list[Finding]:
@@ -62,6 +65,10 @@ def _in_contents(scanner: SecretScanner, files: list[Path]) -> list[Finding]:
         findings += scanner.in_bytes(open_inside(side.parent, side.name), "(side file)", side)
     for file in (f for f in files if f.suffix != ".bin"):
         data = open_inside(file.parent, file.name)  # never a link, a FIFO or a device
+        if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:  # as loading refuses it: too costly
+            kind = f"a file with more than {MAX_CONTAINERS:,} JSON objects and arrays, read as text only"
+            findings.append(Finding(file, "$", kind, "not checked"))
+            data = data.replace(b"{", b" ").replace(b"[", b" ")  # its lines still get the known formats
         try:
             value = msgspec.json.decode(data)
             found = scanner.scan(value, "$", file)

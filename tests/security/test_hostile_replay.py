@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from httpx_cassette import CassetteError, CassetteTransport
+from httpx_cassette.core import budget
 from httpx_cassette.core import scan as scan_module
 from httpx_cassette.http import streams
 from httpx_cassette.storage.scan import scan_directory
@@ -158,7 +159,7 @@ def test_a_cassette_directory_reached_through_a_link_is_refused(
 def test_scan_reads_a_bounded_amount_of_compressed_data_per_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(scan_module, "_BUDGET", 4 * 1024 * 1024)
+    monkeypatch.setattr(budget, "CHECK_BYTES", 4 * 1024 * 1024)
     bomb = base64.b64encode(gzip.compress(b"\0" * 3 * 1024 * 1024)).decode()  # 3 MiB each, 3 KB stored
     body = {f"f{i}": bomb for i in range(5)}
     planted = {
@@ -168,6 +169,29 @@ def test_scan_reads_a_bounded_amount_of_compressed_data_per_file(
     (tmp_path / "bombs.json").write_text(json.dumps(planted))
     kinds = {finding.kind for finding in scan_directory(tmp_path)}
     assert kinds == {"more compressed data than one check reads (4 MiB)"}
+
+
+def test_scan_reads_a_bounded_amount_of_compressed_data_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many small files, each a bomb within one check's budget (270 bytes in git, 63 MiB inflated),
+    share one budget for the whole run: 10,000 of them took hours."""
+    monkeypatch.setattr(budget, "RUN_BYTES", 8 * 1024 * 1024)
+    side = gzip.compress(b"\0" * 3 * 1024 * 1024)  # 3 MiB each
+    for i in range(6):
+        (tmp_path / f"get-x-{i:012d}.0.bin").write_bytes(side)
+    kinds = [finding.kind for finding in scan_directory(tmp_path)]
+    assert "more compressed data than one scan reads (8 MiB)" in kinds
+
+
+def test_scan_reads_a_file_of_too_many_containers_as_text(tmp_path: Path) -> None:
+    """Loading refuses a file of more than a million JSON objects and arrays (512 MiB of `[]` would
+    take tens of GB); `scan` does not decode it either, says so, and still reads its lines."""
+    key = "sk-" + "proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9dF1hJ"
+    (tmp_path / "x.json").write_bytes(b"[" + b"[]," * 1_000_001 + f'"{key}"]'.encode())
+    findings = scan_directory(tmp_path)
+    assert findings[0].masked == "not checked"
+    assert any(f.kind == "OpenAI API key" for f in findings)
 
 
 def _served_body(path: Path, blob: bytes, coding: str) -> None:
