@@ -347,11 +347,6 @@ def test_use_cassette_only_options_are_refused_for_a_transport(name: str) -> Non
     assert CassetteConfig.of(None, **{name: value})  # use_cassette and the plugin take them
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http/transport.py must call CassetteConfig.of(config, for_transport=True, **overrides):"
-    " when it does, delete this marker",
-)
 def test_a_transport_refuses_ignore_hosts(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="use_cassette"):
         CassetteTransport(tmp_path, ignore_hosts=["127.0.0.1"])

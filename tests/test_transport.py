@@ -193,7 +193,8 @@ def test_miss_message(tmp_path: Path) -> None:
     text = str(info.value)
     assert f"no recording for POST /v1/chat/completions in cassette {tmp_path}" in text
     assert 'canonical body: {"json":{"messages":[{"content":"Hi","role":"user"}],"model":"m"}}' in text
-    assert "HTTPX_CASSETTE_MODE=record-missing" in text
+    assert "pass mode='record-missing' instead of mode='replay'" in text
+    assert "HTTPX_CASSETTE_MODE=record-missing" not in text  # the argument wins over it: no use
 
 
 def test_miss_in_missing_directory_says_so(tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ from httpx_cassette.model.jsondiff import step
 __all__ = ["Finding", "SecretScanner", "mask", "placeholder_clash", "refusal"]
 
 _LAYERS = 8  # compression layers one body is undone through
+_COMPRESSIONS = frozenset({"br", "zstd", "gzip", "x-gzip", "deflate", "compress", "x-compress"})
 
 
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
@@ -250,9 +251,10 @@ class SecretScanner:
             charset = declared_charset(ctype)
             findings += self.in_bytes(value["base64"], f"{where}.base64", file, charset)
             coding = headers.get("content-encoding") if isinstance(headers, dict) else None
-            if coding and str(coding).strip().lower() != "identity" and not undoable(value["base64"]):
+            compressed = _COMPRESSIONS.intersection(str(coding).lower().replace(" ", "").split(","))
+            if coding and compressed and not undoable(value["base64"]):
                 # Kept as it came because nothing here decodes it (brotli or zstandard not installed):
-                # what was not read is not called clean.
+                # what was not read is not called clean. (A coding no one knows reaches clients as is.)
                 kind = f"a body in content-encoding {str(coding)[:40]!r}, which this Python cannot decode"
                 findings.append(Finding(file, f"{where}.base64", kind, "not checked"))
         text = value.get("text")

@@ -87,7 +87,7 @@ class CassetteTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         inner: Inner | None = None,
         **overrides: Unpack[Options],
     ) -> None:
-        config = CassetteConfig.of(config, **overrides)
+        config = CassetteConfig.of(config, for_transport=True, **overrides)
         if mode is not None:
             config = config.override(mode=mode)
         self.cassette = Cassette(path, config)
