@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from httpx_cassette.core.advice import directory_hints, field_hints, from_plugin, mode_hints, record_advice
-from httpx_cassette.core.scan import mask
+from httpx_cassette.core.findings import mask
 from httpx_cassette.core.secrets import secret_value
 from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteMiss

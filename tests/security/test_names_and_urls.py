@@ -385,6 +385,8 @@ def test_a_text_body_line_setting_a_secret_name_is_refused_and_flagged(
 
 
 def test_ordinary_lines_of_a_text_body_are_kept(tmp_path: Path) -> None:
-    text = "name: demo\nkey: title\nmax_tokens: 12\nsecret: <DB_SECRET>\nnote = the password is in the vault\n"
+    text = (
+        "name: demo\nkey: title\nmax_tokens: 12\nsecret: <DB_SECRET>\nnote = the password is in the vault\n"
+    )
     assert record(tmp_path / "c", lambda request: httpx.Response(200, text=text), lambda c: c.get("/v1/x"))
     assert scan_directory(tmp_path / "c") == []
