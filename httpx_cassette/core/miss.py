@@ -23,6 +23,7 @@ import msgspec
 
 from httpx_cassette.core.advice import directory_hints, field_hints, from_plugin, mode_hints, record_advice
 from httpx_cassette.core.findings import mask
+from httpx_cassette.core.scan import SecretScanner
 from httpx_cassette.core.secrets import secret_value
 from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteMiss
@@ -40,6 +41,8 @@ _WIDTH = 60  # a value longer than this is cut around where the two sides first 
 _WEIGHT = {"method": 8.0, "path": 4.0, "host": 2.0, "header": 1.0, "query": 1.0}
 _BODY_CAP = 3.0
 _PART_ORDER = ("method", "path", "host", "query", "header", "body")
+_SCANNER = SecretScanner()  # what a message must not print: what recording refuses to write
+_HIDDEN = "(not shown: it holds what looks like a credential)"
 _LAST_NAME = re.compile(r"(?:\[\d+\])+$")  # a body path's list indexes, after the field's name
 
 
@@ -78,7 +81,10 @@ class Difference:
         """``value`` masked when its name says it is a credential (a hand-written or foreign file may hold
         one in a query parameter or a field; what is not named so, `shown` masks by its format)."""
         name = _LAST_NAME.sub("", self.where).rpartition(".")[2]
-        secret = isinstance(value, str) and secret_value(name, value, query=self.part == "query")
+        if not isinstance(value, str):  # a whole body: a form's pairs are tuples, JSON makes them lists
+            plain = msgspec.json.decode(msgspec.json.encode(value)) if value is not MISSING else None
+            return _HIDDEN if _SCANNER.scan(plain) else value
+        secret = secret_value(name, value, query=self.part == "query") or bool(_SCANNER.scan(value))
         return mask(value) if secret else value
 
     def as_dict(self) -> dict[str, Any]:
@@ -290,9 +296,19 @@ def _shorten(text: str, limit: int = _MAX_BODY) -> str:
     return text if len(text) <= limit else f"{text[: limit // 2]} … {text[-limit // 2 :]}"
 
 
+def _still_secret(masked: str) -> bool:
+    """Whether a body masked by `shown` still holds what recording would refuse to write."""
+    try:
+        return bool(_SCANNER.scan(msgspec.json.decode(masked)))
+    except msgspec.DecodeError:  # escapes `shown` wrote: judge it unmasked
+        return True
+
+
 def render(report: MissReport) -> str:
     """The message a person reads."""
     body = msgspec.json.encode(report.canonical.get("body"), order="sorted").decode()
+    if _SCANNER.scan(msgspec.json.decode(body)) and _still_secret(shown(body)):
+        body = _HIDDEN  # one `shown` cannot mask by itself
     lines = [
         f"{report.reason} for {report.method} {report.path} in cassette {report.cassette}"
         + ("" if report.directory_exists else " (the directory does not exist)"),

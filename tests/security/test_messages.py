@@ -87,3 +87,34 @@ def test_a_blocked_request_is_named_masked() -> None:
         block.send(request, lambda request: None)
     assert BOT[11:] not in str(info.value)
     assert KEY not in str(info.value)
+
+
+_PASSWORD = "Hunter2" + "".join(_RANDOM.choice(string.ascii_letters) for _ in range(12))
+REFUSED_BODIES = {
+    "connection string": {"json": {"conn": f"Server=db;User Id=sa;Password={_PASSWORD};"}},
+    "JSON pair in text": {
+        "content": f'config: "password": "{_PASSWORD}"',
+        "headers": {"content-type": "text/plain"},
+    },
+    "nested form": {
+        "content": f"q=access_token%3D{_PASSWORD}xyz",
+        "headers": {"content-type": "application/x-www-form-urlencoded"},
+    },
+}
+
+
+@pytest.mark.parametrize("request_kwargs", REFUSED_BODIES.values(), ids=list(REFUSED_BODIES))
+def test_a_miss_prints_nothing_recording_would_refuse_to_write(
+    tmp_path: Path, request_kwargs: dict[str, object]
+) -> None:
+    upstream = httpx.MockTransport(_ok)
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.post("https://api.test/v1/x", json={"other": 1})
+        with pytest.raises(CassetteSecretError):
+            client.post("https://api.test/v1/x", **request_kwargs)  # type: ignore[arg-type]
+    with (
+        pytest.raises(CassetteMiss) as info,
+        httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client,
+    ):
+        client.post("https://api.test/v1/x", **request_kwargs)  # type: ignore[arg-type]
+    assert _PASSWORD not in str(info.value)
