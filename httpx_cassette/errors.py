@@ -11,7 +11,23 @@ __all__ = [
     "CassetteSecretError",
     "NetworkBlocked",
     "NotAnExchangeError",
+    "printable",
 ]
+
+# What a terminal must never get from a cassette (a pull request's): control characters (an ESC sequence
+# could rewrite the screen, hide a line or set the clipboard), and the bidirectional overrides and
+# isolates a Trojan Source trick uses to show text in another order than it is, and lone surrogates (a
+# file name that is no UTF-8: printing one raises on a UTF-8 terminal). Newlines and tabs stay.
+_ESCAPED = {
+    c: f"\\x{c:02x}" if c < 256 else f"\\u{c:04x}"
+    for c in (*range(32), 127, *range(128, 160), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F))
+    if c not in (9, 10)
+} | {c: f"\\u{c:04x}" for c in (*range(0x2066, 0x206A), 0x2028, 0x2029, *range(0xD800, 0xE000))}
+
+
+def printable(text: str) -> str:
+    """``text`` with what a terminal must not get from a file written as ``\\x..``/``\\u....`` escapes."""
+    return text.translate(_ESCAPED)
 
 
 class CassetteError(Exception):
@@ -24,7 +40,8 @@ class CassetteFormatError(CassetteError):
     def __init__(self, path: str, problem: str) -> None:
         self.path = path
         self.problem = problem
-        super().__init__(f"broken cassette file {path}: {problem}")
+        # A file name from a pull request reaches the terminal (pytest's failure line): escaped.
+        super().__init__(f"broken cassette file {printable(path)}: {problem}")
 
 
 class NotAnExchangeError(CassetteFormatError):

@@ -15,24 +15,9 @@ import re
 from httpx_cassette.core.findings import mask
 from httpx_cassette.core.places import redact_urls_in_text, url_secrets, urls_in_text
 from httpx_cassette.core.secrets import known_format, random_token
+from httpx_cassette.errors import printable
 
 __all__ = ["printable", "shown"]
-
-# What a terminal must never get from a cassette (a pull request's): control characters (an ESC sequence
-# could rewrite the screen, hide a line or set the clipboard), and the bidirectional overrides and
-# isolates a Trojan Source trick uses to show text in another order than it is, and lone surrogates (a
-# file name that is no UTF-8: printing one raises on a UTF-8 terminal). Newlines and tabs stay.
-_ESCAPED = {
-    c: f"\\x{c:02x}" if c < 256 else f"\\u{c:04x}"
-    for c in (*range(32), 127, *range(128, 160), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F))
-    if c not in (9, 10)
-} | {c: f"\\u{c:04x}" for c in (*range(0x2066, 0x206A), 0x2028, 0x2029, *range(0xD800, 0xE000))}
-
-
-def printable(text: str) -> str:
-    """``text`` with what a terminal must not get from a file written as ``\\x..``/``\\u....`` escapes."""
-    return text.translate(_ESCAPED)
-
 
 _PATH = re.compile(r"(?<![^\s\"'(])/[^\s\"'<>]+")  # a path standing on its own: "POST /bot<token>/getMe"
 

@@ -10,7 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from httpx_cassette import CassetteMiss, CassetteSecretError, CassetteTransport, NetworkBlocked
+from httpx_cassette import (
+    CassetteFormatError,
+    CassetteMiss,
+    CassetteSecretError,
+    CassetteTransport,
+    NetworkBlocked,
+)
 from httpx_cassette.intercept.session import HostFilter, NetworkBlock
 
 _RANDOM = random.Random(7)
@@ -118,3 +124,16 @@ def test_a_miss_prints_nothing_recording_would_refuse_to_write(
     ):
         client.post("https://api.test/v1/x", **request_kwargs)  # type: ignore[arg-type]
     assert _PASSWORD not in str(info.value)
+
+
+def test_a_broken_file_is_named_with_its_escapes_shown_not_sent(tmp_path: Path) -> None:
+    """A committed file name holding terminal escapes (set the clipboard, erase the line) reaches the
+    terminal in pytest's failure line: it is written escaped."""
+    (tmp_path / "\x1b]52;c;ZXZpbA==\x07\x1b[2Kpost-x.json").write_text("{not json")
+    with (
+        pytest.raises(CassetteFormatError) as info,
+        httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client,
+    ):
+        client.post("https://api.test/v1/x", json={})
+    assert "\x1b" not in str(info.value)
+    assert "\\x1b]52;c;ZXZpbA==\\x07" in str(info.value)
