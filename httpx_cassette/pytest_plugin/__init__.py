@@ -12,12 +12,12 @@ Usage::
     @pytest.mark.cassette("shared-chat", mode="record-missing", ignore_hosts=["auth.local"])
     def test_other(): ...
 
-Every httpx and httpx2 request the test makes (any client, SDK default clients included, any thread)
-goes through the cassette, see `httpx_cassette.intercept.routes`. Marker options: a path (relative paths
-are inside the module's cassette folder) and ``mode``, ``ignore_hosts``, ``ignore_localhost``,
-``include_host``, ``ignore_json_paths``, ``match_headers``, ``strict_repeats``, ``replay_timing``,
-``replay_chunks``, ``unused``. A class-level marker applies to its methods; the closest marker wins per
-option.
+Every httpx, httpx2, requests and aiohttp request the test makes (any client, SDK default clients
+included, any thread) goes through the cassette, see `httpx_cassette.intercept.routes`. Marker
+options: a path (relative paths are inside the module's cassette folder) and ``mode``,
+``ignore_hosts``, ``ignore_localhost``, ``include_host``, ``ignore_json_paths``, ``match_headers``,
+``strict_repeats``, ``replay_timing``, ``replay_chunks``, ``unused``. A class-level marker applies to
+its methods; the closest marker wins per option.
 
 Where cassettes live: ``<test file dir>/cassettes/<module>/<test>``, where ``<test>`` is the test
 function name, ``Class.name`` for methods, and ``-<id>`` appended for parametrized tests (ids are
@@ -26,8 +26,9 @@ The ``cassette_dir`` ini option changes ``cassettes``; an absolute value (or ``-
 relative to the current directory) is one folder for the whole suite, holding
 ``<test file dir relative to rootdir>/<module>/<test>``.
 
-Mode (the closest wins): the marker's ``mode=``, ``--cassette-mode``, ``$HTTPX_CASSETTE_MODE``, the
-``cassette_mode`` ini option, else ``replay``. vcrpy's record modes are accepted as aliases:
+Mode (first match wins): ``--cassette-mode`` (or ``--record-mode``), ``$HTTPX_CASSETTE_MODE``, the
+marker's ``mode=``, the ``cassette_config`` fixture, the ``cassette_mode`` ini option, else ``replay``
+(`httpx_cassette.pytest_plugin.config_fixture`). vcrpy's record modes are accepted as aliases:
 
 - ``none`` → ``replay``: never record; a request with no recording fails;
 - ``once`` → ``replay`` when the test's cassette directory has recordings, else ``record``;
@@ -44,7 +45,7 @@ Command line options and ini options (in ``[tool.pytest.ini_options]``):
     As above. Prefer ``--cassette-dir=DIR``: pytest looks for its rootdir before plugins are
     loaded, and may take a separate ``DIR`` argument for a test path while doing so.
 ``--cassette-block-network`` / ``cassette_block_network``
-    Any httpx/httpx2 request not served from a cassette (replayed, or recorded in a record mode)
+    Any request not served from a cassette (replayed, or recorded in a record mode)
     fails with `NetworkBlocked`, in every test, with or without a cassette; only hosts let through
     with ``cassette_ignore_hosts`` / ``cassette_ignore_localhost`` (or a marker's) pass. Live mode
     is refused. (aiohttp and requests are seen too; raw sockets are not: pytest-socket blocks those.)
@@ -60,8 +61,9 @@ Command line options and ini options (in ``[tool.pytest.ini_options]``):
 ``cassette_unused`` = ``warn`` (default) | ``fail`` | ``ignore``
     In replay mode, a test that passed without using every recording of its cassette warns
     (`CassetteUnusedWarning`) or fails at teardown; a marker's ``unused=`` overrides it. A cassette
-    given a path in the marker may be shared by several tests, so it is checked only when that
-    marker sets ``unused=``.
+    given a path in the marker (or a ``@pytest.mark.default_cassette`` name) may be shared by several
+    tests, so it is checked only when that marker sets ``unused=``; a ``vcr``-marked test's own
+    cassette is checked.
 ``--cassette-keep-failed``
     By default a test that fails in a record mode leaves its cassette as it was before the test
     (what it wrote is removed or restored); with this option the partial recording stays.
@@ -112,8 +114,15 @@ from httpx_cassette.errors import CassetteError
 from httpx_cassette.intercept.routes import process_route, session_listener
 from httpx_cassette.intercept.session import CassetteSession, HostFilter, NetworkBlock, surfaced_miss
 from httpx_cassette.pytest_plugin import options, vcr_compat, vcr_fixtures
-from httpx_cassette.pytest_plugin.cassette import RunState, open_session, rebuilt, swallowed, unused_message
-from httpx_cassette.pytest_plugin.config_fixture import CIRecordingError, cassette_config, fixture_layer
+from httpx_cassette.pytest_plugin.cassette import (
+    STATE,
+    RunState,
+    open_session,
+    rebuilt,
+    swallowed,
+    unused_message,
+)
+from httpx_cassette.pytest_plugin.config_fixture import cassette_config, fixture_layer
 from httpx_cassette.pytest_plugin.marker import MARKER, asks_for_cassette, marker_options, unused_policy
 from httpx_cassette.pytest_plugin.settings import Settings
 from httpx_cassette.pytest_plugin.stale import stale_folders
@@ -141,7 +150,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(path=None, *, mode=None, ...): serve this test's httpx/httpx2 requests from a cassette",
+        f"{MARKER}(path=None, *, mode=None, ...): serve this test's HTTP requests from a cassette",
     )
     config.pluginmanager.register(CassettePlugin(config), PLUGIN)
     if _vcr_names(config) is None:
@@ -175,7 +184,6 @@ def cassette(_httpx_cassette: CassetteSession | None) -> CassetteSession | None:
 
 # -- the plugin ------------------------------------------------------------------------------------
 
-_STATE = pytest.StashKey[RunState]()
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 
@@ -184,7 +192,9 @@ class CassettePlugin:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.settings = Settings.of(config)
+        self.owner = _vcr_names(config)  # who has pytest-recording's names: None when we do
+        self.vcr_names = self.owner is None
+        self.settings = Settings.of(config, vcr_names=self.vcr_names)
         self.blocker: NetworkBlock | None = None
         self.usage = Usage()
         self.deselected: list[pytest.Item] = []
@@ -193,8 +203,6 @@ class CassettePlugin:
         self.workers_seen = 0
         self.started = time.time()
         self._stack = contextlib.ExitStack()
-        self.owner = _vcr_names(config)  # who has pytest-recording's names: None when we do
-        self.vcr_names = self.owner is None
 
     # -- session ---------------------------------------------------------------------------------
 
@@ -214,8 +222,8 @@ class CassettePlugin:
     def pytest_report_header(self) -> list[str]:
         mode, source = self.settings.default_mode()
         block = ", network blocked" if self.settings.block_network else ""
-        both = [] if self.owner is None else [vcr_compat.header(self.owner)]
-        return [f"httpx_cassette: mode {mode}{alias_note(mode)} from {source}{block}", *both]
+        line = f"{mode}{alias_note(mode)} from {source}{block}"
+        return [f"httpx_cassette: mode {line}" if self.owner is None else vcr_compat.header(self.owner, line)]
 
     def _track(self, session: CassetteSession) -> None:
         self.usage.track(session, files=self.settings.report is not None)
@@ -240,12 +248,14 @@ class CassettePlugin:
         blocked_before = len(self.blocker.blocked) if self.blocker else 0
         layers = self._layers(request) if isinstance(item, pytest.Function) else None
         if layers is None:
-            item.stash[_STATE] = RunState(None, blocked_before)
-            yield None
+            item.stash[STATE] = RunState(None, blocked_before)
+            leave = self.blocker and self.owner and item.get_closest_marker("vcr")  # the owner's test
+            with process_route(vcr_compat.PassThrough()) if leave else contextlib.nullcontext():
+                yield None
             return
         options, fixture = layers
-        session, extras = self._open(item, options, fixture)
-        state = item.stash[_STATE] = RunState(session, blocked_before)
+        session, extras, spec = self._open(item, options, fixture)
+        state = item.stash[STATE] = RunState(session, blocked_before, spec=spec)
         with process_route(vcr_compat.WithExtras(session, extras) if extras else session):
             yield session
         self._close(item, state, session, unused_policy(options, self.settings.unused))
@@ -263,20 +273,20 @@ class CassettePlugin:
             marker, fixture = vcr or (options or {}, {})
             return marker, {**fixture_layer(request.getfixturevalue("cassette_config")), **fixture}
         except CassetteError as exc:
-            pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
+            failure = f"{item.nodeid}: {exc}"
+        pytest.fail(failure, pytrace=False)  # outside the except: the error is shown once
 
     def _open(
         self, item: pytest.Function, options: dict[str, Any], fixture: dict[str, Any]
-    ) -> tuple[CassetteSession, list[CassetteSession]]:
+    ) -> tuple[CassetteSession, list[CassetteSession], str]:
         path = self.settings.layout.cassette_of(item, options.get("path"))
-        try:
-            session = open_session(self.settings, path, options, self.started, fixture)
+        try:  # a CIRecordingError too: that test fails, the others run
+            session, spec = open_session(self.settings, path, options, self.started, fixture)
             replay = session.cassette.config.override(mode="replay")
-            return session, [CassetteSession(extra, replay) for extra in options.get("extras", ())]
-        except CIRecordingError as exc:
-            pytest.exit(f"{item.nodeid}: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+            return session, [CassetteSession(extra, replay) for extra in options.get("extras", ())], spec
         except CassetteError as exc:
-            pytest.fail(f"{item.nodeid}: {exc}", pytrace=False)
+            failure = f"{item.nodeid}: {exc}"
+        pytest.fail(failure, pytrace=False)
 
     def _close(self, item: pytest.Function, state: RunState, session: CassetteSession, unused: str) -> None:
         reports = item.stash.get(_REPORTS, {})
@@ -298,7 +308,7 @@ class CassettePlugin:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         __tracebackhide__ = True
-        state = item.stash.get(_STATE, None)
+        state = item.stash.get(STATE, None)
         try:
             result = yield
         except BaseException as exc:

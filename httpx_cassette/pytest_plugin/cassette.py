@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from httpx_cassette.config import FLAT, CassetteConfig
 from httpx_cassette.core import modes
 from httpx_cassette.errors import CassetteError, CassetteMiss
@@ -18,7 +20,7 @@ from httpx_cassette.pytest_plugin.config_fixture import chosen_mode, guard_ci
 from httpx_cassette.pytest_plugin.settings import Settings
 from httpx_cassette.storage.files import cassette_files
 
-__all__ = ["RunState", "open_session", "rebuilt", "swallowed", "unused_message"]
+__all__ = ["STATE", "RunState", "open_session", "rebuilt", "swallowed", "unused_message"]
 
 
 @dataclass
@@ -28,6 +30,7 @@ class RunState:
     session: CassetteSession | None
     blocked_before: int
     reported: bool = False  # an error of this test was raised where the test could see it
+    spec: str | None = None  # the mode as chosen (a vcrpy name stays one): the vcr fixture's record_mode
 
     def errors(self, blocker: NetworkBlock | None) -> list[CassetteError]:
         """This test's replay misses, and the requests the network block refused during it."""
@@ -37,15 +40,19 @@ class RunState:
         return errors
 
 
+STATE = pytest.StashKey[RunState]()  # on each test item
+
+
 def open_session(
     settings: Settings,
     path: Path,
     options: dict[str, Any],
     started: float,
     fixture: dict[str, Any] | None = None,
-) -> CassetteSession:
+) -> tuple[CassetteSession, str]:
     """The session of the cassette at ``path``, in the mode the marker ``options``, the ``fixture``
-    options (``cassette_config``) and ``settings`` give (`chosen_mode` has the order).
+    options (``cassette_config``) and ``settings`` give (`chosen_mode` has the order), and that mode
+    as chosen (``once`` stays ``once``).
 
     ``started`` is the start of the run (``rewrite`` keeps what was recorded since). Raises
     `CIRecordingError` for a record mode reached by accident under ``$CI``.
@@ -63,7 +70,7 @@ def open_session(
     except (CassetteError, TypeError) as exc:
         raise CassetteError(f"cannot open cassette {path}: {exc}") from None
     session.cassette.mode_source = modes.miss_source(source)
-    return session
+    return session, spec
 
 
 def _config(

@@ -40,8 +40,10 @@ def unused_policy(options: dict[str, Any], default: str) -> str:
     """What to do with unused recordings: the marker's ``unused=``, else ``default``.
 
     A cassette given a path may be shared by several tests, so it is only checked when the marker asks.
+    The per-test cassette of a ``vcr``-marked test has a path the plugin computed (``shared`` False),
+    and is checked like any test's own.
     """
-    shared = options.get("path") is not None
+    shared = options.get("path") is not None and options.get("shared", True)
     return str(options.get("unused", "ignore" if shared else default))
 
 

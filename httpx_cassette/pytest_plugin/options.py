@@ -11,7 +11,9 @@ __all__ = ["register"]
 
 def register(parser: pytest.Parser) -> None:
     """Add the ``--cassette-*`` options and the ``cassette_*`` ini options."""
-    group = parser.getgroup("httpx_cassette", "httpx_cassette: record and replay httpx/httpx2 traffic")
+    group = parser.getgroup(
+        "httpx_cassette", "httpx_cassette: record and replay HTTP traffic (httpx, httpx2, requests, aiohttp)"
+    )
     aliases = ", ".join(f"{alias} = {ALIASES[alias][0]}" for alias in ALIASES)
     group.addoption(
         "--cassette-mode",
@@ -25,7 +27,7 @@ def register(parser: pytest.Parser) -> None:
         "--cassette-block-network",
         action="store_true",
         default=False,
-        help="fail any httpx/httpx2 request that is not served from a cassette",
+        help="fail any httpx, httpx2, requests or aiohttp request that is not served from a cassette",
     )
     group.addoption(
         "--cassette-prune",

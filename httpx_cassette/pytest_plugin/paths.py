@@ -21,7 +21,7 @@ from httpx_cassette.core.scan import SecretScanner
 from httpx_cassette.core.secrets import known_format, random_token, secret_value
 from httpx_cassette.storage.scan import masked_name
 
-__all__ = ["Layout", "folder_name", "hidden", "recording_name", "safe_id", "shown_path"]
+__all__ = ["Layout", "folder_name", "hidden", "recording_name", "safe_id", "shortened", "shown_path"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_ID = 40
@@ -139,6 +139,12 @@ def recording_name(item: pytest.Function) -> str:
         name = f"{item.cls.__name__}.{name}" if item.cls is not None else name
         for char in _FORBIDDEN:
             name = name.replace(char, "-")
+    return shortened(name)
+
+
+def shortened(name: str) -> str:
+    """A pytest-recording cassette name (a ``default_cassette_name`` fixture's value) as a folder name:
+    shortened as it shortens a file name over 255 characters with ``.yaml``, without ``.yaml``."""
     if len(name) + len(_YAML) > _NAME_MAX:
         digest = hashlib.md5(name.encode()).hexdigest()  # md5 of the name: what pytest-recording appends
         name = f"{name[: _NAME_MAX - len(_YAML) - len(digest) - 3]}...{digest}"

@@ -1,6 +1,8 @@
 """The pytest plugin's settings for one run, read from its command line and ini options.
 
-Bad values are `pytest.UsageError`\\ s, raised before any test runs.
+Bad values are `pytest.UsageError`\\ s, raised before any test runs. pytest-recording's options
+(``--record-mode``, ``--block-network``, ``--allowed-hosts``, ``--disable-recording``) are read only
+when this plugin has those names: with pytest-recording installed they are its own, and left to it.
 """
 
 from __future__ import annotations
@@ -50,15 +52,18 @@ class Settings:
     ci_guard: bool = True
 
     @classmethod
-    def of(cls, config: pytest.Config) -> Settings:
+    def of(cls, config: pytest.Config, *, vcr_names: bool = True) -> Settings:
+        """The run's settings; without ``vcr_names`` (another plugin has pytest-recording's names)
+        its options are not read."""
         invoked = config.invocation_params.dir
+        vcr = _vcr_options(config) if vcr_names else {}
         cli_dir = config.getoption("cassette_dir")
         root = invoked / cli_dir if cli_dir else Path(str(config.getini("cassette_dir")))
         report = config.getoption("cassette_report")
         settings = cls(
             layout=Layout(root, config.rootpath),
             unused=_unused_policy(config),  # a bad value is reported before a bad ini mode
-            cli_mode=config.getoption("cassette_mode") or config.getoption("record_mode", None),
+            cli_mode=config.getoption("cassette_mode") or vcr.get("record_mode"),
             ini_mode=_ini_mode(config),
             ignore_hosts=tuple(config.getini("cassette_ignore_hosts")),
             ignore_localhost=bool(config.getini("cassette_ignore_localhost")),
@@ -67,14 +72,14 @@ class Settings:
             block_network=bool(
                 config.getoption("cassette_block_network")
                 or config.getini("cassette_block_network")
-                or config.getoption("block_network", False)
+                or vcr.get("block_network")
             ),
             keep_failed=bool(config.getoption("cassette_keep_failed")),
             prune=bool(config.getoption("cassette_prune")),
             report=invoked / report if report else None,
             function_patterns=tuple(config.getini("python_functions")),
             module_patterns=tuple(config.getini("python_files")),
-            **_later_options(config),
+            **_later_options(config, vcr),
         )
         settings._check()
         return settings
@@ -101,11 +106,20 @@ class Settings:
             raise pytest.UsageError(str(exc)) from None
 
 
-def _later_options(config: pytest.Config) -> dict[str, Any]:
-    """The options added with pytest-recording's names, age and the CI guard."""
-    record_mode = config.getoption("record_mode", None)  # absent when pytest-recording is installed
-    block = bool(config.getoption("block_network", False))
-    hosts = config.getoption("allowed_hosts", None)
+def _vcr_options(config: pytest.Config) -> dict[str, Any]:
+    """pytest-recording's options, as this plugin added them (absent when another plugin has them)."""
+    return {
+        "record_mode": config.getoption("record_mode", None),
+        "block_network": bool(config.getoption("block_network", False)),
+        "allowed_hosts": config.getoption("allowed_hosts", None),
+        "disable_recording": bool(config.getoption("disable_recording", False)),
+    }
+
+
+def _later_options(config: pytest.Config, vcr: dict[str, Any]) -> dict[str, Any]:
+    """The options added with pytest-recording's names (``vcr``: `_vcr_options`), age and the CI
+    guard."""
+    record_mode, block, hosts = vcr.get("record_mode"), vcr.get("block_network"), vcr.get("allowed_hosts")
     max_age = str(config.getini("cassette_max_age"))
     try:
         age = parse_age(max_age) if max_age else None
@@ -117,7 +131,7 @@ def _later_options(config: pytest.Config) -> dict[str, Any]:
         else "--cassette-mode",
         "block_source": "--block-network" if block else "--cassette-block-network",
         "allowed_hosts": tuple(h for h in str(hosts or "").split(",") if h),
-        "disable_recording": bool(config.getoption("disable_recording", False)),
+        "disable_recording": bool(vcr.get("disable_recording")),
         "strict_age": bool(config.getoption("cassette_strict_age")),
         "max_age": age,
         "ci_guard": bool(config.getini("cassette_ci_guard")),

@@ -5,6 +5,8 @@ arguments, vcrpy keywords), ``@pytest.mark.default_cassette``, the ``vcr``, ``vc
 
 They are registered only when pytest-recording is not installed: with it installed, it keeps its
 names, ours keep to ``--cassette-*`` and ``@pytest.mark.cassette``, and the report header says so.
+Then pytest-recording's options are not read here either, and a ``vcr``-marked test is left to it
+even under ``--cassette-block-network`` (`PassThrough`): vcrpy replays it or lets it out.
 """
 
 from __future__ import annotations
@@ -19,31 +21,39 @@ from typing import Any
 import pytest
 
 from httpx_cassette.core.modes import ALIASES
-from httpx_cassette.core.sent import Sent
 from httpx_cassette.errors import CassetteMiss
 from httpx_cassette.http.exchange import Exchange
 from httpx_cassette.intercept.session import CassetteSession
-from httpx_cassette.model.cassette import Response
-from httpx_cassette.pytest_plugin.paths import recording_name
+from httpx_cassette.pytest_plugin.paths import hidden, recording_name, shortened
 from httpx_cassette.pytest_plugin.vcr_config import translate
 
-__all__ = ["VcrCassette", "WithExtras", "add_options", "header", "names_owner", "vcr_layers"]
+__all__ = [
+    "PassThrough",
+    "WithExtras",
+    "add_options",
+    "cassette_name",
+    "header",
+    "names_owner",
+    "vcr_layers",
+]
 
 # Plugins that take pytest-recording's names themselves (pytest11 entry point -> project name).
 OWNERS = {"recording": "pytest-recording", "cassetter": "cassetter"}
 OPTIONS = ("--record-mode", "--block-network", "--allowed-hosts", "--disable-recording")
 MARKERS = (
-    "vcr(*extra_cassettes, **vcr_config): serve this test's httpx/httpx2 requests from a cassette"
+    "vcr(*extra_cassettes, **vcr_config): serve this test's HTTP requests from a cassette"
     " (httpx_cassette, pytest-recording's names)",
     "default_cassette(name): the name of this test's cassette (httpx_cassette, pytest-recording's names)",
 )
 
 
-def header(owner: str) -> str:
-    """The report header line saying another plugin has pytest-recording's names."""
+def header(owner: str, mode: str) -> str:
+    """The report header line when another plugin has pytest-recording's names (``mode``: ours, and
+    where it came from)."""
     return (
-        f"httpx_cassette: {owner} is installed, so it handles @pytest.mark.vcr, --record-mode and"
-        " --block-network; httpx_cassette takes @pytest.mark.cassette and --cassette-* only"
+        f"httpx_cassette: {owner} is installed, so it handles @pytest.mark.vcr, --record-mode,"
+        f" --block-network and --allowed-hosts; httpx_cassette takes @pytest.mark.cassette and"
+        f" --cassette-* only (mode {mode})"
     )
 
 
@@ -117,9 +127,37 @@ def vcr_layers(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str
     directory = Path(request.getfixturevalue("vcr_cassette_dir"))
     extras = [directory / str(name).removesuffix(".yaml") for m in markers for name in m.args]
     marker = translate(merged, f"@pytest.mark.vcr of {item.nodeid}")
-    marker.update(path=directory / recording_name(item), extras=extras)
+    shared = item.get_closest_marker("default_cassette") is not None  # a name given to several tests
+    marker.update(path=directory / cassette_name(request), extras=extras, shared=shared)
     fixture = translate(request.getfixturevalue("vcr_config"), f"vcr_config of {item.nodeid}")
     return marker, fixture
+
+
+def cassette_name(request: pytest.FixtureRequest) -> str:
+    """The folder of a ``vcr``-marked test's cassette: the ``default_cassette_name`` fixture's value,
+    as pytest-recording names the YAML file (`recording_name` unless the project overrides the
+    fixture; then its value, credentials `hidden` as in a test id, shortened, without ``.yaml``)."""
+    item = request.node
+    default = recording_name(item)
+    given = str(request.getfixturevalue("default_cassette_name"))
+    if given == default:
+        return default
+    callspec = getattr(item, "callspec", None)
+    return shortened(hidden(given, callspec.params if callspec is not None else None))
+
+
+class PassThrough:
+    """The route of a ``vcr``-marked test when another plugin (pytest-recording) serves it: on top of
+    ``--cassette-block-network``'s blocker, every request goes on to that plugin untouched."""
+
+    def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
+        return forward(request)
+
+    async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
+        return await forward(request)
+
+    def begin(self, request: Any) -> Exchange | None:
+        return None
 
 
 class WithExtras:
@@ -164,45 +202,3 @@ class WithExtras:
             self._served(extra)
             return response
         return await self.main.send_async(request, forward)
-
-
-class VcrCassette:
-    """What the ``vcr`` fixture gives: the test's `CassetteSession` with vcrpy's attribute names."""
-
-    def __init__(self, session: CassetteSession) -> None:
-        self.session = session
-
-    def __getattr__(self, name: str) -> Any:  # everything else a CassetteSession has
-        return getattr(self.session, name)
-
-    @property
-    def record_mode(self) -> str:
-        """The mode in vcrpy's words: none (replay), new_episodes (record-missing), all (record, live)."""
-        return {"replay": "none", "record-missing": "new_episodes"}.get(self.session.mode, "all")
-
-    @property
-    def play_count(self) -> int:
-        """How many responses were replayed."""
-        return len(self.session.played)
-
-    @property
-    def all_played(self) -> bool:
-        """Whether every recorded response of the cassette was replayed."""
-        played = set(self.session.played)
-        recorded = [
-            (key, i) for key, _, f in self.session.cassette.store.items() for i in range(len(f.responses))
-        ]
-        return all(pair in played for pair in recorded)
-
-    @property
-    def requests(self) -> list[Sent]:
-        """The requests the test sent, in order (see `CassetteSession.requests`)."""
-        return self.session.requests
-
-    @property
-    def responses(self) -> list[Response]:
-        """The recorded responses the test got (replayed or just recorded), in order."""
-        store = self.session.cassette.store
-        pairs = [*self.session.played, *self.session.recorded]
-        found = [(store.get(key), index) for key, index in pairs]
-        return [file.responses[index] for file, index in found if file is not None]

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from httpx_cassette.intercept.session import CassetteSession
-from httpx_cassette.pytest_plugin.vcr_compat import VcrCassette
+from httpx_cassette.pytest_plugin.cassette import STATE
+from httpx_cassette.pytest_plugin.paths import recording_name
+from httpx_cassette.pytest_plugin.vcr_cassette import VcrCassette
 
-__all__ = ["vcr", "vcr_cassette_dir", "vcr_config"]
+__all__ = ["default_cassette_name", "vcr", "vcr_cassette_dir", "vcr_config"]
 
 
 @pytest.fixture
@@ -28,7 +30,19 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def vcr(_httpx_cassette: CassetteSession | None) -> VcrCassette | None:
+def default_cassette_name(request: pytest.FixtureRequest) -> str:
+    """The name of a ``vcr``-marked test's cassette, a folder in ``vcr_cassette_dir``: the
+    ``@pytest.mark.default_cassette`` name, else pytest-recording's name for the test
+    (``Class.test_x[id]``). Override it as with pytest-recording; a ``.yaml`` ending is dropped."""
+    return recording_name(request.node)
+
+
+@pytest.fixture
+def vcr(request: pytest.FixtureRequest, _httpx_cassette: CassetteSession | None) -> VcrCassette | None:
     """The test's cassette with vcrpy's names (``play_count``, ``all_played``, ``requests``,
-    ``responses``); None when the test has no ``vcr`` marker or under --disable-recording."""
-    return VcrCassette(_httpx_cassette) if _httpx_cassette is not None else None
+    ``responses``, ``record_mode``); None when the test has no ``vcr`` marker or under
+    --disable-recording."""
+    if _httpx_cassette is None:
+        return None
+    state = request.node.stash.get(STATE, None)
+    return VcrCassette(_httpx_cassette, state.spec if state is not None else None)
