@@ -4,7 +4,8 @@
 - a project's ``default_cassette_name`` fixture and ``@pytest.mark.default_cassette`` name cassettes
   as pytest-recording does;
 - the ``vcr`` fixture's requests, responses and ``record_mode`` read as vcrpy's;
-- ``cassette_unused = "fail"`` checks ``vcr``-marked tests' own cassettes.
+- ``cassette_unused = "fail"`` checks ``vcr``-marked tests' own cassettes;
+- ``$HTTPX_CASSETTE_MODE`` takes vcrpy's names for explicit transports too.
 
 pytest-recording is not in the test extra (installed, it takes ``@pytest.mark.vcr`` from the runs of
 tests/test_migrate.py and tests/test_vcr_compat.py, which test our own handling of those names). Its
@@ -21,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from httpx_cassette import CassetteError, CassetteTransport, use_cassette
+from httpx_cassette.core.modes import resolve_mode
 from httpx_cassette.model.cassette import Request, Response
 from httpx_cassette.pytest_plugin.vcr_cassette import VcrRequest, VcrResponse
 from tests.servers.openai_app import OpenAIApp
@@ -365,3 +368,58 @@ def test_cassette_unused_fail_checks_a_vcr_tests_own_cassette(
         ]
     )
     assert "test_shared" not in result.stdout.str()
+
+
+# -- A14: vcrpy's names in $HTTPX_CASSETTE_MODE, everywhere -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "mode"), [("none", "replay"), ("new_episodes", "record-missing"), ("all", "record")]
+)
+def test_vcrpy_names_in_the_environment_work_for_transports_and_use_cassette(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, mode: str
+) -> None:
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", name)
+    assert CassetteTransport(tmp_path / "t").cassette.mode == mode
+    with use_cassette(tmp_path / "u") as session:
+        assert session.mode == mode
+    assert CassetteTransport(tmp_path / "t", mode="replay").cassette.mode == "replay"  # an argument wins
+
+
+def test_once_in_the_environment_resolves_against_the_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "once")
+    assert resolve_mode(None, has_recordings=True) == "replay"
+    assert resolve_mode(None, has_recordings=False) == "record"
+    assert resolve_mode(None) == "record-missing"  # unknown: replay what is there, record the rest
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "rewrite")
+    assert resolve_mode(None) == "record"
+    with pytest.raises(CassetteError, match="unknown cassette mode 'once' in the mode argument"):
+        resolve_mode("once")  # an argument takes our names only
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "recrod")
+    known = "use one of replay, record, record-missing, live, none, once, new_episodes, all, rewrite"
+    with pytest.raises(CassetteError, match=f"in \\$HTTPX_CASSETTE_MODE: {known}$"):
+        CassetteTransport("unused")
+
+
+def test_once_in_the_environment_serves_the_plugin_and_an_explicit_transport_alike(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inner.makepyfile(
+        test_env="""
+        import httpx, pytest
+        from httpx_cassette import CassetteTransport
+
+        @pytest.mark.vcr
+        def test_both(api, vcr, tmp_path_factory):
+            httpx.get(f"{api}/models")
+            transport = CassetteTransport("cassettes/explicit")
+            httpx.Client(transport=transport).get(f"{api}/models")
+            assert vcr.record_mode == "once"
+        """
+    )
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "once")
+    result = run(inner)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["httpx_cassette: mode once (*) from $HTTPX_CASSETTE_MODE"])
+    monkeypatch.setenv("API_URL", DEAD)
+    run(inner).assert_outcomes(passed=1)  # both replay

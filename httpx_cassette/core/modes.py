@@ -4,6 +4,12 @@ A mode comes from an argument, else ``$HTTPX_CASSETTE_MODE``, else ``replay``; t
 adds its own sources (the order is in `httpx_cassette.pytest_plugin`). vcrpy's names are resolved
 per cassette: ``once`` against whether the directory has recordings, ``rewrite`` against the start
 of the run.
+
+``$HTTPX_CASSETTE_MODE`` takes vcrpy's names wherever it is read (the plugin, `CassetteTransport`,
+``use_cassette``), so one variable serves a whole suite; an argument takes our four names only.
+Outside the plugin ``rewrite`` is ``record`` (no run start to empty the directory against), and
+``once`` is resolved against the directory when the caller says whether it has recordings, else it is
+``record-missing``: what is recorded replays, what is not is recorded.
 """
 
 from __future__ import annotations
@@ -48,11 +54,23 @@ def checked(value: str, source: str, *, aliases: bool = True) -> str:
     raise CassetteError(f"unknown cassette mode {value!r} in {source}: use one of {known}")
 
 
-def resolve_mode(mode: str | None) -> Mode:
-    """``mode`` if given, else ``$HTTPX_CASSETTE_MODE``, else ``"replay"``; validated."""
-    source = "the mode argument" if mode is not None else f"${ENV_MODE}"
-    value = mode if mode is not None else (os.environ.get(ENV_MODE) or "replay")
-    checked(value, source, aliases=False)
+def resolve_mode(mode: str | None, *, has_recordings: bool | None = None) -> Mode:
+    """``mode`` if given (one of the four), else ``$HTTPX_CASSETTE_MODE`` (one of the four or a vcrpy
+    name, mapped as the plugin maps it), else ``"replay"``; validated.
+
+    ``has_recordings`` (whether the cassette directory holds recordings) decides ``once``; unknown
+    (None), ``once`` is ``record-missing``.
+    """
+    if mode is not None:
+        checked(mode, "the mode argument", aliases=False)
+        return _known(mode)
+    value = checked(os.environ.get(ENV_MODE) or "replay", f"${ENV_MODE}")
+    if value == "once" and has_recordings is None:
+        return "record-missing"
+    return resolve_alias(value, has_recordings=bool(has_recordings), started=0.0)[0]
+
+
+def _known(value: str) -> Mode:
     return next(known for known in MODES if known == value)
 
 
@@ -83,7 +101,8 @@ def resolve_alias(spec: str, *, has_recordings: bool, started: float) -> tuple[M
     fresh_since = started if spec == "rewrite" else None
     if spec == "once":
         spec = "replay" if has_recordings else "record"
-    return resolve_mode(ALIASES[spec][0] if spec in ALIASES else spec), fresh_since
+    concrete = ALIASES[spec][0] if spec in ALIASES else spec
+    return _known(checked(concrete, "the mode", aliases=False)), fresh_since
 
 
 def miss_source(source: str) -> str:
