@@ -326,6 +326,26 @@ def test_vcr_shapes_of_a_request_and_response_without_a_server() -> None:
         _ = odd.no_such_attribute
 
 
+def test_a_miss_says_how_to_record_in_the_words_of_the_mode_it_was_given(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        test_miss="""
+        import httpx, pytest
+
+        @pytest.mark.vcr
+        def test_new(api):
+            httpx.get(f"{api}/models")
+        """
+    )
+    result = run(inner, "--record-mode=none")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*  hint: this run passed --record-mode=none, which replays this cassette, so nothing is*",
+            "*  to record it: rerun pytest with --record-mode=once",
+        ]
+    )
+
+
 # -- A11: cassette_unused = "fail" and vcr-marked tests ------------------------------------------------
 
 UNUSED = """

@@ -28,7 +28,6 @@ __all__ = [
     "alias_note",
     "checked",
     "default_mode",
-    "miss_source",
     "resolve_alias",
     "resolve_mode",
 ]
@@ -103,8 +102,3 @@ def resolve_alias(spec: str, *, has_recordings: bool, started: float) -> tuple[M
         spec = "replay" if has_recordings else "record"
     concrete = ALIASES[spec][0] if spec in ALIASES else spec
     return _known(checked(concrete, "the mode", aliases=False)), fresh_since
-
-
-def miss_source(source: str) -> str:
-    """What a miss's hints say about where the mode came from ("passed as an argument" would mislead)."""
-    return {f"${ENV_MODE}": "environment", "default": "default"}.get(source, "pytest")

@@ -69,7 +69,7 @@ def open_session(
         session = CassetteSession(path, config, fresh_since=fresh_since, backup=backup)
     except (CassetteError, TypeError) as exc:
         raise CassetteError(f"cannot open cassette {path}: {exc}") from None
-    session.cassette.mode_source = modes.miss_source(source)
+    session.cassette.set_mode_source(source, spec)  # a miss says how to record in that source's words
     return session, spec
 
 
