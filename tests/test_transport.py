@@ -179,10 +179,10 @@ def test_mode_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_unknown_mode_says_what_is_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "once")
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "onse")  # a typo (vcrpy's "once" is taken, see modes.py)
     with pytest.raises(
         CassetteError,
-        match=r"unknown cassette mode 'once' in \$HTTPX_CASSETTE_MODE: use one of replay, record",
+        match=r"unknown cassette mode 'onse' in \$HTTPX_CASSETTE_MODE: use one of replay, record",
     ):
         CassetteTransport(tmp_path)
 
