@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from httpx_cassette import CassetteTransport
+from httpx_cassette.core.scan import SecretScanner
+from httpx_cassette.core.secrets import any_secret_name
+from httpx_cassette.core.strings import distinct
 from tests.servers.runner import LiveServer
 
 API_KEY = "sk-never-written"
@@ -130,3 +133,17 @@ def dump(objects: Any) -> Any:
         return [dump(o) for o in objects]
     # warnings=False: the SDKs' parsed subclasses (ParsedResponse...) make pydantic warn on every dump
     return objects.model_dump(mode="json", warnings=False) if hasattr(objects, "model_dump") else objects
+
+
+_SCANNER = SecretScanner()
+
+
+def innocent(value: Any) -> bool:
+    """Generated traffic a recording keeps as it is: no secret name in it, nothing the scanner would
+    refuse. (Hypothesis draws from the library's own string constants: "Secret" and "pwd" keys come up.)"""
+    if isinstance(value, bytes):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = value.decode("utf-8", "replace")
+    return not any_secret_name(distinct(value).keys) and not _SCANNER.scan(value)

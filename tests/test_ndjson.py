@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from httpx_cassette import CassetteTransport, use_cassette
 from httpx_cassette.cli import main
 from httpx_cassette.cli.console import Console
+from tests.roundtrip_helpers import innocent
 from tests.servers.ollama_app import OllamaApp, create_app, go_json
 from tests.servers.runner import LiveServer
 
@@ -207,7 +208,7 @@ LINES = st.one_of(
     st.text(max_size=12).map(lambda text: text.replace("\n", " ").encode()),
     st.just(b""),
     st.just(b'{"a":1}\r'),
-)
+).filter(innocent)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
