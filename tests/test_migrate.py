@@ -18,27 +18,16 @@ from pathlib import Path
 import pytest
 
 from httpx_cassette.cli import main as cli_main
+from tests.pytester_project import INI, NATIVE, recording_path
 from tests.servers.openai_app import create_app
 from tests.servers.runner import LiveServer
 
 SUITE = Path(__file__).parent / "fixtures" / "vcr_suite"
 KEY = "sk-proj-" + "Mig8rat1onTestKey" + "0123456789abcdefGHIJ"
-INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-NATIVE = ("-p", "no:cacheprovider", "-p", "no:cassetter", "-p", "no:randomly")
-RECORDING_LIB = os.environ.get("PYTEST_RECORDING_LIB", "")
-
-
-def _recording_path() -> str | None:
-    """Where pytest-recording can be imported from (for a subprocess), or None."""
-    if importlib.util.find_spec("pytest_recording") is not None:
-        return ""
-    if RECORDING_LIB and (Path(RECORDING_LIB) / "pytest_recording").is_dir():
-        return RECORDING_LIB
-    return None
 
 
 needs_recording = pytest.mark.skipif(
-    _recording_path() is None or importlib.util.find_spec("vcr") is None,
+    recording_path() is None or importlib.util.find_spec("vcr") is None,
     reason="pytest-recording and vcrpy are not importable ($PYTEST_RECORDING_LIB: a pip --target folder)",
 )
 
@@ -95,7 +84,7 @@ def test_suite_written_for_pytest_recording_records_then_replays_offline(
 def test_yaml_recorded_by_pytest_recording_replays_after_one_convert(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lib = _recording_path()
+    lib = recording_path()
     path = os.pathsep.join(p for p in (lib, os.environ.get("PYTHONPATH", "")) if p)
     monkeypatch.setenv("PYTHONPATH", path)
     # vcrpy patches httpx, not httpx2: the SDK's default client is not recorded by it (see the guide).
@@ -121,7 +110,7 @@ def test_yaml_recorded_by_pytest_recording_replays_after_one_convert(
 def test_pytest_starts_with_both_plugins_installed(
     suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lib = _recording_path()
+    lib = recording_path()
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (lib, *sys.path) if p))
     result = suite.runpytest_subprocess("-p", "no:cassetter", "-p", "no:cacheprovider", "--co", "-q")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()

@@ -26,20 +26,12 @@ from httpx_cassette import CassetteError, CassetteTransport, use_cassette
 from httpx_cassette.core.modes import resolve_mode
 from httpx_cassette.model.cassette import Request, Response
 from httpx_cassette.pytest_plugin.vcr_cassette import VcrRequest, VcrResponse
+from tests.pytester_project import NATIVE, project, recording_path
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
 
-NATIVE = ("-p", "no:cacheprovider", "-p", "no:cassetter", "-p", "no:randomly")
 OURS = (*NATIVE, "-p", "no:recording")  # pytest-recording's names ours, whether it is installed or not
 DEAD = "http://127.0.0.1:9/v1"  # nothing listens there: replay must not need the server
-CONFTEST = """
-import os
-import pytest
-
-@pytest.fixture
-def api():
-    return os.environ["API_URL"]
-"""
 # pytest-recording as the plugin sees it: a plugin registered as "recording" (its entry point's name,
 # taking the real one's place if that is installed too), with its options and markers. It neither
 # replays nor blocks anything, so whatever fails under it is httpx_cassette's doing.
@@ -59,28 +51,13 @@ class PytestRecording:
 def pytest_addhooks(pluginmanager):
     pluginmanager.register(PytestRecording(), "recording")
 """
-RECORDING_LIB = os.environ.get("PYTEST_RECORDING_LIB", "")
-
-
-def _recording_path() -> str | None:
-    """Where pytest-recording can be imported from (for a subprocess), or None."""
-    if importlib.util.find_spec("pytest_recording") is not None:
-        return ""
-    if RECORDING_LIB and (Path(RECORDING_LIB) / "pytest_recording").is_dir():
-        return RECORDING_LIB
-    return None
 
 
 @pytest.fixture
 def inner(
     pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
 ) -> pytest.Pytester:
-    monkeypatch.setenv("API_URL", openai_server.base_url)
-    monkeypatch.delenv("HTTPX_CASSETTE_MODE", raising=False)
-    monkeypatch.delenv("CI", raising=False)
-    pytester.makeconftest(CONFTEST)
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    return pytester
+    return project(pytester, openai_server.base_url, monkeypatch)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -148,7 +125,7 @@ def test_with_pytest_recording_our_block_leaves_vcr_tests_to_it(inner: pytest.Py
 
 
 needs_recording = pytest.mark.skipif(
-    _recording_path() is None or importlib.util.find_spec("vcr") is None,
+    recording_path() is None or importlib.util.find_spec("vcr") is None,
     reason="pytest-recording and vcrpy are not importable ($PYTEST_RECORDING_LIB: a pip --target folder)",
 )
 
@@ -176,7 +153,7 @@ def test_with_the_real_pytest_recording_its_yaml_replays_and_converts_to_the_sam
 ) -> None:
     from httpx_cassette.cli import main as cli_main
 
-    lib = _recording_path()
+    lib = recording_path()
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (lib, os.environ.get("PYTHONPATH", "")) if p))
     inner.makepyfile(test_real=REAL)
     recorded = inner.runpytest_subprocess(*NATIVE, "-p", "no:httpx_cassette", "--record-mode=once")

@@ -14,37 +14,18 @@ from pathlib import Path
 import pytest
 
 from httpx_cassette.cli.prune import read_report
+from tests.pytester_project import project
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
 
 DEAD = "http://127.0.0.1:9/v1"  # nothing listens there: replay must not need the server
-
-CONFTEST = """
-import os
-import pytest
-
-@pytest.fixture
-def api():
-    return os.environ["API_URL"]
-"""
-
-INI = """
-[pytest]
-asyncio_default_fixture_loop_scope = function
-"""
 
 
 @pytest.fixture
 def inner(
     pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
 ) -> pytest.Pytester:
-    """A pytester project whose ``api`` fixture is the live server's base URL (``$API_URL``)."""
-    monkeypatch.setenv("API_URL", openai_server.base_url)
-    monkeypatch.delenv("HTTPX_CASSETTE_MODE", raising=False)
-    monkeypatch.delenv("CI", raising=False)  # these runs record through markers: the CI guard would stop them
-    pytester.makeconftest(CONFTEST)
-    pytester.makeini(INI)
-    return pytester
+    return project(pytester, openai_server.base_url, monkeypatch)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:

@@ -12,31 +12,21 @@ import pytest
 
 from httpx_cassette.cli import main as cli_main
 from httpx_cassette.cli.console import Console
+from tests.pytester_project import CONFTEST, project
+from tests.pytester_project import NATIVE as PLUGINS_OFF
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
 
 LONG = "test_ids[" + "x" * 300 + "]"  # pytest-recording shortens it to 255 characters with .yaml
 # pytest-recording and cassetter off: their names (vcr, --record-mode...) are ours in these runs
-NATIVE = ("-p", "no:cacheprovider", "-p", "no:cassetter", "-p", "no:randomly", "-p", "no:recording")
-CONFTEST = """
-import os
-import pytest
-
-@pytest.fixture
-def api():
-    return os.environ["API_URL"]
-"""
+NATIVE = (*PLUGINS_OFF, "-p", "no:recording")
 
 
 @pytest.fixture
 def inner(
     pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
 ) -> pytest.Pytester:
-    monkeypatch.setenv("API_URL", openai_server.base_url)
-    monkeypatch.delenv("HTTPX_CASSETTE_MODE", raising=False)
-    monkeypatch.delenv("CI", raising=False)
-    pytester.makeconftest(CONFTEST)
-    return pytester
+    return project(pytester, openai_server.base_url, monkeypatch, ini=False)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:

@@ -23,24 +23,17 @@ import pytest
 from httpx_cassette.cli import main as cli_main
 from httpx_cassette.cli.console import Console
 from httpx_cassette.storage.scan import scan_directory
+from tests.pytester_project import NATIVE, project
 from tests.security.placements import aws_key_id, hex32
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
 
-ARGS = ("-p", "no:cacheprovider", "-p", "no:cassetter", "-p", "no:randomly")
+ARGS = NATIVE
 RECORD = ("--cassette-mode=record", "--record-mode=all")
 REPLAY = ("--cassette-mode=replay", "--record-mode=none")
 DEAD = "http://127.0.0.1:9/v1"  # nothing listens there: replay must not need the server
 ALNUM = string.ascii_letters + string.digits
 
-CONFTEST = """
-import os
-import pytest
-
-@pytest.fixture
-def api():
-    return os.environ["API_URL"]
-"""
 
 SUITE = """
 import os
@@ -94,12 +87,7 @@ def fake_keys() -> list[str]:
 def inner(
     pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
 ) -> pytest.Pytester:
-    monkeypatch.setenv("API_URL", openai_server.base_url)
-    monkeypatch.delenv("HTTPX_CASSETTE_MODE", raising=False)
-    monkeypatch.delenv("CI", raising=False)
-    pytester.makeconftest(CONFTEST)
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    return pytester
+    return project(pytester, openai_server.base_url, monkeypatch)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
