@@ -16,6 +16,7 @@ from httpx_cassette.config import SESSION_ONLY, CassetteConfig
 from httpx_cassette.core.advice import directory_hints, looks_volatile, mode_hints, record_advice
 from httpx_cassette.core.miss import MissReport, hidden_in_a_miss
 from httpx_cassette.model.jsondiff import MISSING
+from httpx_cassette.storage.files import folders_in
 
 SYSTEM = "You are a helpful assistant. Answer in French. Be concise."
 
@@ -288,12 +289,12 @@ def test_the_folders_are_looked_into_only_when_there_are_few(tmp_path: Path) -> 
     for i in range(201):
         (tmp_path / f"f{i:03}").mkdir()
     asked: list[Path] = []
-    assert directory_hints(tmp_path / "test_unlike", lambda folder: bool(asked.append(folder))) == [
-        "check the path, or record into it"
-    ]
+    assert directory_hints(
+        tmp_path / "test_unlike", folders_in(tmp_path), lambda f: bool(asked.append(f))
+    ) == ["check the path, or record into it"]
     assert asked == []  # 201 folders: none is looked into
     (tmp_path / "f200").rmdir()
-    directory_hints(tmp_path / "test_unlike", lambda folder: bool(asked.append(folder)))
+    directory_hints(tmp_path / "test_unlike", folders_in(tmp_path), lambda f: bool(asked.append(f)))
     assert len(asked) == 200
     assert all(folder.parent == tmp_path for folder in asked)  # nothing outside the parent
 
@@ -304,8 +305,12 @@ def test_a_folder_that_cannot_be_looked_into_is_skipped(tmp_path: Path) -> None:
     def refuses(folder: Path) -> bool:
         raise PermissionError(13, "Permission denied", str(folder))
 
-    assert directory_hints(tmp_path / "lockd", refuses)[0] == "check the path, or record into it"
-    assert directory_hints(tmp_path / "missing-parent" / "x", refuses) == [
+    assert (
+        directory_hints(tmp_path / "lockd", folders_in(tmp_path), refuses)[0]
+        == "check the path, or record into it"
+    )
+    assert folders_in(tmp_path / "missing-parent") == []  # an unreadable or missing parent: no folders
+    assert directory_hints(tmp_path / "missing-parent" / "x", [], refuses) == [
         "check the path, or record into it"
     ]
 

@@ -13,7 +13,6 @@ No two lines of one message may disagree: each source gets one way to record, an
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -50,7 +49,6 @@ _PROMPT = frozenset({
     "max_output_tokens", "response_format", "text", "contents", "reasoning", "reasoning_effort",
     "thinking", "stream", "generationConfig", "system_instruction", "query", "documents",
 })  # fmt: skip
-_SIBLINGS_LISTED = 5000  # folders next to a missing cassette directory compared by name, at most
 _SIBLINGS_OPENED = 200  # looked into for the very request (one stat each), only when there are no more
 _SHOWN = 3  # fields, folders named in one hint
 
@@ -157,13 +155,14 @@ def field_hints(fields: list[tuple[str, Any, Any]], plugin: bool) -> list[str]:
 # -- a directory that does not exist -------------------------------------------------------------
 
 
-def directory_hints(cassette: Path, holds: Callable[[Path], bool] | None = None) -> list[str]:
+def directory_hints(
+    cassette: Path, siblings: list[str], holds: Callable[[Path], bool] | None = None
+) -> list[str]:
     """For a cassette directory that does not exist: check the path (said relative to what, when it is
-    relative), and the folders next to it which hold this very request (``holds``, asked only when there
-    are at most 200 folders) or whose name is close. Nothing outside ``cassette``'s parent is looked at."""
+    relative), and the folders next to it (``siblings``, listed by the storage layer) which hold this
+    very request (``holds``, asked only when there are at most 200 of them) or whose name is close."""
     relative = "" if cassette.is_absolute() else f" (relative paths start at {Path.cwd()})"
     hints = [f"check the path{relative}, or record into it"]
-    siblings = _siblings(cassette.parent)
     holding = []
     if holds is not None and len(siblings) <= _SIBLINGS_OPENED:
         holding = [name for name in siblings if _holds(holds, cassette.parent / name)]
@@ -181,18 +180,3 @@ def _holds(holds: Callable[[Path], bool], folder: Path) -> bool:
         return holds(folder)
     except OSError:  # a folder this process may not look into
         return False
-
-
-def _siblings(parent: Path) -> list[str]:
-    """The folders in ``parent`` (no link), at most `_SIBLINGS_LISTED` + 1 of them; none if unreadable."""
-    names: list[str] = []
-    try:
-        with os.scandir(parent) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    names.append(entry.name)
-                    if len(names) > _SIBLINGS_LISTED:
-                        break
-    except OSError:
-        return []
-    return sorted(names)

@@ -249,13 +249,15 @@ def diagnose(
     mode_given: str | None = None,
     played: int = 0,
     holds: Callable[[Path], bool] | None = None,
+    siblings: list[str] | None = None,
 ) -> MissReport:
     """The report for a miss of the request whose canonical form is ``requested``.
 
     ``recorded`` holds every (file, canonical form) of the cassette; ``played`` is how many responses the
     request has when the miss is a repeat past the end (``strict_repeats``). ``mode_source`` and
     ``mode_given`` say where the mode came from (see the module's docstring); ``holds`` says whether
-    another cassette directory holds a recording of the request (for a directory that does not exist).
+    another cassette directory holds a recording of the request, ``siblings`` names the folders next to a
+    directory that does not exist.
     """
     exists = cassette.is_dir()
     candidates = rank(requested, recorded)
@@ -274,7 +276,7 @@ def diagnose(
     )
     hints = report.hints
     if not exists:
-        hints += directory_hints(cassette, holds)
+        hints += directory_hints(cassette, siblings or [], holds)
     elif played:
         hints.append(
             f"this request was recorded {played} time{'s' if played != 1 else ''} and this is call"

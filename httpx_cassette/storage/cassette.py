@@ -37,7 +37,7 @@ from httpx_cassette.core.shown import shown
 from httpx_cassette.core.strings import Strings, of_events
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response, builtins
-from httpx_cassette.storage.files import check_directory, file_name, make_directory
+from httpx_cassette.storage.files import check_directory, file_name, folders_in, make_directory
 from httpx_cassette.storage.store import DirectoryStore
 
 if TYPE_CHECKING:
@@ -314,6 +314,7 @@ class Cassette:
             mode_given=self.mode_given,
             played=played,
             holds=lambda folder: (folder / file_name(key, request)).is_file(),  # another folder has it
+            siblings=[] if self.path.is_dir() else folders_in(self.path.parent),
         )
         return miss_error(report)
 

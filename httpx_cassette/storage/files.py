@@ -19,6 +19,7 @@ from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Request
 
 __all__ = [
+    "folders_in",
     "MAX_FILE_BYTES",
     "TEMPORARY_NAME",
     "UnsafeFileError",
@@ -359,3 +360,21 @@ def _write_atomic(file: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+FOLDERS_LISTED = 5000  # folders next to a missing cassette directory compared by name, at most
+
+
+def folders_in(parent: Path) -> list[str]:
+    """The folders in ``parent`` (no link), at most `FOLDERS_LISTED` + 1 of them; none if unreadable."""
+    names: list[str] = []
+    try:
+        with os.scandir(parent) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    names.append(entry.name)
+                    if len(names) > FOLDERS_LISTED:
+                        break
+    except OSError:
+        return []
+    return sorted(names)
