@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.pytester_project import project
 from tests.servers.openai_app import OpenAIApp, create_app
 from tests.servers.runner import LiveServer
 
@@ -37,6 +38,14 @@ def openai_server() -> Iterator[LiveServer[OpenAIApp]]:
     """The OpenAI-compatible server on 127.0.0.1, one per test module."""
     with LiveServer(create_app()) as server:
         yield server
+
+
+@pytest.fixture
+def inner(
+    pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    """A pytester project of the plugin's tests (`tests.pytester_project`) against the live server."""
+    return project(pytester, openai_server.base_url, monkeypatch)
 
 
 @pytest.fixture(params=LIBRARIES)

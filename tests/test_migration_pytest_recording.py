@@ -26,9 +26,7 @@ from httpx_cassette import CassetteError, CassetteTransport, use_cassette
 from httpx_cassette.core.modes import resolve_mode
 from httpx_cassette.model.cassette import Request, Response
 from httpx_cassette.pytest_plugin.vcr_cassette import VcrRequest, VcrResponse
-from tests.pytester_project import NATIVE, project, recording_path
-from tests.servers.openai_app import OpenAIApp
-from tests.servers.runner import LiveServer
+from tests.pytester_project import NATIVE, recording_path
 
 OURS = (*NATIVE, "-p", "no:recording")  # pytest-recording's names ours, whether it is installed or not
 DEAD = "http://127.0.0.1:9/v1"  # nothing listens there: replay must not need the server
@@ -51,13 +49,6 @@ class PytestRecording:
 def pytest_addhooks(pluginmanager):
     pluginmanager.register(PytestRecording(), "recording")
 """
-
-
-@pytest.fixture
-def inner(
-    pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
-) -> pytest.Pytester:
-    return project(pytester, openai_server.base_url, monkeypatch)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:

@@ -14,18 +14,10 @@ from pathlib import Path
 import pytest
 
 from httpx_cassette.cli.prune import read_report
-from tests.pytester_project import project
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
 
 DEAD = "http://127.0.0.1:9/v1"  # nothing listens there: replay must not need the server
-
-
-@pytest.fixture
-def inner(
-    pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
-) -> pytest.Pytester:
-    return project(pytester, openai_server.base_url, monkeypatch)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:

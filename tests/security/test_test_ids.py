@@ -23,10 +23,8 @@ import pytest
 from httpx_cassette.cli import main as cli_main
 from httpx_cassette.cli.console import Console
 from httpx_cassette.storage.scan import scan_directory
-from tests.pytester_project import NATIVE, project
+from tests.pytester_project import NATIVE
 from tests.security.placements import aws_key_id, hex32
-from tests.servers.openai_app import OpenAIApp
-from tests.servers.runner import LiveServer
 
 ARGS = NATIVE
 RECORD = ("--cassette-mode=record", "--record-mode=all")
@@ -81,13 +79,6 @@ def fake_keys() -> list[str]:
         "sk-" + "proj-" + _chars(23) + "7" + _chars(24),
         hex32(),
     ]
-
-
-@pytest.fixture
-def inner(
-    pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
-) -> pytest.Pytester:
-    return project(pytester, openai_server.base_url, monkeypatch)
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
