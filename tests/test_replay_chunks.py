@@ -165,3 +165,86 @@ def test_repeated_requests_are_keyed_by_what_counts(tmp_path: Path) -> None:
     fresh = CassetteTransport(tmp_path, match_headers=["x-tenant"])  # keys without the memory of them
     requests = [httpx.Request("POST", "https://api.test/v1/x", json=b, headers=h) for h, b in sends]
     assert keys == [fresh.key(request) for request in requests]
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_an_instant_replay_is_read_and_closed_and_still_serves_raw_bytes(
+    tmp_path: Path, openai_server: LiveServer[OpenAIApp], httpx_lib: ModuleType, is_async: bool
+) -> None:
+    """As httpx's own ``Response(content=...)``: nothing is left for a client to finish. Unlike it, raw
+    iteration still works, as it does on a live response that was not read yet."""
+    _record(tmp_path, openai_server, 30)
+    url = f"{openai_server.base_url}/chat/completions"
+    body = {
+        "messages": [{"role": "user", "content": "a long story"}],
+        "model": "gpt-4o-mini",
+        "metadata": {"n_chunks": "30", "delay_ms": "0.0"},
+        "stream": True,
+    }
+    transport = CassetteTransport(tmp_path, mode="replay")
+
+    def check(response: Any) -> bytes:
+        assert type(response) is httpx_lib.Response  # the library's own class, not a subclass
+        assert response.is_closed
+        assert response.is_stream_consumed
+        assert response.elapsed.total_seconds() >= 0
+        whole = response.read()
+        assert response.num_bytes_downloaded == len(whole) > 0
+        return bytes(whole)
+
+    if not is_async:
+        with httpx_lib.Client(transport=transport) as client, client.stream("POST", url, json=body) as r:
+            whole = check(r)
+            assert list(r.iter_raw()) == [whole]
+            assert b"".join(r.iter_raw(7)) == whole
+            assert max(map(len, r.iter_raw(7))) == 7
+        return
+
+    async def run() -> None:
+        async with (
+            httpx_lib.AsyncClient(transport=transport) as client,
+            client.stream("POST", url, json=body) as r,
+        ):
+            whole = check(r)
+            assert [c async for c in r.aiter_raw()] == [whole]
+            assert [len(c) async for c in r.aiter_raw(len(whole) - 1)] == [len(whole) - 1, 1]
+
+    import asyncio
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("chunks", ["auto", "event"])
+def test_the_async_sdk_has_nothing_to_drain_after_done_on_an_instant_replay(
+    tmp_path: Path,
+    openai_server: LiveServer[OpenAIApp],
+    httpx_lib: ModuleType,
+    monkeypatch: pytest.MonkeyPatch,
+    chunks: str,
+) -> None:
+    """The async OpenAI SDK drains an open response at ``data: [DONE]`` (a timeout scope, a checkpoint,
+    a shielded close: 0.1 ms a call); an instant replay is closed already, as a mock's response is."""
+    import asyncio
+
+    from openai import _streaming
+
+    if not hasattr(_streaming, "drain_response_async"):
+        pytest.skip("this openai does not drain a response after [DONE]")
+    live = _record(tmp_path, openai_server, 20)
+    drained: list[bool] = []
+    original = _streaming.drain_response_async
+
+    async def counting(response: Any) -> None:
+        drained.append(response.is_closed)
+        await original(response)
+
+    monkeypatch.setattr(_streaming, "drain_response_async", counting)
+    transport = CassetteTransport(tmp_path, mode="replay", replay_chunks=chunks)
+    sdk = _sdk(httpx_lib, transport, openai_server.base_url, is_async=True)
+
+    async def collect() -> list[Any]:
+        return [c.model_dump(mode="json") async for c in await _create(sdk, 20)]
+
+    assert asyncio.run(collect()) == live
+    # One chunk per event keeps the response open until it is read to the end, as a live one is.
+    assert drained == ([True] if chunks == "auto" else [False])

@@ -7,8 +7,10 @@ only when an httpx2 request arrives, so the package works without it.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import importlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 from httpx_cassette.core.decoding import Decoder, Joined, decoder_for, zlib_coding
 
 __all__ = ["Library", "library_by_name", "library_of"]
+
+_NO_TIME = datetime.timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,16 @@ class Library:
         response = self.module.Response(status, headers=headers, stream=stream, request=request)
         if content is not None:
             response._content = content
+            # Read and closed from the start, as `Response(content=...)` is: a client has nothing to
+            # finish on it (the async OpenAI SDK drains an open response after `[DONE]`: 0.1 ms a call).
+            response.is_stream_consumed = response.is_closed = True
+            response._num_bytes_downloaded = len(content)
+            response.elapsed = _NO_TIME
+            # httpx raises `StreamConsumed` for raw iteration of a read response; a live one serves it
+            # until read, so code written for live (``iter_raw()`` in ``client.stream()``) works here.
+            # Set on the instance: the response stays exactly the library's own class.
+            response.iter_raw = functools.partial(_iter_raw, content)
+            response.aiter_raw = functools.partial(_aiter_raw, content)
         return response
 
     def stream_type(self, core: type) -> type:
@@ -91,6 +105,17 @@ class Library:
             return found
         base: Callable[..., Exception] = self.module.TransportError
         return base
+
+
+def _iter_raw(body: bytes, chunk_size: int | None = None) -> Iterator[bytes]:
+    step = max(chunk_size or len(body), 1)
+    for i in range(0, len(body), step):
+        yield body[i : i + step]
+
+
+async def _aiter_raw(body: bytes, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+    for chunk in _iter_raw(body, chunk_size):
+        yield chunk
 
 
 _BY_MODULE: dict[int, Library] = {}
