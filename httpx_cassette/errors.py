@@ -11,6 +11,7 @@ __all__ = [
     "CassetteSecretError",
     "NetworkBlocked",
     "NotAnExchangeError",
+    "hidden_in_a_miss",
     "printable",
 ]
 
@@ -58,6 +59,12 @@ class CassetteMiss(CassetteError):
     def __init__(self, message: str, details: object = None) -> None:
         self.details = details
         super().__init__(message)
+
+
+def hidden_in_a_miss(info: object) -> bool:
+    """pytest's ``__tracebackhide__`` filter for the frames a miss is raised through: hidden when what
+    passes through is a `CassetteMiss` (its message says all), shown for any other exception."""
+    return isinstance(getattr(info, "value", None), CassetteMiss)
 
 
 class CassetteSecretError(CassetteError):

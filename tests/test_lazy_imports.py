@@ -21,6 +21,8 @@ import httpx_cassette
 LAZY = ("httpx2", "openai", "anthropic", "yaml", "vcr", "rich", "anyio", "email.policy")
 # The CLI's inspection and diff code (and the statistics it computes) load only for the CLI.
 CLI_ONLY = ("httpx_cassette.cli", "statistics")
+# A miss's diagnosis (its diff, its advice, difflib's "did you mean") loads at the first miss.
+MISS_ONLY = ("httpx_cassette.core.miss", "httpx_cassette.core.advice", "difflib")
 # Other recorders' formats load when a directory holds such a file, or format= asks for one.
 FORMATS = "httpx_cassette.formats"
 LLAMA_STACK = Path(__file__).parent / "fixtures" / "llamastack"
@@ -45,6 +47,7 @@ def test_import_loads_no_sdk_httpx2_or_optional_feature() -> None:
     assert "httpx_cassette" in loaded  # the probe did import the package
     assert [m for m in loaded if m in LAZY or m.split(".", 1)[0] in LAZY] == []
     assert [m for m in loaded if m in CLI_ONLY] == []
+    assert [m for m in loaded if m in MISS_ONLY] == []
     assert [m for m in loaded if m == FORMATS or m.startswith(f"{FORMATS}.")] == []
     assert [m for m in loaded if m.startswith(CLI_ONLY[0])] == []
 

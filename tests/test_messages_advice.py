@@ -14,7 +14,8 @@ import pytest
 from httpx_cassette import CassetteMiss, CassetteTransport
 from httpx_cassette.config import SESSION_ONLY, CassetteConfig
 from httpx_cassette.core.advice import directory_hints, looks_volatile, mode_hints, record_advice
-from httpx_cassette.core.miss import MissReport, hidden_in_a_miss
+from httpx_cassette.core.miss import MissReport
+from httpx_cassette.errors import hidden_in_a_miss
 from httpx_cassette.model.jsondiff import MISSING
 from httpx_cassette.storage.files import folders_in
 

@@ -29,7 +29,7 @@ from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteMiss
 from httpx_cassette.model.jsondiff import MISSING, around_difference, show_value, walk
 
-__all__ = ["Candidate", "Difference", "MissReport", "diagnose", "hidden_in_a_miss", "miss_error", "render"]
+__all__ = ["Candidate", "Difference", "MissReport", "diagnose", "miss_error", "render"]
 
 _MAX_BODY = 2000
 _SHOWN_CANDIDATES = 3
@@ -330,12 +330,6 @@ def render(report: MissReport) -> str:
     advice = record_advice(report.mode_source, report.mode_given, bool(report.candidates))
     lines.append(f"  to record it: {advice}")
     return shown("\n".join(lines))  # it reaches CI logs: no credential in it
-
-
-def hidden_in_a_miss(info: object) -> bool:
-    """pytest's ``__tracebackhide__`` filter for the frames a miss is raised through: hidden when what
-    passes through is a `CassetteMiss` (its message says all), shown for any other exception."""
-    return isinstance(getattr(info, "value", None), CassetteMiss)
 
 
 def miss_error(report: MissReport) -> CassetteMiss:

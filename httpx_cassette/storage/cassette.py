@@ -24,7 +24,6 @@ from httpx_cassette.core.age import age_of, describe_age
 from httpx_cassette.core.hooks import call_hook, refusing_matcher
 from httpx_cassette.core.key import CanonicalForm, KeyOptions, canonical_form, key_of, stored_form
 from httpx_cassette.core.merge import Recording
-from httpx_cassette.core.miss import diagnose, hidden_in_a_miss, miss_error
 from httpx_cassette.core.modes import ENV_MODE, Mode, resolve_mode
 from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.plan import Play, Record
@@ -35,9 +34,15 @@ from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.core.shown import shown
 from httpx_cassette.core.strings import Strings, of_events
-from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired, CassetteFormatError, CassetteMiss
+from httpx_cassette.errors import (
+    CassetteAgeWarning,
+    CassetteExpired,
+    CassetteFormatError,
+    CassetteMiss,
+    hidden_in_a_miss,
+)
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response, builtins
-from httpx_cassette.storage.files import check_directory, file_name, folders_in, make_directory
+from httpx_cassette.storage.files import check_directory, make_directory
 from httpx_cassette.storage.store import DirectoryStore
 
 if TYPE_CHECKING:
@@ -301,22 +306,9 @@ class Cassette:
             raise CassetteFormatError(str(file), f"response {index} cannot be replayed: {exc}") from None
 
     def _miss(self, key: str, request: Request, reason: str, played: int = 0) -> Exception:
-        options = self.key_options  # without match_on: a miss shows every part that differs
-        full = KeyOptions(options.include_host, options.ignore_json_paths, options.match_headers)
-        recorded = [(file, canonical_form(r.request, full)) for _, file, r in self.store.items()]
-        report = diagnose(
-            self.path,
-            canonical_form(request, full),
-            recorded,
-            reason=reason,
-            mode=self.mode,
-            mode_source=self.mode_source,
-            mode_given=self.mode_given,
-            played=played,
-            holds=lambda folder: (folder / file_name(key, request)).is_file(),  # another folder has it
-            siblings=[] if self.path.is_dir() else folders_in(self.path.parent),
-        )
-        return miss_error(report)
+        from httpx_cassette.storage.missing import miss  # the diagnosis loads at the first miss
+
+        return miss(self, key, request, reason, played)
 
     @property
     def events_as_json(self) -> bool:
