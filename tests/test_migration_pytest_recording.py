@@ -20,9 +20,10 @@ import importlib.util
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 
-from httpx_cassette import CassetteError, CassetteTransport, use_cassette
+from httpx_cassette import CassetteError, CassetteMiss, CassetteTransport, use_cassette
 from httpx_cassette.core.modes import resolve_mode
 from httpx_cassette.model.cassette import Request, Response
 from httpx_cassette.pytest_plugin.vcr_cassette import VcrRequest, VcrResponse
@@ -383,6 +384,33 @@ def test_once_in_the_environment_resolves_against_the_directory(monkeypatch: pyt
     assert resolve_mode(None) == "record"
     with pytest.raises(CassetteError, match="unknown cassette mode 'once' in the mode argument"):
         resolve_mode("once")  # an argument takes our names only
+
+
+def test_once_in_the_environment_replays_a_directory_with_recordings_and_records_an_empty_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As vcrpy's ``once``, per cassette directory, for a transport and ``use_cassette`` alike: a new
+    request to a directory that has recordings is a miss, not a silent recording."""
+    monkeypatch.setenv("HTTPX_CASSETTE_MODE", "once")
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"path": request.url.path}))
+    for folder in ("transport", "block"):
+        path = tmp_path / folder
+        assert CassetteTransport(path, inner=upstream).cassette.mode == "record"  # empty: records
+        with httpx.Client(transport=CassetteTransport(path, inner=upstream)) as client:
+            assert client.get("https://api.test/v1/a").json() == {"path": "/v1/a"}
+        if folder == "transport":
+            transport = CassetteTransport(path, inner=upstream)
+            assert transport.cassette.mode == "replay"
+            with httpx.Client(transport=transport) as client:
+                assert client.get("https://api.test/v1/a").json() == {"path": "/v1/a"}
+                with pytest.raises(CassetteMiss):
+                    client.get("https://api.test/v1/b")
+        else:
+            with use_cassette(path) as session, httpx.Client() as client:
+                assert session.mode == "replay"
+                with pytest.raises(CassetteMiss):
+                    client.get("https://api.test/v1/b")
+        assert len(list(path.glob("*.json"))) == 1  # nothing new was written
     monkeypatch.setenv("HTTPX_CASSETTE_MODE", "recrod")
     known = "use one of replay, record, record-missing, live, none, once, new_episodes, all, rewrite"
     with pytest.raises(CassetteError, match=f"in \\$HTTPX_CASSETTE_MODE: {known}$"):

@@ -8,8 +8,8 @@ of the run.
 ``$HTTPX_CASSETTE_MODE`` takes vcrpy's names wherever it is read (the plugin, `CassetteTransport`,
 ``use_cassette``), so one variable serves a whole suite; an argument takes our four names only.
 Outside the plugin ``rewrite`` is ``record`` (no run start to empty the directory against), and
-``once`` is resolved against the directory when the caller says whether it has recordings, else it is
-``record-missing``: what is recorded replays, what is not is recorded.
+``once`` is resolved against the directory as a `Cassette` is made (the caller says whether it has
+recordings).
 """
 
 from __future__ import annotations

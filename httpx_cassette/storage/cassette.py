@@ -42,7 +42,7 @@ from httpx_cassette.errors import (
     hidden_in_a_miss,
 )
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response, builtins
-from httpx_cassette.storage.files import check_directory, make_directory
+from httpx_cassette.storage.files import cassette_files, check_directory, make_directory
 from httpx_cassette.storage.store import DirectoryStore
 
 if TYPE_CHECKING:
@@ -73,7 +73,9 @@ class Cassette:
     ) -> None:
         self.config = config = CassetteConfig.of(config, **overrides)
         self.path = Path(path)
-        self.mode: Mode = resolve_mode(config.mode)
+        # vcrpy's `once` from the environment: replay a directory that has recordings, record an empty one.
+        once = config.mode is None and os.environ.get(ENV_MODE) == "once"
+        self.mode: Mode = resolve_mode(config.mode, has_recordings=once and bool(cassette_files(self.path)))
         from_env = "environment" if os.environ.get(ENV_MODE) else "default"
         self.mode_source = "argument" if config.mode is not None else from_env  # for a miss's advice
         self.mode_given = os.environ.get(ENV_MODE) if self.mode_source == "environment" else None
