@@ -34,7 +34,8 @@ class Assembler(Pieces):
     its ``response`` and ``thinking``, every string of a Gemini candidate's ``parts`` (text, thoughts,
     a function call's ``partialArgs`` by their JSON path), of a Cohere event's ``delta.message`` and
     of a Bedrock Converse ``contentBlockIndex`` event's ``delta`` (``text``, ``toolUse.input``...).
-    An event of none of these shapes has every string read by its path (`Pieces._by_path`).
+    An event of none of these shapes has every string read by its path (`Pieces._by_path`), and the
+    events that are text (LangServe's JSON strings, plain ``data:`` text) are pieces of one text.
     """
 
     def add(self, data: Any) -> None:
@@ -55,6 +56,8 @@ class Assembler(Pieces):
                 if len(lines) > 1:  # one stored line as several
                     for line in lines:
                         self.add(line)
+                elif text and text != "[DONE]":  # a text event (LangServe's `data: "Hel"`, `data: lo`)
+                    self._asides_in(_TEXT, text, self._other)
                 return
         try:  # not contextlib.suppress: a context manager per event costs more than the rest of it
             if data.get("error"):
@@ -369,6 +372,9 @@ class Assembler(Pieces):
 
 
 _decode = msgspec.json.Decoder().decode
+
+
+_TEXT = (None, "text events")  # where the text of events that are text goes (`Pieces._by_path`)
 
 
 def _object_in(text: str) -> dict[str, Any] | None:

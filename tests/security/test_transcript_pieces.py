@@ -460,3 +460,27 @@ def test_events_of_no_known_shape_are_assembled_by_path_and_type(key: str) -> No
     assert key[::-1] in said
     assert said.count("0") == 2  # one a type: "text-delta" events' "id", and "reasoning-delta" events'
     assert "00000" not in said
+
+
+# -- text events: LangServe's JSON strings (`data: "Hel"`) and plain text (`data: lo`) ----------------
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json strings", "plain text"])
+def test_a_key_streamed_in_pieces_over_text_events_is_refused_and_flagged(
+    tmp_path: Path, key: str, as_json: bool
+) -> None:
+    pieces = six_pieces(key)
+    lines = [json.dumps(piece) if as_json else piece for piece in pieces]
+    assert_refused(tmp_path / "recorded", [f"data: {line}\n\n".encode() for line in lines], SSE)
+    events = [{"__data__": piece} if as_json else {"__data__": piece, "raw": True} for piece in pieces]
+    write_by_hand(tmp_path / "by_hand", events, SSE)
+    assert_flagged(tmp_path / "by_hand")
+
+
+def test_ordinary_text_events_record_and_are_assembled_once(tmp_path: Path) -> None:
+    chunks = [f"data: {json.dumps(piece)}\n\n".encode() for piece in ORDINARY]
+    record(tmp_path, [*chunks, b"data: ping\n\n", b"data: ping\n\n"], SSE)
+    assert scan_directory(tmp_path) == []
+    events = [Event(data=piece) for piece in ORDINARY]
+    assert "".join(ORDINARY) in transcript_of(events).said()
+    assert transcript_of([Event(data="ping", raw=True)] * 3).said() == ["ping"]  # a repeat is said once
