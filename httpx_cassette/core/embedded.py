@@ -1,7 +1,8 @@
 """Values inside values, where a credential can hide from a check that reads each string as it is: JSON
 written into a string (a tool call's arguments, a JSON body sent as ``text/plain``, a spaced NDJSON line
-kept as text), ``"name": "value"`` pairs in text that is not whole JSON (a stream cut short), base64 of
-text inside a field (GitHub's contents API, a Kubernetes secret), and bytes in a charset other than UTF-8.
+kept as text), ``"name": "value"`` pairs in text that is not whole JSON (a stream cut short), a secret
+name set to a token in code or a command line written in text (``api_key="..."``), base64 of text
+inside a field (GitHub's contents API, a Kubernetes secret), and bytes in a charset other than UTF-8.
 
 The scanner and redaction both look through these, so encoding a secret once more does not hide it.
 """
@@ -21,8 +22,10 @@ from typing import Any
 import msgspec
 
 from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate
+from httpx_cassette.core.secrets import is_hashed, is_placeholder, secret_named, token_like
 
 __all__ = [
+    "code_secrets",
     "decompressed",
     "embedded_base64",
     "embedded_json",
@@ -217,3 +220,46 @@ def undoable(encoded: str) -> bool:
     """Whether a compressed body's first layer (base64) can be decompressed here."""
     layer = decoded_bytes(encoded)
     return not layer or inflate(layer) is not None or decompressed(layer) is not None
+
+
+# A secret name set to a quoted value inside a line of code or prose: a keyword argument or assignment
+# (``api_key="..."``), an object's member (``apiKey: '...'``, ``{'password': '...'}``), a header in
+# quotes (``-H "X-Api-Key: ..."``); and an environment variable on a command line (``API_KEY=... cmd``).
+# Each alternative starts at a quote or a name and stops at the next quote or line end: linear, but it
+# tries every word of a text as a name (90 ns a character), so `_MAYBE_CODE` looks first, in C.
+_CODE_PAIR = re.compile(
+    r"""(?<![\w.-])(['"]?)([A-Za-z_][\w.-]{0,63})\1[ \t]*(?:=>?|:)[ \t]*(['"])([^'"\\\n]{1,4096})\3"""
+    r"""|(['"])([A-Za-z][\w-]{0,63}):[ \t]*([^'"\\\n]{1,4096})\5"""
+    r"""|(?<![\w.-])([A-Z][A-Z0-9_]{1,63})=([^\s'"\\&]{16,4096})"""  # "&": a URL's query, judged as one
+)
+# What each alternative needs, as searches that start at one rare character (which `re` skips to in C):
+# an operator before a quote, a quote before a name and a colon, "=" before 16 characters.
+_MAYBE_CODE = (
+    re.compile(r"""(?:=>?|:)[ \t]*['"]"""),
+    re.compile(r"""['"][A-Za-z][\w-]{0,63}:"""),
+    re.compile(r"""=[^\s'"\\&]{16}"""),
+)
+
+
+def code_secrets(text: str) -> list[tuple[str, str]]:
+    """The secret name and value pairs that code or a command line in ``text`` sets: a secret's name set
+    to a token (16+ characters of two kinds, no space). Inside prose a sure name (``password``) is no
+    proof, since answers show ``password="changeme"``; a placeholder (``"<API_KEY>"``) is none."""
+    if ("=" not in text and ":" not in text) or not any(maybe.search(text) for maybe in _MAYBE_CODE):
+        return []
+    found = []
+    for match in _CODE_PAIR.finditer(text):
+        name, value = (
+            match.group(2, 4)
+            if match.group(2)
+            else match.group(6, 7)
+            if match.group(6)
+            else match.group(8, 9)
+        )
+        if (
+            secret_named(name) is not None
+            and token_like(value)
+            and not (is_placeholder(value) or is_hashed(value))
+        ):
+            found.append((name, value))
+    return found

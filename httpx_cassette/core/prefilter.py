@@ -11,9 +11,21 @@ from urllib.parse import parse_qsl
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.embedded import embedded_base64, embedded_json, formish, json_pairs, maybe_json
+from httpx_cassette.core.embedded import (
+    code_secrets,
+    embedded_base64,
+    embedded_json,
+    formish,
+    json_pairs,
+    maybe_json,
+)
 from httpx_cassette.core.places import may_hold_url
-from httpx_cassette.core.secrets import any_secret_name, assigned_secrets, connection_secrets, secret_value
+from httpx_cassette.core.secrets import (
+    any_secret_name,
+    assigned_secrets,
+    connection_secrets,
+    secret_value,
+)
 from httpx_cassette.core.strings import Strings, distinct, of_events
 from httpx_cassette.model.cassette import Response, builtins
 
@@ -69,15 +81,19 @@ def _strings_may_hold(found: set[Any]) -> bool:
     # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
     if any(anchor in text for anchor in _ANCHORS) or FORM_TYPE in text.lower() or may_hold_url(text):
         return True
-    # Distinct strings only: base64 needs 24+ characters, a pair a quote, a connection string `;` and `=`.
-    strings = [s for s in found if type(s) is str and (len(s) >= 24 or '"' in s or (";" in s and "=" in s))]
+    # Distinct strings only: base64 needs 24+ characters, a pair in code 20+ (`KEY=` and a 16-character
+    # token), a JSON pair a quote, a connection string `;` and `=`.
+    strings = [s for s in found if type(s) is str and (len(s) >= 20 or '"' in s or (";" in s and "=" in s))]
     if any(embedded_base64(s) is not None or _secret_pair(s) for s in strings):
         return True
     return any(assigned_secrets(s) for s in found if type(s) is str and "\n" in s)  # a .env, a YAML file
 
 
 def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")
-    return any(secret_value(k, v, query=True) for k, v in json_pairs(text)) or bool(connection_secrets(text))
+    pairs = json_pairs(text)
+    return any(secret_value(k, v, query=True) for k, v in pairs) or bool(
+        connection_secrets(text) or code_secrets(text)
+    )
 
 
 def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any]]:

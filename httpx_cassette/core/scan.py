@@ -23,6 +23,7 @@ import msgspec
 
 from httpx_cassette.core import budget
 from httpx_cassette.core.embedded import (
+    code_secrets,
     declared_charset,
     decompressed,
     embedded_base64,
@@ -177,10 +178,11 @@ class SecretScanner:
             yield from self._found(secret, where, "credential in free text", file)
         if whole_json is None:
             whole_json = maybe_json(value) and embedded_json(value) is not None
-        if '"' in value and not whole_json:  # JSON inside text, or cut short: judge its pairs
-            for key, text in json_pairs(value):
-                if secret_value(key, text, query=True):
-                    yield from self._found(text, where, f"value of a field named {key!r} in its text", file)
+        if not whole_json:  # JSON inside text or cut short, code (`api_key="..."`): judge its pairs
+            pairs = [(k, t) for k, t in json_pairs(value) if secret_value(k, t, query=True)]
+            pairs += [pair for pair in code_secrets(value) if pair not in pairs]
+            for key, text in pairs:
+                yield from self._found(text, where, f"value of a field named {key!r} in its text", file)
         if "=" in value and formish(value):  # a form in a string (an event, a multipart field): its fields
             yield from self._in_form(value, where, file)
 

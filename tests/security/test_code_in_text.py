@@ -1,0 +1,95 @@
+"""A secret name set to a token in code or a command written in text: a prompt that pastes code, an
+answer that repeats it. Recording refuses it, ``httpx-cassette scan`` flags it written by hand, and the
+same code with a placeholder (what answers show) records.
+
+Quoted values only (``api_key="..."``, ``apiKey: '...'``, ``-H "X-Api-Key: ..."``), or an environment
+variable on a command line (``API_KEY=... cmd``); the value must be a token: inside prose a sure name
+(``password="changeme"``) is no proof.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from pathlib import Path
+
+import httpx
+import pytest
+
+from httpx_cassette import CassetteSecretError, CassetteTransport
+from httpx_cassette.cli import main as cli_main
+
+
+def token(seed: int = 0) -> str:
+    """A random 32-character token of no known format, built at run time."""
+    rng = random.Random(seed)
+    return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(32))
+
+
+CODE = {
+    "python keyword": 'client = Pinecone(api_key="{}")',
+    "python dict": "settings = {{'password': '{}', 'user': 'admin'}}",
+    "javascript object": "const client = new Client({{ apiKey: '{}' }});",
+    "ruby hash": "conn = Service.new(:auth_token => '{}')",
+    "curl header": 'curl -H "X-Api-Key: {}" https://api.example.com/v1/things',
+    "command line variable": "DEEPGRAM_API_KEY={} python transcribe.py",
+    "yaml in a sentence": "Put `client_secret: '{}'` under the credentials key.",
+}
+HONEST = [
+    'client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])',
+    "client = Pinecone(api_key='YOUR_API_KEY')",
+    'client = Client(api_key="<PINECONE_API_KEY>")',
+    "Use password='changeme' only on your laptop.",
+    'headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}',
+    "PATH=/usr/local/bin:/usr/bin:/bin python app.py",
+    "Set max_tokens: 'ThisIsALongValue123' and token_type: 'Bearer'",
+    "See https://api.example.com/v1/items?API_KEY=REDACTED&limit=10 for the format",
+]
+
+
+def chat(content: str, answer: str) -> tuple[httpx.Request, dict[str, object]]:
+    request = {"model": "m", "messages": [{"role": "user", "content": content}]}
+    reply = {"id": "c1", "choices": [{"index": 0, "message": {"role": "assistant", "content": answer}}]}
+    return httpx.Request("POST", "https://api.example.com/v1/chat/completions", json=request), reply
+
+
+def record(directory: Path, content: str, answer: str) -> None:
+    request, reply = chat(content, answer)
+    upstream = httpx.MockTransport(lambda _: httpx.Response(200, json=reply))
+    with httpx.Client(transport=CassetteTransport(directory, mode="record", inner=upstream)) as client:
+        client.send(request)
+
+
+def write_by_hand(directory: Path, content: str, answer: str) -> None:
+    directory.mkdir(parents=True)
+    request, reply = chat(content, answer)
+    cassette = {
+        "version": 1,
+        "request": {"method": "POST", "url": str(request.url), "body": json.loads(request.content)},
+        "responses": [{"status": 200, "headers": {"content-type": "application/json"}, "body": reply}],
+    }
+    (directory / "by-hand.json").write_text(json.dumps(cassette))
+
+
+@pytest.mark.parametrize("where", ["prompt", "answer"])
+@pytest.mark.parametrize("shape", list(CODE))
+def test_a_token_set_in_code_is_refused_and_flagged(tmp_path: Path, shape: str, where: str) -> None:
+    secret = token(len(shape))
+    text = f"Here is my setup:\n{CODE[shape].format(secret)}\nWhy does it fail?"
+    content, answer = (text, "It looks fine.") if where == "prompt" else ("How?", text)
+    with pytest.raises(CassetteSecretError) as refused:
+        record(tmp_path / "recorded", content, answer)
+    assert secret not in str(refused.value)
+    assert "in its text" in str(refused.value)
+    assert not [f for f in (tmp_path / "recorded").rglob("*") if f.is_file()]  # nothing written
+    write_by_hand(tmp_path / "by_hand", content, answer)
+    assert cli_main(["scan", str(tmp_path / "by_hand")]) == 1
+
+
+@pytest.mark.parametrize("text", HONEST)
+def test_code_with_placeholders_records(tmp_path: Path, text: str) -> None:
+    record(tmp_path, "Show me how to set the client up.", f"Like this:\n{text}\nThen call it.")
+    (file,) = tmp_path.glob("*.json")
+    assert text in json.loads(file.read_text())["responses"][0]["body"]["choices"][0]["message"]["content"]
+    assert cli_main(["scan", str(tmp_path)]) == 0
