@@ -34,7 +34,21 @@ __all__ = ["FORM_TYPE", "distinct_parts", "may_hold_secret"]
 # Every known format needs one of these literally (substring tests, not one big regex: Python's re
 # tries every branch at every position).
 _ANCHORS = (
-    *("sk-", "earer", "AKIA", "ASIA", "ABIA", "ACCA", "eyJ", "AIza", "github_pat_", "xox", "hf_", "gsk_"),
+    *(
+        "sk-",
+        "earer",
+        "asic",
+        "AKIA",
+        "ASIA",
+        "ABIA",
+        "ACCA",
+        "eyJ",
+        "AIza",
+        "github_pat_",
+        "xox",
+        "hf_",
+        "gsk_",
+    ),
     *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://", "xapp-"),
     *("k_live_", "k_test_", "glpat-", "npm_", "pypi-", "SG."),
 )

@@ -58,6 +58,8 @@ _RULES = {
     "Anthropic API key": r"(?<!-)sk-ant-(?=[\w-]*\d)[\w-]{20,}",
     "OpenAI API key": r"(?<!-)sk-(?=[\w-]*\d)[\w-]{20,}",
     "bearer token": r"[Bb]earer\s+(?!REDACTED\b)[\w.~+/-]{16,}=*",
+    # HTTP Basic credentials (base64 of "user:password"), in a header dump or a curl command in text.
+    "basic credentials": r"[Bb]asic\s+(?!REDACTED\b)(?=[A-Za-z0-9+/]{0,256}[0-9+/=])[A-Za-z0-9+/]{16,}=*",
     "AWS access key id": r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])",
     "JSON Web Token": r"(?<!-)eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",
     "Google API key": r"AIza[\w-]{35}",

@@ -4,11 +4,13 @@ same code with a placeholder (what answers show) records.
 
 Quoted values only (``api_key="..."``, ``apiKey: '...'``, ``-H "X-Api-Key: ..."``), or an environment
 variable on a command line (``API_KEY=... cmd``); the value must be a token: inside prose a sure name
-(``password="changeme"``) is no proof.
+(``password="changeme"``) is no proof. HTTP Basic credentials (``Authorization: Basic ...``) are a
+known format.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import string
@@ -35,6 +37,7 @@ CODE = {
     "curl header": 'curl -H "X-Api-Key: {}" https://api.example.com/v1/things',
     "command line variable": "DEEPGRAM_API_KEY={} python transcribe.py",
     "yaml in a sentence": "Put `client_secret: '{}'` under the credentials key.",
+    "basic credentials": "curl -H 'Authorization: Basic {}' https://api.example.com/v1/things",
 }
 HONEST = [
     'client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])',
@@ -45,6 +48,7 @@ HONEST = [
     "PATH=/usr/local/bin:/usr/bin:/bin python app.py",
     "Set max_tokens: 'ThisIsALongValue123' and token_type: 'Bearer'",
     "See https://api.example.com/v1/items?API_KEY=REDACTED&limit=10 for the format",
+    "Basic authentication sends Authorization: Basic <base64 of user:password>.",
 ]
 
 
@@ -76,12 +80,14 @@ def write_by_hand(directory: Path, content: str, answer: str) -> None:
 @pytest.mark.parametrize("shape", list(CODE))
 def test_a_token_set_in_code_is_refused_and_flagged(tmp_path: Path, shape: str, where: str) -> None:
     secret = token(len(shape))
+    if shape == "basic credentials":  # base64 of "user:password", as HTTP sends it
+        secret = base64.b64encode(f"admin:{secret}".encode()).decode()
     text = f"Here is my setup:\n{CODE[shape].format(secret)}\nWhy does it fail?"
     content, answer = (text, "It looks fine.") if where == "prompt" else ("How?", text)
     with pytest.raises(CassetteSecretError) as refused:
         record(tmp_path / "recorded", content, answer)
     assert secret not in str(refused.value)
-    assert "in its text" in str(refused.value)
+    assert ("basic credentials" if shape == "basic credentials" else "in its text") in str(refused.value)
     assert not [f for f in (tmp_path / "recorded").rglob("*") if f.is_file()]  # nothing written
     write_by_hand(tmp_path / "by_hand", content, answer)
     assert cli_main(["scan", str(tmp_path / "by_hand")]) == 1
