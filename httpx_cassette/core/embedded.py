@@ -22,9 +22,10 @@ from typing import Any
 import msgspec
 
 from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate
-from httpx_cassette.core.secrets import is_hashed, is_placeholder, secret_named, token_like
+from httpx_cassette.core.secrets import REDACTED, is_hashed, is_placeholder, secret_named, token_like, trivial
 
 __all__ = [
+    "header_line_secrets",
     "code_secrets",
     "decompressed",
     "embedded_base64",
@@ -246,8 +247,8 @@ def code_secrets(text: str) -> list[tuple[str, str]]:
     to a token (16+ characters of two kinds, no space). Inside prose a sure name (``password``) is no
     proof, since answers show ``password="changeme"``; a placeholder (``"<API_KEY>"``) is none."""
     if ("=" not in text and ":" not in text) or not any(maybe.search(text) for maybe in _MAYBE_CODE):
-        return []
-    found = []
+        return header_line_secrets(text)
+    found = header_line_secrets(text)
     for match in _CODE_PAIR.finditer(text):
         name, value = (
             match.group(2, 4)
@@ -263,3 +264,40 @@ def code_secrets(text: str) -> list[tuple[str, str]]:
         ):
             found.append((name, value))
     return found
+
+
+# A credential header quoted in text, as a header dump, a log line or an error message writes it (h11's
+# "illegal header line: b'Set-Cookie session=...'"): the value after an Authorization scheme, each
+# cookie's value. Only where the header's name stands before it, with a colon or spaces.
+_HEADER_LINE = re.compile(
+    r"(?i)(?<![\w-])((?:proxy-)?authorization|set-cookie2?|cookie2?)[ \t]*[: \t][ \t]*([^\n'\"\\]{8,4096})"
+)
+_MAYBE_HEADER = re.compile(r"(?i)ookie|uthorization")  # searched first, in C: most text has neither
+_SCHEMES = frozenset(
+    {"basic", "bearer", "token", "digest", "negotiate", "ntlm", "key", "apikey", "sharedkey"}
+)
+_COOKIE = re.compile(r"([\w.-]+)=([^\s;,]{8,4096})")
+
+
+def header_line_secrets(text: str) -> list[tuple[str, str]]:
+    """``(header, credential)`` for each credential header quoted in ``text``: the credentials after an
+    Authorization scheme (``Token hunter2pw``, ``Basic ...``), each cookie value of a Cookie or Set-Cookie
+    line that is no short word (a session id; not ``lang=en-US``)."""
+    if _MAYBE_HEADER.search(text) is None:
+        return []
+    found = []
+    for match in _HEADER_LINE.finditer(text):
+        name, value = match.group(1), match.group(2).strip()
+        if "uthorization" in name.lower():
+            scheme, _, credentials = value.partition(" ")
+            credentials = credentials.strip().split(" ")[0]
+            known = scheme.lower() in _SCHEMES and not trivial(credentials)  # else a token (not prose)
+            if (
+                (known or token_like(credentials))
+                and not is_placeholder(credentials)
+                and "://" not in credentials
+            ):
+                found.append((name, credentials))
+            continue
+        found += [(name, v) for _, v in _COOKIE.findall(value) if not trivial(v) and not is_placeholder(v)]
+    return [(name, value) for name, value in found if value != REDACTED]

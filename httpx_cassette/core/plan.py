@@ -21,8 +21,10 @@ class Play:
 
 @dataclass(frozen=True)
 class Record:
-    """Forward the request; ``slot`` is its place among the key's responses (None: live, no write)."""
+    """Forward the request; ``slot`` is its place among the key's responses (None: live, no write);
+    ``secrets``: the credentials it carried that are not stored (`httpx_cassette.core.echoes`)."""
 
     key: str
     request: Request
     slot: int | None
+    secrets: frozenset[str] = frozenset()

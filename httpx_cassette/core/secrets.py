@@ -48,6 +48,7 @@ __all__ = [
     "secret_named",
     "secret_value",
     "token_like",
+    "trivial",
 ]
 
 REDACTED = "REDACTED"
@@ -309,6 +310,11 @@ def hashed(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def trivial(value: str) -> bool:
+    """A short word, a short value or a phrase: no credential, even under a credential's name."""
+    return _TRIVIAL.fullmatch(value.strip()) is not None
+
+
 def secret_value(name: str, value: object, *, query: bool = False) -> bool:
     """Whether ``value`` under ``name`` is a credential to keep off disk (strings and whole numbers)."""
     kind = secret_named(name, query=query)
@@ -321,7 +327,7 @@ def secret_value(name: str, value: object, *, query: bool = False) -> bool:
     if is_placeholder(value) or is_hashed(value):
         return False
     if kind == "maybe" and not query and _credential_named(name):
-        return not _TRIVIAL.fullmatch(value.strip())
+        return not trivial(value)
     return kind == "sure" or query or token_like(value)
 
 

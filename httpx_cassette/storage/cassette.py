@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import warnings
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ import msgspec
 
 from httpx_cassette.config import CassetteConfig, Overrides, ReplayChunks, ReplayTiming
 from httpx_cassette.core.age import age_of, describe_age
+from httpx_cassette.core.echoes import carried, scrubbed
 from httpx_cassette.core.hooks import call_hook, refusing_matcher
 from httpx_cassette.core.key import CanonicalForm, KeyOptions, canonical_form, key_of, stored_form
 from httpx_cassette.core.merge import Recording
@@ -160,6 +162,9 @@ class Cassette:
             raise
         if isinstance(plan, Play) or plan.slot is not None:
             sent.status = "replayed" if isinstance(plan, Play) else "recorded"
+        if isinstance(plan, Record) and plan.slot is not None and not isinstance(request, Request):
+            carries = carried(request, self.redaction.headers, self.redaction.placeholders.hiding)
+            plan = replace(plan, secrets=carries)
         return plan
 
     def _keyed(self, request: Request | LiveRequest) -> tuple[Request, Request, str]:
@@ -336,7 +341,8 @@ class Cassette:
         recording = self._pending[plan.key]
         request = recording.request
         about = shown(f"the response to {request.method} {request.url}")
-        hooked = call_hook("before_record_response", self.config.before_record_response, response, about)
+        echoed = scrubbed(response, plan.secrets)  # what the request carried, sent back
+        hooked = call_hook("before_record_response", self.config.before_record_response, echoed, about)
         if hooked is None:  # the hook left it out: nothing is written
             return
         stream = hooked.events()
