@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate
+from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate, zlib_header
 from httpx_cassette.core.secrets import REDACTED, is_hashed, is_placeholder, secret_named, token_like, trivial
 
 __all__ = [
@@ -103,8 +103,7 @@ def embedded_base64(text: str) -> bytes | None:
         raw = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
     except (binascii.Error, ValueError):
         return None
-    zlib_header = raw[:1] == b"\x78" and len(raw) > 2 and (raw[0] << 8 | raw[1]) % 31 == 0
-    if zlib_header or raw.startswith((_GZIP, _ZSTD)):
+    if zlib_header(raw) or raw.startswith((_GZIP, _ZSTD)):
         return raw  # compressed (a zlib header is checksummed: noise rarely passes)
     return raw if _is_text(raw) else None
 

@@ -36,6 +36,7 @@ __all__ = [
     "has_url",
     "may_hold_url",
     "inflate",
+    "zlib_header",
     "redact_url",
     "redact_urls_in_text",
     "scrub_free_text",
@@ -308,11 +309,17 @@ def redact_urls_in_text(text: str) -> str:
     return text
 
 
+def zlib_header(data: bytes) -> bool:
+    """Whether ``data`` starts with a zlib header: deflate, a window of any size (``0x78`` is only the
+    largest; every client's decoder takes ``0x18`` to ``0x68`` too), checksummed."""
+    return len(data) > 2 and data[0] & 0x0F == 8 and data[0] >> 4 <= 7 and (data[0] << 8 | data[1]) % 31 == 0
+
+
 def inflate(data: bytes) -> bytes | None:
     """``data`` decompressed when it is gzip or zlib (at most 64 MiB of it), else None."""
     if data[:2] == b"\x1f\x8b":
         wbits = 16 + zlib.MAX_WBITS
-    elif data[:1] == b"\x78":
+    elif zlib_header(data):
         wbits = zlib.MAX_WBITS
     else:
         return None
