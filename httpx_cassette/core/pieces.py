@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Pieces", "ToolCall", "Transcript"]
+import msgspec
+
+__all__ = ["Pieces", "ToolCall", "Transcript", "hashable_indexes"]
 
 
 @dataclass
@@ -154,3 +156,23 @@ def _by_index(item: tuple[Any, list[str]]) -> tuple[int, Any]:
     """Choice indexes in order; a hostile file's index of another type ("0", 1.5, null) sorts after."""
     index = item[0]
     return (0, index) if isinstance(index, int) else (1, repr(index))
+
+
+def hashable_indexes(data: Any) -> Any:
+    """``data`` with every value under an ``index`` or ``*_index`` key (``contentBlockIndex``) that is
+    no dictionary key (a list, an object) written as its JSON text; ``data`` itself when there is none."""
+    changed = False
+
+    def fixed(value: Any, name: str = "") -> Any:
+        nonlocal changed
+        if isinstance(value, (dict, list)) and name.lower().endswith("index"):
+            changed = True
+            return msgspec.json.encode(value).decode()
+        if isinstance(value, dict):
+            return {k: fixed(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fixed(v) for v in value]
+        return value
+
+    result = fixed(data)
+    return result if changed else data

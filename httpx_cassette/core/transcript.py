@@ -2,8 +2,7 @@
 piece by piece (OpenAI chat and Responses and the APIs shaped as them, Anthropic messages, ollama's
 NDJSON chat and generate lines, Gemini and Vertex AI, Cohere, Bedrock Converse), and whatever else they
 send that way (reasoning, refusals, thinking, audio transcripts...), found by the shape of the events
-rather than by their names; an event of no shape it knows has every string read by its path. An event
-stored as text (an NDJSON line written with spaces) is read as the JSON it holds.
+rather than by their names; an event of no shape it knows has every string read by its path.
 
 ``httpx-cassette show`` and ``diff`` print it; the secret check reads it too, since a credential the
 model streams over many events (``"sk"``, ``"-proj"``, ``"-a1B2"``...) is whole only here.
@@ -16,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from httpx_cassette.core.pieces import Pieces, ToolCall, Transcript
+from httpx_cassette.core.pieces import Pieces, ToolCall, Transcript, hashable_indexes
 from httpx_cassette.model.cassette import Event
 
 __all__ = ["Assembler", "ToolCall", "Transcript", "transcript_of"]
@@ -83,7 +82,10 @@ class Assembler(Pieces):
                     known = self._anthropic(kind, data) or self._cohere(data) or known
             if not known:
                 self._untyped(data)
-        except (AttributeError, TypeError, ValueError, RecursionError, msgspec.MsgspecError):
+        except TypeError:  # an index no dict can key (`"index": [0]`) must not hide the event: again, as text
+            if (hashable := hashable_indexes(data)) is not data:
+                self.add(hashable)
+        except (AttributeError, ValueError, RecursionError, msgspec.MsgspecError):
             pass  # a hostile shape (or tool-call arguments msgspec cannot encode): what came before stays
 
     def _chat(self, data: dict[str, Any], choices: list[Any]) -> None:

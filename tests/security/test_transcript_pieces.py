@@ -484,3 +484,13 @@ def test_ordinary_text_events_record_and_are_assembled_once(tmp_path: Path) -> N
     events = [Event(data=piece) for piece in ORDINARY]
     assert "".join(ORDINARY) in transcript_of(events).said()
     assert transcript_of([Event(data="ping", raw=True)] * 3).said() == ["ping"]  # a repeat is said once
+
+
+@pytest.mark.parametrize("index", [[0], {"i": 0}], ids=["list", "object"])
+def test_a_key_streamed_under_an_index_no_dict_can_key_is_flagged(tmp_path: Path, index: Any) -> None:
+    """The OpenAI SDK yields every piece whatever the index; the transcript reads them too."""
+    key = fake_key(7)
+    datas = [{"id": "c1", "choices": [{"index": index, "delta": {"content": p}}]} for p in pieces_of(key)]
+    assert_refused(tmp_path / "recorded", sse_body(datas, named=False), SSE)
+    write_by_hand(tmp_path / "by_hand", [{"__data__": d} for d in datas], SSE)
+    assert_flagged(tmp_path / "by_hand")
