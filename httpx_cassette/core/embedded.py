@@ -25,6 +25,7 @@ from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate, zli
 from httpx_cassette.core.secrets import REDACTED, is_hashed, is_placeholder, secret_named, token_like, trivial
 
 __all__ = [
+    "xml_secrets",
     "header_line_secrets",
     "code_secrets",
     "decompressed",
@@ -245,9 +246,9 @@ def code_secrets(text: str) -> list[tuple[str, str]]:
     """The secret name and value pairs that code or a command line in ``text`` sets: a secret's name set
     to a token (16+ characters of two kinds, no space). Inside prose a sure name (``password``) is no
     proof, since answers show ``password="changeme"``; a placeholder (``"<API_KEY>"``) is none."""
+    found = header_line_secrets(text) + xml_secrets(text)
     if ("=" not in text and ":" not in text) or not any(maybe.search(text) for maybe in _MAYBE_CODE):
-        return header_line_secrets(text)
-    found = header_line_secrets(text)
+        return found
     for match in _CODE_PAIR.finditer(text):
         name, value = (
             match.group(2, 4)
@@ -300,3 +301,22 @@ def header_line_secrets(text: str) -> list[tuple[str, str]]:
             continue
         found += [(name, v) for _, v in _COOKIE.findall(value) if not trivial(v) and not is_placeholder(v)]
     return [(name, value) for name, value in found if value != REDACTED]
+
+
+# An XML element (a SOAP envelope's ``<wsse:Password>``, ``<SecretAccessKey>``), namespace prefix aside;
+# each start stops at the next angle bracket: linear.
+_XML_ELEMENT = re.compile(
+    r"<(?:[\w.-]+:)?([A-Za-z_][\w.-]{0,63})(?:\s[^<>]{0,1024})?>([^<>]{1,4096})</(?:[\w.-]+:)?\1>"
+)
+
+
+def xml_secrets(text: str) -> list[tuple[str, str]]:
+    """``(element, value)`` for each XML element in ``text`` named as a secret whose text is a token,
+    by the rule of code in text (an answer shows ``<password>changeme</password>``)."""
+    if "</" not in text:
+        return []
+    return [
+        (name, value)
+        for name, value in _XML_ELEMENT.findall(text)
+        if secret_named(name) is not None and token_like(value) and not is_placeholder(value.strip())
+    ]

@@ -99,3 +99,26 @@ def test_code_with_placeholders_records(tmp_path: Path, text: str) -> None:
     (file,) = tmp_path.glob("*.json")
     assert text in json.loads(file.read_text())["responses"][0]["body"]["choices"][0]["message"]["content"]
     assert cli_main(["scan", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        '<wsse:UsernameToken><wsse:Username>bob</wsse:Username><wsse:Password Type="t">{}</wsse:Password>'
+        "</wsse:UsernameToken>",
+        "<Credentials><SecretAccessKey>{}</SecretAccessKey></Credentials>",
+    ],
+    ids=["ws-security password", "secret access key"],
+)
+def test_a_token_in_an_xml_element_named_as_a_secret_is_refused_and_flagged(tmp_path: Path, xml: str) -> None:
+    secret = token(len(xml)) + "/+"
+    with pytest.raises(CassetteSecretError) as refused:
+        record(tmp_path / "recorded", "Why does this fail?", xml.format(secret))
+    assert secret not in str(refused.value)
+    write_by_hand(tmp_path / "by_hand", "Why does this fail?", xml.format(secret))
+    assert cli_main(["scan", str(tmp_path / "by_hand")]) == 1
+
+
+def test_an_xml_example_with_a_placeholder_records(tmp_path: Path) -> None:
+    record(tmp_path, "Show me", "<password>changeme</password><token>YOUR_TOKEN_HERE</token>")
+    assert cli_main(["scan", str(tmp_path)]) == 0
