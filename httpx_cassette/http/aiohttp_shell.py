@@ -3,7 +3,8 @@
 The seam is aiohttp's client middleware chain (aiohttp 3.12+): while hooked, ``ClientSession._request``
 gets one more middleware, innermost, so it sees each request (and each redirect) as it goes to the
 connection, after the caller's own middlewares changed it. Cookies, redirects, timeouts and response
-handling stay aiohttp's. Websocket handshakes (``ws_connect``) are left alone.
+handling stay aiohttp's. Websocket handshakes (``ws_connect``) are left alone; a request with any
+other ``Upgrade`` header (``h2c``, say) is an ordinary request to the cassette.
 
 Streams read as streams. Recording taps the response's `StreamReader` where the connection feeds it,
 so every chunk is recorded as it arrives, however the caller reads (``resp.content`` iteration,
@@ -23,7 +24,7 @@ from typing import Any
 import aiohttp
 from aiohttp import client_reqrep
 from aiohttp.streams import EmptyStreamReader, StreamReader
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 
 from httpx_cassette.core.decoding import IDENTITY, decoder_for, zlib_coding
 from httpx_cassette.core.replay import Prepared
@@ -31,7 +32,7 @@ from httpx_cassette.http.exchange import Exchange, Outgoing
 from httpx_cassette.http.forwarding import forwarding
 from httpx_cassette.http.streams import TeeStream
 
-__all__ = ["LABEL", "Middleware", "seams"]
+__all__ = ["LABEL", "Middleware", "seams", "websocket_handshake"]
 
 LABEL = f"aiohttp {aiohttp.__version__}"
 _LIMIT = 2**16  # aiohttp's default read buffer
@@ -44,6 +45,18 @@ async def outgoing(request: aiohttp.ClientRequest) -> Outgoing:
     return Outgoing(request.method, str(request.url), request.headers.items(), content, LABEL)
 
 
+def websocket_handshake(headers: MultiMapping[str]) -> bool:
+    """Whether a request's headers are a websocket opening handshake, as ``ws_connect`` sends it:
+    ``Upgrade: websocket`` (that one protocol only) and a ``Sec-WebSocket-Key``.
+
+    Only those pass the cassette by; any other ``Upgrade`` (``h2c``, a made-up value) is an ordinary
+    request to the cassette, or one header would carry any request past replay and the network block.
+    """
+    upgrade = ",".join(headers.getall("upgrade", ()))
+    protocols = [token.strip().lower() for token in upgrade.split(",")]
+    return protocols == ["websocket"] and bool(headers.get("sec-websocket-key", "").strip())
+
+
 class Middleware:
     """The innermost middleware of every session while a route is open: the route decides first."""
 
@@ -52,7 +65,7 @@ class Middleware:
 
     async def __call__(self, request: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
         __tracebackhide__ = True
-        if request.headers.get("upgrade"):  # a websocket handshake: no HTTP exchange a cassette can hold
+        if websocket_handshake(request.headers):  # no HTTP exchange a cassette can hold
             return await handler(request)  # type: ignore[no-any-return]
         exchange: Exchange | None = self.route.begin(await outgoing(request))
         if exchange is None:  # not the cassette's: passed through

@@ -3,7 +3,9 @@
 The seam is ``Session.get_adapter``, requests' counterpart of httpx's ``_transport_for_url``: it picks
 the adapter (``HTTPAdapter`` or a custom one mounted by the caller) for each request, including each
 redirect. While hooked it returns the adapter wrapped in `RoutedAdapter`, which asks the route
-first; sessions, cookies, redirects and hooks stay requests' own.
+first; sessions, cookies, redirects and hooks stay requests' own. Every response it hands back has
+that wrapper as its ``connection``, so what an auth plugin (Digest, NTLM, Kerberos) re-sends through
+``response.connection`` after a 401 asks the route too.
 
 Streams read as streams: recording hands the caller each chunk as urllib3 yields it (``iter_content``,
 ``iter_lines``, ``raw.read``) while recording it; replay serves the stored chunks one by one. The
@@ -54,11 +56,19 @@ class RoutedAdapter:
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         __tracebackhide__ = True
+        response = self._send(request, **kwargs)
+        # Auth plugins (HTTPDigestAuth, NTLM, Kerberos) answer a 401 by re-sending through
+        # ``response.connection``: it must be this adapter, or the retry would skip the cassette.
+        response.connection = self  # type: ignore[assignment]  # typed HTTPAdapter; we stand in for one
+        return response
+
+    def _send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        __tracebackhide__ = True
         exchange: Exchange | None = self.route.begin(outgoing(request))
         if exchange is None:  # not the cassette's: passed through
             return self.adapter.send(request, **kwargs)  # type: ignore[no-any-return]
         if exchange.prepared is not None:
-            return _replayed(request, exchange.prepared, self.adapter)
+            return _replayed(request, exchange.prepared)
         exchange.forwarding()
         try:
             with forwarding():
@@ -146,8 +156,9 @@ def _failure(prepared: Prepared, request: requests.PreparedRequest) -> Exception
     return kind(f"{recorded.type}: {recorded.message}", request=request)
 
 
-def _replayed(request: requests.PreparedRequest, prepared: Prepared, adapter: Any) -> requests.Response:
-    """The response requests' own adapter would have built, from a recording."""
+def _replayed(request: requests.PreparedRequest, prepared: Prepared) -> requests.Response:
+    """The response requests' own adapter would have built, from a recording (`RoutedAdapter.send`
+    sets its ``connection``)."""
     failure = _failure(prepared, request)
     if failure is not None and prepared.status == 0:
         raise failure
@@ -159,7 +170,6 @@ def _replayed(request: requests.PreparedRequest, prepared: Prepared, adapter: An
     response.reason = http.client.responses.get(prepared.status, "")
     response.url = str(request.url)
     response.request = request
-    response.connection = adapter
     return response
 
 
