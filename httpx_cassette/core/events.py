@@ -203,8 +203,7 @@ class EventRecorder:
                 except _NOT_JSON:
                     event = stored_data(value)  # text, or JSON once invalid UTF-8 is replaced
                     events.append(event)
-                    if not event.raw:
-                        assembler.add(event.data)
+                    assembler.add(event.data)  # text too: text events are pieces (`Assembler.add`)
                     batch.append(event.data)
                     types.add(event.type)
                     continue
