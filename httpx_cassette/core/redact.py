@@ -18,6 +18,7 @@ import msgspec
 from msgspec import UNSET
 
 from httpx_cassette.core.embedded import embedded_json, formish, header_pair, maybe_json
+from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.placeholders import Placeholders
 from httpx_cassette.core.places import URL_IN_TEXT, has_url, redact_url, redact_urls_in_text, scrub_free_text
 from httpx_cassette.core.secrets import (
@@ -285,12 +286,15 @@ class Redaction:
         return msgspec.structs.replace(record, **changes)
 
     def _part(self, part: Part) -> Part:
-        value = part.value
+        value, encoded = part.value, part.base64
         if value is not None:
             secret = self._secret(part.name, value)
             value = REDACTED if secret else self.hide(self._text(value, placeholders=False))
+        if encoded is not None:  # a field that is no UTF-8 text: judged by its name in each reading of it
+            secret = any(self._secret(part.name, text) for text in field_texts(encoded, part.content_type))
+            value, encoded = (REDACTED, None) if secret else (None, self.placeholders.hide_base64(encoded))
         filename = self.hide(part.filename) if part.filename is not None else None
-        return msgspec.structs.replace(part, value=value, filename=filename)
+        return msgspec.structs.replace(part, value=value, filename=filename, base64=encoded)
 
     def response(self, response: Response, events: Strings | None = None) -> Response:
         """The response as it is written; raises `PlaceholderClash` if it holds a placeholder's text.

@@ -6,13 +6,14 @@ Works on any object with httpx's request attributes (``method``, ``url``, ``head
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 from collections.abc import Iterable
 from typing import Any, Protocol
 
 from httpx_cassette.core.redact import kept_request_headers, redact_url
-from httpx_cassette.model.body import media_type, store_body
+from httpx_cassette.model.body import media_type, store_body, stored_text
 from httpx_cassette.model.cassette import Part, Request
 
 __all__ = ["STORED_REQUEST_HEADERS", "LiveRequest", "header_names", "identity", "to_record"]
@@ -50,12 +51,27 @@ def _multipart(content: bytes, content_type: str) -> list[Part]:
         name = sub.get_param("name", header="content-disposition") or ""
         filename = sub.get_filename()
         ctype = str(sub["content-type"]) if "content-type" in sub else None
-        if filename is None:
-            parts.append(Part(name=str(name), value=payload.decode("utf-8", "replace"), content_type=ctype))
+        if filename is None:  # a field: kept as a body of its content-type is (text, else its bytes)
+            text = _field_text(sub.raw_items(), payload)
+            if text is None:
+                encoded = base64.b64encode(payload).decode("ascii")
+                parts.append(Part(name=str(name), content_type=ctype, base64=encoded))
+            else:
+                parts.append(Part(name=str(name), value=text, content_type=ctype))
         else:
             digest = hashlib.sha256(payload).hexdigest()
             parts.append(Part(str(name), filename, ctype, None, digest, len(payload)))
     return parts
+
+
+def _field_text(headers: Iterable[tuple[str, str]], payload: bytes) -> str | None:
+    """A field's ``payload`` as the text a body of its content-type is stored as; None: kept as bytes. Its
+    content-type as sent (the parsed header is rewritten: ``charset="utf-8"``); one sent twice is read two
+    ways, and is no text."""
+    sent = [value for name, value in headers if name.lower() == "content-type"]
+    if not payload or len(sent) > 1:
+        return None if payload else ""
+    return stored_text(payload, sent[0] if sent else None)
 
 
 def _set_body(record: Request, content: bytes, content_type: str) -> None:

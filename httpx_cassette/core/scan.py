@@ -267,10 +267,20 @@ class SecretScanner:
         if isinstance(text, str) and media_type(str(ctype)) == FORM_TYPE and not formish(text):
             findings += self._in_form(text, f"{where}.text", file)  # formish text is one already
         parts = value.get("multipart")
-        for i, part in enumerate(parts if isinstance(parts, list) else []):
-            if isinstance(part, dict) and isinstance(part.get("value"), str):
-                name = str(part.get("name", ""))
-                findings += self._in_string(part["value"], f"{where}.multipart[{i}].value", name, False, file)
+        fields = [(i, p) for i, p in enumerate(parts if isinstance(parts, list) else []) if type(p) is dict]
+        for i, part in fields:  # a field, read as a body of its content-type is: text, else base64 bytes
+            at, name, ptype = f"{where}.multipart[{i}]", str(part.get("name", "")), part.get("content_type")
+            field, encoded = part.get("value"), part.get("base64")
+            if isinstance(field, str):
+                findings += self._in_string(field, f"{at}.value", name, False, file)
+                findings += self._set(field, f"{at}.value", file)
+                if "\x00" in field:  # UTF-16 or UTF-32 (as versions before base64 fields stored them)
+                    findings += self.in_bytes(field.encode("utf-8", "surrogatepass"), f"{at}.value", file)
+            if isinstance(encoded, str):  # not UTF-8 text: its bytes as a base64 body's, and by its name
+                findings += self.in_bytes(encoded, f"{at}.base64", file, declared_charset(ptype))
+                texts = texts_of_bytes(decoded_bytes(encoded), declared_charset(ptype))
+                for secret in [text for text in texts if secret_value(name, text)][:1]:
+                    findings += self._found(secret, f"{at}.base64", f"value of a field named {name!r}", file)
         return findings
 
     def scan(self, data: Any, path: str = "$", file: Path | None = None) -> list[Finding]:

@@ -23,6 +23,7 @@ __all__ = [
     "json_line",
     "media_type",
     "store_body",
+    "stored_text",
 ]
 
 
@@ -86,14 +87,23 @@ def store_body(target: Request | Response, content: bytes, content_type: str) ->
             return
         except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec raises the latter for bad UTF-8
             pass  # mislabelled: keep it as text or bytes, byte for byte
-    # NULs say UTF-16 or UTF-32 more than text (json.loads reads them so): kept as bytes, read as such.
-    if charset_of(content_type) in UTF8_CHARSETS and b"\x00" not in content:
-        try:
-            target.text = content.decode("utf-8")
-            return
-        except UnicodeDecodeError:
-            pass
-    target.base64 = base64.b64encode(content).decode("ascii")
+    text = stored_text(content, content_type)
+    if text is not None:
+        target.text = text
+    else:
+        target.base64 = base64.b64encode(content).decode("ascii")
+
+
+def stored_text(content: bytes, content_type: str | None) -> str | None:
+    """``content`` as the text a body (or a multipart field) of ``content_type`` is stored as; None when
+    it is kept as bytes: a charset not every client reads as UTF-8, invalid UTF-8, NULs (which say
+    UTF-16 or UTF-32 more than text: json.loads reads them so)."""
+    if charset_of(content_type or "") not in UTF8_CHARSETS or b"\x00" in content:
+        return None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def body_bytes(source: Request | Response) -> bytes:

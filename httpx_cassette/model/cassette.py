@@ -68,7 +68,8 @@ class Event(msgspec.Struct, omit_defaults=True, gc=False):
 
 
 class Part(msgspec.Struct, omit_defaults=True):
-    """One part of a multipart/form-data body. File contents are hashed, never stored."""
+    """One part of a multipart/form-data body. File contents are hashed, never stored; a field is stored
+    as a body of its content-type would be: as ``value`` when it is UTF-8 text, else as ``base64``."""
 
     name: str
     filename: str | None = None
@@ -76,6 +77,7 @@ class Part(msgspec.Struct, omit_defaults=True):
     value: str | None = None
     sha256: str | None = None
     size: int | None = None
+    base64: str | None = None
 
 
 class Request(msgspec.Struct, omit_defaults=True, kw_only=True):
