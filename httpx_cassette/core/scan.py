@@ -57,6 +57,7 @@ from httpx_cassette.core.secrets import (
     is_hashed,
     is_placeholder,
     secret_value,
+    token_like,
 )
 from httpx_cassette.core.strings import Strings
 from httpx_cassette.core.transcript import Assembler
@@ -183,6 +184,10 @@ class SecretScanner:
             pairs += [pair for pair in code_secrets(value) if pair not in pairs]
             for key, text in pairs:
                 yield from self._found(text, where, f"value of a field named {key!r} in its text", file)
+        if not whole_json and "\n" in value:  # a .env, YAML or INI file in any string (a tool's result):
+            for secret in assigned_secrets(value):  # a token; prose shows `password: changeme`
+                if token_like(secret):
+                    yield from self._found(secret, where, "value set in a line of text", file)
         if "=" in value and formish(value):  # a form in a string (an event, a multipart field): its fields
             yield from self._in_form(value, where, file)
 
@@ -260,8 +265,8 @@ class SecretScanner:
                 kind = f"a body in content-encoding {str(coding)[:40]!r}, which this Python cannot decode"
                 findings.append(Finding(file, f"{where}.base64", kind, "not checked"))
         text = value.get("text")
-        if isinstance(text, str):
-            findings += self._set(text, f"{where}.text", file)
+        if isinstance(text, str) and ("status" in value or "method" in value):  # a stored body, not a
+            findings += self._set(text, f"{where}.text", file)  # JSON object's `text` (`_in_string` has it)
         if isinstance(text, str) and "\x00" in text:  # UTF-16 or UTF-32 to a client that sniffs (json.loads)
             findings += self.in_bytes(text.encode("utf-8", "surrogatepass"), f"{where}.text", file)
         if isinstance(text, str) and media_type(str(ctype)) == FORM_TYPE and not formish(text):
