@@ -3,7 +3,9 @@ layout is described in `httpx_cassette.pytest_plugin`).
 
 A test id is part of a folder name, and folder names reach git: a credential in an id (a
 ``parametrize`` value read from the environment) is replaced by ``secret-<8 hex of it>`` (`hidden`),
-so the same id names the same folder every run and the rest of the id stays readable.
+so the same id names the same folder every run and the rest of the id stays readable. What counts is
+what the scanner counts in text, plus a value set to a secret name (``password: ...``, a header line
+``Authorization: Token ...``) and the secret half of a ``user:secret`` pair (`_set_spans`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from httpx_cassette.core.scan import SecretScanner
-from httpx_cassette.core.secrets import known_format, random_token, secret_value
+from httpx_cassette.core.secrets import high_entropy, known_format, random_token, secret_value, token_like
 from httpx_cassette.storage.scan import masked_name
 
 __all__ = ["Layout", "folder_name", "hidden", "recording_name", "safe_id", "shortened", "shown_path"]
@@ -31,6 +33,26 @@ _YAML = ".yaml"
 _HIDDEN = "secret-"
 _PART = re.compile(r"[^-]+")
 _SCANNER = SecretScanner()
+_MARK = re.compile(r"secret-[0-9a-f]{8}")  # what `hidden` writes for a credential
+_MARKED = "<HIDDEN_SECRET>"  # a mark, as the rules read it: a placeholder (no secret), just as long
+# A name set to a value: ``password=...``, ``api_key: ...``, a header line (``Authorization: Token ...``),
+# ``bob:...``. The name starts a word of the id (a parameter may end with a secret name: ``sync-password``);
+# the value is the rest of the line, its first word (up to a space) judged apart.
+_SET = re.compile(r"""(?:^|(?<=[\s\[(,;"'&]))["']?([A-Za-z_][\w.+-]{0,63})["']?[ \t]*([:=])[ \t]*""")
+_WORD = re.compile(r"""[^\s"',;)\]}]+""")
+_SCHEME = re.compile(r"[A-Za-z][\w-]{0,31}[ \t]+")  # an Authorization header's: Basic, Bearer, Token
+# ``pass@host``, the rest of a ``user:pass@host`` with no scheme (a host name, maybe a port and a path).
+_USERINFO = re.compile(r"([^\s@/]+)@(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?(?:[/?#]\S*)?")
+_PLAIN = re.compile(r"[a-z._+-]+")  # an e-mail address's local part (``email:bob@example.com``)
+_ID = re.compile(r"[a-z]{2,12}[-_][A-Za-z0-9]+")  # file-..., resp_..., msg_01...: what an API names
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_ALNUM = re.compile(r"[A-Za-z0-9]+")
+_SWITCH = re.compile(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
+_NAMED = re.compile(r"[/.:]")  # a path, a version, a model's reference: mixed case there is a name's
+# A short word, a name in capitals (an environment variable's: ``OPENAI_API_KEY``), a number: a label.
+_PLAIN_VALUE = re.compile(r"[A-Za-z]{1,12}|[A-Z]+(?:_[A-Z0-9]+)+|\d{1,7}")
+_WINDOW = 4096  # a value's characters judged (a long prompt as an id: each of its names is tried)
+_MIXED = 4  # letter/digit switches in one run that no word, version or model name has (Tr0ub4dor)
 
 
 def _digest(text: str) -> str:
@@ -72,6 +94,77 @@ def _secret_spans(text: str, params: Mapping[str, object]) -> list[tuple[int, in
         start = rest.index(token)
         spans.append((start, start + len(token)))
         rest = _blanked(rest, spans[-1:])
+    return _merged(spans)
+
+
+def _token(value: str) -> bool:
+    """Whether the value of a pair with no secret name (``bob:<value>``) has a credential's shape: a known
+    format, a random token, or 16+ characters of two classes (`token_like`) that switch between letters
+    and digits inside a run as no word, version or model name does (``Tr0ub4dor``; ``Mixtral-8x7B``,
+    ``gpt-4o-mini-2024-07-18`` do not), or are random (`high_entropy`) and no path, version or model
+    reference (``TheBloke/Mistral-7B-Instruct-v0.2-GGUF``). An API's id (``msg_01...``) and hex (a UUID)
+    are none."""
+    value = value.strip()
+    if known_format(value) or random_token(value) is not None:
+        return True
+    if not token_like(value) or _ID.fullmatch(value):
+        return False
+    runs = [run for run in _ALNUM.findall(value) if not _HEX.fullmatch(run)]
+    if any(len(_SWITCH.findall(run)) >= _MIXED for run in runs):
+        return True
+    return high_entropy(value) and not _NAMED.search(value)
+
+
+def _pair_secret(name: str, sep: str, rest: str) -> tuple[int, int] | None:
+    """Where in ``rest`` (what follows ``name`` and ``sep``) the secret is, if any: by a field's rules
+    (`secret_value`) the whole rest (``password: two words``) or its first word (``token=<token> more``),
+    or the credential after a scheme (``X-Auth-Token: Token <token>``); else, after a ``:``, a password
+    in ``user:pass@host`` or a first word that is a token (`_token`). A short word or number is no
+    credential in an id (``password-policy:strict``, ``invalid-api-key:401``, ``cookie:none``)."""
+    word = _WORD.match(rest)
+    if word is None or rest.startswith(_MARKED) or _PLAIN_VALUE.fullmatch(rest.strip()):
+        return None
+    if secret_value(name, rest.rstrip()):
+        return 0, len(rest.rstrip())
+    if secret_value(name, word.group(0)):
+        return word.span()
+    scheme = _SCHEME.match(rest)
+    credential = _WORD.match(rest, scheme.end()) if scheme is not None else None
+    if credential is not None and secret_value(name, credential.group(0)):
+        return 0, credential.end()
+    if sep != ":":
+        return None
+    userinfo = _USERINFO.fullmatch(word.group(0))
+    if userinfo is not None and not _PLAIN.fullmatch(userinfo.group(1)) and name != "mailto":
+        return userinfo.span(1)
+    return word.span() if _token(word.group(0)) else None
+
+
+def _set_spans(text: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Where ``text`` (a test id) sets a name to a secret (`_pair_secret`), each name judged in turn. A
+    value ends where the line does, or where the part (a string parameter, ``parts``: where the id holds
+    one) holding its ``:`` or ``=`` does: ``cookie:none-gpt-4o`` is ``cookie:none`` and ``gpt-4o``."""
+    spans = []
+    for match in _SET.finditer(text):
+        start, end = match.end(), text.find("\n", match.end())
+        end = len(text) if end < 0 else end
+        bound = max((e for s, e in parts if s <= match.start(2) < e), default=end)
+        end = min(end, bound) if bound > start else end
+        rest = text[start : min(end, start + _WINDOW)]
+        found = _pair_secret(match.group(1), match.group(2), rest)
+        if found is not None:  # a secret reaching the window's edge: to the value's end
+            spans.append((start + found[0], end if found[1] == len(rest) else start + found[1]))
+    return _merged(spans)
+
+
+def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each of ``spans`` (sorted, apart) as ``secret-<8 hex of it>``."""
+    for start, end in reversed(spans):
+        text = f"{text[:start]}{_HIDDEN}{_digest(text[start:end])}{text[end:]}"
+    return text
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start < merged[-1][1]:
@@ -81,14 +174,35 @@ def _secret_spans(text: str, params: Mapping[str, object]) -> list[tuple[int, in
     return merged
 
 
+def _pairs_hidden(test_id: str, params: Mapping[str, object]) -> str:
+    """``test_id`` (its other credentials hidden already) with the secrets of its pairs hidden
+    (`_set_spans`, the string parameters found where the id holds them). A mark `hidden` wrote is read
+    as a placeholder, so an id hidden before keeps its name."""
+    values = {v for v in params.values() if isinstance(v, str) and v}
+    values |= {v.encode("unicode_escape").decode("ascii") for v in values}
+    read = _MARK.sub(_MARKED, test_id)
+    parts = [(at, at + len(value)) for value in values for at in _every_start(read, value)]
+    return _replaced(test_id, _set_spans(read, parts))
+
+
+def _every_start(text: str, part: str) -> list[int]:
+    starts, at = [], text.find(part)
+    while at >= 0:
+        starts.append(at)
+        at = text.find(part, at + len(part))
+    return starts
+
+
 def hidden(test_id: str, params: Mapping[str, object] | None = None) -> str:
-    """``test_id`` with each credential in it (`_secret_spans`; ``params``: the test's parameters by
-    name) replaced by ``secret-<8 hex of it>``: stable, so replay finds the folder it recorded. An id
-    the secret scanner still finds something in (a URL with a password) becomes one hash."""
-    out = test_id
-    for start, end in reversed(_secret_spans(test_id, params or {})):
-        out = f"{out[:start]}{_HIDDEN}{_digest(test_id[start:end])}{out[end:]}"
-    return f"{_HIDDEN}{_digest(test_id)}" if _SCANNER.scan(out) else out
+    """``test_id`` with each credential in it (`_secret_spans`, then `_pairs_hidden`; ``params``: the
+    test's parameters by name) replaced by ``secret-<8 hex of it>``: stable, so replay finds the folder it
+    recorded. An id the secret scanner still finds something in (a URL with a password) becomes one hash.
+    An id these rules find nothing in keeps its name: a renamed folder would have to be recorded again."""
+    out = _replaced(test_id, _secret_spans(test_id, params or {}))
+    if _SCANNER.scan(out):
+        return f"{_HIDDEN}{_digest(test_id)}"
+    paired = _pairs_hidden(out, params or {})
+    return f"{_HIDDEN}{_digest(test_id)}" if paired != out and _SCANNER.scan(paired) else paired
 
 
 def shown_path(path: str) -> str:
