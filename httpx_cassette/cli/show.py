@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ from httpx_cassette.core.age import age_of
 from httpx_cassette.errors import CassetteError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
 from httpx_cassette.model.jsondiff import as_text, show_value
+from httpx_cassette.model.served import header_value
 from httpx_cassette.storage.files import files_at
 
 __all__ = [
@@ -133,10 +135,27 @@ def _headers(headers: dict[str, str]) -> list[str]:
     return [f"{name}: {value}" for name, value in headers.items()]
 
 
+_WIDTH = 100
+_SPACES = "\t\n\x0b\x0c\r "  # what textwrap breaks at
+# A run of what textwrap does not break at, too long for one line. textwrap breaks such a word by slicing
+# the rest of it again for every line it fills: quadratic (one streamed 32 MB word: about 6 minutes).
+_LONG_RUN = re.compile(rf"[^{_SPACES}]{{{_WIDTH - 1},}}")
+
+
 def _wrapped(text: str, indent: str = "  ") -> list[str]:
+    room = _WIDTH - len(indent)
+    wrap = textwrap.TextWrapper(_WIDTH, initial_indent=indent, subsequent_indent=indent).wrap
     lines: list[str] = []
     for line in text.split("\n"):
-        lines.extend(textwrap.wrap(line, 100, initial_indent=indent, subsequent_indent=indent) or [indent])
+        done, start = len(lines), 0
+        for run in _LONG_RUN.finditer(line):  # a long run gets lines of its own, cut in linear time
+            lines.extend(wrap(line[start : run.start()].lstrip(_SPACES) if start else line[: run.start()]))
+            whole = run.end() - (run.end() - run.start()) % room  # its full lines; the rest goes on
+            lines.extend(indent + line[i : i + room] for i in range(run.start(), whole, room))
+            start = whole
+        lines.extend(wrap(line[start:].lstrip(_SPACES) if start else line))
+        if len(lines) == done:
+            lines.append(indent)
     return lines
 
 
@@ -202,13 +221,18 @@ def _event_line(index: int, event: Event, offsets: list[float], ndjson: bool = F
     return f"  [{index}] {at}" + "  ".join(fields)
 
 
+def _content_type(response: Response) -> str:
+    ctype = header_value(response.headers, "content-type")
+    return "no body" if ctype is None else ctype
+
+
 def response_lines(response: Response, number: int, of: int, *, raw_events: bool) -> list[str]:
     """One recorded response as ``show`` prints it."""
     events = response.events()
     kind = (
         f"stream of {len(events)} events" + (" + [DONE]" if response.done else "")
         if response.is_streaming
-        else response.headers.get("content-type", "no body")
+        else _content_type(response)
     )
     ndjson = response.is_streaming and response.stream_format == "ndjson"
     if ndjson:

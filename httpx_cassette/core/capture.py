@@ -30,7 +30,8 @@ from httpx_cassette.core.redact import response_headers
 from httpx_cassette.core.sse import SSEParser
 from httpx_cassette.core.strings import Strings, Walker
 from httpx_cassette.model.body import media_type, store_body
-from httpx_cassette.model.cassette import Response, TransportFailure
+from httpx_cassette.model.cassette import Response
+from httpx_cassette.model.served import ascii_transparent, recorded_failure
 
 __all__ = ["DIGEST_BYTES", "PACED_BYTES", "PACED_S", "Capture"]
 
@@ -69,12 +70,15 @@ class Capture:
         self.response = Response(status=status, headers=response_headers(headers))
         self.response.elapsed_ms = self._now_ms()
         content_type = self.response.headers.get("content-type", "")
-        self._encoded = encoded = decoder is None
+        encoded = decoder is None
         if encoded:  # stored as it came (base64), with the header that says how to read it on replay
             coding = next(value for name, value in headers if name.lower() == "content-encoding")
             self.response.headers["content-encoding"] = coding
         self._decoder = IDENTITY if decoder is None else decoder
-        mtype = "" if encoded else media_type(content_type)
+        # Kept as bytes too: a body whose charset would read the UTF-8 of a stored JSON value or stream
+        # differently (UTF-7, UTF-16): replay serves the bytes that came, not a JSON value re-encoded.
+        self._as_bytes = encoded or not ascii_transparent(content_type)
+        mtype = "" if self._as_bytes else media_type(content_type)
         self._sse = SSEParser() if mtype == "text/event-stream" else None
         self._lines = LineRecorder() if mtype in NDJSON_TYPES else None
         self._events = EventRecorder()
@@ -155,7 +159,7 @@ class Capture:
                 self._events.add(event, self._now_ms())
 
     def fail(self, exc: BaseException) -> None:
-        self.response.error = TransportFailure(type=type(exc).__name__, message=str(exc))
+        self.response.error = recorded_failure(exc)
 
     def finish(self, *, truncated: bool) -> Response:
         """The stored response; ``truncated`` when the caller stopped before the end."""
@@ -173,7 +177,7 @@ class Capture:
                 self.walked = walker.strings()
         # SDKs close a stream as soon as they read `data: [DONE]`: that is its end, not a truncation.
         response.truncated = truncated and not self._events.done
-        if self._encoded:
+        if self._as_bytes:
             if self._body:
                 response.base64 = base64.b64encode(b"".join(self._body)).decode("ascii")
         elif self._lines is not None:

@@ -24,6 +24,7 @@ from httpx_cassette.core.events import stream_chunks
 from httpx_cassette.core.ndjson import line_chunks
 from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import Response, TransportFailure
+from httpx_cassette.model.served import header_value
 
 __all__ = [
     "MAX_DELAY",
@@ -40,8 +41,10 @@ _FRAMING = frozenset({"content-length", "transfer-encoding"})
 MAX_DELAY = 60.0  # seconds: a longer recorded gap (a stall, or a hand-edited file) is replayed as this
 MAX_TOTAL = 600.0  # seconds: what one paced response waits in all, whatever its file says
 
-# Statuses the OpenAI and Anthropic SDKs retry after a back-off sleep.
+# Statuses the OpenAI and Anthropic SDKs retry after a back-off sleep, and headers that make them retry
+# any status (`x-should-retry: true`) or say how long to sleep first.
 _RETRIED = frozenset({408, 409, 429})
+_RETRY_HEADERS = ("x-should-retry", "retry-after", "retry-after-ms")
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,13 @@ class Prepared:
 
 
 def _headers(response: Response, chunks: list[bytes], instant: bool) -> list[tuple[str, str]]:
-    # Names in lower case, as recording writes them (a hand-edited file may not), and no framing header
-    # from the file: the body served is what decides its length, not what a file claims.
-    headers = {k.lower(): v for k, v in response.headers.items() if k.lower() not in _FRAMING}
+    # Names in lower case, as recording writes them (a hand-edited file may not; a file read holds each
+    # name once, and otherwise the first is the one `header_value` reads), and no framing header from the
+    # file: the body served is what decides its length, not what a file claims.
+    headers: dict[str, str] = {}
+    for name, value in response.headers.items():
+        if name.lower() not in _FRAMING:
+            headers.setdefault(name.lower(), value)
     if not isinstance(response.base64, str) and not isinstance(response.body_file, str):
         # JSON, text and events are stored decoded: a content-encoding from the file would have the
         # client decode them again, into what `scan` never read (a deflate stream written as text).
@@ -75,9 +82,11 @@ def _headers(response: Response, chunks: list[bytes], instant: bool) -> list[tup
         if response.body is not UNSET and "content-type" not in headers:
             headers["content-type"] = "application/json"
         headers["content-length"] = str(sum(len(c) for c in chunks))
-    if instant and (response.status in _RETRIED or response.status >= 500 or "retry-after" in headers):
-        # SDKs sleep for `retry-after-ms` first when present; a microsecond keeps retries instant
-        # while `retry-after` itself stays as recorded for code that reads it.
+    retried = response.status in _RETRIED or response.status >= 500
+    if instant and (retried or any(header_value(response.headers, h) is not None for h in _RETRY_HEADERS)):
+        # SDKs sleep for `retry-after-ms` first when present; a microsecond keeps retries instant (a
+        # recorded 400 with `x-should-retry: true` and `retry-after-ms: 3000` would sleep 3 s per retry)
+        # while `retry-after` itself stays as recorded for code that reads it. Paced replay keeps all.
         headers["retry-after-ms"] = "0.001"
     return list(headers.items())
 
