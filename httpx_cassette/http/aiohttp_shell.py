@@ -10,11 +10,14 @@ Streams read as streams. Recording taps the response's `StreamReader` where the 
 so every chunk is recorded as it arrives, however the caller reads (``resp.content`` iteration,
 ``iter_chunked``, ``readline``, ``read``), and nothing waits for the end. Replay feeds the stored
 chunks into a reader of its own (paced when the cassette asks), so the caller reads them the same way.
+A body replayed with its ``content-encoding`` goes through aiohttp's own `DeflateBuffer` on the way,
+as its parser feeds a live one, unless the session (or the request) has ``auto_decompress=False``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http
 import inspect
 from collections.abc import Callable
@@ -23,10 +26,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp import client_reqrep
+from aiohttp.http_exceptions import ContentEncodingError
+from aiohttp.http_parser import DeflateBuffer
 from aiohttp.streams import EmptyStreamReader, StreamReader
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 
-from httpx_cassette.core.decoding import IDENTITY, decoder_for, zlib_coding
+from httpx_cassette.core.decoding import IDENTITY, Decoder, decoder_for, zlib_coding
 from httpx_cassette.core.replay import Prepared
 from httpx_cassette.http.exchange import Exchange, Outgoing
 from httpx_cassette.http.forwarding import forwarding
@@ -36,6 +41,10 @@ __all__ = ["LABEL", "Middleware", "seams", "websocket_handshake"]
 
 LABEL = f"aiohttp {aiohttp.__version__}"
 _LIMIT = 2**16  # aiohttp's default read buffer
+# The codings aiohttp's parser undoes (one at a time: "gzip, br" reaches the reader as it came).
+_INFLATED = frozenset({"gzip", "deflate", "br", "zstd"})
+# An aiohttp that bounds each decompression step is given the reader's buffer size, as its parser does.
+_BOUNDED = "max_decompress_size" in inspect.signature(DeflateBuffer).parameters
 
 
 async def outgoing(request: aiohttp.ClientRequest) -> Outgoing:
@@ -60,8 +69,9 @@ def websocket_handshake(headers: MultiMapping[str]) -> bool:
 class Middleware:
     """The innermost middleware of every session while a route is open: the route decides first."""
 
-    def __init__(self, route: Any) -> None:
+    def __init__(self, route: Any, decompress: bool = True) -> None:
         self.route = route
+        self.decompress = decompress  # the request's ``auto_decompress``, else its session's
 
     async def __call__(self, request: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
         __tracebackhide__ = True
@@ -71,7 +81,7 @@ class Middleware:
         if exchange is None:  # not the cassette's: passed through
             return await handler(request)  # type: ignore[no-any-return]
         if exchange.prepared is not None:
-            return _replayed(request, exchange.prepared)
+            return _replayed(request, exchange.prepared, self.decompress)
         exchange.forwarding()
         try:
             with forwarding():
@@ -150,12 +160,22 @@ def _tap(response: aiohttp.ClientResponse, exchange: Exchange) -> None:
         reader.__class__ = _TapReader
 
 
-def _decoder(response: aiohttp.ClientResponse) -> Any:
-    """aiohttp decompresses before feeding the reader unless the caller turned that off."""
+def _inflated(content_encoding: str) -> str | None:
+    """The coding aiohttp's parser undoes for this header (as it reads it), or None."""
+    if not content_encoding.isascii():
+        return None
+    coding = content_encoding.lower()
+    return coding if coding in _INFLATED else None
+
+
+def _decoder(response: aiohttp.ClientResponse) -> Decoder | None:
+    """aiohttp decompresses a coding it knows before feeding the reader, unless the caller turned that
+    off; any other body reaches the reader as it came, and is decoded here when it can be."""
     protocol = getattr(response, "_protocol", None)
-    if getattr(protocol, "_auto_decompress", True):
+    coding = response.headers.get("content-encoding", "")
+    if getattr(protocol, "_auto_decompress", True) and _inflated(coding):
         return IDENTITY
-    return decoder_for(response.headers.get("content-encoding", ""), zlib_coding)
+    return decoder_for(coding, zlib_coding)
 
 
 # -- replay: a response of aiohttp's own class, fed from the recording --------------------------------
@@ -177,28 +197,52 @@ class _ReplayReader(StreamReader):
     """A reader that, each time its caller waits for data, is fed the next recorded chunk (after the
     recorded gap when paced): the caller reads the stream chunk by chunk, as it was recorded."""
 
-    __slots__ = ("_chunks", "_delays", "_failure")
+    __slots__ = ("_chunks", "_delays", "_failure", "_pending", "_sink")
 
     def __init__(
-        self, prepared: Prepared, failure: Exception | None, loop: asyncio.AbstractEventLoop
+        self,
+        prepared: Prepared,
+        failure: Exception | None,
+        loop: asyncio.AbstractEventLoop,
+        decompress: bool = True,
     ) -> None:
         super().__init__(_Idle(), _LIMIT, loop=loop)  # type: ignore[arg-type]
         self._chunks = iter(prepared.chunks)
         self._delays = iter(prepared.delays)
         self._failure = failure
+        self._sink: StreamReader | DeflateBuffer = self
+        self._pending = False  # the decompressor holds more output than its last step gave
+        coding = _inflated(dict(prepared.headers).get("content-encoding", ""))
+        if decompress and coding is not None:
+            bound = {"max_decompress_size": _LIMIT} if _BOUNDED else {}  # as its parser bounds each step
+            with contextlib.suppress(ContentEncodingError):  # br or zstd without its library: as it came
+                self._sink = DeflateBuffer(self, coding, **bound)
 
     async def _wait(self, func_name: str) -> None:
+        try:
+            await self._step()
+        except ContentEncodingError as exc:  # what aiohttp's parser makes of it for a live response
+            error = aiohttp.ClientPayloadError(str(exc))
+            self.set_exception(error, exc)
+            raise error from exc
+
+    async def _step(self) -> None:
+        """Feed the reader: the next recorded chunk (through the decompressor), or the decompressor's
+        next bounded output when it has more, or the end."""
+        if self._pending:
+            self._pending = bool(self._sink.feed_data(b"", 0))
+            return
         chunk = next(self._chunks, None)
         if chunk is None:
             if self._failure is not None:
                 self.set_exception(self._failure)
                 raise self._failure
-            self.feed_eof()
+            self._sink.feed_eof()
             return
         delay = next(self._delays, 0.0)
         if delay:
             await asyncio.sleep(delay)
-        self.feed_data(chunk)
+        self._pending = bool(self._sink.feed_data(chunk, len(chunk)))
 
 
 def _failure(prepared: Prepared) -> Exception | None:
@@ -212,8 +256,11 @@ def _failure(prepared: Prepared) -> Exception | None:
     return aiohttp.ClientConnectionError(f"{recorded.type}: {recorded.message}")
 
 
-def _replayed(request: aiohttp.ClientRequest, prepared: Prepared) -> aiohttp.ClientResponse:
-    """The response aiohttp would have built from the connection, built from a recording."""
+def _replayed(
+    request: aiohttp.ClientRequest, prepared: Prepared, decompress: bool = True
+) -> aiohttp.ClientResponse:
+    """The response aiohttp would have built from the connection, built from a recording (its body
+    decompressed on the way when ``decompress``, aiohttp's ``auto_decompress``)."""
     failure = _failure(prepared)
     if failure is not None and prepared.status == 0:  # the request never got a response
         raise failure
@@ -227,7 +274,7 @@ def _replayed(request: aiohttp.ClientRequest, prepared: Prepared) -> aiohttp.Cli
     response._raw_headers = tuple((k.encode(), v.encode()) for k, v in prepared.headers)
     cookies = headers.getall("set-cookie", ())
     response._raw_cookie_headers = tuple(cookies) if cookies else None  # the session's jar takes them
-    response.content = _ReplayReader(prepared, failure, loop)
+    response.content = _ReplayReader(prepared, failure, loop, decompress)
     return response
 
 
@@ -263,7 +310,10 @@ def seams(router: Callable[[], Any]) -> list[tuple[type, str, Callable[[Any], An
             if route is not None:
                 chosen = kwargs.get("middlewares")
                 own = session._middlewares if chosen is None else chosen
-                kwargs["middlewares"] = (*own, Middleware(route))
+                decompress = kwargs.get("auto_decompress")
+                if decompress is None:
+                    decompress = getattr(session, "_auto_decompress", True)
+                kwargs["middlewares"] = (*own, Middleware(route, bool(decompress)))
             return await original(session, *args, **kwargs)
 
         return _request

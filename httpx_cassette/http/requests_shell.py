@@ -9,20 +9,24 @@ that wrapper as its ``connection``, so what an auth plugin (Digest, NTLM, Kerber
 
 Streams read as streams: recording hands the caller each chunk as urllib3 yields it (``iter_content``,
 ``iter_lines``, ``raw.read``) while recording it; replay serves the stored chunks one by one. The
-body is recorded as the caller receives it, decoded (requests asks urllib3 to decode).
+body is recorded as the caller receives it, decoded (requests asks urllib3 to decode); a coding urllib3
+leaves alone is stored as it came, with its header. A body replayed with its ``content-encoding`` is
+decoded by urllib3's own decoder, as a live ``response.raw`` is: when ``decode_content`` is asked for
+(``iter_content``, ``.content``, ``.json()``) and not for ``raw.read()``, which gives the bytes as sent.
 """
 
 from __future__ import annotations
 
 import http.client
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from httpx_cassette.core.decoding import IDENTITY
+from httpx_cassette.core.decoding import IDENTITY, Decoder, decoder_for
 from httpx_cassette.core.replay import Prepared
 from httpx_cassette.http.exchange import Exchange, Outgoing
 from httpx_cassette.http.forwarding import forwarding
@@ -76,13 +80,32 @@ class RoutedAdapter:
         except Exception as exc:
             exchange.failed(exc)
             raise
-        tap = exchange.capture(response.status_code, list(response.headers.items()), IDENTITY)
+        headers = list(response.headers.items())
+        tap = exchange.capture(response.status_code, headers, _recorded_decoder(response.headers))
         if tap is not None:
             response.raw = TeeRaw(response.raw, *tap)
         return response
 
     def close(self) -> None:
         self.adapter.close()
+
+
+def _codec(headers: Mapping[str, str]) -> urllib3.HTTPResponse:
+    """A response urllib3 never reads from, holding the decoder a live one with these headers gets (none
+    for a coding urllib3 does not undo): it decodes as a live one does, `DecodeError` included (a body
+    not in its coding), which requests turns into ``ContentDecodingError``."""
+    codec = urllib3.HTTPResponse(body=b"", headers=dict(headers), preload_content=False)
+    codec._init_decoder()
+    return codec
+
+
+def _recorded_decoder(headers: Mapping[str, str]) -> Decoder | None:
+    """What the recording is fed is already decoded (the tee reads with ``decode_content``), unless the
+    coding is one urllib3 does not undo (``br`` without brotli, a made-up one): then None, and the body
+    is stored as it came, with its header, for each client to decode on replay as it would live."""
+    if _codec(headers)._decoder is not None:
+        return IDENTITY
+    return decoder_for(headers.get("content-encoding", ""), lambda name: None)  # no coding: IDENTITY
 
 
 class TeeRaw(TeeStream):
@@ -114,23 +137,41 @@ class TeeRaw(TeeStream):
 
 
 class ReplayRaw:
-    """What a replayed response reads from: the prepared chunks, one per ``stream`` step."""
+    """What a replayed response reads from: the prepared chunks, one per ``stream`` step, decoded as
+    urllib3 decodes a live body: only when ``decode_content`` is asked for (``iter_content`` does), by
+    its own decoder for the recorded ``content-encoding`` (a coding it does not know passes as it is)."""
 
     def __init__(self, prepared: Prepared, failure: Exception | None) -> None:
         self._chunks = iter(ReplayStream(prepared, failure))
         self._left = b""
+        self._flushed = False
+        self._codec = _codec(dict(prepared.headers))
+        self.decode_content = False  # as requests' adapter opens a live one: raw.read() gives the raw bytes
         self.closed = False
+
+    def _next(self, decode_content: bool | None) -> bytes | None:
+        """The next piece of the body (the decoder's last output after the last chunk); None at the end."""
+        decode = self.decode_content if decode_content is None else decode_content
+        for chunk in self._chunks:
+            data = self._codec._decode(chunk, decode, flush_decoder=False)
+            if data:
+                return data
+        if self._flushed:
+            return None
+        self._flushed = True
+        return self._codec._decode(b"", decode, flush_decoder=True) or None
 
     def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
         if self._left:
             left, self._left = self._left, b""
             yield left
-        yield from self._chunks
+        while (data := self._next(decode_content)) is not None:
+            yield data
 
     def read(self, amt: int | None = None, decode_content: bool | None = None, **kwargs: Any) -> bytes:
         data = self._left
         while amt is None or len(data) < amt:
-            chunk = next(self._chunks, None)
+            chunk = self._next(decode_content)
             if chunk is None:
                 break
             data += chunk
