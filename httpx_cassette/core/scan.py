@@ -65,6 +65,7 @@ from httpx_cassette.errors import CassetteError, CassetteSecretError
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Response, builtins
 from httpx_cassette.model.jsondiff import step
+from httpx_cassette.model.served import header_value
 
 __all__ = ["Finding", "SecretScanner", "mask", "placeholder_clash", "refusal"]
 
@@ -252,12 +253,13 @@ class SecretScanner:
         """What a stored request or response holds beyond JSON strings: base64 bodies, form fields,
         multipart text fields."""
         findings: list[Finding] = []
-        headers = value.get("headers")
-        ctype = headers.get("content-type") if isinstance(headers, dict) else None
+        headers = value.get("headers")  # by any case of their names, as clients read them
+        headers = {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
+        ctype = header_value(headers, "content-type")
         if isinstance(value.get("base64"), str):
             charset = declared_charset(ctype)
             findings += self.in_bytes(value["base64"], f"{where}.base64", file, charset)
-            coding = headers.get("content-encoding") if isinstance(headers, dict) else None
+            coding = header_value(headers, "content-encoding")
             compressed = _COMPRESSIONS.intersection(str(coding).lower().replace(" ", "").split(","))
             if coding and compressed and not undoable(value["base64"]):
                 # Kept as it came because nothing here decodes it (brotli or zstandard not installed):

@@ -20,7 +20,8 @@ from httpx_cassette.core.decoding import Decoder
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.replay import Prepared
 from httpx_cassette.core.request import LiveRequest
-from httpx_cassette.model.cassette import Meta, Response, TransportFailure
+from httpx_cassette.model.cassette import Meta, Response
+from httpx_cassette.model.served import recorded_failure
 from httpx_cassette.storage.cassette import Cassette
 
 __all__ = ["EMPTY", "Exchange", "Headers", "Outgoing", "Url"]
@@ -118,7 +119,7 @@ class Exchange:
     def failed(self, exc: BaseException) -> None:
         """The request got no response: record the failure, to raise again on replay."""
         if isinstance(self.plan, Record) and self.cassette is not None:
-            failure = TransportFailure(type=type(exc).__name__, message=str(exc))
+            failure = recorded_failure(exc)  # what a file may hold: control characters escaped
             self.cassette.save(self.plan, Response(status=0, error=failure), self.meta)
 
     def capture(
