@@ -239,11 +239,13 @@ import pytest
 @pytest.mark.asyncio
 @pytest.mark.cassette
 async def test_pytest_asyncio(api):
-    client = openai.AsyncOpenAI(base_url=api, api_key="sk-test-fake", max_retries=0)
-    stream = await client.chat.completions.create(
-        model="gpt-4o", messages=[{"role": "user", "content": "async words"}], stream=True
-    )
-    words = [c.choices[0].delta.content async for c in stream if c.choices]
+    # Closed here: pytester runs in this process, and an SDK client left to the garbage collector
+    # closes its pooled connection on whatever event loop runs then (a later test's), which fails.
+    async with openai.AsyncOpenAI(base_url=api, api_key="sk-test-fake", max_retries=0) as client:
+        stream = await client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "async words"}], stream=True
+        )
+        words = [c.choices[0].delta.content async for c in stream if c.choices]
     assert words == ["", "Echo:", " async", " words", None]
 
 @pytest.fixture(params=["asyncio", "trio"])
