@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.core.redact import SECRET_HEADERS
+from httpx_cassette.core.redact import SECRET_HEADERS, map_values
 from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.core.secrets import REDACTED, secret_value
 from httpx_cassette.model.cassette import Event, Response
@@ -97,7 +97,7 @@ def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
     changes: dict[str, Any] = {"headers": {k: change(v) for k, v in response.headers.items()}}
     if response.body is not UNSET:
         events = response.events()
-        changes["body"] = [_event(e, change) for e in events] if events else _mapped(response.body, change)
+        changes["body"] = [_event(e, change) for e in events] if events else map_values(response.body, change)
     if isinstance(response.text, str):
         changes["text"] = change(response.text)
     if body:
@@ -120,7 +120,7 @@ def _decoded_base64(response: Response) -> bytes:
 
 def _event(event: Event, change: Callable[[str], str]) -> Event:
     data = event.parsed()
-    changed = _mapped(data, change)
+    changed = map_values(data, change)
     if isinstance(event.data, msgspec.Raw):
         changed = msgspec.Raw(_ENCODER.encode(changed)) if changed != data else event.data
     return msgspec.structs.replace(
@@ -129,14 +129,3 @@ def _event(event: Event, change: Callable[[str], str]) -> Event:
         event=change(event.event) if event.event else event.event,
         id=change(event.id) if event.id else event.id,
     )
-
-
-def _mapped(value: Any, change: Callable[[str], str]) -> Any:
-    """``value`` (JSON) with ``change`` applied to every string, keys too. Recursive, as decoded JSON."""
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, list):
-        return [_mapped(v, change) for v in value]
-    if isinstance(value, dict):
-        return {_mapped(k, change) if isinstance(k, str) else k: _mapped(v, change) for k, v in value.items()}
-    return value

@@ -42,6 +42,7 @@ __all__ = [
     "SECRET_HEADERS",
     "SECRET_QUERY_PARAMS",
     "Redaction",
+    "map_values",
     "redact_url",
     "response_headers",
 ]
@@ -114,16 +115,18 @@ def _redacted(_: Any) -> str:
     return REDACTED
 
 
-def _map_values(value: Any, change: Callable[[str], str], number: Callable[[int], Any]) -> Any:
+def map_values(value: Any, change: Callable[[str], str], number: Callable[[int], Any] | None = None) -> Any:
     """``value`` with ``change`` applied to every string in it (dictionary keys included), ``number``
-    to every whole number."""
+    (if any) to every whole number."""
     if isinstance(value, str):
         return change(value)
     if isinstance(value, list):
-        return [_map_values(v, change, number) for v in value]
+        return [map_values(v, change, number) for v in value]
     if isinstance(value, dict):
-        return {change(k): _map_values(v, change, number) for k, v in value.items()}
-    if isinstance(value, int) and not isinstance(value, bool):
+        return {
+            change(k) if isinstance(k, str) else k: map_values(v, change, number) for k, v in value.items()
+        }
+    if number is not None and isinstance(value, int) and not isinstance(value, bool):
         return number(value)
     return value
 
@@ -240,7 +243,7 @@ class Redaction:
         marks = self.placeholders
         if not store and marks.numbers:
             value = self._numbers_back(value)
-        return _map_values(value, change, marks.hide_number if store else _same)
+        return map_values(value, change, marks.hide_number if store else _same)
 
     def _numbers_back(self, value: Any) -> Any:
         """Values that are exactly the placeholder of a numeric secret, as that number again."""

@@ -18,11 +18,10 @@ from typing import Any
 import httpx
 import pytest
 
-from httpx_cassette import CassetteFormatError, CassetteTransport
+from httpx_cassette import CassetteTransport
 from httpx_cassette.cli import main
+from tests.security.test_served import SSE, URL, _bent, _refused
 
-URL = "https://api.test/v1/x"
-SSE = {"content-type": "text/event-stream"}
 AWS_KEY_ID = "AKIA" + "QWERTYUIOPASDFGH"
 
 
@@ -30,35 +29,6 @@ def _utf7(text: str) -> str:
     """``text`` with each character as its own UTF-7 run: ASCII a UTF-7 client reads as ``text``."""
     runs = (base64.b64encode(c.encode("utf-16-be")).decode().rstrip("=") for c in text)
     return "".join(f"+{run}-" for run in runs)
-
-
-def _good(path: Path) -> Path:
-    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
-    with httpx.Client(transport=CassetteTransport(path, mode="record", inner=upstream)) as client:
-        client.get(URL)
-    [file] = path.glob("*.json")
-    return file
-
-
-def _bent(path: Path, request: dict[str, Any] | None = None, **fields: Any) -> Path:
-    """A real recording with its first response's fields replaced (None: left out)."""
-    file = _good(path)
-    data = json.loads(file.read_text())
-    data["responses"][0].update(fields)
-    for name in [name for name, value in fields.items() if value is None]:
-        del data["responses"][0][name]
-    data["request"].update(request or {})
-    file.write_text(json.dumps(data))
-    return file
-
-
-def _refused(path: Path) -> str:
-    with (
-        pytest.raises(CassetteFormatError) as info,
-        httpx.Client(transport=CassetteTransport(path, mode="replay")) as client,
-    ):
-        client.get(URL)
-    return str(info.value)
 
 
 def _replayed(path: Path, **options: Any) -> httpx.Response:

@@ -28,12 +28,14 @@ def _good(path: Path) -> Path:
     return file
 
 
-def _bent(path: Path, **fields: Any) -> Path:
+def _bent(path: Path, request: dict[str, Any] | None = None, **fields: Any) -> Path:
+    """A real recording with its first response's fields replaced (None: left out), and its request's."""
     file = _good(path)
     data = json.loads(file.read_text())
     data["responses"][0].update(fields)
     for name in [name for name, value in fields.items() if value is None]:  # None: left out
         del data["responses"][0][name]
+    data["request"].update(request or {})
     file.write_text(json.dumps(data))
     return file
 
