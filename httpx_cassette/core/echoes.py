@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.core.places import decoded_bytes
 from httpx_cassette.core.redact import SECRET_HEADERS, map_values
 from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.core.secrets import REDACTED, secret_value
@@ -83,7 +84,8 @@ def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
     forms = {form for s in secrets for form in (s, quote(s, safe=""))}
     # "Bearer <key>" holds "<key>": searching the shortest forms finds every one
     needles = [n for n in forms if not any(other != n and other in n for other in forms)]
-    encoded, body = _ENCODER.encode(response), _decoded_base64(response)
+    body = decoded_bytes(response.base64) if isinstance(response.base64, str) else b""
+    encoded = _ENCODER.encode(response)
     if not any(_ENCODER.encode(n)[1:-1] in encoded or n.encode() in body for n in needles):
         return response
     ordered = sorted(forms, key=len, reverse=True)
@@ -107,15 +109,6 @@ def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
     if response.error is not None:
         changes["error"] = msgspec.structs.replace(response.error, message=change(response.error.message))
     return msgspec.structs.replace(response, **changes)
-
-
-def _decoded_base64(response: Response) -> bytes:
-    if not isinstance(response.base64, str):
-        return b""
-    try:
-        return base64.b64decode(response.base64)
-    except (binascii.Error, ValueError):
-        return b""
 
 
 def _event(event: Event, change: Callable[[str], str]) -> Event:

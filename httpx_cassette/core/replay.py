@@ -24,7 +24,6 @@ from httpx_cassette.core.events import stream_chunks
 from httpx_cassette.core.ndjson import line_chunks
 from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import Response, TransportFailure
-from httpx_cassette.model.served import header_value
 
 __all__ = [
     "MAX_DELAY",
@@ -83,7 +82,7 @@ def _headers(response: Response, chunks: list[bytes], instant: bool) -> list[tup
             headers["content-type"] = "application/json"
         headers["content-length"] = str(sum(len(c) for c in chunks))
     retried = response.status in _RETRIED or response.status >= 500
-    if instant and (retried or any(header_value(response.headers, h) is not None for h in _RETRY_HEADERS)):
+    if instant and (retried or any(name in headers for name in _RETRY_HEADERS)):
         # SDKs sleep for `retry-after-ms` first when present; a microsecond keeps retries instant (a
         # recorded 400 with `x-should-retry: true` and `retry-after-ms: 3000` would sleep 3 s per retry)
         # while `retry-after` itself stays as recorded for code that reads it. Paced replay keeps all.

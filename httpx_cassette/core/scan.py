@@ -35,6 +35,7 @@ from httpx_cassette.core.embedded import (
     texts_of_bytes,
     undoable,
 )
+from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import Finding, mask
 from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.places import (
@@ -285,8 +286,7 @@ class SecretScanner:
                     findings += self.in_bytes(field.encode("utf-8", "surrogatepass"), f"{at}.value", file)
             if isinstance(encoded, str):  # not UTF-8 text: its bytes as a base64 body's, and by its name
                 findings += self.in_bytes(encoded, f"{at}.base64", file, declared_charset(ptype))
-                texts = texts_of_bytes(decoded_bytes(encoded), declared_charset(ptype))
-                for secret in [text for text in texts if secret_value(name, text)][:1]:
+                for secret in [text for text in field_texts(encoded, ptype) if secret_value(name, text)][:1]:
                     findings += self._found(secret, f"{at}.base64", f"value of a field named {name!r}", file)
         return findings
 
