@@ -4,10 +4,11 @@ A file is read back from pull requests, and replay hands what it says to HTTP cl
 trust their HTTP parser to have checked it. So a file is held to the same rules at load: a status a
 final HTTP response can carry, header names that are HTTP tokens, given once each whatever their case,
 and values with no line break or other control character (a file could otherwise add headers, or split
-the response, where no server can), one body per message and none where HTTP has none (204, 304),
-bodies stored decoded (JSON, text, events) only under a charset that reads them as the text stored,
-base64 that is base64 (a lenient decoder would serve what ``scan`` cannot read), and a recorded failure
-that names an exception class and says nothing a terminal would act on.
+the response, where no server can), one body per message and none where HTTP has none (204, 304, a
+response to HEAD), bodies stored decoded (JSON, text, events) only under a charset that reads them as
+the text stored, base64 that is base64 (a lenient decoder would serve what ``scan`` cannot read), and a
+recorded failure that names an exception class and says nothing a terminal would act on. Recording
+holds what it writes to the same rules (`httpx_cassette.core.writable`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from httpx_cassette.errors import printable
 from httpx_cassette.model.body import UTF8_CHARSETS, charset_of
 from httpx_cassette.model.cassette import CassetteFile, Request, Response, TransportFailure
 
-__all__ = ["ascii_transparent", "check_served", "header_value", "is_base64", "recorded_failure"]
+__all__ = [
+    "ascii_transparent",
+    "check_request",
+    "check_response",
+    "check_served",
+    "header_value",
+    "is_base64",
+    "recorded_failure",
+]
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field names
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # no field value holds these (tab is allowed)
@@ -115,7 +124,7 @@ def _serves_bytes(response: Response) -> bool:
     return response.body is not UNSET or bool(response.text or response.base64 or response.body_file)
 
 
-def _status(response: Response, at: str) -> None:
+def _status(response: Response, at: str, method: str) -> None:
     status = response.status
     if 100 <= status <= 199:  # informational: the response that follows it is the one a client gets
         _refuse(f"status {status} is informational, never a final response (200 to 599)", f"{at}.status")
@@ -123,6 +132,8 @@ def _status(response: Response, at: str) -> None:
         _refuse(f"status {status} is not an HTTP status (200 to 599; 0 only with an `error`)", f"{at}.status")
     if status in _NO_BODY and _serves_bytes(response):
         _refuse(f"a {status} response has no body, this one holds one", at)
+    if method == "HEAD" and _serves_bytes(response):  # a client reads no body after HEAD (RFC 9110 9.3.2)
+        _refuse("a response to HEAD has no body, this one holds one", at)
 
 
 def _failure(response: Response, at: str) -> None:
@@ -149,21 +160,34 @@ def recorded_failure(exc: BaseException) -> TransportFailure:
     )
 
 
+def check_request(request: Request, at: str = "$.request") -> None:
+    """Raise `msgspec.ValidationError` unless ``request`` is one a file may hold: each header name once,
+    one body."""
+    _one_name_each(request.headers, at)
+    _one_body(request, _REQUEST_BODIES, at)
+
+
+def check_response(response: Response, at: str, method: str) -> None:
+    """Raise `msgspec.ValidationError` unless ``response`` (to a ``method`` request) is one an HTTP server
+    could have sent. Loading runs it on every response read, and recording on every response before it
+    is written, so nothing is written that cannot be read back."""
+    _status(response, at, method)
+    for name, value in response.headers.items():
+        if _TOKEN.fullmatch(name) is None:
+            _refuse(f"{name!r} is not an HTTP header name", f"{at}.headers")
+        if _CONTROL.search(value) is not None:
+            _refuse(f"header {name!r} holds a line break or control character", f"{at}.headers.{name}")
+    _one_name_each(response.headers, at)
+    _one_body(response, _RESPONSE_BODIES, at)
+    _decoded_body(response, at)
+    _failure(response, at)
+
+
 def check_served(cassette: CassetteFile) -> CassetteFile:
     """``cassette``, when everything it would serve is something an HTTP server could have sent; else
     `msgspec.ValidationError` naming the first field that is not."""
-    _one_name_each(cassette.request.headers, "$.request")
-    _one_body(cassette.request, _REQUEST_BODIES, "$.request")
+    check_request(cassette.request)
+    method = cassette.request.method.upper()
     for i, response in enumerate(cassette.responses):
-        at = f"$.responses[{i}]"
-        _status(response, at)
-        for name, value in response.headers.items():
-            if _TOKEN.fullmatch(name) is None:
-                _refuse(f"{name!r} is not an HTTP header name", f"{at}.headers")
-            if _CONTROL.search(value) is not None:
-                _refuse(f"header {name!r} holds a line break or control character", f"{at}.headers.{name}")
-        _one_name_each(response.headers, at)
-        _one_body(response, _RESPONSE_BODIES, at)
-        _decoded_body(response, at)
-        _failure(response, at)
+        check_response(response, f"$.responses[{i}]", method)
     return cassette

@@ -36,6 +36,7 @@ from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
 from httpx_cassette.core.sent import Sent
 from httpx_cassette.core.shown import shown
 from httpx_cassette.core.strings import Strings, of_events
+from httpx_cassette.core.writable import writable_request, writable_response
 from httpx_cassette.errors import (
     CassetteAgeWarning,
     CassetteExpired,
@@ -211,9 +212,10 @@ class Cassette:
                 pending = self._pending[key] = self._start(key, request)
             if nth < len(pending.kept):
                 return self._play(key, request, nth, pending.kept)
-            findings = self.scanner.scan_struct(pending.request, "$.request")
-            if findings:
-                raise refusal(self.path, shown(f"the request {request.method} {request.url}"), findings)
+            about = shown(f"the request {request.method} {request.url}")
+            if findings := self.scanner.scan_struct(pending.request, "$.request"):
+                raise refusal(self.path, about, findings)
+            writable_request(pending.request, self.path, about)
             if not self._directory_made:
                 make_directory(self.path)
                 self._directory_made = True
@@ -360,13 +362,11 @@ class Cassette:
             response = msgspec.structs.replace(response, test_id=self.scope)
         if response.body is not hooked.body:  # redaction changed the events: walk what is written
             walked = None
-        findings = self.scanner.scan_struct(
-            response, f"$.responses[{len(recording.kept) + plan.slot}]", walked
-        )
-        if findings:
-            raise refusal(self.path, shown(f"the response to {request.method} {request.url}"), findings)
-        findings = self.scanner.scan(builtins(meta), "$.meta")  # all that is written is checked
-        if findings:
+        at = f"$.responses[{len(recording.kept) + plan.slot}]"
+        if findings := self.scanner.scan_struct(response, at, walked):
+            raise refusal(self.path, about, findings)
+        writable_response(response, at, request.method, self.path, about)  # a file that loads again
+        if findings := self.scanner.scan(builtins(meta), "$.meta"):  # all that is written is checked
             raise refusal(self.path, shown(f"the User-Agent of {request.method} {request.url}"), findings)
         with self._lock:
             recording.slots[plan.slot] = response
