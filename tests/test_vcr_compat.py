@@ -19,7 +19,8 @@ from tests.servers.runner import LiveServer
 
 LONG = "test_ids[" + "x" * 300 + "]"  # pytest-recording shortens it to 255 characters with .yaml
 # pytest-recording and cassetter off: their names (vcr, --record-mode...) are ours in these runs
-NATIVE = (*PLUGINS_OFF, "-p", "no:recording")
+# pytest-asyncio warns in every inner run that writes no ini of its own unless its loop scope is set.
+NATIVE = (*PLUGINS_OFF, "-p", "no:recording", "-o", "asyncio_default_fixture_loop_scope=function")
 
 
 @pytest.fixture
@@ -268,7 +269,9 @@ version: 1
 def test_another_plugin_with_the_names_leaves_them_and_pytest_starts(inner: pytest.Pytester) -> None:
     pytest.importorskip("cassetter", reason="cassetter (the bench extra) is the other plugin here")
     inner.makepyfile(test_x="def test_x(): pass")
-    result = inner.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:recording")  # cassetter is here
+    result = inner.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-p", "no:recording", "-o", "asyncio_default_fixture_loop_scope=function"
+    )  # cassetter is here
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["httpx_cassette: cassetter is installed, so it handles @pytest.mark.vcr*"])
 
