@@ -209,3 +209,27 @@ def test_many_differences_are_capped(tmp_path: Path) -> None:
     assert "    body f8: 8 → -9" not in lines
     assert "    … and 4 more" in lines
     assert "ignore_json_paths" not in str(error)  # 12 changed fields is not a volatile field
+
+
+def test_a_random_token_in_a_query_or_header_value_is_masked_in_the_diff(tmp_path: Path) -> None:
+    old, live = "3f1c9a7be2d04c5f8a6b1e0d9c7f2a4b", "8d2e4f6a0b1c3d5e7f9a2b4c6d8e0f1a"
+    transport = CassetteTransport(
+        tmp_path,
+        mode="record",
+        inner=httpx.MockTransport(lambda _: httpx.Response(200, json={"temp": 12})),
+        match_headers=["x-tenant"],
+    )
+    with httpx.Client(transport=transport, base_url="https://api.test") as c:
+        c.get("/weather", params={"q": "Paris", "appid": old}, headers={"x-tenant": old})
+    caught = miss(
+        tmp_path, "GET", f"https://api.test/weather?q=Paris&appid={live}", headers={"x-tenant": live}
+    )
+    text = str(caught)
+    assert "query appid" in text  # still names the difference
+    assert "header x-tenant" in text
+    assert live not in text
+    assert old not in text
+    assert f"{live[:6]}…(32 chars)" in text
+    # An ordinary value still shows whole: the diff stays useful.
+    caught = miss(tmp_path, "GET", f"https://api.test/weather?q=Lyon&appid={old}", headers={"x-tenant": old})
+    assert '"Paris" → "Lyon"' in str(caught)

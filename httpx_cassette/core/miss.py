@@ -23,6 +23,7 @@ import msgspec
 
 from httpx_cassette.core.advice import directory_hints, field_hints, from_plugin, mode_hints, record_advice
 from httpx_cassette.core.findings import mask
+from httpx_cassette.core.randomness import random_token
 from httpx_cassette.core.scan import SecretScanner
 from httpx_cassette.core.secrets import secret_value
 from httpx_cassette.core.shown import shown
@@ -79,12 +80,16 @@ class Difference:
 
     def _shown(self, value: Any) -> Any:
         """``value`` masked when its name says it is a credential (a hand-written or foreign file may hold
-        one in a query parameter or a field; what is not named so, `shown` masks by its format)."""
+        one in a query parameter or a field; what is not named so, `shown` masks by its format), and a
+        query or header value that holds a random token (``?appid=<32 hex>``): the live request's key
+        would reach CI logs. Only shown masked: the key still tells such values apart."""
         name = _LAST_NAME.sub("", self.where).rpartition(".")[2]
         if not isinstance(value, str):  # a whole body: a form's pairs are tuples, JSON makes them lists
             plain = msgspec.json.decode(msgspec.json.encode(value)) if value is not MISSING else None
             return _HIDDEN if _SCANNER.scan(plain) else value
         secret = secret_value(name, value, query=self.part == "query") or bool(_SCANNER.scan(value))
+        if not secret and self.part in ("query", "header"):
+            secret = random_token(value) is not None
         return mask(value) if secret else value
 
     def as_dict(self) -> dict[str, Any]:
