@@ -3,8 +3,13 @@
 The seam is aiohttp's client middleware chain (aiohttp 3.12+): while hooked, ``ClientSession._request``
 gets one more middleware, innermost, so it sees each request (and each redirect) as it goes to the
 connection, after the caller's own middlewares changed it. Cookies, redirects, timeouts and response
-handling stay aiohttp's. Websocket handshakes (``ws_connect``) are left alone; a request with any
-other ``Upgrade`` header (``h2c``, say) is an ordinary request to the cassette.
+handling stay aiohttp's. A request with an ``Upgrade`` header (``h2c``, say) is an ordinary request to
+the cassette, except a websocket handshake (``ws_connect``): no cassette can hold a websocket, so it is
+neither recorded nor replayed, and goes out untouched unless the network is blocked. The routes are
+asked whether it may go out (`httpx_cassette.http.hooks.LetOut`): under ``--cassette-block-network``
+a handshake to a host not let through (``cassette_ignore_hosts``, ``cassette_ignore_localhost``, a
+marker's or a ``use_cassette`` block's ``ignore_hosts`` / ``ignore_localhost``, a ``pass`` ignore
+rule) fails with `NetworkBlocked` before it is sent, and is reported as any blocked request is.
 
 Streams read as streams. Recording taps the response's `StreamReader` where the connection feeds it,
 so every chunk is recorded as it arrives, however the caller reads (``resp.content`` iteration,
@@ -12,6 +17,15 @@ so every chunk is recorded as it arrives, however the caller reads (``resp.conte
 chunks into a reader of its own (paced when the cassette asks), so the caller reads them the same way.
 A body replayed with its ``content-encoding`` goes through aiohttp's own `DeflateBuffer` on the way,
 as its parser feeds a live one, unless the session (or the request) has ``auto_decompress=False``.
+
+The body is recorded as the caller receives it. One coding aiohttp undoes (gzip, deflate, br, zstd)
+with ``auto_decompress`` on reaches the caller decoded, and is stored decoded without its header, as
+httpx recordings are. With ``auto_decompress=False`` (the session's, or the request's), or a coding
+aiohttp leaves alone (``gzip, br``, a made-up one), the caller gets the bytes as they came: they are
+stored so (base64, with the ``content-encoding`` header), and replay hands them over again as they
+came, or decoded for a session or request with ``auto_decompress`` on, as a live response would be.
+A body stored decoded has no coding left to keep: replayed with ``auto_decompress=False`` it comes
+decoded, without a ``content-encoding`` header.
 """
 
 from __future__ import annotations
@@ -31,7 +45,7 @@ from aiohttp.http_parser import DeflateBuffer
 from aiohttp.streams import EmptyStreamReader, StreamReader
 from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 
-from httpx_cassette.core.decoding import IDENTITY, Decoder, decoder_for, zlib_coding
+from httpx_cassette.core.decoding import IDENTITY, Decoder, decoder_for
 from httpx_cassette.core.replay import Prepared
 from httpx_cassette.http.exchange import Exchange, Outgoing
 from httpx_cassette.http.forwarding import forwarding
@@ -40,6 +54,9 @@ from httpx_cassette.http.streams import TeeStream
 __all__ = ["LABEL", "Middleware", "seams", "websocket_handshake"]
 
 LABEL = f"aiohttp {aiohttp.__version__}"
+# Asks the routes whether a request no cassette can hold may go out; raises `NetworkBlocked` if not
+# (`httpx_cassette.http.hooks.LetOut`, whose module imports this one).
+LetOut = Callable[[Outgoing], None]
 _LIMIT = 2**16  # aiohttp's default read buffer
 # The codings aiohttp's parser undoes (one at a time: "gzip, br" reaches the reader as it came).
 _INFLATED = frozenset({"gzip", "deflate", "br", "zstd"})
@@ -69,13 +86,15 @@ def websocket_handshake(headers: MultiMapping[str]) -> bool:
 class Middleware:
     """The innermost middleware of every session while a route is open: the route decides first."""
 
-    def __init__(self, route: Any, decompress: bool = True) -> None:
+    def __init__(self, route: Any, let_out: LetOut, decompress: bool = True) -> None:
         self.route = route
+        self.let_out = let_out  # asks every route here and now, the network block beneath a cassette too
         self.decompress = decompress  # the request's ``auto_decompress``, else its session's
 
     async def __call__(self, request: aiohttp.ClientRequest, handler: Any) -> aiohttp.ClientResponse:
         __tracebackhide__ = True
         if websocket_handshake(request.headers):  # no HTTP exchange a cassette can hold
+            self.let_out(await outgoing(request))  # NetworkBlocked when the network is blocked to its host
             return await handler(request)  # type: ignore[no-any-return]
         exchange: Exchange | None = self.route.begin(await outgoing(request))
         if exchange is None:  # not the cassette's: passed through
@@ -89,7 +108,7 @@ class Middleware:
         except Exception as exc:
             exchange.failed(exc)
             raise
-        _tap(response, exchange)
+        _tap(response, exchange, self.decompress)
         return response
 
 
@@ -137,9 +156,9 @@ def _tee_of(reader: StreamReader) -> TeeStream | None:
     return entry[1] if entry is not None and entry[0] is reader else None
 
 
-def _tap(response: aiohttp.ClientResponse, exchange: Exchange) -> None:
+def _tap(response: aiohttp.ClientResponse, exchange: Exchange, decompress: bool) -> None:
     headers = [(str(k), str(v)) for k, v in response.headers.items()]
-    tap = exchange.capture(response.status, headers, _decoder(response))
+    tap = exchange.capture(response.status, headers, _decoder(response, decompress))
     if tap is None:  # live mode: nothing to write
         return
     tee = TeeStream(None, *tap)
@@ -168,14 +187,16 @@ def _inflated(content_encoding: str) -> str | None:
     return coding if coding in _INFLATED else None
 
 
-def _decoder(response: aiohttp.ClientResponse) -> Decoder | None:
-    """aiohttp decompresses a coding it knows before feeding the reader, unless the caller turned that
-    off; any other body reaches the reader as it came, and is decoded here when it can be."""
-    protocol = getattr(response, "_protocol", None)
+def _decoder(response: aiohttp.ClientResponse, decompress: bool) -> Decoder | None:
+    """How the recording reads what the reader is fed. With ``auto_decompress`` on (``decompress``),
+    aiohttp undoes one coding it knows before feeding the reader: that is decoded already (identity).
+    Any other body (``auto_decompress`` off, a coding aiohttp leaves alone) reaches the caller as it
+    came, and is stored so (None: base64, with its header), for each client to decode on replay as it
+    would live."""
     coding = response.headers.get("content-encoding", "")
-    if getattr(protocol, "_auto_decompress", True) and _inflated(coding):
+    if decompress and _inflated(coding):
         return IDENTITY
-    return decoder_for(coding, zlib_coding)
+    return decoder_for(coding, lambda name: None)  # identity when there is no coding
 
 
 # -- replay: a response of aiohttp's own class, fed from the recording --------------------------------
@@ -300,9 +321,9 @@ _PHRASES = frozenset(status.value for status in http.HTTPStatus)
 # -- the hook -------------------------------------------------------------------------------------------
 
 
-def seams(router: Callable[[], Any]) -> list[tuple[type, str, Callable[[Any], Any]]]:
+def seams(router: Callable[[], Any], let_out: LetOut) -> list[tuple[type, str, Callable[[Any], Any]]]:
     """The methods `httpx_cassette.http.hooks.Hooks` patches for aiohttp: ``ClientSession._request``,
-    which gets our middleware innermost while a route is open."""
+    which gets our middleware innermost while a route is open (``let_out`` decides for websockets)."""
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         async def _request(session: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> Any:
@@ -313,7 +334,7 @@ def seams(router: Callable[[], Any]) -> list[tuple[type, str, Callable[[Any], An
                 decompress = kwargs.get("auto_decompress")
                 if decompress is None:
                     decompress = getattr(session, "_auto_decompress", True)
-                kwargs["middlewares"] = (*own, Middleware(route, bool(decompress)))
+                kwargs["middlewares"] = (*own, Middleware(route, let_out, bool(decompress)))
             return await original(session, *args, **kwargs)
 
         return _request

@@ -10,7 +10,9 @@ looks to the client exactly like a live one.
 
 requests sessions and aiohttp client sessions are hooked the same way, by their shells
 (`httpx_cassette.http.requests_shell`, `httpx_cassette.http.aiohttp_shell`), each only when that
-library is installed; their requests reach the same routes through ``Route.begin``.
+library is installed; their requests reach the same routes through ``Route.begin``. What no cassette
+can hold (an aiohttp websocket handshake) is not planned by a route: the shell asks ``let_out``, the
+routes here and now from the top down (``Route.admit``), whether it may go out untouched.
 
 Not wrapped: transports that never reach the network (``MockTransport``, ``ASGITransport``,
 ``WSGITransport``) and a `CassetteTransport` a user put under a client explicitly (it already
@@ -42,7 +44,7 @@ from httpx_cassette.http.forwarding import FORWARDING, forwarding
 if TYPE_CHECKING:
     from httpx_cassette.http.exchange import Exchange
 
-__all__ = ["IN_PROCESS_TRANSPORTS", "Hooks", "Route", "Routed", "Router", "forwarding"]
+__all__ = ["IN_PROCESS_TRANSPORTS", "Hooks", "LetOut", "Route", "Routed", "Router", "forwarding"]
 
 IN_PROCESS_TRANSPORTS = ("MockTransport", "ASGITransport", "WSGITransport")
 _CLIENTS = ("Client", "AsyncClient")
@@ -60,8 +62,16 @@ class Route(Protocol):
         """For the other libraries' shells: the cassette's plan for an `Outgoing` request (body read),
         or None when the request is not the cassette's (it goes out untouched)."""
 
+    def admit(self, request: Any) -> bool:
+        """For a request no cassette can hold (a websocket handshake), which is never recorded: True
+        when this route lets it out untouched, False when the routes beneath it decide; raises
+        `NetworkBlocked` when it keeps it in."""
+
 
 Router = Callable[[], "Route | None"]
+# Asks the routes here and now, top down, whether a request no cassette can hold may go out untouched:
+# returns when it may, raises `NetworkBlocked` when a route keeps it in (`RouteTable.let_out`).
+LetOut = Callable[[Any], None]
 
 
 def _shell(name: str) -> ModuleType:
@@ -166,8 +176,9 @@ class _WhenImported(importlib.abc.MetaPathFinder):
 class Hooks:
     """The hooks on every client class of httpx and httpx2, installed while some route may want them."""
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, let_out: LetOut) -> None:
         self._router = self._unless_forwarding(router)
+        self._let_out = let_out
         self._lock = threading.Lock()
         self._patched: dict[tuple[type, str], Callable[..., Any]] = {}  # (class, method) -> the original
         self._absent: set[str] = set()  # shell libraries found not installed
@@ -217,7 +228,7 @@ class Hooks:
             if name not in sys.modules and importlib.util.find_spec(name) is None:
                 self._absent.add(name)  # not installed: not looked for again
                 continue
-            for cls, method, wrap in _shell(name).seams(self._router):
+            for cls, method, wrap in _shell(name).seams(self._router, self._let_out):
                 self._patch(cls, method, wrap(cls.__dict__[method]))
             self._shells.add(name)
 

@@ -7,6 +7,13 @@ first; sessions, cookies, redirects and hooks stay requests' own. Every response
 that wrapper as its ``connection``, so what an auth plugin (Digest, NTLM, Kerberos) re-sends through
 ``response.connection`` after a 401 asks the route too.
 
+An adapter used directly, not through a session (``session.adapters["https://"].send(prepared)``,
+``HTTPAdapter().send(prepared)``, a subclass whose ``send`` calls ``super().send``), is caught by a
+second seam: ``HTTPAdapter.send`` itself, patched on the class while hooked (and put back with the
+other hooks), sends through the route too, and its response keeps the adapter as its ``connection``.
+What `RoutedAdapter` sends on runs as forwarded (`httpx_cassette.http.forwarding`), so that seam
+lets it by: a request through a session meets the route once, whichever adapter is mounted.
+
 Streams read as streams: recording hands the caller each chunk as urllib3 yields it (``iter_content``,
 ``iter_lines``, ``raw.read``) while recording it; replay serves the stored chunks one by one. The
 body is recorded as the caller receives it, decoded (requests asks urllib3 to decode); a coding urllib3
@@ -23,6 +30,7 @@ from typing import Any
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
@@ -32,9 +40,10 @@ from httpx_cassette.http.exchange import Exchange, Outgoing
 from httpx_cassette.http.forwarding import forwarding
 from httpx_cassette.http.streams import ReplayStream, TeeStream
 
-__all__ = ["LABEL", "RoutedAdapter", "outgoing"]
+__all__ = ["LABEL", "RoutedAdapter", "outgoing", "routed", "seams"]
 
 LABEL = f"requests {requests.__version__}"
+LetOut = Callable[[Outgoing], None]  # `httpx_cassette.http.hooks.LetOut` (whose module imports this one)
 
 
 def outgoing(request: requests.PreparedRequest) -> Outgoing:
@@ -60,34 +69,41 @@ class RoutedAdapter:
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         __tracebackhide__ = True
-        response = self._send(request, **kwargs)
+        response = routed(self.route, request, lambda prepared: self.adapter.send(prepared, **kwargs))
         # Auth plugins (HTTPDigestAuth, NTLM, Kerberos) answer a 401 by re-sending through
         # ``response.connection``: it must be this adapter, or the retry would skip the cassette.
         response.connection = self  # type: ignore[assignment]  # typed HTTPAdapter; we stand in for one
         return response
 
-    def _send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        __tracebackhide__ = True
-        exchange: Exchange | None = self.route.begin(outgoing(request))
-        if exchange is None:  # not the cassette's: passed through
-            return self.adapter.send(request, **kwargs)  # type: ignore[no-any-return]
-        if exchange.prepared is not None:
-            return _replayed(request, exchange.prepared)
-        exchange.forwarding()
-        try:
-            with forwarding():
-                response: requests.Response = self.adapter.send(request, **kwargs)
-        except Exception as exc:
-            exchange.failed(exc)
-            raise
-        headers = list(response.headers.items())
-        tap = exchange.capture(response.status_code, headers, _recorded_decoder(response.headers))
-        if tap is not None:
-            response.raw = TeeRaw(response.raw, *tap)
-        return response
-
     def close(self) -> None:
         self.adapter.close()
+
+
+Send = Callable[[requests.PreparedRequest], requests.Response]
+
+
+def routed(route: Any, request: requests.PreparedRequest, send: Send) -> requests.Response:
+    """``request`` through ``route``: replayed, or sent with ``send`` (the adapter's own) and recorded,
+    or passed through. What ``send`` does runs as forwarded, so the ``HTTPAdapter.send`` seam lets it by."""
+    __tracebackhide__ = True
+    exchange: Exchange | None = route.begin(outgoing(request))
+    if exchange is None:  # not the cassette's: passed through
+        with forwarding():
+            return send(request)
+    if exchange.prepared is not None:
+        return _replayed(request, exchange.prepared)
+    exchange.forwarding()
+    try:
+        with forwarding():
+            response = send(request)
+    except Exception as exc:
+        exchange.failed(exc)
+        raise
+    headers = list(response.headers.items())
+    tap = exchange.capture(response.status_code, headers, _recorded_decoder(response.headers))
+    if tap is not None:
+        response.raw = TeeRaw(response.raw, *tap)
+    return response
 
 
 def _codec(headers: Mapping[str, str]) -> urllib3.HTTPResponse:
@@ -214,8 +230,9 @@ def _replayed(request: requests.PreparedRequest, prepared: Prepared) -> requests
     return response
 
 
-def seams(router: Callable[[], Any]) -> list[tuple[type, str, Callable[[Any], Any]]]:
-    """The methods `httpx_cassette.http.hooks.Hooks` patches for requests: ``Session.get_adapter``."""
+def seams(router: Callable[[], Any], let_out: LetOut) -> list[tuple[type, str, Callable[[Any], Any]]]:
+    """The methods `httpx_cassette.http.hooks.Hooks` patches for requests: ``Session.get_adapter``, and
+    ``HTTPAdapter.send`` for an adapter used directly (requests has no websockets: ``let_out`` unused)."""
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def get_adapter(session: requests.Session, url: str) -> Any:
@@ -227,4 +244,18 @@ def seams(router: Callable[[], Any]) -> list[tuple[type, str, Callable[[Any], An
 
         return get_adapter
 
-    return [(requests.Session, "get_adapter", wrap)]
+    def wrap_send(original: Callable[..., requests.Response]) -> Callable[..., requests.Response]:
+        def send(
+            adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+        ) -> requests.Response:
+            __tracebackhide__ = True
+            route = router()  # None under `RoutedAdapter`, whose send is forwarding: it asked the route
+            if route is None:
+                return original(adapter, request, *args, **kwargs)
+            response = routed(route, request, lambda prepared: original(adapter, prepared, *args, **kwargs))
+            response.connection = adapter  # as a live response has it: a re-send is caught here again
+            return response
+
+        return send
+
+    return [(requests.Session, "get_adapter", wrap), (HTTPAdapter, "send", wrap_send)]

@@ -16,6 +16,13 @@ the last one closes. Which route serves a request, first match wins:
 
 A `CassetteTransport` put under a client explicitly is left alone (it records and replays itself),
 and what it forwards to its inner transport never passes a client, so nothing is recorded twice.
+
+What no cassette can hold (an aiohttp websocket handshake) is not served by one route: `let_out` asks
+the routes a request made here and now meets, top down (the block serving it as above, then the
+process-wide routes, newest first), each with ``Route.admit``. A cassette lets it out when its
+``ignore_hosts`` / ``ignore_localhost`` (or a ``pass`` ignore rule) would let an HTTP request out, and
+otherwise leaves it to the routes beneath; the network blocker refuses it with `NetworkBlocked` unless
+its hosts let it through; a request no route refuses goes out, as it does with no block open.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
+from typing import Any
 
 from httpx_cassette.http.hooks import Hooks, Route
 from httpx_cassette.intercept.session import CassetteSession
@@ -46,7 +54,7 @@ class RouteTable:
 
     def __init__(self) -> None:
         self.active: ContextVar[Route | None] = ContextVar("httpx_cassette_active", default=None)
-        self.hooks = Hooks(self.route)
+        self.hooks = Hooks(self.route, self.let_out)
         self._lock = threading.RLock()
         self._blocks: list[Block] = []  # open in any thread, oldest first
         self._process: list[Route] = []  # oldest first
@@ -64,6 +72,24 @@ class RouteTable:
             if self._blocks and all(block.thread != me for block in self._blocks):
                 return self._blocks[-1].route
             return self._process[-1] if self._process else None
+
+    def stack(self) -> list[Route]:
+        """The routes a request made here and now meets, top down: the one `route` picks, then the
+        process-wide routes beneath it, newest first."""
+        top = self.route()
+        with self._lock:
+            process = self._process[::-1]
+        if top is None:
+            return process
+        return [top, *(route for route in process if route is not top)]
+
+    def let_out(self, request: Any) -> None:
+        """Return when ``request``, which no cassette can hold and nothing records (a websocket
+        handshake), may go out untouched here and now; `NetworkBlocked` when a route keeps it in."""
+        __tracebackhide__ = True
+        for route in self.stack():
+            if route.admit(request):
+                return
 
     def open(self, route: Route) -> Block:
         """Open a block serving ``route`` in this context; close it with `close`."""

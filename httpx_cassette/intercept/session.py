@@ -7,8 +7,13 @@ wrapped or swallowed can still be reported), and can undo what it wrote (``rollb
 plugin does for a test that failed while recording.
 
 `NetworkBlock` is the route the plugin installs under ``--cassette-block-network``: every request
-no cassette serves fails. Both are routes for `_intercept`: objects with ``send(request, forward)``
-and ``send_async(request, forward)``.
+no cassette serves fails. Both are routes (`httpx_cassette.http.hooks.Route`): objects with
+``send(request, forward)`` and ``send_async(request, forward)`` for httpx clients, ``begin(request)``
+for the aiohttp and requests shells, and ``admit(request)`` for what no cassette can hold (an aiohttp
+websocket handshake, never recorded): a session lets it out where it would let an HTTP request out
+untouched (``ignore_hosts``, ``ignore_localhost``, a ``pass`` ignore rule) and otherwise leaves it to
+the routes beneath; the blocker refuses it with `NetworkBlocked`, in its ``blocked`` list like any
+request it refuses, unless its hosts (or a ``pass`` rule) let it through.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import threading
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from httpx_cassette.config import CassetteConfig, Overrides
 from httpx_cassette.core.ignore import IgnoreRules
@@ -38,7 +43,15 @@ from httpx_cassette.storage.files import cassette_files, is_side_file, side_file
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["CassetteSession", "HostFilter", "NetworkBlock", "NetworkBlocked", "describe", "surfaced_miss"]
+__all__ = [
+    "CassetteSession",
+    "HostFilter",
+    "NetworkBlock",
+    "NetworkBlocked",
+    "describe",
+    "lets_out",
+    "surfaced_miss",
+]
 
 
 def describe(request: Any) -> str:
@@ -64,6 +77,14 @@ class HostFilter:
         if host in self.hosts or any(p.match(host) for p in self.patterns):
             return True
         return self.localhost and _is_loopback(host)
+
+
+def lets_out(filter: HostFilter, ignore: IgnoreRules, request: LiveRequest) -> bool:
+    """Whether ``filter`` or a ``pass`` rule of ``ignore`` lets ``request`` out untouched in any mode."""
+    if filter and filter.passes(request):
+        return True
+    rule = ignore.match(request.method, str(request.url.host), str(request.url.path))
+    return rule is not None and rule.answer == "pass"
 
 
 def _is_loopback(host: str) -> bool:
@@ -229,6 +250,12 @@ class CassetteSession:
             return None
         return self._planned(request) if decision is True else decision
 
+    def admit(self, request: LiveRequest) -> bool:
+        """What no cassette can hold (a websocket handshake): True when this session lets it out
+        untouched as it would an HTTP request (``ignore_hosts``, ``ignore_localhost``, a ``pass`` ignore
+        rule); else False: the routes beneath decide (the network block, if any)."""
+        return lets_out(self.filter, self.ignore, request)
+
     def _decide(self, request: Any) -> Exchange | bool:
         """False: pass ``request`` through untouched; True: the cassette serves it; an `Exchange`:
         answered here (an ignore rule in replay)."""
@@ -309,13 +336,26 @@ class NetworkBlock:
     def _check(self, request: Any) -> None:
         if self.filter and self.filter.passes(request):
             return
+        self._refuse(
+            request,
+            "; give the test a cassette (@pytest.mark.cassette or the cassette fixture) and record it,"
+            " or let the host through",
+        )
+
+    def _refuse(self, request: LiveRequest, remedy: str) -> NoReturn:
         error = NetworkBlocked(
-            f"network blocked ({self.why}): {describe(request)} was not served from a cassette;"
-            " give the test a cassette (@pytest.mark.cassette or the cassette fixture) and record it,"
-            " or let the host through with the cassette_ignore_hosts / cassette_ignore_localhost ini options"
+            f"network blocked ({self.why}): {describe(request)} was not served from a cassette{remedy}"
+            " with the cassette_ignore_hosts / cassette_ignore_localhost ini options"
         )
         self.blocked.append(error)
         raise as_sdk_error(error)  # an SDK must neither retry nor disguise it
+
+    def admit(self, request: LiveRequest) -> bool:
+        """What no cassette can hold (a websocket handshake): True when the hosts let through (or a
+        ``pass`` ignore rule) let it out; else it is refused, as a request no cassette served is."""
+        if not lets_out(self.filter, self.ignore, request):
+            self._refuse(request, " (no cassette can hold a websocket); let the host through")
+        return True
 
     def begin(self, request: LiveRequest) -> Exchange | None:
         """None: ``request`` may go out; an `Exchange` answered here; raises `NetworkBlocked`."""

@@ -159,6 +159,9 @@ class PassThrough:
     def begin(self, request: Any) -> Exchange | None:
         return None
 
+    def admit(self, request: Any) -> bool:
+        return True  # a websocket too goes on untouched, past the blocker
+
 
 class WithExtras:
     """The route of a test whose ``vcr`` marker names extra cassettes: they replay first, read only,
@@ -192,6 +195,10 @@ class WithExtras:
             self._served(extra)
             return exchange
         return self.main.begin(request)
+
+    def admit(self, request: Any) -> bool:
+        """What no cassette can hold: the test's own cassette decides, as for what none of them has."""
+        return self.main.admit(request)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
         for extra in self.extras:
