@@ -32,7 +32,14 @@ def printable(text: str) -> str:
 
 
 class CassetteError(Exception):
-    """Base class of every error httpx_cassette raises."""
+    """Base class of every error httpx_cassette raises. Its message is escaped (`printable`) here, once
+    for all: a file name or a field from a pull request can sit anywhere in it (a twin file's name, a
+    missing side file, the file an age warning names), and it reaches pytest's output and CI logs."""
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (printable(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class CassetteFormatError(CassetteError):
@@ -88,3 +95,6 @@ class CassetteExpired(CassetteMiss):
 
 class CassetteAgeWarning(UserWarning):
     """A recording older than the cassette's ``max_age`` was replayed: re-record it soon."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(printable(message))  # it names the file, as `CassetteError` messages do

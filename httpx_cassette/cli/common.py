@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,12 @@ def existing(path: Path) -> Path:
 
 
 def as_json(value: Any, *, indent: bool = False) -> str:
-    """``value`` as JSON text, indented by two spaces with ``indent``."""
-    encoded = msgspec.json.encode(value)
+    """``value`` as JSON text, indented by two spaces with ``indent``. A file name that is no UTF-8 (git
+    stores any bytes; Python reads them as lone surrogates) is written as a ``\\udcXX`` escape."""
+    try:
+        encoded = msgspec.json.encode(value)
+    except UnicodeEncodeError:  # msgspec writes UTF-8 only; json escapes a lone surrogate
+        return json.dumps(msgspec.to_builtins(value), indent=2 if indent else None)
     return (msgspec.json.format(encoded, indent=2) if indent else encoded).decode("utf-8")
 
 

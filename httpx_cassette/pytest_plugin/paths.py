@@ -207,8 +207,11 @@ def hidden(test_id: str, params: Mapping[str, object] | None = None) -> str:
 
 def shown_path(path: str) -> str:
     """A POSIX ``path`` as a report or a message shows it: each name holding a credential masked, by
-    the rules ``httpx-cassette scan`` judges names with (a folder named before ids were `hidden`)."""
-    return "/".join(masked_name(name) for name in path.split("/"))
+    the rules ``httpx-cassette scan`` judges names with (a folder named before ids were `hidden`), and a
+    name that is no UTF-8 (git stores any bytes; Python reads them as lone surrogates, which no JSON
+    report or UTF-8 terminal takes) written with ``\\udcXX`` escapes."""
+    shown = "/".join(masked_name(name) for name in path.split("/"))
+    return shown.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def safe_id(test_id: str, params: Mapping[str, object] | None = None) -> str:

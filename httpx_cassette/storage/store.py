@@ -13,10 +13,11 @@ to a side file ``<json stem>.<response index>.bin`` next to it, named by the res
 
 The directory may also hold llama-stack recordings (`httpx_cassette.formats.llamastack`): one response
 per file, named by llama-stack's own hash, found by reading every file once, keyed as redacted (as a
-live request is). Several files may hold responses to one request: they replay in file-name order
+live request is). Several llama-stack files may hold one request: they replay in file-name order
 (`order_key`); with a ``scope``, only that test's (and no test's). Writing a request replaces its
-in-scope responses, wherever they were, in ``write_format``; no other request's file is replaced.
-Two files of ours holding one request (a pull request's copy would decide what replays) are refused.
+in-scope responses, wherever they were, in ``write_format``; no other request's file is replaced. A
+file of ours sharing its request with another file is refused (a pull request's copy would decide
+what replays; this tool never writes such a pair).
 """
 
 from __future__ import annotations
@@ -115,8 +116,8 @@ class DirectoryStore:
 
     def _remember(self, key: str, file: Path, cassette: CassetteFile) -> None:
         kind, sources = held_format(file, cassette), self._sources.setdefault(key, {})
-        for twin, (held, other) in sources.items():  # not two requests match_on makes one: those merge
-            if twin != file and held == kind == "ours" and same_request(other.request, cassette.request):
+        for twin, (held, other) in sources.items():  # not requests match_on makes one: those merge
+            if twin != file and "ours" in (held, kind) and same_request(other.request, cassette.request):
                 raise CassetteFormatError(str(file), f"it holds the same request as {twin}: keep one of them")
         sources[file] = (kind, cassette)
         self._by_key[key] = self._view(key)
@@ -197,8 +198,7 @@ class DirectoryStore:
 
     def file_of(self, key: str) -> Path | None:
         """The file ``key`` was read from or written to, if this store has seen it."""
-        found = self._by_key.get(key)
-        return found[0] if found else None
+        return found[0] if (found := self._by_key.get(key)) else None
 
     def _target(self, key: str, request: Request) -> Path:
         """Where ``key`` is written: the file (of ours) it was found in, else its generated name, checked."""
