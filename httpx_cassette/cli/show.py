@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import codecs
 import re
 import textwrap
 from collections.abc import Callable
@@ -26,11 +28,14 @@ from httpx_cassette.cli.inspect import (
 )
 from httpx_cassette.config import parse_age
 from httpx_cassette.core.age import age_of
+from httpx_cassette.core.decoding import CodingError, TooLarge, coding_names, undo_codings
+from httpx_cassette.core.embedded import declared_charset
 from httpx_cassette.errors import CassetteError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
 from httpx_cassette.model.jsondiff import as_text, show_value
 from httpx_cassette.model.served import header_value
-from httpx_cassette.storage.files import files_at
+from httpx_cassette.storage.codec import MAX_CONTAINERS
+from httpx_cassette.storage.files import files_at, open_inside
 
 __all__ = [
     "SORT_KEYS",
@@ -114,15 +119,60 @@ def cmd_ls(args: argparse.Namespace, console: Console) -> int:
 # -- show --------------------------------------------------------------------------------------
 
 
-def _body_lines(source: Request | Response) -> list[str]:
+def _readable(data: bytes, content_type: str) -> list[str] | None:
+    """``data`` as a client reads it, as stored bodies are shown: JSON, else text in the content-type's
+    charset (UTF-8 when it names none); None when it is neither (an image)."""
+    if data.count(b"{") + data.count(b"[") <= MAX_CONTAINERS:  # as loading bounds a file's JSON
+        try:
+            return as_json(msgspec.json.decode(data), indent=True).splitlines()
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+            pass
+    try:
+        text = data.decode(codecs.lookup(declared_charset(content_type) or "utf-8").name)
+    except (LookupError, UnicodeDecodeError):
+        return None
+    if any(ch in text for ch in "\x00\x01\x02\x03\x04\x05\x06\x7f"):  # binary that happens to decode
+        return None
+    return text.splitlines() or [""]
+
+
+def _served_lines(response: Response, data: bytes, stored: str) -> list[str]:
+    """A body stored as bytes (``stored`` says where), shown as the client reads it: its content-encoding
+    undone (bounded as loading bounds it) and read as JSON or text, with a line saying how it is stored."""
+    coding = header_value(response.headers, "content-encoding") or ""
+    ctype = header_value(response.headers, "content-type") or ""
+    how, stored_size = f"{len(data):,} bytes {stored}", len(data)
+    if coding_names(coding):
+        how += f", in content-encoding {coding[:60]!r}"
+        try:
+            data = b"".join(undo_codings(data, coding))  # bounded as loading bounds it
+        except TooLarge as exc:
+            return [f"<{how}: {exc}, not shown>"]
+        except CodingError as exc:
+            return [f"<{how}, which does not decode: {str(exc)[:200]}>"]
+    decoded = f", decoded to {len(data):,} bytes" if len(data) != stored_size or coding_names(coding) else ""
+    shown = _readable(data, ctype)
+    if shown is None:
+        return [f"<{how}{decoded}: binary data>"]
+    return [f"<{how}{decoded}; as a client reads it:>", *shown]
+
+
+def _body_lines(source: Request | Response, folder: Path | None = None) -> list[str]:
     if source.body is not UNSET and not (isinstance(source, Response) and source.is_streaming):
         return as_json(source.body, indent=True).splitlines()
     if isinstance(source.text, str):
         return source.text.splitlines() or [""]
+    if isinstance(source, Response) and isinstance(source.base64, str):  # what the client undoes
+        return _served_lines(source, base64.b64decode(source.base64), "stored as base64")
     if isinstance(source.base64, str):
         return [f"<{len(source.base64) * 3 // 4} bytes of binary data, stored as base64>"]
     if isinstance(source, Response) and isinstance(source.body_file, str):
-        return [f"<binary body stored in the file {source.body_file} next to this one>"]
+        stored = f"stored in the file {source.body_file} next to this one"
+        try:
+            data = open_inside(folder, source.body_file) if folder is not None else None
+        except (OSError, CassetteError):
+            data = None
+        return [f"<binary body {stored}>"] if data is None else _served_lines(source, data, stored)
     if isinstance(source, Request) and source.multipart is not UNSET:
         return [
             "multipart part " + " ".join(f"{k}={v}" for k, v in msgspec.to_builtins(part).items())
@@ -226,8 +276,10 @@ def _content_type(response: Response) -> str:
     return "no body" if ctype is None else ctype
 
 
-def response_lines(response: Response, number: int, of: int, *, raw_events: bool) -> list[str]:
-    """One recorded response as ``show`` prints it."""
+def response_lines(
+    response: Response, number: int, of: int, *, raw_events: bool, folder: Path | None = None
+) -> list[str]:
+    """One recorded response as ``show`` prints it; ``folder``: where its side file is."""
     events = response.events()
     kind = (
         f"stream of {len(events)} events" + (" + [DONE]" if response.done else "")
@@ -254,7 +306,7 @@ def response_lines(response: Response, number: int, of: int, *, raw_events: bool
         lines.extend(transcript_lines(transcript_of(events)))
         lines.extend(timing_lines(timing_of(response), len(events), "line" if ndjson else "event"))
     else:
-        body = _body_lines(response)
+        body = _body_lines(response, folder)
         lines.extend(["", *body] if body else [])
         timing = timing_of(response)
         if timing.headers_ms is not None:
@@ -276,7 +328,10 @@ def show_lines(file: Path, cassette: CassetteFile, *, raw_events: bool) -> list[
     body = _body_lines(request)
     lines += ["", *body] if body else []
     for i, response in enumerate(cassette.responses, start=1):
-        lines += ["", *response_lines(response, i, len(cassette.responses), raw_events=raw_events)]
+        shown = response_lines(
+            response, i, len(cassette.responses), raw_events=raw_events, folder=file.parent
+        )
+        lines += ["", *shown]
     return lines
 
 

@@ -269,15 +269,14 @@ def interrupted_writes(path: Path) -> list[Problem]:
 
 def same_requests(loaded: Iterable[tuple[Path, CassetteFile]]) -> list[Problem]:
     """Among the files ``verify`` read, one of ours holding the same request (by the default key) as
-    another of its folder: replay refuses such a folder rather than pick one (a copy added in a pull
-    request would win). llama-stack keeps one response per file, so several of its files for one request
-    are no problem."""
-    first: dict[tuple[Path, str], Path] = {}
+    another of its folder, of ours or llama-stack's: replay refuses such a folder rather than pick one (a
+    copy added in a pull request would win). llama-stack keeps one response per file, so several of its
+    files for one request are no problem."""
+    first: dict[tuple[Path, str], tuple[Path, bool]] = {}  # the first file of a request, and whether ours
     problems: list[Problem] = []
     for file, cassette in loaded:
-        if held_format(file, cassette) != "ours":
-            continue
-        seen = first.setdefault((file.parent, key_of(cassette.request)), file)
-        if seen != file:
+        ours = held_format(file, cassette) == "ours"
+        seen, seen_ours = first.setdefault((file.parent, key_of(cassette.request)), (file, ours))
+        if seen != file and (ours or seen_ours):
             problems.append(Problem(file, f"holds the same request as {seen}: replay refuses both, keep one"))
     return problems

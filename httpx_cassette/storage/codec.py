@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import re
 from pathlib import Path
 from typing import cast
@@ -10,10 +12,11 @@ from urllib.parse import urlsplit
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.core.decoding import coded_problem
 from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Event, Response
-from httpx_cassette.model.served import check_served
-from httpx_cassette.storage.files import is_side_file, name_problem, side_name
+from httpx_cassette.model.served import check_served, header_value
+from httpx_cassette.storage.files import is_side_file, name_problem, open_inside, side_name
 from httpx_cassette.storage.formats import detect
 
 __all__ = ["MAX_CONTAINERS", "check_file", "check_served", "decode_file", "encode_file"]
@@ -127,16 +130,40 @@ def _check_body_files(cassette: CassetteFile, source: str) -> CassetteFile:
     return cassette
 
 
+def _check_coded(cassette: CassetteFile, source: str) -> CassetteFile:
+    """A body stored coded (``base64`` or a side file, with its ``content-encoding``) is served as it is,
+    for the client to undo, which it does unbounded: one that decodes past `MAX_DECODED` (a gzip of a
+    gzip of zeros: 9 KB of file, 4 GiB in the client's memory) is refused. Each such body is decoded
+    once per load, piece by piece, stopping at the bound (its last coding's output is only counted); a
+    body stored decoded (all a recording holds, but for a coding the recording machine could not undo)
+    costs a header lookup. A side file that cannot be read is left to replay and ``verify`` to name."""
+    for i, response in enumerate(cassette.responses):
+        coding = header_value(response.headers, "content-encoding")
+        if not coding or response.is_streaming:
+            continue
+        data: bytes | None = None
+        if isinstance(response.base64, str):
+            data, field = base64.b64decode(response.base64), "base64"
+        elif isinstance(response.body_file, str):
+            field = f"body_file ({response.body_file})"
+            with contextlib.suppress(OSError, CassetteFormatError):
+                data = open_inside(Path(source).parent, response.body_file)
+        if data and (problem := coded_problem(data, coding)) is not None:
+            raise CassetteFormatError(source, f"responses[{i}].{field}: {problem}")
+    return cassette
+
+
 def check_file(cassette: CassetteFile, source: str) -> CassetteFile:
     """``cassette``, read or converted from ``source``, when replay may serve it: what it serves is what
-    an HTTP server could have sent (`check_served`), its URL parses, its events are events and its large
-    bodies are its own side files. Else `CassetteFormatError` naming ``source``. Every file read is held
-    to it (`decode_file`), and every file converted before it is written."""
+    an HTTP server could have sent (`check_served`), its URL parses, its events are events, its large
+    bodies are its own side files, and no body stored coded decodes past `MAX_DECODED`. Else
+    `CassetteFormatError` naming ``source``. Every file read is held to it (`decode_file`), and every
+    file converted before it is written."""
     try:
         checked = check_served(_normalize_events(cassette))
     except msgspec.ValidationError as exc:
         raise CassetteFormatError(source, str(exc)) from None
-    return _check_body_files(_check_url(checked, source), source)
+    return _check_coded(_check_body_files(_check_url(checked, source), source), source)
 
 
 def _as_ours(cassette: CassetteFile, source: str) -> CassetteFile:

@@ -13,11 +13,15 @@ from typing import Any
 import msgspec
 
 from httpx_cassette.core import budget
+from httpx_cassette.core.decoding import CodingError, TooLarge, coding_names, undo_codings
+from httpx_cassette.core.embedded import declared_charset, decompressed
+from httpx_cassette.core.places import MAX_INFLATED, inflate
 from httpx_cassette.core.scan import Finding, SecretScanner, mask
 from httpx_cassette.core.shown import printable, shown
 from httpx_cassette.errors import CassetteError
+from httpx_cassette.model.served import header_value
 from httpx_cassette.storage.codec import MAX_CONTAINERS
-from httpx_cassette.storage.files import cassette_files, open_inside
+from httpx_cassette.storage.files import cassette_files, is_side_file, name_problem, open_inside
 from httpx_cassette.storage.formats import detect
 
 __all__ = ["masked_name", "scan_directory"]
@@ -31,6 +35,22 @@ class _NameFinding(Finding):
 
     def remedy(self) -> str:
         return "rename it; the pytest plugin names a test whose id holds a credential by a hash of it"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unchecked(Finding):
+    """What scan could not read through (a bomb, a coding nothing here decodes): no value to keep out."""
+
+    def remedy(self) -> str:
+        if "cannot decode" in self.kind:
+            return "nothing to redact until it is read: install brotli or zstandard, and scan again"
+        return "nothing to redact: scan could not read it through; record the interaction again, or delete it"
+
+
+def _remedied(finding: Finding) -> Finding:
+    if finding.masked != "not checked" or type(finding) is not Finding:
+        return finding
+    return _Unchecked(finding.file, finding.path, finding.kind, finding.masked)
 
 
 def masked_name(name: str, scanner: SecretScanner = _SCANNER) -> str:
@@ -56,13 +76,17 @@ def scan_directory(
     files = [root] if root.is_file() else cassette_files(root, recursive=True, bodies=True)  # hidden too
     names, masked = _in_names(scanner, root.parent if root.is_file() else root, files)
     with budget.run():  # many small bombs, each within one check's budget, are bounded all together
-        return names + [_masked_file(f, masked) for f in _in_contents(scanner, files)]
+        return names + [_masked_file(_remedied(f), masked) for f in _in_contents(scanner, files)]
+
+
+_COMPRESSIONS = frozenset({"br", "zstd", "gzip", "x-gzip", "deflate", "compress", "x-compress"})
+# A side file, by the responses that serve it: each one's index and headers.
+_Uses = dict[Path, list[tuple[int, dict[str, str]]]]
 
 
 def _in_contents(scanner: SecretScanner, files: list[Path]) -> list[Finding]:
     findings: list[Finding] = []
-    for side in (f for f in files if f.suffix == ".bin"):
-        findings += scanner.in_bytes(open_inside(side.parent, side.name), "(side file)", side)
+    uses: _Uses = {}
     for file in (f for f in files if f.suffix != ".bin"):
         data = open_inside(file.parent, file.name)  # never a link, a FIFO or a device
         if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:  # as loading refuses it: too costly
@@ -79,6 +103,58 @@ def _in_contents(scanner: SecretScanner, files: list[Path]) -> list[Finding]:
             continue
         seen = {f.masked for f in found}
         findings += found + [f for f in _as_replayed(scanner, value, file) if f.masked not in seen]
+        _served_side_files(value, file, uses)
+    for side in (f for f in files if f.suffix == ".bin"):
+        data = open_inside(side.parent, side.name)
+        served = [
+            f for i, headers in uses.get(side, []) for f in _in_side_file(scanner, data, side, i, headers)
+        ]
+        findings += (
+            list(dict.fromkeys(served)) if side in uses else scanner.in_bytes(data, "(side file)", side)
+        )
+    return findings
+
+
+def _served_side_files(value: Any, file: Path, uses: _Uses) -> None:
+    """Note the side files of ``file`` (parsed as ``value``) its responses serve, as loading accepts them."""
+    responses = value.get("responses") if isinstance(value, dict) else None
+    for i, response in enumerate(responses if isinstance(responses, list) else []):
+        name = response.get("body_file") if isinstance(response, dict) else None
+        if isinstance(name, str) and name_problem(name) is None and is_side_file(name, file):
+            headers = response.get("headers")
+            headers = {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
+            uses.setdefault(file.parent / name, []).append((i, headers))
+
+
+def _in_side_file(
+    scanner: SecretScanner, data: bytes, side: Path, index: int, headers: dict[str, str]
+) -> list[Finding]:
+    """A side file as response ``index`` serves it, as an inline base64 body is scanned: read in the
+    charset its content-type declares, and with its content-encoding undone as the client undoes it."""
+    path = f"(side file of $.responses[{index}])"
+    charset = declared_charset(header_value(headers, "content-type"))
+    findings = scanner.in_bytes(data, path, side, charset)
+    coding = header_value(headers, "content-encoding") or ""
+    if not coding_names(coding):
+        return findings
+    try:
+        decoded = b"".join(undo_codings(data, coding, MAX_INFLATED))
+    except TooLarge:
+        kind = f"a body that decodes past what one check reads ({MAX_INFLATED >> 20} MiB)"
+        return [*findings, Finding(side, path, kind, "not checked")]
+    except CodingError:  # a client fails on it too, serving nothing; its bytes were scanned above
+        return findings
+    if decoded != data:
+        seen = {f.masked for f in findings}
+        findings += [f for f in scanner.in_bytes(decoded, path, side, charset) if f.masked not in seen]
+    elif (
+        _COMPRESSIONS.intersection(coding_names(coding))
+        and inflate(data) is None
+        and decompressed(data) is None
+    ):
+        # kept as it came because nothing here decodes it: what was not read is not called clean
+        kind = f"a body in content-encoding {coding[:40]!r}, which this Python cannot decode"
+        findings.append(Finding(side, path, kind, "not checked"))
     return findings
 
 

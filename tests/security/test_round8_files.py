@@ -251,13 +251,19 @@ def test_a_copy_of_ours_claiming_to_be_llama_stack_is_still_a_duplicate(tmp_path
     store = DirectoryStore(tmp_path, KeyOptions())
     with pytest.raises(CassetteFormatError, match="same request"):
         store.read_all()
-    # files llama-stack's format holds (by their shape) still merge with one of ours
+    # a file llama-stack's format holds (by its shape) beside one of ours is refused just the same (this
+    # tool never writes such a pair; one added beside a reviewed file would be served first) ...
     (tmp_path / "a-copy.json").unlink()
     put(tmp_path, llama(), "0123abcd.json")
-    put(tmp_path, llama(), "0123abcd.1.json")  # llama-stack keeps one response per file
+    assert cli("verify", tmp_path)[0] == 1
+    with pytest.raises(CassetteFormatError, match="same request"):
+        DirectoryStore(tmp_path, KeyOptions()).read_all()
+    # ... while llama-stack's own files for one request merge (it keeps one response per file)
+    (tmp_path / NAME).unlink()
+    put(tmp_path, llama(), "0123abcd.1.json")
     store = DirectoryStore(tmp_path, KeyOptions())
     store.read_all()
     found = store.get(key_of(REQUEST))
     assert found is not None
-    assert len(found.responses) == 3
+    assert len(found.responses) == 2
     assert cli("verify", tmp_path)[0] == 0

@@ -1,0 +1,224 @@
+"""Bodies a hostile file stores coded (``base64`` or a side file, with the ``content-encoding`` the client
+undoes): a decompression bomb is refused at load, naming the file, before any client inflates it; ``scan``
+reads a side file as the response naming it serves it (its charset, its coding); ``show`` shows a coded
+body as the client reads it. Files are written as raw JSON into ``tmp_path``, as a pull request brings them.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import brotli
+import httpx
+import pytest
+import zstandard
+
+from httpx_cassette import CassetteTransport
+from httpx_cassette.cli import main
+from httpx_cassette.cli.console import Console
+from httpx_cassette.errors import CassetteFormatError
+
+URL = "https://api.example.com/v1/x"
+STEM = "get-x-000000000000"
+TOKEN = "ghp_zPgirZQSoctcvXqhpTcvUtSbQwsPtXqsYdma"
+ANSWER = {"id": "c", "object": "chat.completion", "choices": [{"message": {"content": "HIDDEN: drop it"}}]}
+
+
+def run(*argv: str | Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = main([str(a) for a in argv], Console(out, err, fancy=False))
+    return status, out.getvalue(), err.getvalue()
+
+
+def put(directory: Path, response: dict[str, Any], side: bytes | None = None) -> Path:
+    """A cassette file of one GET and ``response``; ``side``: the bytes of its side file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if side is not None:
+        (directory / f"{STEM}.0.bin").write_bytes(side)
+        response = {**response, "body_file": f"{STEM}.0.bin"}
+    file = directory / f"{STEM}.json"
+    cassette = {"version": 1, "request": {"method": "GET", "url": URL}, "responses": [response]}
+    file.write_text(json.dumps(cassette, indent=2))
+    return file
+
+
+def coded(data: bytes, coding: str, ctype: str = "application/octet-stream") -> dict[str, Any]:
+    headers = {"content-type": ctype, "content-encoding": coding}
+    return {"status": 200, "headers": headers, "base64": base64.b64encode(data).decode()}
+
+
+def replayed(directory: Path) -> bytes:
+    with httpx.Client(transport=CassetteTransport(str(directory), mode="replay")) as client:
+        return client.get(URL).content
+
+
+def gzip_of_zeros(size: int) -> bytes:
+    """A gzip of ``size`` zero bytes, built in 1 MiB steps (65 MiB: ~64 KB, ~0.1 s)."""
+    packer, block = zlib.compressobj(9, zlib.DEFLATED, 31), bytes(1 << 20)
+    return b"".join(packer.compress(block) for _ in range(size >> 20)) + packer.flush()
+
+
+BOMB = 65 << 20  # just past the 64 MiB bound: the old code inflated it in a blink, so the test stays fast
+
+
+# -- a coded body that decodes past the bound is refused at load -------------------------------------
+
+
+def test_a_gzip_of_a_gzip_bomb_is_refused_before_the_client_inflates_it(tmp_path: Path) -> None:
+    layered = gzip.compress(gzip_of_zeros(BOMB))  # 65 MiB in ~300 bytes of file
+    file = put(tmp_path, coded(layered, "gzip, gzip"))
+    with pytest.raises(CassetteFormatError) as refused:
+        replayed(tmp_path)
+    message = str(refused.value)
+    assert message.startswith(f"broken cassette file {file}: responses[0].base64:")
+    assert "'gzip, gzip' decodes to more than 64 MiB" in message
+    status, out, err = run("verify", tmp_path)
+    assert status == 1
+    assert "decodes to more than 64 MiB" in err
+    assert "all good" not in out
+
+
+def test_a_side_file_bomb_is_refused_too(tmp_path: Path) -> None:
+    response = {"status": 200, "headers": {"content-type": "text/plain", "content-encoding": "gzip"}}
+    put(tmp_path, response, side=gzip_of_zeros(BOMB))
+    with pytest.raises(CassetteFormatError, match=r"responses\[0\]\.body_file .*more than 64 MiB"):
+        replayed(tmp_path)
+    status, _, err = run("verify", tmp_path)
+    assert status == 1
+    assert "decodes to more than 64 MiB" in err
+
+
+def _deflate(data: bytes, wbits: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    return packer.compress(data) + packer.flush()
+
+
+# Every coding a client undoes, alone and layered; the bound is lowered to 1 MiB so a bomb is 2 MiB.
+CODED = {
+    "gzip": gzip.compress,
+    "x-gzip": gzip.compress,
+    "deflate": lambda d: _deflate(d, zlib.MAX_WBITS),
+    "deflate (raw)": lambda d: _deflate(d, -zlib.MAX_WBITS),
+    "br": brotli.compress,
+    "zstd": lambda d: zstandard.ZstdCompressor().compress(d),
+    "gzip, br": lambda d: brotli.compress(gzip.compress(d)),
+    "br, gzip, deflate": lambda d: _deflate(gzip.compress(brotli.compress(d)), 15),
+    "gzip, identity, gzip": lambda d: gzip.compress(gzip.compress(d)),
+    "gzip (two members)": lambda d: gzip.compress(d[: len(d) // 2]) + gzip.compress(d[len(d) // 2 :]),
+}
+
+
+@pytest.mark.parametrize("name", CODED)
+def test_every_coding_a_client_undoes_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setattr("httpx_cassette.core.decoding.MAX_DECODED", 1 << 20, raising=False)
+    coding = name.split(" (")[0]
+    put(tmp_path / "bomb", coded(CODED[name](bytes(2 << 20)), coding))
+    with pytest.raises(CassetteFormatError, match="decodes to more than 1 MiB"):
+        replayed(tmp_path / "bomb")
+    # Below the bound, the same coding replays exactly as before: the client gets the body decoded.
+    body = json.dumps({"items": list(range(50_000))}).encode()  # ~340 KB
+    stored = CODED[name](body)
+    put(tmp_path / "fine", coded(stored, coding, "application/json"))
+    # httpx leaves x-gzip as it is, and reads the first gzip member only
+    expected = {"x-gzip": stored, "gzip (two members)": body[: len(body) // 2]}.get(name, body)
+    assert replayed(tmp_path / "fine") == expected
+
+
+def test_an_unknown_coding_in_a_list_is_bounded_as_urllib3_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # httpx passes "x-foo" over; urllib3 reads a coding it does not know, in a list, as deflate.
+    monkeypatch.setattr("httpx_cassette.core.decoding.MAX_DECODED", 1 << 20, raising=False)
+    put(tmp_path, coded(_deflate(gzip.compress(bytes(2 << 20)), -15), "gzip, x-foo"))
+    status, _, err = run("verify", tmp_path)
+    assert status == 1
+    assert "'gzip, x-foo' decodes to more than 1 MiB" in err
+
+
+def test_an_ordinary_gzip_body_stored_coded_replays_as_before(tmp_path: Path) -> None:
+    body = json.dumps(ANSWER).encode()
+    put(tmp_path, coded(gzip.compress(body), "gzip", "application/json"))
+    with httpx.Client(transport=CassetteTransport(str(tmp_path), mode="replay")) as client:
+        response = client.get(URL)
+    assert response.json() == ANSWER
+    assert response.headers["content-encoding"] == "gzip"
+    assert run("verify", tmp_path)[0] == 0
+
+
+def test_scan_advises_no_placeholder_for_a_body_it_could_not_read(tmp_path: Path) -> None:
+    put(tmp_path, coded(gzip.compress(gzip_of_zeros(BOMB)), "gzip, gzip"))
+    status, _, err = run("scan", tmp_path)
+    assert status == 1
+    assert "not checked" in err
+    assert "placeholders=" not in err
+    assert "record the interaction again, or delete it" in err
+
+
+# -- scan reads a side file as the response naming it serves it ---------------------------------------
+
+
+def _utf7(text: str) -> bytes:
+    """``text`` in UTF-7, its letters base64-encoded UTF-16: no ``ghp_`` in the bytes."""
+    return b"token +" + base64.b64encode(text.encode("utf-16-be")).rstrip(b"=") + b"-"
+
+
+@pytest.mark.parametrize("coding", ["", "gzip", "br", "deflate"])
+def test_scan_reads_a_side_file_in_its_responses_charset_and_coding(tmp_path: Path, coding: str) -> None:
+    raw = _utf7(TOKEN)
+    assert raw.decode("utf-7") == f"token {TOKEN}"
+    assert b"ghp_" not in raw
+    side = {"": raw, "gzip": gzip.compress(raw), "br": brotli.compress(raw), "deflate": _deflate(raw, -15)}
+    headers = {"content-type": "text/plain; charset=utf-7"} | ({"content-encoding": coding} if coding else {})
+    put(tmp_path, {"status": 200, "headers": headers}, side=side[coding])
+    assert TOKEN in httpx.Client(transport=CassetteTransport(str(tmp_path), mode="replay")).get(URL).text
+    status, _, err = run("scan", tmp_path)
+    assert status == 1
+    assert f"{STEM}.0.bin: (side file of $.responses[0]): GitHub token" in err
+
+
+def test_scan_still_reads_a_side_file_no_response_names(tmp_path: Path) -> None:
+    put(tmp_path, {"status": 200, "text": "hi"})
+    (tmp_path / f"{STEM}.3.bin").write_bytes(f"leftover {TOKEN}".encode())
+    status, _, err = run("scan", tmp_path)
+    assert status == 1
+    assert f"{STEM}.3.bin: (side file): GitHub token" in err
+
+
+# -- show shows a coded body as the client reads it --------------------------------------------------
+
+
+def test_show_undoes_the_coding_of_a_json_body_stored_as_base64(tmp_path: Path) -> None:
+    file = put(tmp_path, coded(gzip.compress(json.dumps(ANSWER).encode()), "gzip", "application/json"))
+    status, out, _ = run("show", file)
+    assert status == 0
+    assert "stored as base64, in content-encoding 'gzip', decoded to" in out
+    assert '"content": "HIDDEN: drop it"' in out
+
+
+def test_show_undoes_the_coding_of_a_side_file_and_escapes_its_text(tmp_path: Path) -> None:
+    text = "answer: \x1b]52;c;cGF3bmVk\x07 \x1b[2J\u202eyes\n"
+    response = {"status": 200, "headers": {"content-type": "text/plain", "content-encoding": "br, gzip"}}
+    file = put(tmp_path, response, side=gzip.compress(brotli.compress(text.encode())))
+    status, out, _ = run("show", file)
+    assert status == 0
+    assert f"stored in the file {STEM}.0.bin next to this one, in content-encoding" in out
+    assert "answer:" in out
+    assert "yes" in out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "\u202e" not in out
+
+
+def test_show_says_what_a_coded_body_that_does_not_decode_is(tmp_path: Path) -> None:
+    file = put(tmp_path, coded(b"\x1f\x8bnot gzip at all", "gzip", "application/json"))
+    status, out, _ = run("show", file)
+    assert status == 0
+    assert "in content-encoding 'gzip', which does not decode" in out
