@@ -10,6 +10,7 @@ import base64
 import gzip
 import io
 import json
+import random
 import zlib
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,50 @@ def test_show_says_what_a_coded_body_that_does_not_decode_is(tmp_path: Path) -> 
     status, out, _ = run("show", file)
     assert status == 0
     assert "in content-encoding 'gzip', which does not decode" in out
+
+
+def _fixed_huffman(symbol: int) -> list[int]:
+    """The bits of a literal (or end-of-block, 256) in deflate's fixed Huffman code, first bit first."""
+    code, width = (0x30 + symbol, 8) if symbol < 144 else (0x190 + symbol - 144, 9)
+    if symbol >= 256:
+        code, width = symbol - 256, 7
+    return [(code >> (width - 1 - i)) & 1 for i in range(width)]
+
+
+def _ascii_deflate(text: bytes) -> bytes | None:
+    """A raw deflate stream of only ASCII bytes inflating to ``text``, or None: an empty block (an end of
+    block and a new header, ten bits of nothing) moves each literal until no byte gets its top bit set."""
+    bits, gap = [0, 1, 0], [*_fixed_huffman(256), 0, 1, 0]
+
+    def place(piece: list[int]) -> bool:
+        for gaps in range(8):
+            trial = bits + gap * gaps + piece
+            if all(trial[i] == 0 for i in range(len(bits), len(trial)) if i % 8 == 7):
+                bits[:] = trial
+                return True
+        return False
+
+    if not all(place(_fixed_huffman(c)) for c in text) or not place([*_fixed_huffman(256), 1, 1, 0]):
+        return None
+    if not place(_fixed_huffman(256)):
+        return None
+    bits.extend([0] * (-len(bits) % 8))
+    stream = bytes(sum(bits[i + k] << k for k in range(8)) for i in range(0, len(bits), 8))
+    return stream if stream.isascii() and zlib.decompress(stream, -15) == text else None
+
+
+def test_scan_undoes_the_coding_the_header_names_even_when_the_bytes_are_all_ascii(tmp_path: Path) -> None:
+    # Sniffing by magic bytes passes over an all-ASCII layer; the client undoes what the header names.
+    pick = random.Random(7).choice
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    for attempt in range(400):  # a 9-bit literal (0xA0) before the token flips the bits' parity
+        token = "ghp_" + "".join(pick(alphabet) for _ in range(36))
+        stream = _ascii_deflate(b"token" + (b"\xa0" if attempt % 2 else b" ") + token.encode() + b"\n")
+        if stream is not None:
+            break
+    assert stream is not None
+    put(tmp_path, coded(stream, "deflate", "text/plain"))
+    assert token.encode() in replayed(tmp_path)  # what a client reads
+    status, out, err = run("scan", tmp_path)
+    assert status == 1
+    assert "GitHub token" in out + err

@@ -427,11 +427,16 @@ def _paced_cassette(path: Path) -> None:
 def test_replay_timing_reproduces_recorded_pacing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, timing: Any, expected: list[float]
 ) -> None:
+    import threading
     import time
 
     _paced_cassette(tmp_path)
     slept: list[float] = []
-    monkeypatch.setattr(time, "sleep", slept.append)
+    real_sleep, this_thread = time.sleep, threading.get_ident()
+    # Only this thread's sleeps: a thread another test left running in this worker sleeps too.
+    monkeypatch.setattr(
+        time, "sleep", lambda s: slept.append(s) if threading.get_ident() == this_thread else real_sleep(s)
+    )
     with (
         client(tmp_path, "replay", replay_timing=timing) as c,
         c.stream("POST", "/v1/x", json={"stream": True}) as r,

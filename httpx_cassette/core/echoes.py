@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -19,13 +20,18 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.core.embedded import declared_charset
+from httpx_cassette.core.findings import Finding, mask
 from httpx_cassette.core.places import decoded_bytes
 from httpx_cassette.core.redact import SECRET_HEADERS, map_values
 from httpx_cassette.core.request import LiveRequest
+from httpx_cassette.core.scan_bytes import unpacked_texts
 from httpx_cassette.core.secrets import REDACTED, secret_value
+from httpx_cassette.errors import CassetteSecretError
 from httpx_cassette.model.cassette import Event, Response
+from httpx_cassette.model.served import header_value
 
-__all__ = ["carried", "scrubbed"]
+__all__ = ["carried", "scrubbed", "scrubbed_data"]
 
 MIN_LENGTH = 8  # shorter values ("en", "1") would redact ordinary text wherever it appears
 _ENCODER = msgspec.json.Encoder()
@@ -78,17 +84,62 @@ def _basic(credentials: str) -> list[str]:
 def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
     """``response`` with each of ``secrets`` (and its percent-encoded form) written as ``REDACTED``
     wherever it appears; the very object when none does. One search of its JSON per secret: a 2,000-event
-    stream costs about 0.3 ms."""
+    stream costs about 0.3 ms.
+
+    A body kept as bytes (base64, or text with NULs) is searched as a client reads it too: in each
+    charset it may be read in and through each compression layer (`unpacked_texts`). A secret found
+    there is rewritten in the charset it is written in (UTF-16, UTF-32, the declared one); one that is
+    still there after that (inside compressed data, in a charset no bytes can be matched in) cannot be
+    written as ``REDACTED`` in place: `CassetteSecretError`, and nothing is written."""
     if not secrets:
         return response
-    forms = {form for s in secrets for form in (s, quote(s, safe=""))}
+    forms = _forms(secrets)
     # "Bearer <key>" holds "<key>": searching the shortest forms finds every one
     needles = [n for n in forms if not any(other != n and other in n for other in forms)]
     body = decoded_bytes(response.base64) if isinstance(response.base64, str) else b""
+    nul_text = response.text if isinstance(response.text, str) and "\x00" in response.text else None
+    charset = declared_charset(header_value(response.headers, "content-type")) if body else ""
     encoded = _ENCODER.encode(response)
-    if not any(_ENCODER.encode(n)[1:-1] in encoded or n.encode() in body for n in needles):
+    seen = any(_ENCODER.encode(n)[1:-1] in encoded or n.encode() in body for n in needles)
+    if not seen and _read_in(needles, body, nul_text, charset) is None:
         return response
     ordered = sorted(forms, key=len, reverse=True)
+    change = _change(ordered)
+    changes: dict[str, Any] = {"headers": {k: change(v) for k, v in response.headers.items()}}
+    if response.body is not UNSET:
+        events = response.events()
+        changes["body"] = [_event(e, change) for e in events] if events else map_values(response.body, change)
+    if isinstance(response.text, str):
+        text = change(response.text)
+        if nul_text is not None:  # UTF-16 or UTF-32 a client may read it as (json.loads sniffs it)
+            text = _rewritten(text.encode("utf-8", "surrogatepass"), ordered, "").decode("utf-8", "replace")
+            _refuse_unwritten(needles, b"", text, "")
+        changes["text"] = text
+    if body:
+        body = _rewritten(body, ordered, charset)
+        _refuse_unwritten(needles, body, None, charset)
+        changes["base64"] = base64.b64encode(body).decode()
+    if response.error is not None:
+        changes["error"] = msgspec.structs.replace(response.error, message=change(response.error.message))
+    return msgspec.structs.replace(response, **changes)
+
+
+def scrubbed_data(data: Any, secrets: frozenset[str]) -> Any:
+    """JSON-like ``data`` (what another recorder stored of a response: a llama-stack file's) with each of
+    ``secrets`` and its percent-encoded form written as ``REDACTED`` in every string, as `scrubbed`
+    writes them in a response; ``data`` itself when there is none."""
+    if not secrets:
+        return data
+    return map_values(data, _change(sorted(_forms(secrets), key=len, reverse=True)))
+
+
+def _forms(secrets: frozenset[str]) -> set[str]:
+    """Each of ``secrets`` and its percent-encoded form."""
+    return {form for s in secrets for form in (s, quote(s, safe=""))}
+
+
+def _change(ordered: list[str]) -> Callable[[str], str]:
+    """What writes each of ``ordered`` (the longest first) as ``REDACTED`` in a string."""
 
     def change(text: str) -> str:
         for form in ordered:
@@ -96,19 +147,65 @@ def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
                 text = text.replace(form, REDACTED)
         return text
 
-    changes: dict[str, Any] = {"headers": {k: change(v) for k, v in response.headers.items()}}
-    if response.body is not UNSET:
-        events = response.events()
-        changes["body"] = [_event(e, change) for e in events] if events else map_values(response.body, change)
-    if isinstance(response.text, str):
-        changes["text"] = change(response.text)
-    if body:
+    return change
+
+
+# The charsets a secret is rewritten in within a body's bytes (and the one its content-type declares):
+# UTF-8, and UTF-16 and UTF-32 as texts_of_bytes reads them (a byte-order mark or the NULs of ASCII).
+_CODECS = ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+
+
+def _codecs(charset: str) -> list[str]:
+    try:
+        declared = codecs.lookup(charset).name if charset else ""
+    except LookupError:  # a charset Python has no codec for: read as the others
+        declared = ""
+    extra = declared and declared not in _CODECS and declared not in ("utf-16", "utf-32")
+    return [*_CODECS, declared] if extra else list(_CODECS)
+
+
+def _rewritten(body: bytes, ordered: list[str], charset: str) -> bytes:
+    """``body`` with each form (longest first) written as ``REDACTED`` in each charset it is written in."""
+    for codec in _codecs(charset):
         for form in ordered:
-            body = body.replace(form.encode(), REDACTED.encode())
-        changes["base64"] = base64.b64encode(body).decode()
-    if response.error is not None:
-        changes["error"] = msgspec.structs.replace(response.error, message=change(response.error.message))
-    return msgspec.structs.replace(response, **changes)
+            try:
+                found, redacted = form.encode(codec), REDACTED.encode(codec)
+            except (UnicodeError, LookupError):  # a form this charset cannot write
+                continue
+            if found in body:
+                body = body.replace(found, redacted)
+    return body
+
+
+def _read_in(needles: list[str], body: bytes, text: str | None, charset: str) -> str | None:
+    """The first of ``needles`` a client reads in ``body`` (in ``charset`` too) or, for a body stored as
+    text with NULs, in ``text`` (`unpacked_texts`: every charset, every compression layer)."""
+    if body:
+        texts = unpacked_texts(body, [0], charset)[0]
+    elif text:
+        texts = unpacked_texts(text.encode("utf-8", "surrogatepass"), [0])[0]
+    else:
+        return None
+    return next((n for n in needles if any(n in read for read in texts)), None)
+
+
+def _refuse_unwritten(needles: list[str], body: bytes, nul_text: str | None, charset: str) -> None:
+    """Raise `CassetteSecretError` when a client still reads one of ``needles`` in the rewritten body."""
+    left = _read_in(needles, body, nul_text, charset)
+    if left is None:
+        return
+    kind = (
+        "a credential the request carried, sent back in the body in a form that cannot be written as"
+        " REDACTED in place (compressed, or in a charset its bytes cannot be matched in)"
+    )
+    finding = Finding(None, "$.response.body", kind, mask(left))
+    raise CassetteSecretError(
+        f"refusing to record: the response echoes a credential its request carried, {mask(left)}, in"
+        " its body read as a client reads it (decompressed, or in its charset), where it cannot be"
+        " written as REDACTED in place; nothing was written (the caller got the live response)."
+        " Record without that credential, or keep the server from echoing it",
+        [finding],
+    )
 
 
 def _event(event: Event, change: Callable[[str], str]) -> Event:

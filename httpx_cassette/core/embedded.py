@@ -2,18 +2,16 @@
 written into a string (a tool call's arguments, a JSON body sent as ``text/plain``, a spaced NDJSON line
 kept as text), ``"name": "value"`` pairs in text that is not whole JSON (a stream cut short), a secret
 name set to a token in code or a command line written in text (``api_key="..."``), base64 of text
-inside a field (GitHub's contents API, a Kubernetes secret), and bytes in a charset other than UTF-8.
+inside a field (GitHub's contents API, a Kubernetes secret, a data URI), and bytes in a charset other
+than UTF-8 (`httpx_cassette.core.decoded`); JSON that only Python's json module reads (``NaN``,
+`httpx_cassette.core.lenient`) as the structure a client parses.
 
 The scanner and redaction both look through these, so encoding a secret once more does not hide it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
 import contextlib
-import email.message
 import io
 import re
 import zlib
@@ -21,8 +19,18 @@ from typing import Any
 
 import msgspec
 
-from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate, zlib_header
-from httpx_cassette.core.secrets import REDACTED, is_hashed, is_placeholder, secret_named, token_like, trivial
+from httpx_cassette.core.decoded import ZSTD, declared_charset, embedded_base64, readings
+from httpx_cassette.core.lenient import lenient_json, may_be_lenient, strict_text
+from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate, url_secrets, urls_in_text
+from httpx_cassette.core.secrets import (
+    REDACTED,
+    is_hashed,
+    is_placeholder,
+    known_format,
+    secret_named,
+    token_like,
+    trivial,
+)
 
 __all__ = [
     "xml_secrets",
@@ -31,6 +39,7 @@ __all__ = [
     "decompressed",
     "embedded_base64",
     "embedded_json",
+    "escaped_secrets",
     "formish",
     "header_pair",
     "json_pairs",
@@ -49,20 +58,51 @@ def formish(text: str) -> bool:
 
 
 def maybe_json(text: str) -> bool:
-    """Whether ``text`` may be a JSON object or array (a cheap test of its first character)."""
+    """Whether ``text`` may be a JSON object or array (a cheap test of its first character); a UTF-8
+    byte-order mark may come first (.NET writes one: httpx's ``.json()`` reads past it)."""
     head = text[:1]
-    return head in _CLOSER or (head.isspace() and text.lstrip()[:1] in _CLOSER)
+    if head in _CLOSER:
+        return True
+    if not head.isspace() and head != "\ufeff":
+        return False
+    return text.lstrip().removeprefix("\ufeff").lstrip()[:1] in _CLOSER
+
+
+def _json_shaped(text: str) -> str | None:
+    """``text`` without the whitespace and byte-order mark around it, when it is shaped as a JSON object
+    or array (its first and last characters)."""
+    stripped = text.strip()
+    if stripped[:1] == "\ufeff":
+        stripped = stripped[1:].lstrip()
+    if len(stripped) < 2 or _CLOSER.get(stripped[0]) != stripped[-1]:
+        return None
+    return stripped
 
 
 def embedded_json(text: str) -> Any | None:
-    """The JSON object or array that ``text`` is (whitespace around it allowed), or None."""
-    stripped = text.strip()
-    if len(stripped) < 2 or _CLOSER.get(stripped[0]) != stripped[-1]:
+    """The JSON object or array that ``text`` is (whitespace and a byte-order mark around it allowed), as
+    a client parses it: by Python's json module too when only that module reads it (``NaN``, see
+    `httpx_cassette.core.lenient`); or None."""
+    stripped = _json_shaped(text)
+    if stripped is None:
         return None
     try:
         return msgspec.json.decode(stripped)
     except (msgspec.DecodeError, RecursionError):  # not JSON, or nested deeper than Python builds
+        return lenient_json(stripped)
+
+
+def _strict_reading(text: str) -> str | None:
+    """``text`` written as JSON msgspec reads, when it is JSON only Python's json module reads; else None."""
+    stripped = _json_shaped(text) if maybe_json(text) else None
+    if stripped is None or not may_be_lenient(stripped):
         return None
+    try:
+        msgspec.json.decode(stripped)
+    except (msgspec.DecodeError, RecursionError):
+        inner = lenient_json(stripped)
+        return None if inner is None else strict_text(inner)
+    return None
 
 
 # A quoted name, a colon, and a quoted value that may be cut short (the text ended inside it).
@@ -74,57 +114,40 @@ def json_pairs(text: str) -> list[tuple[str, str]]:
     mid-object, JSON inside other text. Values are unescaped when they are whole."""
     if '"' not in text or ":" not in text:
         return []
+    return [(name, value) for name, _, value in _pairs(text)]
+
+
+def _pairs(text: str) -> list[tuple[str, str, str]]:
+    """`json_pairs`, each value also as written."""
+    if '"' not in text or ":" not in text:
+        return []
     pairs = []
     for match in _PAIR.finditer(text):
-        value = match.group(2)
+        value = written = match.group(2)
         if "\\" in value:
             with contextlib.suppress(msgspec.DecodeError):  # cut inside an escape: judge it as written
                 value = str(msgspec.json.decode(f'"{value}"'))
-        pairs.append((match.group(1), value))
+        pairs.append((match.group(1), written, value))
     return pairs
 
 
-_MIN_BASE64 = 24  # 18 bytes: shorter than any credential worth encoding
-_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_-]+={0,2}")
-_GZIP, _ZSTD = b"\x1f\x8b", b"\x28\xb5\x2f\xfd"
+def escaped_secrets(text: str) -> list[tuple[str, str]]:
+    """``(name, secret)`` for what a JSON escape hides in the ``"name": "value"`` pairs of text that is
+    not whole JSON: a known format (``"\\u0073k-..."``), a URL's password or secret parameter
+    (``"https:\\u002F\\u002Fuser:pw@..."``), found in the value unescaped and not as it is written.
+    Only those two escapes hide one: a known format after ``\\n`` is one as written (`known_format`)."""
+    if "\\u" not in text and "\\/" not in text:
+        return []
+    found = []
+    for name, written, value in _pairs(text):
+        if "\\u" in written or "\\/" in written:
+            shown = set(_format_or_url(written))
+            found += [(name, secret) for secret in _format_or_url(value) if secret not in shown]
+    return found
 
 
-def embedded_base64(text: str) -> bytes | None:
-    """The bytes behind ``text`` when it is base64 (or base64url, line breaks allowed as MIME and GitHub
-    write it) of 24+ characters that decodes to text or compressed data; None otherwise (an id, a hash,
-    a random token: those decode to noise)."""
-    if len(text) < _MIN_BASE64:
-        return None
-    compact = text.replace("\n", "").replace("\r", "") if "\n" in text else text
-    if not _BASE64.fullmatch(compact):
-        return None
-    if "-" in compact or "_" in compact:
-        compact = compact.replace("-", "+").replace("_", "/")
-    try:
-        raw = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    if zlib_header(raw) or raw.startswith((_GZIP, _ZSTD)):
-        return raw  # compressed (a zlib header is checksummed: noise rarely passes)
-    return raw if _is_text(raw) else None
-
-
-def _is_text(raw: bytes) -> bool:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    printable = sum(1 for c in text if c.isprintable() or c in "\n\r\t")
-    return printable >= 0.95 * len(text)
-
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same two bytes
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
+def _format_or_url(text: str) -> list[str]:
+    return known_format(text) + [s for url in urls_in_text(text) for _, s in url_secrets(url, paths=False)]
 
 
 def decompressed(raw: bytes) -> bytes | None:
@@ -135,7 +158,7 @@ def decompressed(raw: bytes) -> bytes | None:
     coding is tried in turn: on anything else they fail at once. brotli and zstd are read when their
     packages are installed (the ones httpx uses for them).
     """
-    if raw.startswith(_ZSTD):
+    if raw.startswith(ZSTD):
         return _zstd(raw)
     with contextlib.suppress(zlib.error):
         inflater = zlib.decompressobj(-zlib.MAX_WBITS)
@@ -166,50 +189,12 @@ def _zstd(raw: bytes) -> bytes | None:
 
 
 def texts_of_bytes(raw: bytes, charset: str = "") -> list[str]:
-    """``raw`` read as text, so that a credential in it reads as one, whatever its charset: in the
-    ``charset`` its content-type declares (what a client decodes it with: UTF-16 with no byte-order
-    mark, EBCDIC...), as UTF-8, else latin-1 (which decodes anything and keeps ASCII runs as they are);
-    and also as UTF-16 or UTF-32 when a byte-order mark or the NUL bytes of ASCII in them say it may be.
-    The likeliest first."""
-    texts = []
-    with contextlib.suppress(LookupError, ValueError):  # a charset Python has no codec for
-        if charset and codecs.lookup(charset).name not in ("utf-8", "latin-1", "iso8859-1", "ascii"):
-            texts.append(raw.decode(charset, "replace"))
-    for bom, codec in _BOMS:
-        if raw.startswith(bom):
-            texts.append(raw[len(bom) :].decode(codec, "replace"))
-            break
-    else:
-        if len(raw) >= 4 and b"\x00" in raw[:64]:
-            texts += _nul_spaced(raw)
-    try:
-        texts.append(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        texts.append(raw.decode("latin-1"))
-    return texts
-
-
-def _nul_spaced(raw: bytes) -> list[str]:
-    """``raw`` as UTF-32 or UTF-16 when its NUL bytes fall where ASCII text in them has its NULs."""
-    quarter, half = len(raw) // 4, len(raw) // 2
-    for codec, zeros in (("utf-32-le", (1, 2, 3)), ("utf-32-be", (0, 1, 2))):
-        if all(raw[k::4].count(0) > quarter * 0.4 for k in zeros):
-            return [raw[: len(raw) // 4 * 4].decode(codec, "replace")]
-    if raw[1::2].count(0) > half * 0.4:
-        return [raw.decode("utf-16-le", "replace")]
-    if raw[0::2].count(0) > half * 0.4:
-        return [raw.decode("utf-16-be", "replace")]
-    return []
-
-
-def declared_charset(content_type: object) -> str:
-    """The charset a content-type names, read as httpx reads it (the email parser): what a client
-    decodes the body with."""
-    if not isinstance(content_type, str) or "charset" not in content_type.lower():
-        return ""
-    message = email.message.Message()
-    message["content-type"] = content_type
-    return str(message.get_content_charset() or "")
+    """``raw`` read as text in each charset a client may read it in (`httpx_cassette.core.decoded.readings`:
+    the one its content-type declares, UTF-8 or latin-1, UTF-16 or UTF-32 as its byte-order mark or NULs
+    say), the likeliest first; then each reading that is JSON only Python's json module reads (``NaN``),
+    written as JSON msgspec reads: a check that parses each reading as JSON then judges its fields."""
+    texts = readings(raw, charset)
+    return texts + [strict for text in texts if (strict := _strict_reading(text)) is not None]
 
 
 def header_pair(item: object) -> bool:
@@ -245,8 +230,11 @@ _MAYBE_CODE = (
 def code_secrets(text: str) -> list[tuple[str, str]]:
     """The secret name and value pairs that code or a command line in ``text`` sets: a secret's name set
     to a token (16+ characters of two kinds, no space). Inside prose a sure name (``password``) is no
-    proof, since answers show ``password="changeme"``; a placeholder (``"<API_KEY>"``) is none."""
+    proof, since answers show ``password="changeme"``; a placeholder (``"<API_KEY>"``) is none. And what
+    headers, XML elements and JSON escapes in the text hide (`escaped_secrets`)."""
     found = header_line_secrets(text) + xml_secrets(text)
+    if "\\" in text:
+        found += escaped_secrets(text)
     if ("=" not in text and ":" not in text) or not any(maybe.search(text) for maybe in _MAYBE_CODE):
         return found
     for match in _CODE_PAIR.finditer(text):

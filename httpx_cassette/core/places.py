@@ -1,6 +1,7 @@
 """Where credentials hide beyond plain JSON strings: URLs (userinfo, query, fragment, path, URLs inside
-URLs, JSON inside a parameter, a webhook URL whose path is its secret), form bodies, bytes stored as
-base64 (compressed or not), and free text such as a User-Agent (URLs in it included).
+URLs, JSON inside a parameter, a webhook URL whose path is its secret, a URL JSON escapes), form bodies,
+and free text such as a User-Agent (URLs in it included). (Bytes stored as base64, compressed or not,
+are `httpx_cassette.core.decoded`'s: its helpers are named here too.)
 
 Each place has one finder, used by the scanner (to report) and by redaction (to replace), so what
 recording redacts and what `scan` reports on disk cannot drift apart.
@@ -8,16 +9,14 @@ recording redacts and what `scan` reports on disk cannot drift apart.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-import zlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 import msgspec
 
+from httpx_cassette.core.decoded import MAX_INFLATED, decoded_bytes, inflate, zlib_header
 from httpx_cassette.core.secrets import (
     REDACTED,
     high_entropy,
@@ -30,6 +29,7 @@ from httpx_cassette.core.secrets import (
 
 __all__ = [
     "MAX_INFLATED",
+    "absolute_urls",
     "URL_IN_TEXT",
     "decoded_bytes",
     "free_text_secrets",
@@ -44,7 +44,6 @@ __all__ = [
     "urls_in_text",
 ]
 
-MAX_INFLATED = 64 * 1024 * 1024  # a decompression bomb in a hostile file is read this far, no further
 _MAX_DEPTH = 3  # URLs inside URLs are examined this many levels down (a viewer's ?src=, a login's ?next=)
 
 # A scheme is short; bounding it keeps a long run of letters from being rescanned at every position.
@@ -66,6 +65,10 @@ _RELATIVE = r"(?<![\w/.:%~+-])/[^\s\"<>?#]*[?#][^\s\"<>]*" + _LAST
 _ANY_URL = re.compile(URL_IN_TEXT.pattern + "|" + _RELATIVE)
 _ENCODED_URL = re.compile(_SCHEME + _ENCODED_SEPARATOR)
 _URL_START = re.compile(_SCHEME + "(?:://|" + _ENCODED_SEPARATOR + ")")
+# A URL in JSON that escapes "/" (PHP's json_encode, Laravel's @json in a page: ``mysql:\/\/app:pw@db``),
+# "&" or other characters as ``\uXXXX`` (Go, Django): found as written, judged unescaped.
+_ESCAPED_SLASHES = ":\\/\\/"
+_ESCAPED_URL = re.compile(_SCHEME + r":\\/\\/(?:\\/|\\u[0-9A-Fa-f]{4}|[^\s\"<>\\])*")
 
 
 def has_url(text: str) -> bool:
@@ -78,15 +81,38 @@ def _may_hold_params(text: str) -> bool:
 
 
 def urls_in_text(text: str) -> list[str]:
-    """Every URL in free text (`URL_IN_TEXT`), and every path with parameters standing on its own."""
-    if has_url(text) or _may_hold_params(text):
-        return _ANY_URL.findall(text)
-    return []
+    """Every URL in free text (`URL_IN_TEXT`), and every path with parameters standing on its own; a
+    URL JSON-escaped in it (``https:\\/\\/...``) unescaped."""
+    found = _ANY_URL.findall(text) if has_url(text) or _may_hold_params(text) else []
+    if _ESCAPED_SLASHES in text:
+        found += [url for url in _escaped(text, _ANY_URL) if url not in found]
+    return found
+
+
+def absolute_urls(text: str) -> list[str]:
+    """The absolute URLs in ``text`` (`URL_IN_TEXT`), JSON-escaped ones unescaped."""
+    return (URL_IN_TEXT.findall(text) if has_url(text) else []) + _escaped(text, URL_IN_TEXT)
+
+
+def _escaped(text: str, pattern: re.Pattern[str]) -> list[str]:
+    """What ``pattern`` finds in each JSON-escaped URL of ``text``, unescaped."""
+    if _ESCAPED_SLASHES not in text:
+        return []
+    return [url for written in _ESCAPED_URL.findall(text) for url in pattern.findall(_unescaped(written))]
+
+
+def _unescaped(written: str) -> str:
+    try:
+        return str(msgspec.json.decode(f'"{written}"'))
+    except msgspec.DecodeError:  # a lone surrogate escape
+        return written.replace("\\/", "/")
 
 
 def may_hold_url(text: str) -> bool:
     """Whether ``text`` may hold a URL `urls_in_text` finds (for a pre-check over many strings)."""
-    return has_url(text) or (_may_hold_params(text) and _ANY_URL.search(text) is not None)
+    if has_url(text) or _ESCAPED_SLASHES in text:
+        return True
+    return _may_hold_params(text) and _ANY_URL.search(text) is not None
 
 
 def _nested_url(value: str) -> bool:
@@ -303,41 +329,19 @@ def _redact_url(url: str, depth: int) -> str:
 
 def redact_urls_in_text(text: str) -> str:
     """Every URL inside free text (an error message, a User-Agent) redacted as `redact_url` does,
-    percent-encoded ones too."""
+    percent-encoded and JSON-escaped ones too (escaped again)."""
+    if _ESCAPED_SLASHES in text:
+        text = _ESCAPED_URL.sub(_redacted_escaped, text)
     if has_url(text) or _may_hold_params(text):
         return _ANY_URL.sub(lambda m: redact_url(m.group(0)), text)
     return text
 
 
-def zlib_header(data: bytes) -> bool:
-    """Whether ``data`` starts with a zlib header: deflate, a window of any size (``0x78`` is only the
-    largest; every client's decoder takes ``0x18`` to ``0x68`` too), checksummed."""
-    return len(data) > 2 and data[0] & 0x0F == 8 and data[0] >> 4 <= 7 and (data[0] << 8 | data[1]) % 31 == 0
-
-
-def inflate(data: bytes) -> bytes | None:
-    """``data`` decompressed when it is gzip or zlib (at most 64 MiB of it), else None."""
-    if data[:2] == b"\x1f\x8b":
-        wbits = 16 + zlib.MAX_WBITS
-    elif zlib_header(data):
-        wbits = zlib.MAX_WBITS
-    else:
-        return None
-    try:
-        return zlib.decompressobj(wbits).decompress(data, MAX_INFLATED)
-    except zlib.error:
-        return None
-
-
-def decoded_bytes(data: bytes | str) -> bytes:
-    """The bytes behind a base64 body (``str``) or a side file (``bytes``); undecodable base64 is
-    returned as its own text. Compressed layers are the caller's to undo (`inflate`)."""
-    if isinstance(data, bytes):
-        return data
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        return data.encode("utf-8", "replace")
+def _redacted_escaped(match: re.Match[str]) -> str:
+    written = match.group(0)
+    plain = _unescaped(written)
+    redacted = _ANY_URL.sub(lambda m: redact_url(m.group(0)), plain)
+    return written if redacted == plain else msgspec.json.encode(redacted).decode()[1:-1].replace("/", "\\/")
 
 
 _FREE_TOKEN = re.compile(r"[^\s;,()\[\]{}\"']+")

@@ -26,6 +26,7 @@ from httpx_cassette.core.secrets import (
     connection_secrets,
     secret_value,
 )
+from httpx_cassette.core.streamed import said_in_body
 from httpx_cassette.core.strings import Strings, distinct, of_events
 from httpx_cassette.model.cassette import Response, builtins
 
@@ -112,11 +113,14 @@ def _secret_pair(text: str) -> bool:  # or a connection string's secret setting 
 
 def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any]]:
     """The distinct strings of a stored response, the keys of its own fields, and the keys of its body;
-    ``body``: the distinct strings of its stream's events, when already known (one walk per recording)."""
+    ``body``: the distinct strings of its stream's events, when already known (one walk per recording).
+    A stream stored otherwise (a JSON array of chunks, SSE or NDJSON text) adds what it says assembled
+    (`httpx_cassette.core.streamed`): a key split over its chunks shows no anchor in any one of them."""
     head = distinct(builtins(msgspec.structs.replace(value, body=UNSET)))
     if body is None:
         events = value.events()
-        body = (
-            of_events(events) if events else distinct(builtins(None if value.body is UNSET else value.body))
-        )
+        data = None if events or value.body is UNSET else builtins(value.body)
+        # A stream not stored as events (a JSON array of chunks, SSE or NDJSON text): what it says, whole
+        said = [] if events else said_in_body(data, value.text, value.headers)
+        body = of_events(events) if events else distinct([data, said] if said else data)
     return body.found | head.found, head.keys, body.keys

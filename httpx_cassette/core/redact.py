@@ -19,8 +19,9 @@ from msgspec import UNSET
 
 from httpx_cassette.core.embedded import embedded_json, formish, header_pair, maybe_json
 from httpx_cassette.core.fields import field_texts
+from httpx_cassette.core.lenient import written_again
 from httpx_cassette.core.placeholders import Placeholders
-from httpx_cassette.core.places import URL_IN_TEXT, has_url, redact_url, redact_urls_in_text, scrub_free_text
+from httpx_cassette.core.places import absolute_urls, redact_url, redact_urls_in_text, scrub_free_text
 from httpx_cassette.core.secrets import (
     REDACTED,
     any_secret_name,
@@ -214,7 +215,7 @@ class Redaction:
         if inner is None:
             return text
         redacted = self._fields(inner)
-        return text if redacted == inner else msgspec.json.encode(redacted).decode()
+        return text if redacted == inner else written_again(text, redacted, self._fields)
 
     def _text(self, text: str, *, form: bool = False, placeholders: bool = True) -> str:
         """A body or stream line kept as text, as stored: a form's secret fields, or the secret-named
@@ -338,7 +339,7 @@ class Redaction:
         def leaves(text: str) -> bool:
             # A text naming a URL to another host keeps its placeholders: a placeholder ends a URL as
             # `URL_IN_TEXT` reads it (`<` cannot stand in one), so the whole text is judged.
-            urls = URL_IN_TEXT.findall(text) if has_url(text) else []
+            urls = absolute_urls(text)  # JSON-escaped ones too (`https:\/\/evil.example\/?t=<TOKEN>`)
             if text.lstrip().startswith("//"):  # protocol-relative: a redirect there leaves the host
                 urls.append("https:" + text.strip())
             return any(elsewhere(url) for url in urls)

@@ -25,28 +25,20 @@ from httpx_cassette.core import budget
 from httpx_cassette.core.embedded import (
     code_secrets,
     declared_charset,
-    decompressed,
     embedded_base64,
     embedded_json,
     formish,
     header_pair,
     json_pairs,
     maybe_json,
-    texts_of_bytes,
     undoable,
 )
 from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import Finding, mask
 from httpx_cassette.core.placeholders import PlaceholderClash
-from httpx_cassette.core.places import (
-    MAX_INFLATED,
-    decoded_bytes,
-    free_text_secrets,
-    inflate,
-    url_secrets,
-    urls_in_text,
-)
+from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_secrets, urls_in_text
 from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
+from httpx_cassette.core.scan_bytes import as_served, unpacked_texts
 from httpx_cassette.core.secrets import (
     GROUPS,
     PATTERN,
@@ -60,6 +52,7 @@ from httpx_cassette.core.secrets import (
     secret_value,
     token_like,
 )
+from httpx_cassette.core.streamed import said_in_array, said_in_body, said_in_stream
 from httpx_cassette.core.strings import Strings
 from httpx_cassette.core.transcript import Assembler
 from httpx_cassette.errors import CassetteError, CassetteSecretError
@@ -70,7 +63,6 @@ from httpx_cassette.model.served import header_value
 
 __all__ = ["Finding", "SecretScanner", "mask", "placeholder_clash", "refusal"]
 
-_LAYERS = 8  # compression layers one body is undone through
 _COMPRESSIONS = frozenset({"br", "zstd", "gzip", "x-gzip", "deflate", "compress", "x-compress"})
 
 
@@ -194,47 +186,35 @@ class SecretScanner:
             yield from self._in_form(value, where, file)
 
     def in_bytes(
-        self, data: bytes | str, path: str, file: Path | None = None, charset: str = ""
+        self, data: bytes | str, path: str, file: Path | None = None, charset: str = "", media: str = ""
     ) -> list[Finding]:
         """A body stored as base64 (``str``) or a side file (``bytes``): decoded, decompressed, then
         scanned as JSON when it parses, else as text (known formats, URLs, form fields); read in the
-        ``charset`` its content-type declares too."""
+        ``charset`` its content-type declares too; an SSE or NDJSON stream (its ``media`` type, or its
+        first characters say) and a JSON array also as what their events say, assembled."""
         with budget.check() as spent:
-            return self._in_bytes(data, path, file, spent, charset)
+            return self._in_bytes(data, path, file, spent, charset, media)
 
     def _in_bytes(
-        self, data: bytes | str, path: str, file: Path | None, spent: list[int], charset: str = ""
+        self, data: bytes | str, path: str, file: Path | None, spent: list[int], charset: str, media: str
     ) -> list[Finding]:
-        layer = decoded_bytes(data)
-        if stop := budget.spend(spent, len(layer)):  # many compressed strings: each a bomb's worth
-            return [Finding(file, path, stop, "not checked")]
-        texts: list[str] = []
         # Every layer a client would undo (`content-encoding: gzip, gzip`), each bounded: one that fills
         # the bound was not read to its end, and what was not read is not called clean.
-        for _ in range(_LAYERS):
-            texts += texts_of_bytes(layer, charset)
-            # gzip and zlib by their magic bytes; zstd, brotli, raw deflate (never all ASCII) by trying
-            unpacked = inflate(layer) or (None if layer.isascii() else decompressed(layer))
-            if unpacked is None:
-                break
-            if stop := budget.spend(spent, len(unpacked)):
-                return [Finding(file, path, stop, "not checked")]
-            if len(unpacked) >= MAX_INFLATED:
-                kind = f"a body that decompresses past what one check reads ({MAX_INFLATED >> 20} MiB)"
-                return [Finding(file, path, kind, "not checked")]
-            layer = unpacked
-        else:
-            return [Finding(file, path, f"a body compressed more than {_LAYERS} times", "not checked")]
+        texts, stop = unpacked_texts(data, spent, charset, MAX_INFLATED)
+        if stop:
+            return [Finding(file, path, stop, "not checked")]
         for text in texts:
             try:
-                return self.scan(msgspec.json.decode(text), path, file)
+                value = msgspec.json.decode(text)
             except (msgspec.DecodeError, RecursionError):
-                pass
-        return [
+                continue
+            return self._with_said(self.scan(value, path, file), said_in_array(value), path, file)
+        found = [
             f
             for t in texts
             for f in (*self._in_string(t, path, None, False, file), *self._set(t, path, file))
         ]
+        return self._with_said(found, [s for t in texts for s in said_in_stream(t, media)], path, file)
 
     def _set(self, text: str, path: str, file: Path | None) -> list[Finding]:
         """A whole text body's (or decoded file's) lines that set a secret name (a .env, YAML, INI)."""
@@ -258,9 +238,11 @@ class SecretScanner:
         headers = {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
         ctype = header_value(headers, "content-type")
         if isinstance(value.get("base64"), str):
-            charset = declared_charset(ctype)
-            findings += self.in_bytes(value["base64"], f"{where}.base64", file, charset)
+            charset, media = declared_charset(ctype), media_type(ctype)
+            findings += self.in_bytes(value["base64"], f"{where}.base64", file, charset, media)
             coding = header_value(headers, "content-encoding")
+            if coding and not findings and (served := as_served(value["base64"], coding)) is not None:
+                findings += self.in_bytes(served, f"{where}.base64 (as served)", file, charset, media)
             compressed = _COMPRESSIONS.intersection(str(coding).lower().replace(" ", "").split(","))
             if coding and compressed and not undoable(value["base64"]):
                 # Kept as it came because nothing here decodes it (brotli or zstandard not installed):
@@ -313,6 +295,10 @@ class SecretScanner:
                 findings += self._found(str(value), where, f"value of a field named {name!r}", file)
             elif isinstance(value, dict):
                 findings += self._expanded(value, where, file)
+                if "status" in value:  # a response: a stream not stored as events (a JSON array, SSE text)
+                    body, streaming = value.get("body"), value.get("is_streaming") is True
+                    said = said_in_body(body, value.get("text"), value.get("headers"), streaming)
+                    assembled += self._said(said, f"{where} (the text its pieces assemble)", file)
                 for key, item in reversed(value.items()):
                     key = str(key)
                     # A key is a string like any other (a map keyed by URLs, by tokens): every rule
@@ -345,19 +331,30 @@ class SecretScanner:
         return list(dict.fromkeys(found))  # one value reached two ways (a multipart field's) once
 
     def _in_transcript(self, events: list[Any], where: str, file: Path | None) -> list[Finding]:
-        """What a stream's events say once their pieces are joined (text, tool-call arguments): a
-        credential the model sent over many events is whole only there."""
+        """What a stream's events say once their pieces are joined (`_said`)."""
         assembler = Assembler()
         for event in events:
             if isinstance(event, dict):  # raw events too: a spaced NDJSON line is JSON text
                 assembler.add(event.get("__data__"))
+        return self._said(assembler.result.said(), f"{where} (the text its events assemble)", file)
+
+    def _said(self, said: list[str], path: str, file: Path | None) -> list[Finding]:
+        """What a stream says once its pieces are joined (text, tool-call arguments), judged as a string
+        and as the JSON it may be: a credential the model sent over many events is whole only there."""
         findings: list[Finding] = []
-        for text in assembler.result.said():
-            path = f"{where} (the text its events assemble)"
+        for text in said:
             findings += self._in_string(text, path, None, False, file)
             inner = embedded_json(text) if maybe_json(text) else None
             findings += self.scan(inner, path, file) if inner is not None else []
         return findings
+
+    def _with_said(
+        self, found: list[Finding], said: list[str], path: str, file: Path | None
+    ) -> list[Finding]:
+        """``found``, and what ``said`` holds that it does not (a value split over events)."""
+        seen = {f.masked for f in found}
+        joined = self._said(said, f"{path} (the text its events assemble)", file) if said else []
+        return found + [f for f in joined if f.masked not in seen]
 
     def scan_struct(self, value: msgspec.Struct, path: str, events: Strings | None = None) -> list[Finding]:
         """`scan` for a stored `Request`, `Response` or whole file; ``events``: the distinct strings of a

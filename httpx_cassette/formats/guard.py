@@ -21,9 +21,11 @@ from typing import Any
 
 import msgspec
 
+from httpx_cassette.core.echoes import carried, scrubbed
 from httpx_cassette.core.key import KeyOptions
 from httpx_cassette.core.places import redact_url
 from httpx_cassette.core.redact import REDACTED, SECRET_HEADERS, kept_request_headers, response_headers
+from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.core.scan import Finding
 from httpx_cassette.errors import CassetteError, CassetteFormatError, CassetteSecretError
 from httpx_cassette.model.cassette import CassetteFile, Origin, Request, Response, builtins
@@ -85,10 +87,18 @@ class Guard:
         cassette's redaction (`Cassette.plan`)."""
         return self.redaction.request(msgspec.structs.replace(request, url=redact_url(request.url)))
 
-    def response(self, response: Response) -> Response:
-        """``response`` as recording stores it: its headers as `Capture` keeps them (a ``content-encoding``
-        kept with a body stored as it came stays), then the cassette's redaction (`Cassette.save`); a
-        llama-stack `Origin` as well."""
+    def carried(self, request: LiveRequest) -> frozenset[str]:
+        """The credentials ``request`` (as the other recorder kept it) carried that its conversion does not
+        keep, as `Cassette.plan` finds them for a live request (`httpx_cassette.core.echoes.carried`)."""
+        return carried(request, self.redaction.headers, self.redaction.placeholders.hiding)
+
+    def response(self, response: Response, secrets: frozenset[str] = frozenset()) -> Response:
+        """``response`` as recording stores it: what its request carried (``secrets``, see `carried`)
+        written as ``REDACTED`` where it comes back (`scrubbed`, which raises `CassetteSecretError` for
+        an echo it cannot rewrite), its headers as `Capture` keeps them (a ``content-encoding`` kept with
+        a body stored as it came stays), then the cassette's redaction (`Cassette.save`); a llama-stack
+        `Origin` as well."""
+        response = scrubbed(response, secrets)
         headers = response_headers(response.headers.items(), SECRET_HEADERS)
         redacted = self.redaction.response(msgspec.structs.replace(response, headers=headers))
         if response.origin is None:

@@ -28,10 +28,11 @@ from msgspec import UNSET
 from httpx_cassette._version import __version__
 from httpx_cassette.core.capture import Capture
 from httpx_cassette.core.decoding import IDENTITY, Decoder, DecoderFor, zlib_decoder
+from httpx_cassette.core.findings import Finding
 from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.core.places import MAX_INFLATED
 from httpx_cassette.core.request import to_record
-from httpx_cassette.errors import CassetteError, CassetteFormatError
+from httpx_cassette.errors import CassetteError, CassetteFormatError, CassetteSecretError
 from httpx_cassette.formats.guard import Guard, SecretRefused
 from httpx_cassette.formats.vcr_yaml import MAX_YAML_BYTES, BrokenVcrCassette, one_line, yaml_load
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
@@ -124,14 +125,14 @@ class _Recorded:
     content: bytes
 
 
-def _request(raw: Any) -> Request:
+def _request(raw: Any) -> _Recorded:
     raw = _mapping(raw, "`request`")
     headers: dict[str, str] = {}
     for name, value in _header_items(raw.get("headers"), "`request.headers`"):
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     method = _string(raw.get("method"), "`request.method`")
     uri = _string(raw.get("uri"), "`request.uri`")
-    return to_record(_Recorded(method, uri, headers, _bytes(raw.get("body"), "`request.body`")))
+    return _Recorded(method, uri, headers, _bytes(raw.get("body"), "`request.body`"))
 
 
 def _status(value: Any, what: str) -> int:
@@ -212,10 +213,12 @@ def _interaction(
     raw = _mapping(raw, "the interaction")
     if "request" not in raw or "response" not in raw:
         raise _Malformed("the interaction must have a `request` and a `response`")
-    request = _request(raw["request"])
-    response = _response(raw["response"], decoder_for)
+    sent = _request(raw["request"])
+    request, response = to_record(sent), _response(raw["response"], decoder_for)
     if guard is not None:  # before keying, as recording does: the same request finds its recording
-        request, response = guard.request(request), guard.response(response)
+        # What the request carried is written as REDACTED where the response sends it back, as recording
+        # writes it (`Cassette.plan` and `save`).
+        request, response = guard.request(request), guard.response(response, guard.carried(sent))
     return key_of(request), request, response, _recorded_at(raw["response"])
 
 
@@ -239,6 +242,9 @@ def read_vcr(
             problem = str(exc)
         except RecursionError:  # a body nested deeper than Python recurses (the key walks it)
             problem = "its body is nested too deeply to convert"
+        except CassetteSecretError as exc:  # an echo of what its request carried that cannot be rewritten
+            echoed = [f for f in exc.findings if isinstance(f, Finding)]
+            raise SecretRefused(file, f"the recording of interaction {i}", echoed) from None
         except (CassetteError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
             problem = f"{type(exc).__name__}: {exc}"
         else:

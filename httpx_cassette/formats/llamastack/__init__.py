@@ -30,7 +30,7 @@ from typing import Any
 
 from httpx_cassette.formats.llamastack.convert import convert_directory
 from httpx_cassette.formats.llamastack.files import llama_stack_bytes, llama_stack_files, recording_name
-from httpx_cassette.formats.llamastack.read import LLAMA_STACK, read
+from httpx_cassette.formats.llamastack.read import LLAMA_STACK, echoes_scrubbed, read
 from httpx_cassette.formats.llamastack.roundtrip import kept, llama_stack_origin, to_llama_stack
 from httpx_cassette.model.cassette import CassetteFile, FileFormat, Meta, Origin
 
@@ -48,7 +48,11 @@ __all__ = [
 
 
 def from_llama_stack(raw: Any, source: str) -> CassetteFile:
-    """The cassette one llama-stack recording stands for; errors name ``source`` and the JSON path."""
+    """The cassette one llama-stack recording stands for; errors name ``source`` and the JSON path. What
+    its request carried (a key header, ``extra_headers``) is ``REDACTED`` where its response sends it
+    back, as recording writes it (`echoes_scrubbed`): in what is served and converted, and in what is
+    kept to write the file back."""
+    raw = echoes_scrubbed(raw)
     request, response = read(raw, source)
     url = raw["request"].get("url")
     recorded_at = url if isinstance(url, str) else ""

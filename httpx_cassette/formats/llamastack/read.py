@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 from msgspec import UNSET
 
+from httpx_cassette.core.echoes import carried, scrubbed_data
 from httpx_cassette.core.places import redact_url
 from httpx_cassette.core.redact import kept_request_headers
 from httpx_cassette.core.request import STORED_REQUEST_HEADERS
 from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.cassette import Event, FileFormat, Request, Response, TransportFailure
 
-__all__ = ["LLAMA_STACK", "MODEL_LISTS", "is_model_list", "payload", "read", "web_host"]
+__all__ = ["LLAMA_STACK", "MODEL_LISTS", "echoes_scrubbed", "is_model_list", "payload", "read", "web_host"]
 
 LLAMA_STACK: FileFormat = "llama-stack"
 
@@ -219,6 +221,37 @@ def _wire_request(stored: dict[str, Any]) -> Request:
     return Request(
         method=method, url=target, headers=kept_request_headers(headers, STORED_REQUEST_HEADERS), body=wire
     )
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A llama-stack request as `carried` reads a live one: its URL (``extra_query`` in it) and headers
+    (``extra_headers`` among them)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes = b""
+
+
+def echoes_scrubbed(raw: Any) -> Any:
+    """``raw`` (a llama-stack recording) with what its request carried (the credentials a request carries
+    that its recording does not keep, `httpx_cassette.core.echoes.carried`) written as ``REDACTED``
+    wherever its response sends it back (a 401 quoting the key, in its body or exception), as recording
+    writes an echo (`scrubbed_data`); ``raw`` itself when there is none."""
+    stored = raw.get("request") if isinstance(raw, dict) else None
+    if not isinstance(stored, dict) or "response" not in raw:
+        return raw
+    headers, body, url = _lower(stored.get("headers")), stored.get("body"), stored.get("url")
+    url = url if isinstance(url, str) else ""
+    if isinstance(body, dict):
+        headers.update(_lower(body.get("extra_headers")))
+        extra_query = body.get("extra_query")
+        if isinstance(extra_query, dict):
+            query = urlencode([(str(k), str(v)) for k, v in extra_query.items()])
+            url += ("&" if "?" in url else "?") + query
+    secrets = carried(_Sent("POST", url, headers))
+    return {**raw, "response": scrubbed_data(raw["response"], secrets)} if secrets else raw
 
 
 def _text(value: Any, field: str, default: str) -> str:
