@@ -270,3 +270,31 @@ def test_scan_undoes_the_coding_the_header_names_even_when_the_bytes_are_all_asc
     status, out, err = run("scan", tmp_path)
     assert status == 1
     assert "GitHub token" in out + err
+
+
+def test_the_bound_holds_per_layer_as_the_scanner_reads_layers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 0.8 MiB of random bytes, gzipped twice: each layer decodes to under 1 MiB, both together to more.
+    monkeypatch.setattr("httpx_cassette.core.decoding.MAX_DECODED", 1 << 20, raising=False)
+    body = random.Random(3).randbytes(800_000)
+    put(tmp_path, coded(gzip.compress(gzip.compress(body)), "gzip, gzip"))
+    assert run("verify", tmp_path)[0] == 0
+
+
+def test_a_brotli_without_a_bounded_decoder_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Unbounded:  # brotli before 1.2: `process` takes no output_buffer_limit
+        def process(self, data: bytes) -> bytes:
+            return brotli.decompress(data)
+
+        def is_finished(self) -> bool:
+            return True
+
+    monkeypatch.setattr(brotli, "Decompressor", Unbounded)
+    put(tmp_path, coded(brotli.compress(b'{"ok": true}'), "br", "application/json"))
+    with pytest.raises(
+        CassetteFormatError, match=r"cannot be decoded with a bound here: pip install 'brotli>=1\.2'"
+    ):
+        replayed(tmp_path)

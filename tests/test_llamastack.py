@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import io
 import json
 import shutil
 import stat
@@ -22,6 +23,8 @@ import openai
 import pytest
 
 from httpx_cassette import CassetteError, CassetteMiss, CassetteTransport
+from httpx_cassette.cli import main as cli_main
+from httpx_cassette.cli.console import Console
 from httpx_cassette.formats.llamastack import convert_directory, recording_name
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
@@ -182,6 +185,27 @@ def test_a_scope_replays_only_that_tests_recordings(httpx_lib: ModuleType, scope
     client = client_for(httpx_lib, CassetteTransport(FIXTURES, mode="replay", scope=scope), is_async=False)
     expected = "pong from " + scope[-2]
     assert [ping(client), ping(client)] == [expected, expected]
+
+
+def test_one_tests_recording_in_our_format_beside_another_tests_llama_stack_file_is_no_clash(
+    httpx_lib: ModuleType, tmp_path: Path
+) -> None:
+    # A file of ours and a llama-stack file of one request are refused only when some test would replay
+    # both (a copy added beside a reviewed file would decide what replays); per test, they never meet.
+    shutil.copytree(FIXTURES, tmp_path, dirs_exist_ok=True)
+    answer = {"id": "x", "object": "chat.completion", "created": 0, "model": "gpt-4o-mini"}
+    choice = {"index": 0, "message": {"role": "assistant", "content": "new pong"}, "finish_reason": "stop"}
+    upstream = httpx_lib.MockTransport(
+        lambda _: httpx_lib.Response(200, json={**answer, "choices": [choice]})
+    )
+    recorder = CassetteTransport(tmp_path, mode="record", scope=SHARED_A, inner=upstream)
+    assert ping(client_for(httpx_lib, recorder, is_async=False)) == "new pong"
+    assert list(tmp_path.glob("post-chat-completions-*.json"))  # written in our format
+    for scope, expected in ((SHARED_A, "new pong"), (None, "new pong")):
+        replayer = CassetteTransport(tmp_path, mode="replay", scope=scope)
+        assert ping(client_for(httpx_lib, replayer, is_async=False)) == expected
+    status = cli_main(["verify", str(tmp_path)], console=Console(out=io.StringIO(), err=io.StringIO()))
+    assert status == 0
 
 
 def test_a_scope_with_no_recording_of_the_request_says_whose_there_are(httpx_lib: ModuleType) -> None:

@@ -272,11 +272,16 @@ def same_requests(loaded: Iterable[tuple[Path, CassetteFile]]) -> list[Problem]:
     another of its folder, of ours or llama-stack's: replay refuses such a folder rather than pick one (a
     copy added in a pull request would win). llama-stack keeps one response per file, so several of its
     files for one request are no problem."""
-    first: dict[tuple[Path, str], tuple[Path, bool]] = {}  # the first file of a request, and whether ours
+    first: dict[tuple[Path, str], list[tuple[Path, bool, CassetteFile]]] = {}  # the files of a request
     problems: list[Problem] = []
     for file, cassette in loaded:
         ours = held_format(file, cassette) == "ours"
-        seen, seen_ours = first.setdefault((file.parent, key_of(cassette.request)), (file, ours))
-        if seen != file and (ours or seen_ours):
-            problems.append(Problem(file, f"holds the same request as {seen}: replay refuses both, keep one"))
+        seen = first.setdefault((file.parent, key_of(cassette.request)), [])
+        for twin, twin_ours, other in seen:
+            if (ours and twin_ours) or ((ours or twin_ours) and other.shares_a_test_with(cassette)):
+                problems.append(
+                    Problem(file, f"holds the same request as {twin}: replay refuses both, keep one")
+                )
+                break
+        seen.append((file, ours, cassette))
     return problems

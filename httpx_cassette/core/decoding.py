@@ -4,6 +4,7 @@ a replaying client would, bounded: what a hostile file's coded body decodes to i
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -124,7 +125,7 @@ def zlib_decoder(content_encoding: str) -> Decoder | None:
 
 # -- a stored body's codings, undone as a replaying client undoes them, bounded ------------------------
 
-MAX_DECODED = MAX_INFLATED  # what a stored coded body may decode to, all its codings together
+MAX_DECODED = MAX_INFLATED  # what each layer of a stored coded body may decode to
 CLIENT_CODINGS = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})  # what httpx, urllib3, aiohttp undo
 _PIECE = 1 << 18  # the most one decoding step hands out
 
@@ -134,7 +135,12 @@ class CodingError(ValueError):
 
 
 class TooLarge(ValueError):
-    """A coded body that decodes past the bound (`MAX_DECODED`)."""
+    """A coded body that decodes past the bound (`MAX_DECODED`), or that nothing here decodes with one."""
+
+
+_UNBOUNDED = (
+    "cannot be decoded with a bound here: pip install 'brotli>=1.2' (brotlicffi and older brotli have none)"
+)
 
 
 def coding_names(content_encoding: str) -> list[str]:
@@ -163,7 +169,12 @@ def _zlib_pieces(data: bytes, wbits: int, members: bool) -> Iterator[bytes]:
 
 
 def _brotli_pieces(data: bytes) -> Iterator[bytes]:
-    import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]  # ImportError: no brotli
+    try:
+        import brotli  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    except ImportError:
+        if importlib.util.find_spec("brotlicffi") is not None:  # clients decode with it, unbounded
+            raise TooLarge(_UNBOUNDED) from None
+        raise  # no package here decodes it, so no client here does either
 
     decompressor = brotli.Decompressor()
     try:  # the limit is approximate (a piece may be twice it); what is left comes out on further calls
@@ -171,6 +182,8 @@ def _brotli_pieces(data: bytes) -> Iterator[bytes]:
         while out:
             yield bytes(out)
             out = b"" if decompressor.is_finished() else decompressor.process(b"", output_buffer_limit=_PIECE)
+    except TypeError:  # brotli before 1.2 has no output limit: it would inflate a bomb whole
+        raise TooLarge(_UNBOUNDED) from None
     except brotli.error as exc:
         raise CodingError(str(exc)) from None
 
@@ -204,9 +217,10 @@ def undo_codings(
     data: bytes, content_encoding: str, limit: int | None = None, *, unknown_as_deflate: bool = False
 ) -> Iterator[bytes]:
     """The pieces of ``data`` with the codings of ``content_encoding`` undone, last applied first, as a
-    replaying client undoes them (a coding nothing here decodes is passed over, as httpx does). Every
-    layer's output counts towards ``limit`` (default `MAX_DECODED`): past it, `TooLarge`, with at most
-    one piece more decoded. A layer that does not decode raises `CodingError`.
+    replaying client undoes them (a coding nothing here decodes is passed over, as httpx does). Each
+    layer's output may reach ``limit`` (default `MAX_DECODED`), as the secret scanner reads each layer:
+    past it, `TooLarge`, with at most one piece more decoded. A layer that does not decode raises
+    `CodingError`.
 
     ``unknown_as_deflate``: a coding no client knows, in a list with others, is undone as deflate when
     it decodes as such (urllib3 reads it so), else passed over (as httpx does): for a bound that holds
@@ -214,8 +228,8 @@ def undo_codings(
     """
     bound = MAX_DECODED if limit is None else limit
     names = coding_names(content_encoding)
-    spent = 0
     for depth, name in enumerate(reversed(names)):
+        spent = 0
         known = name in CLIENT_CODINGS
         if not known and not (unknown_as_deflate and len(names) > 1):
             continue  # passed over, as clients pass it over
@@ -244,7 +258,8 @@ def undo_codings(
 
 def coded_problem(data: bytes, content_encoding: str, limit: int | None = None) -> str | None:
     """Why a stored body ``data`` in ``content-encoding`` cannot be handed to a client to undo: it decodes
-    past ``limit`` (default `MAX_DECODED`) bytes, all its codings together; else None (a body that does
+    past ``limit`` (default `MAX_DECODED`) bytes in one of its layers, or only decodes unbounded here;
+    else None (a body that does
     not decode is the client's to fail on, as it would live). Decoded once, piece by piece, never held
     whole: about 1 ms per MB decoded."""
     if not coding_names(content_encoding):
@@ -253,11 +268,13 @@ def coded_problem(data: bytes, content_encoding: str, limit: int | None = None) 
     try:
         for _ in undo_codings(data, content_encoding, bound, unknown_as_deflate=True):
             pass
-    except TooLarge:
+    except TooLarge as exc:
         codings = content_encoding[:60]
+        if str(exc) == _UNBOUNDED:
+            return f"its body in content-encoding {codings!r} {exc}"
         return (
-            f"its body in content-encoding {codings!r} decodes to more than {_size(bound)}, more than"
-            " replay hands a client to decode (a decompression bomb?): record the interaction again"
+            f"its body in content-encoding {codings!r} decodes to more than {_size(bound)} in one layer,"
+            " more than replay hands a client to decode (a decompression bomb?): record the interaction again"
         )
     except CodingError:
         return None

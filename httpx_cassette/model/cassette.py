@@ -156,6 +156,14 @@ class CassetteFile(msgspec.Struct, kw_only=True):
     responses: list[Response]
     meta: Meta = msgspec.field(default_factory=Meta)
 
+    def shares_a_test_with(self, other: CassetteFile) -> bool:
+        """Whether some test would replay responses of both files: one holds a response of no test (any
+        test replays it), or both hold one test's."""
+        mine, theirs = (
+            {r.test_id if isinstance(r.test_id, str) else None for r in f.responses} for f in (self, other)
+        )
+        return None in mine or None in theirs or not mine.isdisjoint(theirs)
+
 
 def _decoded(value: Any) -> Any:
     if isinstance(value, msgspec.Raw):

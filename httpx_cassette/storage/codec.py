@@ -134,7 +134,7 @@ def _check_coded(cassette: CassetteFile, source: str) -> CassetteFile:
     """A body stored coded (``base64`` or a side file, with its ``content-encoding``) is served as it is,
     for the client to undo, which it does unbounded: one that decodes past `MAX_DECODED` (a gzip of a
     gzip of zeros: 9 KB of file, 4 GiB in the client's memory) is refused. Each such body is decoded
-    once per load, piece by piece, stopping at the bound (its last coding's output is only counted); a
+    once per load, piece by piece, stopping at the bound (each layer's output counted, as `scan` counts it); a
     body stored decoded (all a recording holds, but for a coding the recording machine could not undo)
     costs a header lookup. A side file that cannot be read is left to replay and ``verify`` to name."""
     for i, response in enumerate(cassette.responses):

@@ -138,7 +138,7 @@ def _in_side_file(
     if not coding_names(coding):
         return findings
     try:
-        decoded = b"".join(undo_codings(data, coding, MAX_INFLATED))
+        decoded = b"".join(undo_codings(data, coding, MAX_INFLATED, unknown_as_deflate=True))  # as inline
     except TooLarge:
         kind = f"a body that decodes past what one check reads ({MAX_INFLATED >> 20} MiB)"
         return [*findings, Finding(side, path, kind, "not checked")]

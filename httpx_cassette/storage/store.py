@@ -16,8 +16,8 @@ per file, named by llama-stack's own hash, found by reading every file once, key
 live request is). Several llama-stack files may hold one request: they replay in file-name order
 (`order_key`); with a ``scope``, only that test's (and no test's). Writing a request replaces its
 in-scope responses, wherever they were, in ``write_format``; no other request's file is replaced. A
-file of ours sharing its request with another file is refused (a pull request's copy would decide
-what replays; this tool never writes such a pair).
+file of ours sharing its request with another file of ours, or with a llama-stack file some test would
+replay beside it, is refused (a pull request's copy would decide what replays).
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ class DirectoryStore:
     def _remember(self, key: str, file: Path, cassette: CassetteFile) -> None:
         kind, sources = held_format(file, cassette), self._sources.setdefault(key, {})
         for twin, (held, other) in sources.items():  # not requests match_on makes one: those merge
-            if twin != file and "ours" in (held, kind) and same_request(other.request, cassette.request):
+            clash = held == kind == "ours" or ("ours" in (held, kind) and other.shares_a_test_with(cassette))
+            if twin != file and clash and same_request(other.request, cassette.request):
                 raise CassetteFormatError(str(file), f"it holds the same request as {twin}: keep one of them")
         sources[file] = (kind, cassette)
         self._by_key[key] = self._view(key)
@@ -153,8 +154,7 @@ class DirectoryStore:
 
     def known(self, key: str) -> CassetteFile | None:
         """``key``'s file if this store has already read or written it; never touches the disk."""
-        found = self._by_key.get(key)
-        return found[1] if found else None
+        return found[1] if (found := self._by_key.get(key)) else None
 
     def get(self, key: str, request: Request | None = None) -> CassetteFile | None:
         """The file recorded for ``key``, or None. Given the ``request`` that was keyed, a file under its
