@@ -47,6 +47,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 
 from httpx_cassette.core.decoding import IDENTITY, Decoder, decoder_for
 from httpx_cassette.core.replay import Prepared
+from httpx_cassette.errors import CassetteError
 from httpx_cassette.http.exchange import Exchange, Outgoing
 from httpx_cassette.http.forwarding import forwarding
 from httpx_cassette.http.streams import TeeStream
@@ -132,9 +133,13 @@ class _TapReader(StreamReader):
 
     def feed_eof(self) -> None:
         tee = _TAPS.pop(id(self), (None, None))[1]
-        super().feed_eof()
         if tee is not None:
-            tee.finish(truncated=False)
+            try:  # saved before the caller's read returns: the file is there when it does
+                tee.finish(truncated=False)
+            except CassetteError as exc:  # a refused recording: the caller's read raises it, as with httpx
+                super().set_exception(exc)  # (raised here, aiohttp's protocol callback would swallow it)
+                return
+        super().feed_eof()
 
     def set_exception(self, exc: BaseException, *args: Any) -> None:
         tee = _TAPS.pop(id(self), (None, None))[1]
