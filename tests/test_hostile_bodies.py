@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import random
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -298,3 +299,20 @@ def test_a_brotli_without_a_bounded_decoder_is_a_clear_error(
         CassetteFormatError, match=r"cannot be decoded with a bound here: pip install 'brotli>=1\.2'"
     ):
         replayed(tmp_path)
+
+
+def test_zstd_is_bounded_without_zstandard_as_httpx2_decodes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # httpx2 undoes zstd with the standard library's module (or backports.zstd), not zstandard.
+    pytest.importorskip("backports.zstd" if sys.version_info < (3, 14) else "compression.zstd")
+    monkeypatch.setitem(sys.modules, "zstandard", None)  # importing it raises ImportError
+    monkeypatch.setattr("httpx_cassette.core.decoding.MAX_DECODED", 1 << 20, raising=False)
+    frames = zstandard.ZstdCompressor().compress(bytes(2 << 20))
+    put(tmp_path / "bomb", coded(frames, "zstd"))
+    status, _, err = run("verify", tmp_path / "bomb")
+    assert status == 1
+    assert "'zstd' decodes to more than 1 MiB" in err
+    two = zstandard.ZstdCompressor().compress(b"a" * 1000) + zstandard.ZstdCompressor().compress(b"b" * 500)
+    put(tmp_path / "fine", coded(two, "zstd"))
+    assert run("verify", tmp_path / "fine")[0] == 0

@@ -4,6 +4,7 @@ a replaying client would, bounded: what a hostile file's coded body decodes to i
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import io
 import zlib
@@ -189,8 +190,11 @@ def _brotli_pieces(data: bytes) -> Iterator[bytes]:
 
 
 def _zstd_pieces(data: bytes) -> Iterator[bytes]:
-    import zstandard  # type: ignore[import-not-found,import-untyped,unused-ignore]  # as httpx's decoder
-
+    try:
+        import zstandard  # type: ignore[import-not-found,import-untyped,unused-ignore]  # as httpx's decoder
+    except ImportError:  # httpx2 decodes zstd with the standard library's module (or its backport)
+        yield from _stdlib_zstd_pieces(data)
+        return
     try:
         decompressor = zstandard.ZstdDecompressor()
         with decompressor.stream_reader(io.BytesIO(data), read_across_frames=True) as reader:
@@ -198,6 +202,27 @@ def _zstd_pieces(data: bytes) -> Iterator[bytes]:
                 yield out
     except zstandard.ZstdError as exc:
         raise CodingError(str(exc)) from None
+
+
+def _stdlib_zstd_pieces(data: bytes) -> Iterator[bytes]:
+    """zstd frames one after another, bounded, with ``compression.zstd`` (3.14) or ``backports.zstd``;
+    ImportError when neither is here (then no client here decodes zstd)."""
+    try:
+        module = importlib.import_module("compression.zstd")
+    except ImportError:
+        module = importlib.import_module("backports.zstd")
+    while data:
+        decompressor = module.ZstdDecompressor()
+        try:
+            out = decompressor.decompress(data, _PIECE)
+            while out or not (decompressor.eof or decompressor.needs_input):
+                yield out
+                out = b"" if decompressor.eof else decompressor.decompress(b"", _PIECE)
+        except module.ZstdError as exc:
+            raise CodingError(str(exc)) from None
+        if not decompressor.eof:  # a frame cut short: what it gave is all a client gets
+            return
+        data = decompressor.unused_data
 
 
 def _pieces(name: str, data: bytes) -> Iterator[bytes]:
