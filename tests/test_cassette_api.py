@@ -74,3 +74,8 @@ def test_repeated_live_requests_are_keyed_once_and_the_log_stays_bounded(
     assert len(keyed) >= 2
     assert len(replay.requests) <= 10
     assert replay.requests[-1].status == "missed"
+    # What was played is bounded too, and still counts every play and knows every response it used.
+    assert len(replay.played) <= 10
+    assert replay.played.total == 25
+    assert {key for key, _ in replay.played.pairs} == {plan.key}
+    assert replay.unused() == []

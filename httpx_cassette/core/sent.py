@@ -15,7 +15,7 @@ from msgspec import UNSET
 
 from httpx_cassette.model.cassette import Request
 
-__all__ = ["Sent", "Status"]
+__all__ = ["PlayLog", "Sent", "Status"]
 
 # replayed: served from the cassette; recorded: sent and written; missed: no recording (replay);
 # passed: sent and not written (ignored host, a before_record_request hook said None, live mode)
@@ -65,3 +65,22 @@ class Sent:
 
     def __repr__(self) -> str:
         return f"<Sent {self.method} {self.url} {self.status}>"
+
+
+class PlayLog(list[tuple[str, int]]):
+    """`Cassette.played`: the (key, response index) pairs replayed, in order. A long-lived transport in a
+    loop keeps the last ``limit`` of them (the oldest half goes when it is passed); ``total`` counts them
+    all and ``pairs`` holds every distinct one, so what was used is known however long it ran."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.total = 0
+        self.pairs: set[tuple[str, int]] = set()
+
+    def append(self, pair: tuple[str, int]) -> None:
+        super().append(pair)
+        self.total += 1
+        self.pairs.add(pair)
+        if len(self) > self.limit:
+            del self[: self.limit // 2]

@@ -32,7 +32,7 @@ from httpx_cassette.config import CassetteConfig, Overrides
 from httpx_cassette.core.ignore import IgnoreRules
 from httpx_cassette.core.modes import Mode
 from httpx_cassette.core.request import LiveRequest, to_record
-from httpx_cassette.core.sent import Sent
+from httpx_cassette.core.sent import PlayLog, Sent
 from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
 from httpx_cassette.http.exchange import EMPTY, Exchange
@@ -169,7 +169,7 @@ class CassetteSession:
         and how many requests came from threads other than the one that opened the session (an SDK's
         background thread is served by the most recently opened block; see docs/guides/scripts.md)."""
         lines = [
-            f"cassette {self.path} ({self.mode}): {len(self.played)} played, {len(self.recorded)} recorded,"
+            f"cassette {self.path} ({self.mode}): {self.played.total} played, {len(self.recorded)} recorded,"
             f" {len(self.misses)} missed, {len(self.passed)} passed through, {len(self.ignored)} ignored"
         ]
         if self.other_threads:
@@ -187,7 +187,7 @@ class CassetteSession:
         return self.cassette.mode
 
     @property
-    def played(self) -> list[tuple[str, int]]:
+    def played(self) -> PlayLog:
         return self.cassette.played
 
     @property
@@ -210,7 +210,7 @@ class CassetteSession:
 
     def used_files(self) -> list[Path]:
         """Files of the cassette that some request of this session played or recorded."""
-        used = {key for key, _ in self.played} | {key for key, _ in self.recorded}
+        used = {key for key, _ in self.played.pairs} | {key for key, _ in self.recorded}
         return sorted(file for key, file, _ in self.cassette.store.items() if key in used)
 
     # -- the route -----------------------------------------------------------------------------

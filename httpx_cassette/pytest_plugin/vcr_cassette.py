@@ -149,12 +149,12 @@ class VcrCassette:
     @property
     def play_count(self) -> int:
         """How many responses were replayed."""
-        return len(self.session.played)
+        return self.session.played.total
 
     @property
     def all_played(self) -> bool:
         """Whether every recorded response of the cassette was replayed."""
-        played = set(self.session.played)
+        played = self.session.played.pairs
         recorded = [
             (key, i) for key, _, f in self.session.cassette.store.items() for i in range(len(f.responses))
         ]

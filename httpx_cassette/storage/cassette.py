@@ -33,7 +33,7 @@ from httpx_cassette.core.redact import Redaction
 from httpx_cassette.core.replay import Prepared, prepare
 from httpx_cassette.core.request import LiveRequest, header_names, identity, to_record
 from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
-from httpx_cassette.core.sent import Sent
+from httpx_cassette.core.sent import PlayLog, Sent
 from httpx_cassette.core.shown import shown
 from httpx_cassette.core.strings import Strings, of_events
 from httpx_cassette.core.writable import writable_request, writable_response
@@ -103,7 +103,7 @@ class Cassette:
             write_format=storage.format,
             as_keyed=self.redaction.request,
         )
-        self.played: list[tuple[str, int]] = []
+        self.played = PlayLog(REQUESTS_KEPT)  # bounded, as `requests` is
         self.recorded: list[tuple[str, int]] = []
         self._seen: dict[str, int] = {}
         self._pending: dict[str, Recording] = {}
@@ -387,7 +387,7 @@ class Cassette:
 
     def unused(self) -> list[Path]:
         """Files of this cassette that no request of this session used."""
-        used = {key for key, _ in self.played} | {key for key, _ in self.recorded}
+        used = {key for key, _ in self.played.pairs} | {key for key, _ in self.recorded}
         return sorted(file for key, file, _ in self.store.items() if key not in used)
 
     def all_recorded(self) -> list[tuple[str, CassetteFile]]:
