@@ -157,11 +157,16 @@ def test_an_ordinary_gzip_body_stored_coded_replays_as_before(tmp_path: Path) ->
 
 def test_scan_advises_no_placeholder_for_a_body_it_could_not_read(tmp_path: Path) -> None:
     put(tmp_path, coded(gzip.compress(gzip_of_zeros(BOMB)), "gzip, gzip"))
-    status, _, err = run("scan", tmp_path)
-    assert status == 1
+    status, out, err = run("scan", tmp_path)
+    assert status == 1  # what was not read is not called clean
     assert "not checked" in err
     assert "placeholders=" not in err
-    assert "record the interaction again, or delete it" in err
+    assert (
+        "(what to do: nothing to redact: scan could not read it through; record the interaction again" in err
+    )
+    assert "to keep it out" not in err
+    assert out.endswith(" not checked\n")  # no secret was found: none is counted
+    assert "possible secret" not in out
 
 
 # -- scan reads a side file as the response naming it serves it ---------------------------------------

@@ -55,12 +55,19 @@ def cmd_scan(args: argparse.Namespace, console: Console) -> int:
     refuse_special_files(root)  # scan reads every file: no link, FIFO or device among them
     allow: list[str | re.Pattern[str]] = [*args.allow, *(re.compile(p) for p in args.allow_pattern)]
     findings = scan_directory(root, allow)
+    unread = [f for f in findings if f.masked == "not checked"]  # no value found: nothing to keep out
     for finding in findings:
-        console.error(f"{finding}  (to keep it out: {finding.remedy()})")
-    console.print(
-        f"{plural(len(findings), 'possible secret')} found" if findings else f"no secrets found under {root}"
+        console.error(
+            f"{finding}  ({'what to do' if finding in unread else 'to keep it out'}: {finding.remedy()})"
+        )
+    said = (
+        [f"{plural(len(findings) - len(unread), 'possible secret')} found"]
+        if len(unread) < len(findings)
+        else []
     )
-    return 1 if findings else 0
+    said += [f"{plural(len(unread), 'place')} not checked"] if unread else []
+    console.print(", ".join(said) if findings else f"no secrets found under {root}")
+    return 1 if findings else 0  # what was not read is not called clean
 
 
 # -- diff --------------------------------------------------------------------------------------
