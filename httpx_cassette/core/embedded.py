@@ -202,8 +202,8 @@ def header_pair(item: object) -> bool:
     return type(item) is list and len(item) == 2 and type(item[0]) is str and type(item[1]) is str
 
 
-def undoable(encoded: str) -> bool:
-    """Whether a compressed body's first layer (base64) can be decompressed here."""
+def undoable(encoded: bytes | str) -> bool:
+    """Whether a compressed body's first layer (base64, or bytes) can be decompressed here."""
     layer = decoded_bytes(encoded)
     return not layer or inflate(layer) is not None or decompressed(layer) is not None
 

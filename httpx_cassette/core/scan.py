@@ -31,14 +31,13 @@ from httpx_cassette.core.embedded import (
     header_pair,
     json_pairs,
     maybe_json,
-    undoable,
 )
 from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import Finding, mask
 from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_secrets, urls_in_text
 from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
-from httpx_cassette.core.scan_bytes import as_served, unpacked_texts
+from httpx_cassette.core.scan_bytes import coded_findings, unpacked_texts
 from httpx_cassette.core.secrets import (
     GROUPS,
     PATTERN,
@@ -62,8 +61,6 @@ from httpx_cassette.model.jsondiff import step
 from httpx_cassette.model.served import header_value
 
 __all__ = ["Finding", "SecretScanner", "mask", "placeholder_clash", "refusal"]
-
-_COMPRESSIONS = frozenset({"br", "zstd", "gzip", "x-gzip", "deflate", "compress", "x-compress"})
 
 
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
@@ -238,17 +235,7 @@ class SecretScanner:
         headers = {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
         ctype = header_value(headers, "content-type")
         if isinstance(value.get("base64"), str):
-            charset, media = declared_charset(ctype), media_type(ctype)
-            findings += self.in_bytes(value["base64"], f"{where}.base64", file, charset, media)
-            coding = header_value(headers, "content-encoding")
-            if coding and not findings and (served := as_served(value["base64"], coding)) is not None:
-                findings += self.in_bytes(served, f"{where}.base64 (as served)", file, charset, media)
-            compressed = _COMPRESSIONS.intersection(str(coding).lower().replace(" ", "").split(","))
-            if coding and compressed and not undoable(value["base64"]):
-                # Kept as it came because nothing here decodes it (brotli or zstandard not installed):
-                # what was not read is not called clean. (A coding no one knows reaches clients as is.)
-                kind = f"a body in content-encoding {str(coding)[:40]!r}, which this Python cannot decode"
-                findings.append(Finding(file, f"{where}.base64", kind, "not checked"))
+            findings += coded_findings(self, value["base64"], f"{where}.base64", file, headers)
         text = value.get("text")
         if isinstance(text, str) and ("status" in value or "method" in value):  # a stored body, not a
             findings += self._set(text, f"{where}.text", file)  # JSON object's `text` (`_in_string` has it)

@@ -6,14 +6,29 @@ scrubbing (`httpx_cassette.core.echoes`) looks for what the request carried in t
 
 from __future__ import annotations
 
-from httpx_cassette.core import budget
-from httpx_cassette.core.decoding import CodingError, TooLarge, undo_codings
-from httpx_cassette.core.embedded import decompressed, texts_of_bytes
-from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate
+from pathlib import Path
+from typing import Protocol
 
-__all__ = ["LAYERS", "as_served", "unpacked_texts"]
+from httpx_cassette.core import budget
+from httpx_cassette.core.decoding import CodingError, TooLarge, coding_names, undo_codings
+from httpx_cassette.core.embedded import declared_charset, decompressed, texts_of_bytes, undoable
+from httpx_cassette.core.findings import Finding
+from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate
+from httpx_cassette.model.body import media_type
+from httpx_cassette.model.served import header_value
+
+__all__ = ["LAYERS", "coded_findings", "unpacked_texts"]
 
 LAYERS = 8  # compression layers one body is undone through
+_COMPRESSIONS = frozenset({"br", "zstd", "gzip", "x-gzip", "deflate", "compress", "x-compress"})
+
+
+class BytesReader(Protocol):
+    """What `coded_findings` needs of the scanner (`httpx_cassette.core.scan.SecretScanner.in_bytes`)."""
+
+    def in_bytes(
+        self, data: bytes | str, path: str, file: Path | None = None, charset: str = "", media: str = ""
+    ) -> list[Finding]: ...
 
 
 def unpacked_texts(
@@ -41,14 +56,30 @@ def unpacked_texts(
     return texts, f"a body compressed more than {LAYERS} times"
 
 
-def as_served(data: bytes | str, content_encoding: str) -> bytes | None:
-    """``data`` with the codings its ``content-encoding`` names undone, as the replaying client undoes
-    them (bounded); None when they change nothing or do not decode (the client fails on it as live).
-    `unpacked_texts` finds layers by their magic bytes, and passes over an all-ASCII layer (a raw
-    deflate stream can be one): what the header names is undone whatever the bytes look like."""
-    raw = decoded_bytes(data)
+def coded_findings(
+    scanner: BytesReader, data: bytes | str, path: str, file: Path | None, headers: dict[str, str]
+) -> list[Finding]:
+    """A body kept as bytes (``base64``, a side file) as the response holding it serves it: read in its
+    content-type's charset, and again with the codings its content-encoding names undone as its client
+    undoes them, bounded (sniffing magic bytes passes over an all-ASCII raw deflate). What was not read
+    (past the bound, or in a coding nothing here decodes) is not called clean: it is `not checked`. One
+    path for inline bodies (`SecretScanner.scan`) and side files (``httpx-cassette scan``)."""
+    ctype = header_value(headers, "content-type")
+    charset, media, raw = declared_charset(ctype), media_type(ctype), decoded_bytes(data)
+    findings = scanner.in_bytes(raw, path, file, charset, media)
+    coding = header_value(headers, "content-encoding") or ""
+    if not coding_names(coding):
+        return findings
+    if _COMPRESSIONS.intersection(coding_names(coding)) and not undoable(raw):  # no brotli, no zstandard
+        kind = f"a body in content-encoding {coding[:40]!r}, which this Python cannot decode"
+        return [*findings, Finding(file, path, kind, "not checked")]
+    if findings:  # flagged already (or not read to its end): the file is not called clean either way
+        return findings
     try:
-        served = b"".join(undo_codings(raw, content_encoding, unknown_as_deflate=True))
-    except (CodingError, TooLarge):  # a bomb is refused when the file is read
-        return None
-    return None if served == raw else served
+        served = b"".join(undo_codings(raw, coding, MAX_INFLATED, unknown_as_deflate=True))
+    except TooLarge:
+        kind = f"a body that decodes past what one check reads ({MAX_INFLATED >> 20} MiB)"
+        return [Finding(file, path, kind, "not checked")]
+    except CodingError:  # a client fails on it too, serving nothing; its bytes were scanned above
+        return findings
+    return scanner.in_bytes(served, path, file, charset, media) if served != raw else findings

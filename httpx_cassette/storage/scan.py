@@ -13,13 +13,10 @@ from typing import Any
 import msgspec
 
 from httpx_cassette.core import budget
-from httpx_cassette.core.decoding import CodingError, TooLarge, coding_names, undo_codings
-from httpx_cassette.core.embedded import declared_charset, decompressed
-from httpx_cassette.core.places import MAX_INFLATED, inflate
 from httpx_cassette.core.scan import Finding, SecretScanner, mask
+from httpx_cassette.core.scan_bytes import coded_findings
 from httpx_cassette.core.shown import printable, shown
 from httpx_cassette.errors import CassetteError
-from httpx_cassette.model.served import header_value
 from httpx_cassette.storage.codec import MAX_CONTAINERS
 from httpx_cassette.storage.files import cassette_files, is_side_file, name_problem, open_inside
 from httpx_cassette.storage.formats import detect
@@ -79,7 +76,6 @@ def scan_directory(
         return names + [_masked_file(_remedied(f), masked) for f in _in_contents(scanner, files)]
 
 
-_COMPRESSIONS = frozenset({"br", "zstd", "gzip", "x-gzip", "deflate", "compress", "x-compress"})
 # A side file, by the responses that serve it: each one's index and headers.
 _Uses = dict[Path, list[tuple[int, dict[str, str]]]]
 
@@ -107,7 +103,9 @@ def _in_contents(scanner: SecretScanner, files: list[Path]) -> list[Finding]:
     for side in (f for f in files if f.suffix == ".bin"):
         data = open_inside(side.parent, side.name)
         served = [
-            f for i, headers in uses.get(side, []) for f in _in_side_file(scanner, data, side, i, headers)
+            f  # read as each response naming it serves it (its charset, its content-encoding)
+            for i, headers in uses.get(side, [])
+            for f in coded_findings(scanner, data, f"(side file of $.responses[{i}])", side, headers)
         ]
         findings += (
             list(dict.fromkeys(served)) if side in uses else scanner.in_bytes(data, "(side file)", side)
@@ -124,38 +122,6 @@ def _served_side_files(value: Any, file: Path, uses: _Uses) -> None:
             headers = response.get("headers")
             headers = {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
             uses.setdefault(file.parent / name, []).append((i, headers))
-
-
-def _in_side_file(
-    scanner: SecretScanner, data: bytes, side: Path, index: int, headers: dict[str, str]
-) -> list[Finding]:
-    """A side file as response ``index`` serves it, as an inline base64 body is scanned: read in the
-    charset its content-type declares, and with its content-encoding undone as the client undoes it."""
-    path = f"(side file of $.responses[{index}])"
-    charset = declared_charset(header_value(headers, "content-type"))
-    findings = scanner.in_bytes(data, path, side, charset)
-    coding = header_value(headers, "content-encoding") or ""
-    if not coding_names(coding):
-        return findings
-    try:
-        decoded = b"".join(undo_codings(data, coding, MAX_INFLATED, unknown_as_deflate=True))  # as inline
-    except TooLarge:
-        kind = f"a body that decodes past what one check reads ({MAX_INFLATED >> 20} MiB)"
-        return [*findings, Finding(side, path, kind, "not checked")]
-    except CodingError:  # a client fails on it too, serving nothing; its bytes were scanned above
-        return findings
-    if decoded != data:
-        seen = {f.masked for f in findings}
-        findings += [f for f in scanner.in_bytes(decoded, path, side, charset) if f.masked not in seen]
-    elif (
-        _COMPRESSIONS.intersection(coding_names(coding))
-        and inflate(data) is None
-        and decompressed(data) is None
-    ):
-        # kept as it came because nothing here decodes it: what was not read is not called clean
-        kind = f"a body in content-encoding {coding[:40]!r}, which this Python cannot decode"
-        findings.append(Finding(side, path, kind, "not checked"))
-    return findings
 
 
 def _in_names(
