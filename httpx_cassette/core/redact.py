@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote_plus, unquote, unquote_plus, urlsplit
+from urllib.parse import quote_plus, unquote_plus
 
 import msgspec
 from msgspec import UNSET
@@ -20,8 +20,9 @@ from msgspec import UNSET
 from httpx_cassette.core.embedded import embedded_json, formish, header_pair, maybe_json
 from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.lenient import written_again
+from httpx_cassette.core.origin import leads_elsewhere
 from httpx_cassette.core.placeholders import Placeholders
-from httpx_cassette.core.places import absolute_urls, redact_url, redact_urls_in_text, scrub_free_text
+from httpx_cassette.core.places import redact_url, redact_urls_in_text, scrub_free_text
 from httpx_cassette.core.secrets import (
     REDACTED,
     any_secret_name,
@@ -309,42 +310,30 @@ class Redaction:
         """
         return self._response(response, self.placeholders.hide_checked, store=True, events=events)
 
-    def restore(self, response: Response, host: str | None = None) -> Response:
-        """A stored response as replay serves it: placeholders back to their secrets, except inside a
-        URL to another host than ``host`` (the one the request went to). A file is read back from pull
-        requests: a redirect, a link or a "next" URL it says leads elsewhere must not carry a secret
-        there, and the only host that ever knew it is the one it was sent to."""
+    def restore(self, response: Response, url: str | None = None) -> Response:
+        """A stored response as replay serves it: placeholders back to their secrets, except in a text
+        that, so restored, names a URL leading away from the origin of the request ``url``
+        (`httpx_cassette.core.origin`). A file is read back from pull requests: a redirect, a link or a
+        "next" URL it says leads elsewhere must not carry a secret there, and the only origin that ever
+        knew it is the one it was sent to."""
         if not self.placeholders:
             return response
-        return self._response(response, self._revealer(host), store=False, host=host)
+        return self._response(response, self._revealer(url), store=False, url=url)
 
-    def restore_bytes(self, body: bytes, host: str | None = None) -> bytes:
+    def restore_bytes(self, body: bytes, url: str | None = None) -> bytes:
         """`restore` for a body kept in a side file."""
-        return self.placeholders.reveal_bytes(body, unless=self._leaves(host)) if self.placeholders else body
+        return (
+            self.placeholders.reveal_bytes(body, unless=leads_elsewhere(url)) if self.placeholders else body
+        )
 
-    def _revealer(self, host: str | None) -> Callable[[str], str]:
-        reveal, leaves = self.reveal, self._leaves(host)
-        return lambda text: text if leaves(text) else reveal(text)
+    def _revealer(self, url: str | None) -> Callable[[str], str]:
+        reveal, leaves = self.reveal, leads_elsewhere(url)
 
-    @staticmethod
-    def _leaves(host: str | None) -> Callable[[str], bool]:
-        """Whether a text names a URL to another host than ``host``."""
+        def change(text: str) -> str:
+            shown = reveal(text)
+            return text if shown != text and leaves(shown) else shown
 
-        def elsewhere(url: str) -> bool:
-            try:
-                return urlsplit(unquote(url)).hostname != host
-            except ValueError:  # not a URL after all: nothing a client would follow
-                return False
-
-        def leaves(text: str) -> bool:
-            # A text naming a URL to another host keeps its placeholders: a placeholder ends a URL as
-            # `URL_IN_TEXT` reads it (`<` cannot stand in one), so the whole text is judged.
-            urls = absolute_urls(text)  # JSON-escaped ones too (`https:\/\/evil.example\/?t=<TOKEN>`)
-            if text.lstrip().startswith("//"):  # protocol-relative: a redirect there leaves the host
-                urls.append("https:" + text.strip())
-            return any(elsewhere(url) for url in urls)
-
-        return leaves
+        return change
 
     def meta(self, user_agent: str) -> str:
         """A User-Agent as stored: placeholders, then what looks like a credential in it, hidden."""
@@ -357,7 +346,7 @@ class Redaction:
         *,
         store: bool,
         events: Strings | None = None,
-        host: str | None = None,
+        url: str | None = None,
     ) -> Response:
         stream = response.events()
         fields = None
@@ -392,7 +381,7 @@ class Redaction:
             changes["base64"] = (
                 marks.hide_base64(response.base64, check=True)
                 if store
-                else marks.reveal_base64(response.base64, unless=self._leaves(host))
+                else marks.reveal_base64(response.base64, unless=leads_elsewhere(url))
             )
         if response.error is not None:
             message = redact_urls_in_text(response.error.message) if store else response.error.message

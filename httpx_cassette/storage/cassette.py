@@ -16,7 +16,6 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import msgspec
 
@@ -305,10 +304,10 @@ class Cassette:
         warnings.warn(CassetteAgeWarning(text), stacklevel=2)
 
     def _prepare(self, key: str, index: int, response: Response, request: Request) -> Prepared:
-        body, host = self.store.body_file_bytes(key, response), _host(request.url)
+        body = self.store.body_file_bytes(key, response)
         try:
-            restored = self.redaction.restore(response, host)
-            body = body if body is None else self.redaction.restore_bytes(body, host)
+            restored = self.redaction.restore(response, request.url)
+            body = body if body is None else self.redaction.restore_bytes(body, request.url)
             return prepare(restored, self.replay_timing, body, self.replay_chunks)
         except (ValueError, TypeError, RecursionError) as exc:  # a file edited into something unplayable
             file = self.store.file_of(key) or self.path
@@ -393,8 +392,3 @@ class Cassette:
     def all_recorded(self) -> list[tuple[str, CassetteFile]]:
         """Every (key, file contents) in the directory."""
         return [(key, cassette) for key, _, cassette in self.store.items()]
-
-
-def _host(url: str) -> str | None:
-    """The host of a stored request's URL (it parsed when the file was read)."""
-    return urlsplit(url).hostname

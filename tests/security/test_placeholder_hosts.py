@@ -49,6 +49,21 @@ def _replayed(path: Path, **answer: object) -> httpx.Response:
         "//evil.example/collect?t=<TOKEN>",
         "https%3A%2F%2Fevil.example%2Fcollect?t=<TOKEN>",
         "https://api.example.com.evil.example/?t=<TOKEN>",
+        # Read raw (httpx, urllib3), these are user-info and then evil.example: no reading may differ
+        "http://api.example.com%2F@evil.example/steal?t=<TOKEN>",
+        "https://api.example.com%3F@evil.example/?t=<TOKEN>",
+        "https://api.example.com%23@evil.example/?t=<TOKEN>",
+        "https://api.example.com\\@evil.example/?t=<TOKEN>",
+        # user-info (requests and aiohttp send it as Basic auth), judged with the secret in place
+        "https://<TOKEN>@evil.example/",
+        "https://<TOKEN>@api.example.com/",
+        # what a lenient parser follows: a browser reads `\` as `/`
+        "https:/evil.example/?t=<TOKEN>",
+        "/\\evil.example/?t=<TOKEN>",
+        # the same host, but not the origin that knew the secret: cleartext, another port, no port
+        "http://api.example.com/next?t=<TOKEN>",
+        "https://api.example.com:8443/next?t=<TOKEN>",
+        "https://api.example.com:99999/next?t=<TOKEN>",
     ],
 )
 def test_a_url_to_another_host_keeps_its_placeholder(tmp_path: Path, location: str) -> None:
@@ -57,23 +72,36 @@ def test_a_url_to_another_host_keeps_its_placeholder(tmp_path: Path, location: s
     assert response.headers["location"] == location
 
 
-def test_a_link_in_a_body_to_another_host_keeps_its_placeholder(tmp_path: Path) -> None:
-    body = {"next": "https://evil.example/page?t=<TOKEN>", "token": "<TOKEN>"}
+@pytest.mark.parametrize(
+    "link", ["https://evil.example/page?t=<TOKEN>", "https:\\\\evil.example/page?t=<TOKEN>"]
+)
+def test_a_link_in_a_body_to_another_host_keeps_its_placeholder(tmp_path: Path, link: str) -> None:
+    body = {"next": link, "token": "<TOKEN>"}
     response = _replayed(tmp_path, body=body)
-    assert response.json() == {"next": "https://evil.example/page?t=<TOKEN>", "token": SECRET}
+    assert response.json() == {"next": link, "token": SECRET}
 
 
 @pytest.mark.parametrize(
     "location",
-    ["https://api.example.com/next?t=<TOKEN>", "/next?t=<TOKEN>", "https://API.example.com/n?t=<TOKEN>"],
+    [
+        "https://api.example.com/next?t=<TOKEN>",
+        "/next?t=<TOKEN>",
+        "https://API.example.com/n?t=<TOKEN>",
+        "https://api.example.com:443/n?t=<TOKEN>",
+        "https://api.example.com/n?next=%2Fdone&t=<TOKEN>",
+    ],
 )
 def test_the_host_that_knew_the_secret_gets_it_back(tmp_path: Path, location: str) -> None:
     response = _replayed(tmp_path, status=302, headers={"location": location}, body=None)
     assert response.headers["location"] == location.replace("<TOKEN>", SECRET)
 
 
-def test_a_redirect_followed_from_replay_sends_no_secret_elsewhere(tmp_path: Path) -> None:
-    _replayed(tmp_path, status=302, headers={"location": "https://evil.example/c?t=<TOKEN>"}, body=None)
+@pytest.mark.parametrize(
+    "location",
+    ["https://evil.example/c?t=<TOKEN>", "http://api.example.com%2F@evil.example/c?t=<TOKEN>"],
+)
+def test_a_redirect_followed_from_replay_sends_no_secret_elsewhere(tmp_path: Path, location: str) -> None:
+    _replayed(tmp_path, status=302, headers={"location": location}, body=None)
     seen: list[str] = []
 
     def live(request: httpx.Request) -> httpx.Response:
@@ -87,6 +115,7 @@ def test_a_redirect_followed_from_replay_sends_no_secret_elsewhere(tmp_path: Pat
         client.get("https://api.example.com/start")
     assert seen
     assert not any(SECRET in url for url in seen)
+    assert any("evil.example" in url for url in seen)  # the redirect was followed, without the secret
 
 
 @pytest.mark.parametrize("compressed", [False, True], ids=["binary", "gzip"])

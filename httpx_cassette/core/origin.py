@@ -1,0 +1,73 @@
+"""Where the URLs a replayed text names lead, as every client that may follow them reads them.
+
+Replay puts a placeholder's secret back only where it goes back to the origin that knew it (the
+request's scheme, host and port). A cassette is read back from pull requests: a redirect, a link or a
+"next" page it names may point anywhere, and in ``record-missing`` a followed URL goes out live.
+Clients do not agree on how to read a URL (httpx and urllib split the raw text, a browser-like parser
+reads ``\\`` as ``/``, some undo percent-escapes first), so a URL stays where it was only when every
+reading of it does; one that no reading parses, or that carries user-info (which requests and aiohttp
+send as Basic auth), leads elsewhere. The text is judged as the client gets it: secrets restored, since
+a secret may itself bend the URL around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
+
+from httpx_cassette.core.places import absolute_urls
+
+__all__ = ["Origin", "leads_elsewhere", "origin_of"]
+
+Origin = tuple[str, str | None, int | None]  # scheme, host, port (the scheme's default when unsaid)
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# A text that starts as a URL a lenient parser follows, though `absolute_urls` reads none in it:
+# ``https:/evil``, ``https:\\evil`` (a browser's reading), ``//evil`` and ``\\evil`` (protocol-relative).
+_LOOSE_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]{0,31}):[/\\]+(.*)", re.S)
+_LOOSE_RELATIVE = re.compile(r"\s*[/\\]{2,}(.*)", re.S)
+
+
+def origin_of(url: str) -> Origin | None:
+    """The origin of a request's URL; None when it has none (then every URL leads elsewhere)."""
+    try:
+        return _origin(url)
+    except ValueError:
+        return None
+
+
+def _origin(url: str) -> Origin:
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def _elsewhere(url: str, origin: Origin | None) -> bool:
+    """Whether any reading of ``url`` leads to another origin than ``origin``, or carries user-info."""
+    decoded = unquote(url)
+    for reading in {url, decoded, url.replace("\\", "/"), decoded.replace("\\", "/")}:
+        try:
+            parts = urlsplit(reading.strip())
+            if parts.username is not None or parts.password is not None or _origin(reading) != origin:
+                return True
+        except ValueError:  # a client may still follow what urllib cannot split: it is not known to stay
+            return True
+    return False
+
+
+def leads_elsewhere(url: str | None) -> Callable[[str], bool]:
+    """A test of whether a text (as the client gets it) names a URL that leads away from the origin of
+    the request ``url``."""
+    origin = origin_of(url) if url is not None else None
+    scheme = origin[0] if origin else "https"
+
+    def leaves(text: str) -> bool:
+        urls = absolute_urls(text)  # JSON-escaped and percent-encoded ones too
+        if loose := _LOOSE_SCHEME.match(text):
+            urls.append(f"{loose[1]}://{loose[2].lstrip('/')}")
+        elif loose := _LOOSE_RELATIVE.match(text):
+            urls.append(f"{scheme}://{loose[1]}")
+        return any(_elsewhere(found, origin) for found in urls)
+
+    return leaves
