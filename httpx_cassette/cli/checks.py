@@ -55,7 +55,7 @@ def cmd_scan(args: argparse.Namespace, console: Console) -> int:
     refuse_special_files(root)  # scan reads every file: no link, FIFO or device among them
     allow: list[str | re.Pattern[str]] = [*args.allow, *(re.compile(p) for p in args.allow_pattern)]
     findings = scan_directory(root, allow)
-    unread = [f for f in findings if f.masked == "not checked"]  # no value found: nothing to keep out
+    unread = [f for f in findings if f.unchecked]  # no value found: nothing to keep out
     for finding in findings:
         console.error(
             f"{finding}  ({'what to do' if finding in unread else 'to keep it out'}: {finding.remedy()})"

@@ -9,12 +9,16 @@ import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
 
-__all__ = ["CHECK_BYTES", "RUN_BYTES", "check", "run", "spend"]
+__all__ = ["CHECK_BYTES", "MAX_NESTED", "RUN_BYTES", "check", "nested", "run", "spend"]
 
 CHECK_BYTES = 256 * 1024 * 1024
 RUN_BYTES = 4 * 1024 * 1024 * 1024
+# Readings inside readings (a form in a form's value, JSON in a string, base64 in base64...): real
+# traffic nests a handful; a hostile ``a=a=a=...`` would nest one per ``=`` until the stack ran out.
+MAX_NESTED = 24
 _spent: ContextVar[list[int] | None] = ContextVar("httpx_cassette_scan_spent", default=None)
 _run: ContextVar[list[int] | None] = ContextVar("httpx_cassette_scan_run", default=None)
+_depth: ContextVar[int] = ContextVar("httpx_cassette_scan_depth", default=0)
 
 
 @contextlib.contextmanager
@@ -30,6 +34,21 @@ def check() -> Iterator[list[int]]:
         yield spent
     finally:
         _spent.reset(token)
+
+
+@contextlib.contextmanager
+def nested() -> Iterator[str | None]:
+    """One reading deeper: why not to read on (too deep: what is inside is reported as not checked, not
+    called clean), or None."""
+    depth = _depth.get()
+    if depth >= MAX_NESTED:
+        yield f"a value read inside {MAX_NESTED} others (a form in a form, JSON in a string...)"
+        return
+    token = _depth.set(depth + 1)
+    try:
+        yield None
+    finally:
+        _depth.reset(token)
 
 
 @contextlib.contextmanager

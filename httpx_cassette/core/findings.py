@@ -8,7 +8,10 @@ from pathlib import Path
 
 import msgspec
 
-__all__ = ["Finding", "mask"]
+__all__ = ["NOT_CHECKED", "Finding", "mask"]
+
+# A finding's ``masked`` when no value was found because the check could not read that far: not clean.
+NOT_CHECKED = "not checked"
 
 
 @dataclass(frozen=True)
@@ -24,8 +27,21 @@ class Finding:
         where = f"{self.file}: {self.path}" if self.file is not None else self.path
         return f"{where}: {self.kind} {self.masked}"
 
+    @property
+    def unchecked(self) -> bool:
+        """What the check could not read through (a bomb, a coding nothing here decodes, values nested
+        past the bound): no value to keep out, and not clean either."""
+        return self.masked == NOT_CHECKED
+
     def remedy(self) -> str:
-        """The option that keeps this value off disk."""
+        """The option that keeps this value off disk (for what was not checked: what to do)."""
+        if self.unchecked:
+            if "cannot decode" in self.kind:
+                return "nothing to redact until it is read: install brotli or zstandard, and scan again"
+            return (
+                "nothing to redact: scan could not read it through; record the interaction again,"
+                " or delete it"
+            )
         body = re.match(r"\$\.(?:request|responses\[\d+\])\.body(?:\[\d+\]\.__data__)?\.?(.+)", self.path)
         if (
             body

@@ -33,8 +33,7 @@ from httpx_cassette.core.embedded import (
     maybe_json,
 )
 from httpx_cassette.core.fields import field_texts
-from httpx_cassette.core.findings import Finding, mask
-from httpx_cassette.core.placeholders import PlaceholderClash
+from httpx_cassette.core.findings import NOT_CHECKED, Finding, mask
 from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_secrets, urls_in_text
 from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
 from httpx_cassette.core.scan_bytes import coded_findings, unpacked_texts
@@ -54,13 +53,12 @@ from httpx_cassette.core.secrets import (
 from httpx_cassette.core.streamed import said_in_array, said_in_body, said_in_stream
 from httpx_cassette.core.strings import Strings
 from httpx_cassette.core.transcript import Assembler
-from httpx_cassette.errors import CassetteError, CassetteSecretError
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.cassette import Response, builtins
 from httpx_cassette.model.jsondiff import step
 from httpx_cassette.model.served import header_value
 
-__all__ = ["Finding", "SecretScanner", "mask", "placeholder_clash", "refusal"]
+__all__ = ["Finding", "SecretScanner", "mask"]
 
 
 _HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
@@ -189,7 +187,9 @@ class SecretScanner:
         scanned as JSON when it parses, else as text (known formats, URLs, form fields); read in the
         ``charset`` its content-type declares too; an SSE or NDJSON stream (its ``media`` type, or its
         first characters say) and a JSON array also as what their events say, assembled."""
-        with budget.check() as spent:
+        with budget.check() as spent, budget.nested() as deep:
+            if deep:
+                return [Finding(file, path, deep, NOT_CHECKED)]
             return self._in_bytes(data, path, file, spent, charset, media)
 
     def _in_bytes(
@@ -199,7 +199,7 @@ class SecretScanner:
         # the bound was not read to its end, and what was not read is not called clean.
         texts, stop = unpacked_texts(data, spent, charset, MAX_INFLATED)
         if stop:
-            return [Finding(file, path, stop, "not checked")]
+            return [Finding(file, path, stop, NOT_CHECKED)]
         for text in texts:
             try:
                 value = msgspec.json.decode(text)
@@ -222,6 +222,10 @@ class SecretScanner:
         ]
 
     def _in_form(self, text: str, path: str, file: Path | None) -> list[Finding]:
+        with budget.nested() as deep:
+            return [Finding(file, path, deep, NOT_CHECKED)] if deep else self._form(text, path, file)
+
+    def _form(self, text: str, path: str, file: Path | None) -> list[Finding]:
         pairs = parse_qsl(text, keep_blank_values=True)
         found = [f for k, v in pairs for f in self._in_string(v, f"{path}[{k!r}]", k, False, file, True)]
         inner = [(k, embedded_json(v)) for k, v in pairs if maybe_json(v)]  # a field holding JSON
@@ -261,8 +265,11 @@ class SecretScanner:
 
     def scan(self, data: Any, path: str = "$", file: Path | None = None) -> list[Finding]:
         """Every finding in ``data`` (JSON-like builtins), walked without recursion (any depth is fine)."""
-        with budget.check():
-            return self._scan(data, path, file)
+        with budget.check(), budget.nested() as deep:
+            try:
+                return [Finding(file, path, deep, NOT_CHECKED)] if deep else self._scan(data, path, file)
+            except RecursionError:  # a library call ran out of stack: what is left is not called clean
+                return [Finding(file, path, "a value nested deeper than the scanner reads", NOT_CHECKED)]
 
     def _scan(self, data: Any, path: str, file: Path | None) -> list[Finding]:
         findings: list[Finding] = []
@@ -354,31 +361,3 @@ class SecretScanner:
         if isinstance(value, Response) and not may_hold_secret(*distinct_parts(value, events)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
         return self.scan(builtins(value), path)
-
-
-def refusal(cassette: Path, what: str, findings: list[Finding]) -> CassetteSecretError:
-    """The error for a recording that would have written ``findings``; ``what`` is what holds them."""
-    consequence = (
-        "so it was not sent and nothing was written"
-        if what.startswith("the request")
-        else "so nothing was written (the caller got the live response)"
-    )
-    remedies = sorted({f.remedy() for f in findings})
-    lines = [
-        f"refusing to record into cassette {cassette}: {what} holds what looks like a credential,"
-        f" {consequence}:",
-        *(f"  {finding}" for finding in findings),
-        f"keep it off disk with CassetteTransport(..., {', '.join(remedies)}); if it is not a secret, allow"
-        " it with allow_secrets=[...] (exact values, or re.compile(...) patterns)",
-    ]
-    return CassetteSecretError("\n".join(lines), list(findings))
-
-
-def placeholder_clash(cassette: Path, request: str, clash: PlaceholderClash) -> CassetteError:
-    """The error for a response that holds a placeholder's own text (replay would change it)."""
-    return CassetteError(
-        f"refusing to record into cassette {cassette}: the response to {request} already holds the text"
-        f" {clash.placeholder!r}, which is one of your placeholders, so replay would turn it into the"
-        " secret; nothing was written (the caller got the live response). Choose a placeholder that"
-        f" cannot occur in the traffic, such as '<<{clash.placeholder.strip('<>')}>>'"
-    )

@@ -12,7 +12,7 @@ from typing import Protocol
 from httpx_cassette.core import budget
 from httpx_cassette.core.decoding import CodingError, TooLarge, coding_names, undo_codings
 from httpx_cassette.core.embedded import declared_charset, decompressed, texts_of_bytes, undoable
-from httpx_cassette.core.findings import Finding
+from httpx_cassette.core.findings import NOT_CHECKED, Finding
 from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.served import header_value
@@ -72,14 +72,14 @@ def coded_findings(
         return findings
     if _COMPRESSIONS.intersection(coding_names(coding)) and not undoable(raw):  # no brotli, no zstandard
         kind = f"a body in content-encoding {coding[:40]!r}, which this Python cannot decode"
-        return [*findings, Finding(file, path, kind, "not checked")]
+        return [*findings, Finding(file, path, kind, NOT_CHECKED)]
     if findings:  # flagged already (or not read to its end): the file is not called clean either way
         return findings
     try:
         served = b"".join(undo_codings(raw, coding, MAX_INFLATED, unknown_as_deflate=True))
     except TooLarge:
         kind = f"a body that decodes past what one check reads ({MAX_INFLATED >> 20} MiB)"
-        return [Finding(file, path, kind, "not checked")]
+        return [Finding(file, path, kind, NOT_CHECKED)]
     except CodingError:  # a client fails on it too, serving nothing; its bytes were scanned above
         return findings
     return scanner.in_bytes(served, path, file, charset, media) if served != raw else findings

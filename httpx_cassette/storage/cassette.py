@@ -29,9 +29,10 @@ from httpx_cassette.core.modes import ENV_MODE, Mode, resolve_mode
 from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.redact import Redaction
+from httpx_cassette.core.refusals import placeholder_clash, refusal
 from httpx_cassette.core.replay import Prepared, prepare
 from httpx_cassette.core.request import LiveRequest, header_names, identity, to_record
-from httpx_cassette.core.scan import SecretScanner, placeholder_clash, refusal
+from httpx_cassette.core.scan import SecretScanner
 from httpx_cassette.core.sent import PlayLog, Sent
 from httpx_cassette.core.shown import shown
 from httpx_cassette.core.strings import Strings, of_events

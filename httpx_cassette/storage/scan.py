@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from httpx_cassette.core import budget
+from httpx_cassette.core.findings import NOT_CHECKED
 from httpx_cassette.core.scan import Finding, SecretScanner, mask
 from httpx_cassette.core.scan_bytes import coded_findings
 from httpx_cassette.core.shown import printable, shown
@@ -32,22 +33,6 @@ class _NameFinding(Finding):
 
     def remedy(self) -> str:
         return "rename it; the pytest plugin names a test whose id holds a credential by a hash of it"
-
-
-@dataclasses.dataclass(frozen=True)
-class _Unchecked(Finding):
-    """What scan could not read through (a bomb, a coding nothing here decodes): no value to keep out."""
-
-    def remedy(self) -> str:
-        if "cannot decode" in self.kind:
-            return "nothing to redact until it is read: install brotli or zstandard, and scan again"
-        return "nothing to redact: scan could not read it through; record the interaction again, or delete it"
-
-
-def _remedied(finding: Finding) -> Finding:
-    if finding.masked != "not checked" or type(finding) is not Finding:
-        return finding
-    return _Unchecked(finding.file, finding.path, finding.kind, finding.masked)
 
 
 def masked_name(name: str, scanner: SecretScanner = _SCANNER) -> str:
@@ -73,7 +58,7 @@ def scan_directory(
     files = [root] if root.is_file() else cassette_files(root, recursive=True, bodies=True)  # hidden too
     names, masked = _in_names(scanner, root.parent if root.is_file() else root, files)
     with budget.run():  # many small bombs, each within one check's budget, are bounded all together
-        return names + [_masked_file(_remedied(f), masked) for f in _in_contents(scanner, files)]
+        return names + [_masked_file(f, masked) for f in _in_contents(scanner, files)]
 
 
 # A side file, by the responses that serve it: each one's index and headers.
@@ -87,16 +72,16 @@ def _in_contents(scanner: SecretScanner, files: list[Path]) -> list[Finding]:
         data = open_inside(file.parent, file.name)  # never a link, a FIFO or a device
         if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:  # as loading refuses it: too costly
             kind = f"a file with more than {MAX_CONTAINERS:,} JSON objects and arrays, read as text only"
-            findings.append(Finding(file, "$", kind, "not checked"))
+            findings.append(Finding(file, "$", kind, NOT_CHECKED))
             data = data.replace(b"{", b" ").replace(b"[", b" ")  # its lines still get the known formats
-        try:
+        try:  # only a file that is no JSON is read as text: a scan never falls back to it
             value = msgspec.json.decode(data)
-            found = scanner.scan(value, "$", file)
         except (msgspec.DecodeError, RecursionError):
             text = data.decode("utf-8", "replace")
             for number, line in enumerate(text.splitlines(), 1):
                 findings += scanner.in_text(line, f"line {number}", file)
             continue
+        found = scanner.scan(value, "$", file)
         seen = {f.masked for f in found}
         findings += found + [f for f in _as_replayed(scanner, value, file) if f.masked not in seen]
         _served_side_files(value, file, uses)
