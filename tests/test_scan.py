@@ -200,13 +200,15 @@ def test_scan_directory_reports_files_paths_and_masks(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text('{"request": {"note": "' + OPENAI + '"\n  trailing garbage')
     (tmp_path / "notes.txt").write_text(OPENAI)  # not a cassette file
     findings = scan_directory(tmp_path)
+    broken = "a file that is no JSON (JSON is malformed: expected ',' or '}' (byte 74)), read as text only"
     assert [(f.file.name if f.file else None, f.path, f.kind) for f in findings] == [
+        ("broken.json", "$", broken),  # a cassette cut short is not called clean: its bodies were not read
         ("broken.json", "line 1", "OpenAI API key"),
         ("leaky.json", "$.request.headers.authorization", "bearer token"),
         ("leaky.json", "$.responses[0].body.k", "AWS access key id"),
     ]
     assert (
-        str(findings[2])
+        str(findings[3])
         == f"{tmp_path / 'sub' / 'leaky.json'}: $.responses[0].body.k: AWS access key id AKIAI…(20 chars)"
     )
     assert scan_directory(tmp_path / "sub" / "leaky.json", allow=[AWS_ID, re.compile("Bearer .*")]) == []

@@ -14,7 +14,7 @@ from msgspec import UNSET
 
 from httpx_cassette.core.decoding import coded_problem
 from httpx_cassette.errors import CassetteFormatError
-from httpx_cassette.model.cassette import CassetteFile, Event, Response
+from httpx_cassette.model.cassette import FORMAT_VERSION, CassetteFile, Event, Response
 from httpx_cassette.model.served import check_served, header_value
 from httpx_cassette.storage.files import is_side_file, name_problem, open_inside, side_name
 from httpx_cassette.storage.formats import detect
@@ -214,6 +214,14 @@ def decode_file(data: bytes, source: str) -> CassetteFile:
             if adapter is None:
                 raise CassetteFormatError(source, str(exc)) from None
         else:
+            if not 1 <= ours.version <= FORMAT_VERSION:  # a later format: fields read the old way may lie
+                later = ours.version > FORMAT_VERSION
+                fix = "upgrade httpx_cassette to read it" if later else "no httpx_cassette writes it"
+                raise CassetteFormatError(
+                    source,
+                    f"it says cassette format version {ours.version}, and this httpx_cassette reads"
+                    f" versions 1 to {FORMAT_VERSION}: {fix} (or record it again)",
+                )
             return check_file(_as_ours(ours, source), source)
         try:
             read = adapter.read(value, source)

@@ -76,7 +76,10 @@ def _in_contents(scanner: SecretScanner, files: list[Path]) -> list[Finding]:
             data = data.replace(b"{", b" ").replace(b"[", b" ")  # its lines still get the known formats
         try:  # only a file that is no JSON is read as text: a scan never falls back to it
             value = msgspec.json.decode(data)
-        except (msgspec.DecodeError, RecursionError):
+        except (msgspec.DecodeError, RecursionError) as exc:
+            if file.suffix == ".json":  # a cassette cut short or broken: its bodies were never decoded
+                kind = f"a file that is no JSON ({printable(str(exc))[:80]}), read as text only"
+                findings.append(Finding(file, "$", kind, NOT_CHECKED))
             text = data.decode("utf-8", "replace")
             for number, line in enumerate(text.splitlines(), 1):
                 findings += scanner.in_text(line, f"line {number}", file)
