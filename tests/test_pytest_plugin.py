@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from httpx_cassette.cli.prune import read_report
+from tests.pytester_project import INI
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
 
@@ -207,7 +208,7 @@ def test_marker_options_win_and_bad_ones_are_reported(inner: pytest.Pytester) ->
             " replay_timing, replay_chunks, max_inline_bytes, redact_json_paths, redact_headers,"
             " placeholders, allow_secrets, scope, format, ignore_hosts, ignore_localhost, match_on,"
             " before_record_request,"
-            " before_record_response, max_age, strict_age, ignore, ignore_defaults, unused",
+            " before_record_response, max_age, strict_age, ignore, ignore_defaults, unused, caught_errors",
             "*test_marker.py::test_bad_mode: unknown cassette mode 'sometimes' in the cassette marker:"
             " use one of replay, record, record-missing, live, none, once, new_episodes, all, rewrite",
         ]
@@ -336,6 +337,64 @@ def test_a_replay_miss_fails_the_test_with_its_message_even_when_wrapped_or_swal
         )
     assert "passed as the mode argument" not in result.stdout.str()
     assert "mode='record-missing'" not in result.stdout.str()  # no CassetteTransport advice under pytest
+
+
+EXPECTED = """
+import httpx
+import pytest
+
+from httpx_cassette import CassetteMiss, NetworkBlocked
+
+def fetch_or_default(api):
+    try:
+        return httpx.get(f"{api}/models").json()
+    except Exception:
+        return []  # an offline fallback
+
+@pytest.mark.cassette
+def test_expected_miss(api):
+    with pytest.raises(CassetteMiss):
+        httpx.get(f"{api}/models")
+
+@pytest.mark.cassette(caught_errors="fail")
+def test_marker_wins(api):
+    assert fetch_or_default(api) == []
+
+def test_fallback_when_blocked(api):
+    assert fetch_or_default(api) == []
+
+def test_blocked_raises(api):
+    with pytest.raises(NetworkBlocked):
+        httpx.get(f"{api}/models")
+"""
+
+
+@pytest.mark.parametrize("where", ["ini", "marker"])
+def test_caught_errors_pass_lets_a_test_that_expects_a_miss_or_a_block_pass(
+    inner: pytest.Pytester, where: str
+) -> None:
+    """pytest-recording lets a test that caught a blocked request pass; ``cassette_caught_errors =
+    pass`` (or a marker's ``caught_errors="pass"``) does the same, the default still fails it."""
+    inner.makepyfile(test_expected=EXPECTED)
+    run(inner, "--cassette-block-network").assert_outcomes(failed=4)  # the default: each caught error
+    if where == "ini":
+        inner.makeini(INI + "cassette_caught_errors = pass\n")
+        result = run(inner, "--cassette-block-network")
+        result.assert_outcomes(passed=3, failed=1)
+        result.stdout.fnmatch_lines(["*test_marker_wins*", "*the code under test caught this error*"])
+    else:
+        inner.makepyfile(
+            test_expected=EXPECTED.replace(
+                "@pytest.mark.cassette\n", '@pytest.mark.cassette(caught_errors="pass")\n'
+            )
+        )
+        run(inner, "--cassette-block-network").assert_outcomes(passed=1, failed=3)
+
+
+def test_a_bad_caught_errors_value_is_a_usage_error(inner: pytest.Pytester) -> None:
+    inner.makeini(INI + "cassette_caught_errors = maybe\n")
+    result = run(inner)
+    result.stderr.fnmatch_lines(["*cassette_caught_errors = 'maybe': use one of fail, pass*"])
 
 
 # -- unused recordings, failed recordings ----------------------------------------------------------

@@ -64,6 +64,11 @@ Command line options and ini options (in ``[tool.pytest.ini_options]``):
     given a path in the marker (or a ``@pytest.mark.default_cassette`` name) may be shared by several
     tests, so it is checked only when that marker sets ``unused=``; a ``vcr``-marked test's own
     cassette is checked.
+``cassette_caught_errors`` = ``fail`` (default) | ``pass``
+    A test that passed although the code under test caught a replay miss or a blocked request (an
+    SDK wrapped it, a fallback swallowed it, ``pytest.raises`` expected it) fails by default, so a
+    fallback never hides a missing recording; ``pass`` lets such a test pass as it says (what
+    pytest-recording does); a marker's ``caught_errors=`` overrides it.
 ``--cassette-keep-failed``
     By default a test that fails in a record mode leaves its cassette as it was before the test
     (what it wrote is removed or restored); with this option the partial recording stays.
@@ -123,7 +128,13 @@ from httpx_cassette.pytest_plugin.cassette import (
     unused_message,
 )
 from httpx_cassette.pytest_plugin.config_fixture import cassette_config, fixture_layer
-from httpx_cassette.pytest_plugin.marker import MARKER, asks_for_cassette, marker_options, unused_policy
+from httpx_cassette.pytest_plugin.marker import (
+    MARKER,
+    asks_for_cassette,
+    caught_policy,
+    marker_options,
+    unused_policy,
+)
 from httpx_cassette.pytest_plugin.settings import Settings
 from httpx_cassette.pytest_plugin.stale import stale_folders
 from httpx_cassette.pytest_plugin.usage import Usage, summary_title
@@ -248,14 +259,15 @@ class CassettePlugin:
         blocked_before = len(self.blocker.blocked) if self.blocker else 0
         layers = self._layers(request) if isinstance(item, pytest.Function) else None
         if layers is None:
-            item.stash[STATE] = RunState(None, blocked_before)
+            item.stash[STATE] = RunState(None, blocked_before, caught=self.settings.caught)
             leave = self.blocker and self.owner and item.get_closest_marker("vcr")  # the owner's test
             with process_route(vcr_compat.PassThrough()) if leave else contextlib.nullcontext():
                 yield None
             return
         options, fixture = layers
         session, extras, spec = self._open(item, options, fixture)
-        state = item.stash[STATE] = RunState(session, blocked_before, spec=spec)
+        caught = self._caught(item, options)
+        state = item.stash[STATE] = RunState(session, blocked_before, spec=spec, caught=caught)
         with process_route(vcr_compat.WithExtras(session, extras) if extras else session):
             yield session
         self._close(item, state, session, unused_policy(options, self.settings.unused))
@@ -275,6 +287,13 @@ class CassettePlugin:
         except CassetteError as exc:
             failure = f"{item.nodeid}: {exc}"
         pytest.fail(failure, pytrace=False)  # outside the except: the error is shown once
+
+    def _caught(self, item: pytest.Function, options: dict[str, Any]) -> str:
+        try:
+            return caught_policy(options, self.settings.caught)
+        except CassetteError as exc:
+            failure = f"{item.nodeid}: {exc}"
+        pytest.fail(failure, pytrace=False)
 
     def _open(
         self, item: pytest.Function, options: dict[str, Any], fixture: dict[str, Any]
@@ -297,7 +316,7 @@ class CassettePlugin:
         if failed:
             return
         errors = state.errors(self.blocker)
-        if errors and not state.reported:
+        if errors and not state.reported and state.caught == "fail":
             pytest.fail(swallowed(errors), pytrace=False)
         message = unused_message(session, unused, self.settings.layout.shown)
         if message is not None and unused == "fail":
@@ -318,7 +337,7 @@ class CassettePlugin:
             assert state is not None
             state.reported = True
             raise miss from exc
-        if state is not None and state.errors(self.blocker):
+        if state is not None and state.caught == "fail" and state.errors(self.blocker):
             state.reported = True
             raise rebuilt(state.errors(self.blocker))
         return result

@@ -31,6 +31,7 @@ class RunState:
     blocked_before: int
     reported: bool = False  # an error of this test was raised where the test could see it
     spec: str | None = None  # the mode as chosen (a vcrpy name stays one): the vcr fixture's record_mode
+    caught: str = "fail"  # an error the test caught fails it (`swallowed`), or it passes as it says
 
     def errors(self, blocker: NetworkBlock | None) -> list[CassetteError]:
         """This test's replay misses, and the requests the network block refused during it."""

@@ -12,11 +12,19 @@ import pytest
 from httpx_cassette.config import FLAT
 from httpx_cassette.errors import CassetteError
 
-__all__ = ["MARKER", "MARKER_OPTIONS", "asks_for_cassette", "marker_options", "unused_policy"]
+__all__ = [
+    "MARKER",
+    "MARKER_OPTIONS",
+    "asks_for_cassette",
+    "caught_policy",
+    "marker_options",
+    "unused_policy",
+]
 
 MARKER = "cassette"
-# A path, a whole `CassetteConfig`, every flat option of one, and what to do with unused recordings.
-MARKER_OPTIONS = ("path", "config", *FLAT, "unused")
+# A path, a whole `CassetteConfig`, every flat option of one, what to do with unused recordings and
+# with misses or blocked requests the test caught.
+MARKER_OPTIONS = ("path", "config", *FLAT, "unused", "caught_errors")
 
 
 def marker_options(item: pytest.Item) -> dict[str, Any] | None:
@@ -45,6 +53,15 @@ def unused_policy(options: dict[str, Any], default: str) -> str:
     """
     shared = options.get("path") is not None and options.get("shared", True)
     return str(options.get("unused", "ignore" if shared else default))
+
+
+def caught_policy(options: dict[str, Any], default: str) -> str:
+    """What a test that caught a miss or a blocked request does: the marker's ``caught_errors=``
+    (``fail`` or ``pass``), else ``default``."""
+    caught = str(options.get("caught_errors", default))
+    if caught not in ("fail", "pass"):
+        raise CassetteError(f"@pytest.mark.cassette(caught_errors={caught!r}): use 'fail' or 'pass'")
+    return caught
 
 
 def asks_for_cassette(item: pytest.Function) -> bool:

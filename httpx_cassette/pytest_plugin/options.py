@@ -47,6 +47,9 @@ def register(parser: pytest.Parser) -> None:
     )
     parser.addini("cassette_mode", "default cassette mode (--cassette-mode wins)", default="")
     parser.addini("cassette_unused", "replay with unused recordings: warn, fail or ignore", default="warn")
+    parser.addini(
+        "cassette_caught_errors", "a test caught a miss or a blocked request: fail or pass", default="fail"
+    )
     parser.addini("cassette_ignore_hosts", "hosts that pass through every cassette", type="args", default=[])
     parser.addini("cassette_ignore_localhost", "loopback requests pass through", type="bool", default=False)
     parser.addini("cassette_ignore", "rules: METHOD HOST PATH [empty|pass]", type="linelist", default=[])

@@ -23,6 +23,7 @@ from httpx_cassette.pytest_plugin.paths import Layout
 __all__ = ["UNUSED_POLICIES", "Settings"]
 
 UNUSED_POLICIES = ("warn", "fail", "ignore")
+CAUGHT_POLICIES = ("fail", "pass")
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Settings:
     strict_age: bool = False
     max_age: float | None = None
     ci_guard: bool = True
+    caught: str = "fail"  # a test that caught a miss or a blocked request: fails, or passes as it says
 
     @classmethod
     def of(cls, config: pytest.Config, *, vcr_names: bool = True) -> Settings:
@@ -63,6 +65,7 @@ class Settings:
         settings = cls(
             layout=Layout(root, config.rootpath),
             unused=_unused_policy(config),  # a bad value is reported before a bad ini mode
+            caught=_caught_policy(config),
             cli_mode=config.getoption("cassette_mode") or vcr.get("record_mode"),
             ini_mode=_ini_mode(config),
             ignore_hosts=tuple(config.getini("cassette_ignore_hosts")),
@@ -136,6 +139,14 @@ def _later_options(config: pytest.Config, vcr: dict[str, Any]) -> dict[str, Any]
         "max_age": age,
         "ci_guard": bool(config.getini("cassette_ci_guard")),
     }
+
+
+def _caught_policy(config: pytest.Config) -> str:
+    caught = str(config.getini("cassette_caught_errors"))
+    if caught not in CAUGHT_POLICIES:
+        use = ", ".join(CAUGHT_POLICIES)
+        raise pytest.UsageError(f"cassette_caught_errors = {caught!r}: use one of {use}")
+    return caught
 
 
 def _unused_policy(config: pytest.Config) -> str:
