@@ -95,10 +95,10 @@ def response_headers(
 
 def kept_request_headers(headers: Mapping[str, str], keep: Iterable[str]) -> dict[str, str]:
     """Only the request headers named in ``keep``, lower-cased. A secret one (a known secret header, a
-    secret name, or a random token as its value) is kept as its sha256, so it still counts in the key
-    (``match_headers``) but never reaches disk."""
+    secret name, or a random token as its value) is kept as its slow hash (`hashed`, salted with its
+    name), so it still counts in the key (``match_headers``) but never reaches disk."""
     kept = {name: headers[name] for name in keep if name in headers}
-    return {k: hashed(v) if _secret_header(k, v) else v for k, v in kept.items()}
+    return {k: hashed(v, k) if _secret_header(k, v) else v for k, v in kept.items()}
 
 
 def _secret_header(name: str, value: str) -> bool:

@@ -24,12 +24,12 @@ cursor; a sure name wins, and the word must sit there (``page_access_token`` is 
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from httpx_cassette.core.hashing import hashed, legacy_form, legacy_hashed
 from httpx_cassette.core.randomness import entropy, high_entropy, random_token
 
 __all__ = [
@@ -44,6 +44,8 @@ __all__ = [
     "is_hashed",
     "is_placeholder",
     "known_format",
+    "legacy_form",
+    "legacy_hashed",
     "random_token",
     "secret_named",
     "secret_value",
@@ -268,7 +270,7 @@ _TOKEN = re.compile(r"\S{16,}")
 _PLACEHOLDER = re.compile(r"<(<)?([A-Z_][A-Z0-9_.-]{0,63})>(?(1)>)")
 _NAME_SEPARATORS = re.compile(r"[_.-]")
 _NAME_RUN = re.compile(r"[A-Z]*[0-9]*")
-_HASHED = re.compile(r"sha256:[0-9a-f]{64}")
+_HASHED = re.compile(r"(?:scrypt|sha256):[0-9a-f]{64}")  # `hashed`; `legacy_hashed`
 
 
 def token_like(value: str) -> bool:
@@ -302,12 +304,8 @@ def is_placeholder(value: str) -> bool:
 
 
 def is_hashed(value: str) -> bool:
+    """Whether ``value`` is a secret as `hashed` (or, in a file written before, `legacy_hashed`) stores it."""
     return bool(_HASHED.fullmatch(value))
-
-
-def hashed(value: str) -> str:
-    """How a secret header that must count in the key is stored: its sha256, never the value."""
-    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def trivial(value: str) -> bool:

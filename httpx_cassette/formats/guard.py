@@ -56,7 +56,7 @@ class SecretRefused(CassetteFormatError, CassetteSecretError):
 
 def _headers(headers: Any) -> Any:
     """Request headers a llama-stack file keeps, each as recording stores a request header it keeps
-    (`kept_request_headers`): a secret one (by its name, or a random token as its value) as its sha256."""
+    (`kept_request_headers`): a secret one (by its name, or a random token as its value) as its slow hash."""
     if not isinstance(headers, dict):
         return headers
     return {name: _header(str(name), value) for name, value in headers.items()}

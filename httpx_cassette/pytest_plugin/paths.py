@@ -3,7 +3,9 @@ layout is described in `httpx_cassette.pytest_plugin`).
 
 A test id is part of a folder name, and folder names reach git: a credential in an id (a
 ``parametrize`` value read from the environment) is replaced by ``secret-<8 hex of it>`` (`hidden`),
-so the same id names the same folder every run and the rest of the id stays readable. What counts is
+so the same id names the same folder every run and the rest of the id stays readable. The hex is of its
+slow hash (`hashed`: confirming a guessed password costs a full scrypt); a folder named before, from
+its bare sha256, is still used while no folder has the new name (`Layout.test_folder`). What counts is
 what the scanner counts in text, plus a value set to a secret name (``password: ...``, a header line
 ``Authorization: Token ...``) and the secret half of a ``user:secret`` pair (`_set_spans`).
 """
@@ -20,7 +22,15 @@ from pathlib import Path
 import pytest
 
 from httpx_cassette.core.scan import SecretScanner
-from httpx_cassette.core.secrets import high_entropy, known_format, random_token, secret_value, token_like
+from httpx_cassette.core.secrets import (
+    hashed,
+    high_entropy,
+    known_format,
+    legacy_hashed,
+    random_token,
+    secret_value,
+    token_like,
+)
 from httpx_cassette.storage.scan import masked_name
 
 __all__ = ["Layout", "folder_name", "hidden", "recording_name", "safe_id", "shortened", "shown_path"]
@@ -55,8 +65,10 @@ _WINDOW = 4096  # a value's characters judged (a long prompt as an id: each of i
 _MIXED = 4  # letter/digit switches in one run that no word, version or model name has (Tr0ub4dor)
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+def _digest(text: str, legacy: bool = False) -> str:
+    """8 hex of ``text``'s slow hash; ``legacy``: of its bare sha256, as folders were named before."""
+    digest = legacy_hashed(text) if legacy else hashed(text, "test-id")
+    return digest.partition(":")[2][:8]
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -157,10 +169,10 @@ def _set_spans(text: str, parts: list[tuple[int, int]]) -> list[tuple[int, int]]
     return _merged(spans)
 
 
-def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
+def _replaced(text: str, spans: list[tuple[int, int]], legacy: bool = False) -> str:
     """``text`` with each of ``spans`` (sorted, apart) as ``secret-<8 hex of it>``."""
     for start, end in reversed(spans):
-        text = f"{text[:start]}{_HIDDEN}{_digest(text[start:end])}{text[end:]}"
+        text = f"{text[:start]}{_HIDDEN}{_digest(text[start:end], legacy)}{text[end:]}"
     return text
 
 
@@ -174,7 +186,7 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _pairs_hidden(test_id: str, params: Mapping[str, object]) -> str:
+def _pairs_hidden(test_id: str, params: Mapping[str, object], legacy: bool = False) -> str:
     """``test_id`` (its other credentials hidden already) with the secrets of its pairs hidden
     (`_set_spans`, the string parameters found where the id holds them). A mark `hidden` wrote is read
     as a placeholder, so an id hidden before keeps its name."""
@@ -182,7 +194,7 @@ def _pairs_hidden(test_id: str, params: Mapping[str, object]) -> str:
     values |= {v.encode("unicode_escape").decode("ascii") for v in values}
     read = _MARK.sub(_MARKED, test_id)
     parts = [(at, at + len(value)) for value in values for at in _every_start(read, value)]
-    return _replaced(test_id, _set_spans(read, parts))
+    return _replaced(test_id, _set_spans(read, parts), legacy)
 
 
 def _every_start(text: str, part: str) -> list[int]:
@@ -193,16 +205,17 @@ def _every_start(text: str, part: str) -> list[int]:
     return starts
 
 
-def hidden(test_id: str, params: Mapping[str, object] | None = None) -> str:
+def hidden(test_id: str, params: Mapping[str, object] | None = None, *, legacy: bool = False) -> str:
     """``test_id`` with each credential in it (`_secret_spans`, then `_pairs_hidden`; ``params``: the
     test's parameters by name) replaced by ``secret-<8 hex of it>``: stable, so replay finds the folder it
     recorded. An id the secret scanner still finds something in (a URL with a password) becomes one hash.
-    An id these rules find nothing in keeps its name: a renamed folder would have to be recorded again."""
-    out = _replaced(test_id, _secret_spans(test_id, params or {}))
+    An id these rules find nothing in keeps its name: a renamed folder would have to be recorded again.
+    ``legacy``: the name given before, each hex of a bare sha256."""
+    out = _replaced(test_id, _secret_spans(test_id, params or {}), legacy)
     if _SCANNER.scan(out):
-        return f"{_HIDDEN}{_digest(test_id)}"
-    paired = _pairs_hidden(out, params or {})
-    return f"{_HIDDEN}{_digest(test_id)}" if paired != out and _SCANNER.scan(paired) else paired
+        return f"{_HIDDEN}{_digest(test_id, legacy)}"
+    paired = _pairs_hidden(out, params or {}, legacy)
+    return f"{_HIDDEN}{_digest(test_id, legacy)}" if paired != out and _SCANNER.scan(paired) else paired
 
 
 def shown_path(path: str) -> str:
@@ -214,10 +227,10 @@ def shown_path(path: str) -> str:
     return shown.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def safe_id(test_id: str, params: Mapping[str, object] | None = None) -> str:
+def safe_id(test_id: str, params: Mapping[str, object] | None = None, *, legacy: bool = False) -> str:
     """A parametrize id as a path component: its credentials `hidden`, then kept when safe and short,
     else cleaned plus a hash."""
-    test_id = hidden(test_id, params)
+    test_id = hidden(test_id, params, legacy=legacy)
     safe = _UNSAFE.sub("_", test_id).strip("._-")
     if safe == test_id and len(test_id) <= _MAX_ID:
         return test_id
@@ -226,22 +239,23 @@ def safe_id(test_id: str, params: Mapping[str, object] | None = None) -> str:
     return f"{head}-{digest}" if head else digest
 
 
-def folder_name(item: pytest.Function) -> str:
-    """``test_name``, ``Class.test_name``, plus ``-<id>`` for a parametrized test."""
+def folder_name(item: pytest.Function, *, legacy: bool = False) -> str:
+    """``test_name``, ``Class.test_name``, plus ``-<id>`` for a parametrized test (``legacy``: its
+    credentials hidden as before, `hidden`)."""
     name = item.originalname
     if item.cls is not None:
         name = f"{item.cls.__name__}.{name}"
     callspec = getattr(item, "callspec", None)
-    return f"{name}-{safe_id(callspec.id, callspec.params)}" if callspec is not None else name
+    return f"{name}-{safe_id(callspec.id, callspec.params, legacy=legacy)}" if callspec is not None else name
 
 
-def recording_name(item: pytest.Function) -> str:
+def recording_name(item: pytest.Function, *, legacy: bool = False) -> str:
     """The cassette name pytest-recording gives the test, without ``.yaml``: the folder a YAML
     cassette converted by ``httpx-cassette convert --from vcr`` lands in (``test_x[gpt-4o]``).
 
     ``@pytest.mark.default_cassette("name.yaml")`` names it; else ``Class.name`` or ``name`` with the
-    parametrize id (its credentials `hidden`), forbidden characters replaced by ``-`` and long names
-    shortened, as it does.
+    parametrize id (its credentials `hidden`; ``legacy``: as named before, `hidden`'s), forbidden
+    characters replaced by ``-`` and long names shortened, as it does.
     """
     marker = item.get_closest_marker("default_cassette")
     if marker is not None and marker.args:
@@ -250,9 +264,9 @@ def recording_name(item: pytest.Function) -> str:
         name = item.name
         callspec = getattr(item, "callspec", None)
         if callspec is not None and name == f"{item.originalname}[{callspec.id}]":
-            name = f"{item.originalname}[{hidden(callspec.id, callspec.params)}]"
+            name = f"{item.originalname}[{hidden(callspec.id, callspec.params, legacy=legacy)}]"
         elif callspec is not None:
-            name = hidden(name, callspec.params)
+            name = hidden(name, callspec.params, legacy=legacy)
         name = f"{item.cls.__name__}.{name}" if item.cls is not None else name
         for char in _FORBIDDEN:
             name = name.replace(char, "-")
@@ -290,8 +304,13 @@ class Layout:
         return self.module_folder(directory / "x.py").parent
 
     def test_folder(self, item: pytest.Function) -> Path:
-        """The test's own cassette, used when its marker names no path."""
-        return self.module_folder(item.path) / folder_name(item)
+        """The test's own cassette, used when its marker names no path. An id holding a credential:
+        the folder named before (`hidden`'s ``legacy``) while there is one and none has the new name."""
+        folder = self.module_folder(item.path) / folder_name(item)
+        if _HIDDEN not in folder.name or folder.exists():
+            return folder
+        before = folder.with_name(folder_name(item, legacy=True))
+        return before if before.is_dir() else folder
 
     def marker_path(self, item: pytest.Function, value: str | os.PathLike[str]) -> Path:
         """A marker's path: relative ones are inside the module's cassette folder."""

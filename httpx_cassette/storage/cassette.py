@@ -46,6 +46,7 @@ from httpx_cassette.errors import (
 )
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response, builtins
 from httpx_cassette.storage.files import cassette_files, check_directory, make_directory
+from httpx_cassette.storage.legacy import legacy_file
 from httpx_cassette.storage.store import DirectoryStore
 
 if TYPE_CHECKING:
@@ -260,6 +261,8 @@ class Cassette:
         __tracebackhide__ = hidden_in_a_miss
         if responses is None:
             recorded = self.store.get(key, request)
+            if recorded is None:  # a file recorded before secret headers were hashed slowly?
+                key, recorded = legacy_file(self.store, key, request)
             responses = recorded.responses if recorded is not None else []
             if recorded is not None:
                 self._check_match(key, request, recorded)

@@ -179,7 +179,7 @@ def test_a_secret_match_header_is_stored_as_a_hash_and_still_decides_the_key(
         for f in tmp_path.glob("*.json")
     )
     assert len(stored_headers) == 2  # two tokens, two keys
-    assert all(h.startswith("sha256:") for h in stored_headers)
+    assert all(h.startswith("scrypt:") for h in stored_headers)
     assert_absent(tmp_path, first)
     assert_absent(tmp_path, second)
     transport = CassetteTransport(tmp_path, mode="replay", **options)

@@ -253,7 +253,7 @@ def test_a_matched_secret_header_sent_twice_is_stored_hashed(tmp_path: Path) -> 
     [file] = tmp_path.glob("*.json")
     text = file.read_text()
     assert TOKEN not in text
-    assert json.loads(text)["request"]["headers"]["x-session-token"].startswith("sha256:")
+    assert json.loads(text)["request"]["headers"]["x-session-token"].startswith("scrypt:")
 
 
 # -- F16: PGP private keys, Slack app and refresh tokens -------------------------------------------------
