@@ -49,6 +49,7 @@ _ANCHORS = (
         "xox",
         "hf_",
         "gsk_",
+        "ek_",
     ),
     *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://", "xapp-"),
     *("k_live_", "k_test_", "glpat-", "npm_", "pypi-", "SG."),

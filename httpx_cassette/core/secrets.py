@@ -71,6 +71,8 @@ _RULES = {
     "Slack token": r"(?:xox[abeprs]|xoxe\.xox[bp]|xapp)-[A-Za-z0-9-]{10,}",
     "Hugging Face token": r"hf_[A-Za-z0-9]{30,}",
     "Groq API key": r"gsk_[A-Za-z0-9]{40,}",
+    # A client secret the Realtime API mints for a browser (short-lived, but a key while it lives).
+    "OpenAI ephemeral key": r"ek_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{24,}",
     "Stripe secret key": r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
     "GitLab token": r"glpat-[\w-]{20,}",
     "npm token": r"npm_[A-Za-z0-9]{36,}",
@@ -105,9 +107,10 @@ _SURE_LAST = frozenset({"pass"})
 _MAYBE_LAST = frozenset({"key", "token", "jwt", "sas", "auth", "bearer"})
 # Words that make the token after them a pagination cursor or a CSRF token (``next_page_token``).
 _NOT_SECRET = frozenset({"page", "cursor", "next", "continuation", "csrf", "xsrf"})
-# Query parameters are always strings a server reads as credentials when named so: OAuth codes and
-# URL signatures too (in a JSON body, a ``signature`` is content: Anthropic's thinking blocks).
-_QUERY_LAST = _MAYBE_LAST | {"code", "sig", "signature"}
+# Query parameters are always strings a server reads as credentials when named so: OAuth codes, URL
+# signatures, session ids and tickets too (in a JSON body, a ``signature`` is content: Anthropic's
+# thinking blocks, and a ``session`` an object).
+_QUERY_LAST = _MAYBE_LAST | {"code", "sig", "signature", "hmac", "session", "sessionid", "sid", "ticket"}
 
 
 # Plurals judged as their singular: ``api_keys``, ``passwords``. (``credentials`` is a sure word itself.)
@@ -165,6 +168,8 @@ def secret_named(name: str, *, query: bool = False) -> str | None:
         return None
     # A cursor (``cursor``, ``next_cursor``) ends in no maybe word, so it is never secret either.
     last = singular[-1]
+    if query and parts[-2:] == ["session", "id"]:  # ?session_id=, ?sessionId=
+        return "maybe"
     if last not in (_QUERY_LAST if query else _MAYBE_LAST):
         return None
     whose = len(parts) > 1 and parts[-2] in _CREDENTIAL_OF

@@ -1,0 +1,40 @@
+"""Names and formats an outside review found stored: session ids, tickets and HMACs in a URL's query,
+and the Realtime API's ``ek_`` client secrets in a body."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from httpx_cassette import CassetteSecretError, CassetteTransport
+
+RANDOM = "Zq8xK2mP9vL4nR7tW1yB5cD3"
+
+
+def _recorded_url(tmp_path: Path, url: str) -> str:
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.get(url)
+    [file] = tmp_path.glob("*.json")
+    return str(json.loads(file.read_text())["request"]["url"])
+
+
+@pytest.mark.parametrize("name", ["session", "sessionId", "sid", "hmac", "ticket"])
+def test_a_session_id_ticket_or_hmac_in_a_query_is_not_stored(tmp_path: Path, name: str) -> None:
+    stored = _recorded_url(tmp_path, f"https://api.example.com/v1/x?{name}={RANDOM}&state=abc")
+    assert RANDOM not in stored
+    assert stored == f"https://api.example.com/v1/x?{name}=REDACTED&state=abc"
+
+
+def test_a_realtime_client_secret_is_refused(tmp_path: Path) -> None:
+    secret = "ek_68af1c2d3e4f5a6b7c8d9e0f1a2b3c4d"
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"value": secret}))
+    transport = CassetteTransport(tmp_path, mode="record", inner=upstream)
+    with httpx.Client(transport=transport) as client, pytest.raises(CassetteSecretError) as refused:
+        client.post("https://api.openai.com/v1/realtime/client_secrets", json={})
+    assert "OpenAI ephemeral key" in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+    assert _recorded_url(tmp_path / "words", "https://api.example.com/v1/x?q=week_of_the_year") != ""
