@@ -102,7 +102,8 @@ def _strings_may_hold(found: set[Any]) -> bool:
     strings = [s for s in found if type(s) is str and (len(s) >= 20 or '"' in s or (";" in s and "=" in s))]
     if any(embedded_base64(s) is not None or _secret_pair(s) for s in strings):
         return True
-    return any(assigned_secrets(s) for s in found if type(s) is str and "\n" in s)  # a .env, a YAML file
+    # A .env or YAML file, or one line of it (a prompt quoting `password: ...`).
+    return any(assigned_secrets(s) for s in found if type(s) is str and (":" in s or "=" in s))
 
 
 def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")

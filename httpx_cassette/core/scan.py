@@ -173,7 +173,7 @@ class SecretScanner:
             pairs += [pair for pair in code_secrets(value) if pair not in pairs]
             for key, text in pairs:
                 yield from self._found(text, where, f"value of a field named {key!r} in its text", file)
-        if not whole_json and "\n" in value:  # a .env, YAML or INI file in any string (a tool's result):
+        if not whole_json:  # a .env, YAML or INI file in any string (a tool's result), or one line of it:
             for secret in assigned_secrets(value):  # a token; prose shows `password: changeme`
                 if token_like(secret):
                     yield from self._found(secret, where, "value set in a line of text", file)

@@ -38,3 +38,27 @@ def test_a_realtime_client_secret_is_refused(tmp_path: Path) -> None:
     assert "OpenAI ephemeral key" in str(refused.value)
     assert list(tmp_path.iterdir()) == []
     assert _recorded_url(tmp_path / "words", "https://api.example.com/v1/x?q=week_of_the_year") != ""
+
+
+@pytest.mark.parametrize(
+    ("line", "refused"),
+    [
+        ("password: Xy7pQ2rT9sV4wZ1aB3", True),
+        ("password: changeme", False),
+        ("see the password: docs", False),
+    ],
+)
+def test_one_line_setting_a_secret_name_to_a_token_is_refused(
+    tmp_path: Path, line: str, refused: bool
+) -> None:
+    """A prompt quoting one line of a config file: judged as the lines of a .env or YAML file are."""
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+    transport = CassetteTransport(tmp_path, mode="record", inner=upstream)
+    body = {"messages": [{"role": "user", "content": line}]}
+    with httpx.Client(transport=transport) as client:
+        if refused:
+            with pytest.raises(CassetteSecretError, match="value set in a line of text"):
+                client.post("https://api.example.com/v1/chat", json=body)
+        else:
+            client.post("https://api.example.com/v1/chat", json=body)
+    assert len(list(tmp_path.glob("*.json"))) == (0 if refused else 1)
