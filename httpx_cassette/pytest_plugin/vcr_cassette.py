@@ -21,7 +21,7 @@ from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import Response
 from httpx_cassette.storage.store import DirectoryStore
 
-__all__ = ["Headers", "VcrCassette", "VcrRequest", "VcrResponse"]
+__all__ = ["Headers", "VcrCassette", "VcrRequest", "VcrRequestView", "VcrResponse"]
 
 _PORTS = {"https": 443, "http": 80}
 # our mode -> vcrpy's name for it, when the mode was chosen by one of ours
@@ -91,8 +91,22 @@ class VcrRequest(Sent):
         """The query's (name, value) pairs, sorted, as vcrpy gives them."""
         return sorted(parse_qsl(self._parts.query))
 
+    def __getattr__(self, name: str) -> Any:  # the rest of our `Request`: text, base64, multipart
+        if name == "request":  # not set yet (a copy being built)
+            raise AttributeError(name)
+        return getattr(self.request, name)
+
     def __repr__(self) -> str:
         return f"<Request ({self.method}) {self.url} {self.status}>"
+
+
+class VcrRequestView(VcrRequest):
+    """A request as a vcrpy ``match_on`` function, or a filter's replacement function, is handed it
+    (`VcrRequest`'s names, vcrpy's repr): a matcher gets the one sent and the recorded one, as keyed
+    (redacted, after the filters and ``before_record_request``)."""
+
+    def __repr__(self) -> str:
+        return f"<Request ({self.method}) {self.url}>"
 
 
 class VcrResponse(dict[str, Any]):

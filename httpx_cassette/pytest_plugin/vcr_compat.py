@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from httpx_cassette.core.modes import ALIASES
-from httpx_cassette.errors import CassetteMiss
+from httpx_cassette.errors import CassetteError, CassetteMiss
 from httpx_cassette.http.exchange import Exchange
 from httpx_cassette.intercept.session import CassetteSession
 from httpx_cassette.pytest_plugin.paths import hidden, recording_name, shortened
-from httpx_cassette.pytest_plugin.vcr_config import translate
+from httpx_cassette.pytest_plugin.vcr_config import request_options, translate
 
 __all__ = [
     "PassThrough",
@@ -114,8 +114,10 @@ def add_options(parser: pytest.Parser) -> bool:
 def vcr_layers(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(marker options, fixture options) for a test marked ``vcr``; None without the marker.
 
-    Marker keywords merge closest first over ``vcr_config``, as pytest-recording does; positional
-    arguments are extra cassettes, replayed too (relative ones inside ``vcr_cassette_dir``).
+    Marker keywords merge closest first over ``vcr_config``, key by key as pytest-recording does, but
+    vcrpy's filters and ``before_record_request``: those of ``vcr_config`` and of the markers all apply,
+    in that order (`request_options`). Positional arguments are extra cassettes, replayed too (relative
+    ones inside ``vcr_cassette_dir``).
     """
     item = request.node
     markers = list(item.iter_markers("vcr"))
@@ -129,7 +131,12 @@ def vcr_layers(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str
     marker = translate(merged, f"@pytest.mark.vcr of {item.nodeid}")
     shared = item.get_closest_marker("default_cassette") is not None  # a name given to several tests
     marker.update(path=directory / cassette_name(request), extras=extras, shared=shared)
-    fixture = translate(request.getfixturevalue("vcr_config"), f"vcr_config of {item.nodeid}")
+    config = request.getfixturevalue("vcr_config")
+    fixture = translate(config, f"vcr_config of {item.nodeid}")
+    try:  # the filters of every layer, chained: a marker's add to the fixture's (a class's marker's too)
+        marker.update(request_options([config, *(m.kwargs for m in reversed(markers))]))
+    except CassetteError as exc:
+        raise CassetteError(f"vcr_config or @pytest.mark.vcr: {exc}") from None
     return marker, fixture
 
 

@@ -1,15 +1,24 @@
 """pytest-recording's ``vcr_config`` dict (vcrpy's ``use_cassette`` keywords) -> our cassette options.
 
-Every key that has an equivalent is honoured; one we have no use for warns, naming it, so no
-setting is ignored in silence. vcrpy's filters become a ``before_record_request`` hook over our
-`Request` that runs before keying, so a filtered request still matches its recording.
+Every key that has an equivalent is honoured, and httpx_cassette's own option names (``allow_secrets``,
+``placeholders``, ``redact_json_paths``...) are accepted as they are; any other key warns, naming it,
+so no setting is ignored in silence.
+
+vcrpy's request filters (``filter_headers``, ``filter_query_parameters``,
+``filter_post_data_parameters``) and ``before_record_request`` become one ``before_record_request``
+hook over our `Request` that runs before keying, so a filtered request still matches its recording.
+`request_options` builds it from every layer, ``vcr_config`` then the marker, as vcrpy chains them:
+the filters of each layer, then the hooks. A marker's filter adds to the fixture's instead of
+replacing it (pytest-recording replaces a key the marker repeats): what a suite keeps off disk stays
+off it. ``match_on`` functions are handed vcrpy's request shape (`VcrRequestView`), in vcrpy's order.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -17,9 +26,14 @@ import msgspec
 import pytest
 from msgspec import UNSET
 
+from httpx_cassette.config import FLAT
+from httpx_cassette.core.redact import REDACTED
+from httpx_cassette.core.secrets import is_hashed
+from httpx_cassette.errors import CassetteError
 from httpx_cassette.model.cassette import Request
+from httpx_cassette.pytest_plugin.vcr_cassette import VcrRequestView
 
-__all__ = ["VcrConfigWarning", "translate"]
+__all__ = ["VcrConfigWarning", "post_filter", "query_filter", "request_options", "translate"]
 
 RequestHook = Callable[[Request], Request | None]
 # vcrpy keys whose job httpx_cassette always does, or that only concern YAML files: no warning.
@@ -28,57 +42,121 @@ _ALWAYS = {
     "serializer": "cassettes are JSON directories",
     "path_transformer": "cassette paths follow pytest-recording's names",
 }
+_FILTERS = ("filter_headers", "filter_query_parameters", "filter_post_data_parameters")
+_HOOKS = ("before_record_request", "before_record")  # vcrpy's name, and its older one
+# Ours, that `request_options` builds from every layer (``redact_headers``: filter_headers' names too).
+_CHAINED = (*_FILTERS, *_HOOKS, "redact_headers")
 
 
 class VcrConfigWarning(pytest.PytestWarning):
     """A ``vcr_config`` or ``@pytest.mark.vcr`` key httpx_cassette does not honour."""
 
 
-def _pairs(value: Iterable[Any]) -> list[tuple[str, Any]]:
-    """vcrpy's filter lists: names (removed) or ``(name, replacement)`` pairs (None: removed)."""
-    return [(item, None) if isinstance(item, str) else (str(item[0]), item[1]) for item in value]
+# -- vcrpy's filters over our `Request` ---------------------------------------------------------------
+
+Rule = Any  # vcrpy's replacement: a value, None (removed), or a function of (key, value, request)
 
 
-def _filtered(items: list[tuple[str, str]], pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
-    rules = {name.lower(): replacement for name, replacement in pairs}
+def _pairs(value: Iterable[Any], key: str) -> list[tuple[str, Rule]]:
+    """vcrpy's filter lists: names (removed) or ``(name, replacement)`` pairs."""
+    if isinstance(value, str | bytes):
+        raise CassetteError(f"{key} takes a list, got the string {value!r}: write [{value!r}]")
+    pairs: list[tuple[str, Rule]] = []
+    for item in value:
+        if isinstance(item, str):
+            pairs.append((item, None))
+        elif isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str):
+            pairs.append((item[0], item[1]))
+        else:
+            raise CassetteError(f"{key} takes names or (name, replacement) pairs, got {item!r}")
+    return pairs
+
+
+def _rules(pairs: list[tuple[str, Rule]]) -> dict[str, Rule]:
+    return {name.lower(): rule for name, rule in pairs}
+
+
+def _replaced(rule: Rule, name: str, value: Any, request: Request) -> Any:
+    """What ``value`` becomes (None: removed). A value httpx_cassette already redacted (``REDACTED``,
+    or a secret header's hash) stays as it is: its real value is not there to replace, and a recording
+    or a converted vcrpy cassette holds that name so too, so the two key alike (``api_key=DUMMY``
+    in a vcrpy cassette is converted to ``api_key=REDACTED``)."""
+    if callable(rule):
+        rule = rule(key=name, value=value, request=VcrRequestView(request, "passed"))
+    if rule is None:
+        return None
+    return value if isinstance(value, str) and (value == REDACTED or is_hashed(value)) else rule
+
+
+def _filtered(
+    items: list[tuple[str, str]], rules: dict[str, Rule], request: Request
+) -> list[tuple[str, str]]:
     kept: list[tuple[str, str]] = []
     for name, value in items:
-        if name.lower() not in rules:
-            kept.append((name, value))
-        elif rules[name.lower()] is not None:
-            kept.append((name, str(rules[name.lower()])))
+        new = _replaced(rules[name.lower()], name, value, request) if name.lower() in rules else value
+        if new is not None:
+            kept.append((name, str(new)))
     return kept
 
 
-def query_filter(pairs: list[tuple[str, Any]]) -> RequestHook:
+def header_filter(pairs: list[tuple[str, Rule]]) -> RequestHook:
+    """vcrpy's ``filter_headers`` replacements, on the headers a recording keeps (the others, and
+    credentials, are never written)."""
+    rules = _rules(pairs)
+
+    def hook(request: Request) -> Request:
+        if not any(name.lower() in rules for name in request.headers):
+            return request
+        kept = _filtered(list(request.headers.items()), rules, request)
+        return msgspec.structs.replace(request, headers=dict(kept))
+
+    return hook
+
+
+def query_filter(pairs: list[tuple[str, Rule]]) -> RequestHook:
     """vcrpy's ``filter_query_parameters``."""
+    rules = _rules(pairs)
 
     def hook(request: Request) -> Request:
         url = urlsplit(request.url)
-        query = urlencode(_filtered(parse_qsl(url.query, keep_blank_values=True), pairs))
+        items = parse_qsl(url.query, keep_blank_values=True)
+        if not any(name.lower() in rules for name, _ in items):
+            return request  # the URL as it was, its encoding too
+        query = urlencode(_filtered(items, rules, request))
         return msgspec.structs.replace(request, url=urlunsplit(url._replace(query=query)))
 
     return hook
 
 
-def post_filter(pairs: list[tuple[str, Any]]) -> RequestHook:
+def post_filter(pairs: list[tuple[str, Rule]]) -> RequestHook:
     """vcrpy's ``filter_post_data_parameters``: top-level JSON fields and form fields."""
-    rules = {name: replacement for name, replacement in pairs}
+    rules = dict(pairs)  # JSON field names are exact, as in vcrpy
+    fields = _rules(pairs)  # a form's in any case
 
     def hook(request: Request) -> Request:
         if isinstance(request.body, dict):
-            dropped = {k for k, replacement in rules.items() if replacement is None}
-            body = {k: rules.get(k, v) for k, v in request.body.items() if k not in dropped}
+            if not rules.keys() & request.body.keys():
+                return request
+            body = {}
+            for name, value in request.body.items():
+                new = _replaced(rules[name], name, value, request) if name in rules else value
+                if new is not None:
+                    body[name] = new
             return msgspec.structs.replace(request, body=body)
         if request.text is not UNSET and "=" in request.text:
-            fields = _filtered(parse_qsl(request.text, keep_blank_values=True), pairs)
-            return msgspec.structs.replace(request, text=urlencode(fields))
+            items = parse_qsl(request.text, keep_blank_values=True)
+            if not any(name.lower() in fields for name, _ in items):
+                return request
+            return msgspec.structs.replace(request, text=urlencode(_filtered(items, fields, request)))
         return request
 
     return hook
 
 
 def _chain(hooks: list[RequestHook]) -> RequestHook:
+    if len(hooks) == 1:
+        return hooks[0]
+
     def hook(request: Request) -> Request | None:
         current: Request | None = request
         for step in hooks:
@@ -91,24 +169,89 @@ def _chain(hooks: list[RequestHook]) -> RequestHook:
     return hook
 
 
+def _layer_filters(layer: Mapping[str, Any]) -> tuple[list[RequestHook], list[str]]:
+    """One layer's filters in vcrpy's order (headers, query, body), and the header names it removes
+    (kept off disk as `redact_headers`: in responses too)."""
+    hooks: list[RequestHook] = []
+    removed: list[str] = []
+    if "filter_headers" in layer:
+        pairs = _pairs(layer["filter_headers"], "filter_headers")
+        removed = [name for name, rule in pairs if rule is None]
+        if replaced := [(name, rule) for name, rule in pairs if rule is not None]:
+            hooks.append(header_filter(replaced))
+    if "filter_query_parameters" in layer:
+        hooks.append(query_filter(_pairs(layer["filter_query_parameters"], "filter_query_parameters")))
+    if "filter_post_data_parameters" in layer:
+        pairs = _pairs(layer["filter_post_data_parameters"], "filter_post_data_parameters")
+        hooks.append(post_filter(pairs))
+    ours = layer.get("redact_headers", ())
+    if isinstance(ours, str | bytes):
+        raise CassetteError(f"redact_headers takes a list of names, got {ours!r}: write [{ours!r}]")
+    return hooks, [*removed, *ours]
+
+
+def _layer_hooks(layer: Mapping[str, Any]) -> list[RequestHook]:
+    """A layer's ``before_record_request``: one function, or several (vcrpy takes a list)."""
+    hook = layer.get("before_record_request", layer.get("before_record"))
+    if hook is None:
+        return []
+    hooks = list(hook) if isinstance(hook, list | tuple) else [hook]
+    for each in hooks:
+        if not callable(each):
+            raise CassetteError(f"before_record_request takes a function or a list of them, got {each!r}")
+    return hooks
+
+
+def request_options(layers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``before_record_request`` and ``redact_headers`` from vcrpy's filters and hooks of every layer
+    (``vcr_config``, then the marker's keywords): the filters of each layer in turn, then their
+    hooks, as vcrpy chains them; a layer adds to the ones before it, it never replaces them."""
+    filters: list[RequestHook] = []
+    headers: list[str] = []
+    for layer in layers:
+        hooks, names = _layer_filters(layer)
+        filters += hooks
+        headers += [name for name in names if name.lower() not in {h.lower() for h in headers}]
+    chain = filters + [hook for layer in layers for hook in _layer_hooks(layer)]
+    options: dict[str, Any] = {}
+    if chain:
+        options["before_record_request"] = _chain(chain)
+    if headers:
+        options["redact_headers"] = tuple(headers)
+    return options
+
+
+# -- the other keys -------------------------------------------------------------------------------------
+
+
+def vcr_matcher(function: Callable[..., Any]) -> Callable[[Request, Request], Any]:
+    """A vcrpy ``match_on`` function as ours: handed (the request sent, the recorded one) as
+    `VcrRequestView`\\ s, vcrpy's order and names; its verdict is read as vcrpy reads it (see
+    `httpx_cassette.core.hooks.refusing_matcher`)."""
+
+    @functools.wraps(function)
+    def matcher(recorded: Request, incoming: Request) -> Any:
+        return function(VcrRequestView(incoming, "passed"), VcrRequestView(recorded, "replayed"))
+
+    return matcher
+
+
 def _match_on(value: Iterable[Any]) -> tuple[Any, ...]:
-    return tuple("body" if item == "raw_body" else item for item in value)
+    if isinstance(value, str | bytes):
+        return (value,)  # our config's check says how to write it
+    return tuple(
+        "body" if item == "raw_body" else vcr_matcher(item) if callable(item) else item for item in value
+    )
 
 
 # vcr_config key -> (our option, how the value converts); the filters become request hooks instead.
 _RENAMED: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "record_mode": ("mode", str),
-    "filter_headers": ("redact_headers", lambda value: tuple(n for n, _ in _pairs(value))),
     "before_record_response": ("before_record_response", lambda hook: hook),
     "match_on": ("match_on", _match_on),
     "ignore_hosts": ("ignore_hosts", tuple),
     "ignore_localhost": ("ignore_localhost", bool),
     "allow_playback_repeats": ("strict_repeats", lambda repeats: not repeats),
-}
-_HOOKS: dict[str, Callable[[Any], RequestHook]] = {
-    "filter_query_parameters": lambda value: query_filter(_pairs(value)),
-    "filter_post_data_parameters": lambda value: post_filter(_pairs(value)),
-    "before_record_request": lambda hook: hook,  # after the filters, as vcrpy runs it
 }
 
 
@@ -116,23 +259,27 @@ def _unknown(name: str, value: Any, source: str) -> None:
     text = json.dumps(value, default=repr)
     warnings.warn(
         VcrConfigWarning(
-            f"{source}: {name}={text} has no httpx_cassette equivalent and is ignored;"
-            " see docs/guides/from-vcrpy.md for the names that are honoured"
+            f"{source}: {name}={text} has no httpx_cassette equivalent and is ignored. httpx_cassette's"
+            " own options (allow_secrets, placeholders, redact_json_paths...) are taken here too, as"
+            " by the cassette_config fixture and @pytest.mark.cassette; see docs/guides/from-vcrpy.md"
+            " for the vcrpy names that are honoured"
         ),
         stacklevel=3,
     )
 
 
 def translate(config: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Our flat options (``mode`` may be a vcrpy name) for a ``vcr_config`` / marker's keywords."""
+    """Our flat options (``mode`` may be a vcrpy name) for a ``vcr_config`` / marker's keywords, but
+    the filters and request hooks: `request_options` builds those from every layer at once."""
     options: dict[str, Any] = {}
-    hooks = [_HOOKS[name](config[name]) for name in _HOOKS if name in config]
     for name, value in config.items():
         if name in _RENAMED:
             option, convert = _RENAMED[name]
             options[option] = convert(value)
-        elif name not in _HOOKS and name not in _ALWAYS:
+        elif name in _CHAINED or name in _ALWAYS:
+            continue
+        elif name in FLAT:  # one of ours, as a cassette_config fixture takes it
+            options[name] = value
+        else:
             _unknown(name, value, source)
-    if hooks:
-        options["before_record_request"] = hooks[0] if len(hooks) == 1 else _chain(hooks)
     return options

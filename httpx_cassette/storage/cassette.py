@@ -281,7 +281,8 @@ class Cassette:
 
     def _check_match(self, key: str, request: Request, recorded: CassetteFile) -> None:
         __tracebackhide__ = hidden_in_a_miss
-        refused = refusing_matcher(self.config.match.match_on, recorded.request, request)
+        file = self.store.file_of(key) or self.path
+        refused = refusing_matcher(self.config.match.match_on, recorded.request, request, file)
         if refused is not None:
             raise self._miss(key, request, f"the match_on function {refused} refused the recording")
 
