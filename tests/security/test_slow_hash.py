@@ -221,3 +221,37 @@ def test_a_test_folder_named_before_is_still_replayed_and_a_new_one_gets_the_new
     monkeypatch.setenv("API_URL", "http://127.0.0.1:9/v1")  # nothing listens there
     inner.runpytest_inprocess(*NATIVE, *replay).assert_outcomes(passed=1)
     assert sorted(p.name for p in root.iterdir()) == [old]
+
+
+VCR_SUITE = """
+import os
+import httpx
+import pytest
+
+@pytest.mark.parametrize("password", [os.environ["FAKE_PASSWORD"]])
+@pytest.mark.vcr
+def test_vcr_login(api, password):
+    assert httpx.get(f"{api}/models").json()["object"] == "list"
+"""
+
+
+def test_a_vcr_folder_named_before_is_still_replayed_and_never_pruned(
+    inner: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest-recording's name for the test (``test_vcr_login[secret-<8 hex>]``) as it was before ids
+    were hashed slowly: replay finds it, and ``--cassette-prune`` does not take it for a gone test's."""
+    monkeypatch.setenv("FAKE_PASSWORD", PASSWORD)
+    inner.makepyfile(test_vcr_slow=VCR_SUITE)
+    new = f"test_vcr_login[{hidden(PASSWORD, {'password': PASSWORD})}]"
+    old = f"test_vcr_login[secret-{sha256_hex(PASSWORD)[:8]}]"
+    inner.runpytest_inprocess(*NATIVE, "--record-mode=all").assert_outcomes(passed=1)
+    root = inner.path / "cassettes" / "test_vcr_slow"
+    assert folders(root) == [new]
+
+    shutil.move(root / new, root / old)
+    monkeypatch.setenv("API_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    deselected = inner.runpytest_inprocess(*NATIVE, "--record-mode=none", "--cassette-prune", "-k", "nothing")
+    deselected.assert_outcomes()  # the test did not run: its folder is still claimed by its name
+    assert sorted(p.name for p in root.iterdir()) == [old]
+    inner.runpytest_inprocess(*NATIVE, "--record-mode=none", "--cassette-prune").assert_outcomes(passed=1)
+    assert sorted(p.name for p in root.iterdir()) == [old]
