@@ -40,6 +40,7 @@ __all__ = [
     "redact_url",
     "redact_urls_in_text",
     "scrub_free_text",
+    "url_like",
     "url_secrets",
     "urls_in_text",
 ]
@@ -115,7 +116,7 @@ def may_hold_url(text: str) -> bool:
     return _may_hold_params(text) and _ANY_URL.search(text) is not None
 
 
-def _nested_url(value: str) -> bool:
+def url_like(value: str) -> bool:
     """Whether a (decoded) parameter value is itself a URL that can carry parameters: absolute,
     percent-encoded again, or a path with a query or fragment (``?next=/cb?code=...``)."""
     if _URL_START.match(value):
@@ -240,7 +241,7 @@ def _param_secrets(params: str, part: str, depth: int) -> list[tuple[str, str]]:
     for name, value in parse_qsl(params, keep_blank_values=True):
         if secret_value(name, value, query=True):
             found.append((f"secret {part} parameter {name!r}", value))
-        elif depth > 0 and _nested_url(value):
+        elif depth > 0 and url_like(value):
             found += _url_secrets(value, depth - 1)
         elif value[:1] in ("{", "["):
             _, fields = _json_redacted(value)
@@ -276,7 +277,7 @@ def _redact_query(query: str, depth: int = _MAX_DEPTH) -> str:
         plain = unquote(value.replace("+", " "))
         if secret_value(unquote(name.replace("+", " ")), plain, query=True):
             pairs[i] = f"{name}={REDACTED}"
-        elif depth > 0 and _nested_url(plain):
+        elif depth > 0 and url_like(plain):
             inner = _redact_url(plain, depth - 1)
             if inner != plain:  # slashes stay as they were written: "%2F" or "/"
                 pairs[i] = f"{name}={quote(inner, safe=_safe(value))}"

@@ -29,8 +29,9 @@ def refusal(cassette: Path, what: str, findings: list[Finding]) -> CassetteSecre
             f"refusing to record into cassette {cassette}: {what} holds what looks like a credential,"
             f" {consequence}:",
             *(f"  {finding}" for finding in found),
-            f"keep it off disk with CassetteTransport(..., {', '.join(remedies)}); if it is not a secret,"
-            " allow it with allow_secrets=[...] (exact values, or re.compile(...) patterns)",
+            f"keep it off disk with {', '.join(remedies)} (an option of CassetteTransport, use_cassette,"
+            " @pytest.mark.cassette or the cassette_config fixture); if it is not a secret, allow it with"
+            " allow_secrets=[...] (exact values, or re.compile(...) patterns)",
         ]
     if unread:
         lines += [

@@ -34,7 +34,7 @@ from httpx_cassette.core.embedded import (
 )
 from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import NOT_CHECKED, Finding, mask
-from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_secrets, urls_in_text
+from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_like, url_secrets, urls_in_text
 from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
 from httpx_cassette.core.scan_bytes import coded_findings, unpacked_texts
 from httpx_cassette.core.secrets import (
@@ -177,7 +177,9 @@ class SecretScanner:
             for secret in assigned_secrets(value):  # a token; prose shows `password: changeme`
                 if token_like(secret):
                     yield from self._found(secret, where, "value set in a line of text", file)
-        if "=" in value and formish(value):  # a form in a string (an event, a multipart field): its fields
+        # A form in a string (an event, a multipart field): its fields. A URL's query is the URL rules'
+        # (read as a form, its whole head would be taken for a field's name).
+        if "=" in value and formish(value) and not url_like(value):
             yield from self._in_form(value, where, file)
 
     def in_bytes(

@@ -62,3 +62,15 @@ def test_one_line_setting_a_secret_name_to_a_token_is_refused(
         else:
             client.post("https://api.example.com/v1/chat", json=body)
     assert len(list(tmp_path.glob("*.json"))) == (0 if refused else 1)
+
+
+def test_a_url_s_secret_parameter_is_one_finding_named_by_the_parameter(tmp_path: Path) -> None:
+    """A URL is judged by the URL rules; read again as a form, its whole head became a field's name."""
+    from httpx_cassette.storage.scan import scan_directory
+
+    url = "https://api.example.com/v1/x?api_key=DUMMYVALUE123&b=2"
+    (tmp_path / "get-x-000000000000.json").write_text(
+        json.dumps({"request": {"method": "GET", "url": url}, "responses": []})
+    )
+    found = scan_directory(tmp_path)
+    assert [(f.path, f.kind) for f in found] == [("$.request.url", "secret query parameter 'api_key'")]
