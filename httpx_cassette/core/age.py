@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-__all__ = ["age_of", "describe_age"]
+__all__ = ["age_of", "describe_age", "expired", "too_old"]
 
 
 def age_of(recorded_at: str, now: datetime | None = None) -> float | None:
@@ -25,3 +25,18 @@ def describe_age(seconds: float) -> str:
             count = int(seconds // size)
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return f"{int(seconds)} seconds"
+
+
+def expired(recorded_at: str, max_age: float | None) -> bool:
+    """Whether a recording is older than ``max_age`` seconds (None, the default: no date to parse)."""
+    age = None if max_age is None else age_of(recorded_at)
+    return age is not None and age > float(max_age or 0)
+
+
+def too_old(file: object, recorded_at: str, max_age: float) -> str:
+    """The warning (or, with ``strict_age``, the error) for a recording older than ``max_age``."""
+    age, limit = describe_age(age_of(recorded_at) or 0), describe_age(float(max_age))
+    return (
+        f"cassette file {file} was recorded {age} ago ({recorded_at}), more than max_age ({limit}):"
+        " re-record it (mode record-missing re-records expired recordings)"
+    )

@@ -65,14 +65,19 @@ def _verdict(matcher: Callable[[Request, Request], Any], recorded: Request, inco
 
 
 def refusing_matcher(
-    matchers: tuple[Matcher, ...], recorded: Request, incoming: Request, file: object = None
+    matchers: tuple[Matcher, ...],
+    recorded: Request,
+    incoming: Request,
+    file: object = None,
+    *,
+    identical_is_a_miss: bool = False,
 ) -> str | None:
     """The first ``match_on`` function that says ``recorded`` (of ``file``) does not match ``incoming``,
     named with its reason (``same_url (assert '/a' == '/b')``); else None.
 
-    A function that refuses a recording identical to the request is the reason itself, not a missing
-    recording (re-recording would be refused again): that is a `CassetteMiss` naming the function and
-    the file, with no advice to record."""
+    In replay (``identical_is_a_miss``), a function that refuses a recording identical to the request is
+    the reason itself, not a missing recording (re-recording would be refused again): that is a
+    `CassetteMiss` naming the function and the file, with no advice to record."""
     for matcher in matchers:
         if isinstance(matcher, str):
             continue
@@ -80,7 +85,7 @@ def refusing_matcher(
         if reason is None:
             continue
         name = _name(matcher)
-        if same_request(recorded, incoming):
+        if identical_is_a_miss and same_request(recorded, incoming):
             said = f" ({reason})" if reason else ""
             raise CassetteMiss(
                 shown(

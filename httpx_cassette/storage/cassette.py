@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from httpx_cassette.config import CassetteConfig, Overrides, ReplayChunks, ReplayTiming
-from httpx_cassette.core.age import age_of, describe_age
+from httpx_cassette.core.age import expired, too_old
 from httpx_cassette.core.echoes import carried, scrubbed
 from httpx_cassette.core.hooks import call_hook, refusing_matcher
 from httpx_cassette.core.key import CanonicalForm, KeyOptions, canonical_form, key_of, stored_form
@@ -86,6 +86,7 @@ class Cassette:
         match, redact, storage = config.match, config.redact, config.storage
         parts = tuple(m for m in match.match_on if isinstance(m, str))
         self._judged = len(parts) < len(match.match_on)  # match_on holds functions
+        self.match_on = match.match_on
         self.key_options = KeyOptions(match.include_host, match.ignore_json_paths, match.match_headers, parts)
         self.strict_repeats = config.replay.strict_repeats
         self.replay_timing: ReplayTiming = config.replay.timing
@@ -251,7 +252,8 @@ class Cassette:
         """This session's first touch of ``key``: what its file holds now, to replay first or to drop."""
         if self.mode == "record-missing":
             found = self.store.read_fresh(key, request) or self.store.get(key)  # get: a renamed file too
-            if found is not None and self._expired(found):  # re-recorded: replaced on the first write
+            refused = self._judged and found and refusing_matcher(self.match_on, found.request, request)
+            if found is not None and (self._expired(found) or refused):  # recorded again, replacing it
                 return Recording(request, kept=[], stale=list(found.responses))
             return Recording(request, kept=list(found.responses) if found else [], stale=[])
         found = self.store.read_fresh(key, request, replace_broken=True)
@@ -282,28 +284,22 @@ class Cassette:
     def _check_match(self, key: str, request: Request, recorded: CassetteFile) -> None:
         __tracebackhide__ = hidden_in_a_miss
         file = self.store.file_of(key) or self.path
-        refused = refusing_matcher(self.config.match.match_on, recorded.request, request, file)
+        refused = refusing_matcher(self.match_on, recorded.request, request, file, identical_is_a_miss=True)
         if refused is not None:
             raise self._miss(key, request, f"the match_on function {refused} refused the recording")
 
     def _expired(self, recorded: CassetteFile) -> bool:
-        if self.config.max_age is None:  # the default: no date to parse on every replay
-            return False
-        age = age_of(recorded.meta.recorded_at)
-        return age is not None and age > float(self.config.max_age)
+        return expired(
+            recorded.meta.recorded_at, None if self.config.max_age is None else float(self.config.max_age)
+        )
 
     def _check_age(self, key: str, recorded: CassetteFile) -> None:
         """Warn (or, with ``strict_age``, fail) once per file when it is older than ``max_age``."""
         if key in self._aged or not self._expired(recorded):
             return
         self._aged.add(key)
-        age = describe_age(age_of(recorded.meta.recorded_at) or 0)
-        limit = describe_age(float(self.config.max_age or 0))
-        text = (
-            f"cassette file {self.store.file_of(key) or self.path} was recorded {age} ago"
-            f" ({recorded.meta.recorded_at}), more than max_age ({limit}): re-record it"
-            " (mode record-missing re-records expired recordings)"
-        )
+        file = self.store.file_of(key) or self.path
+        text = too_old(file, recorded.meta.recorded_at, float(self.config.max_age or 0))
         if self.config.strict_age:
             raise CassetteExpired(text)
         warnings.warn(CassetteAgeWarning(text), stacklevel=2)
