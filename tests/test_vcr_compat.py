@@ -296,6 +296,7 @@ def test_vcr_fixture_attributes_and_marker_over_vcr_config(inner: pytest.Pyteste
             else:
                 assert [r.status for r in vcr.requests] == ["recorded", "recorded"]
             assert [r.status for r in vcr.responses] == [200, 200]
+            assert len(vcr) == 2  # the recorded responses, as vcrpy's len(cassette)
             assert vcr.requests[1].url.endswith("/models/gpt-4o")
 
         @pytest.mark.vcr(ignore_localhost=True)

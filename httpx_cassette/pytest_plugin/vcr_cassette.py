@@ -160,6 +160,10 @@ class VcrCassette:
             return self.spec
         return _VCR_NAMES.get(self.session.mode, "all")
 
+    def __len__(self) -> int:
+        """How many recorded responses the cassette holds (vcrpy's ``len(cassette)``)."""
+        return sum(len(f.responses) for _, _, f in self.session.cassette.store.items())
+
     @property
     def play_count(self) -> int:
         """How many responses were replayed."""
