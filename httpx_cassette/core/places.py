@@ -119,9 +119,7 @@ def may_hold_url(text: str) -> bool:
 def url_like(value: str) -> bool:
     """Whether a (decoded) parameter value is itself a URL that can carry parameters: absolute,
     percent-encoded again, or a path with a query or fragment (``?next=/cb?code=...``)."""
-    if _URL_START.match(value):
-        return True
-    return value.startswith("/") and ("?" in value or "#" in value)
+    return bool(_URL_START.match(value)) or (value.startswith("/") and ("?" in value or "#" in value))
 
 
 def _token_user(username: str) -> bool:
