@@ -107,10 +107,11 @@ _SURE_LAST = frozenset({"pass"})
 _MAYBE_LAST = frozenset({"key", "token", "jwt", "sas", "auth", "bearer"})
 # Words that make the token after them a pagination cursor or a CSRF token (``next_page_token``).
 _NOT_SECRET = frozenset({"page", "cursor", "next", "continuation", "csrf", "xsrf"})
-# Query parameters are always strings a server reads as credentials when named so: OAuth codes, URL
-# signatures, session ids and tickets too (in a JSON body, a ``signature`` is content: Anthropic's
-# thinking blocks, and a ``session`` an object).
-_QUERY_LAST = _MAYBE_LAST | {"code", "sig", "signature", "hmac", "session", "sessionid", "sid", "ticket"}
+# Query parameters are always strings a server reads as credentials when named so: OAuth codes and
+# URL signatures too (in a JSON body, a ``signature`` is content: Anthropic's thinking blocks). A name
+# added here changes the key of every recording that holds it (its value is keyed as REDACTED): none is
+# added without a way for those files to keep replaying.
+_QUERY_LAST = _MAYBE_LAST | {"code", "sig", "signature"}
 
 
 # Plurals judged as their singular: ``api_keys``, ``passwords``. (``credentials`` is a sure word itself.)
@@ -168,8 +169,6 @@ def secret_named(name: str, *, query: bool = False) -> str | None:
         return None
     # A cursor (``cursor``, ``next_cursor``) ends in no maybe word, so it is never secret either.
     last = singular[-1]
-    if query and parts[-2:] == ["session", "id"]:  # ?session_id=, ?sessionId=
-        return "maybe"
     if last not in (_QUERY_LAST if query else _MAYBE_LAST):
         return None
     whose = len(parts) > 1 and parts[-2] in _CREDENTIAL_OF

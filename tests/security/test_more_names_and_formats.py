@@ -1,5 +1,5 @@
-"""Names and formats an outside review found stored: session ids, tickets and HMACs in a URL's query,
-and the Realtime API's ``ek_`` client secrets in a body."""
+"""Formats and shapes an outside review found stored: the Realtime API's ``ek_`` client secrets, one
+line setting a secret name in a string, a URL's parameter read twice."""
 
 from __future__ import annotations
 
@@ -20,13 +20,6 @@ def _recorded_url(tmp_path: Path, url: str) -> str:
         client.get(url)
     [file] = tmp_path.glob("*.json")
     return str(json.loads(file.read_text())["request"]["url"])
-
-
-@pytest.mark.parametrize("name", ["session", "sessionId", "sid", "hmac", "ticket"])
-def test_a_session_id_ticket_or_hmac_in_a_query_is_not_stored(tmp_path: Path, name: str) -> None:
-    stored = _recorded_url(tmp_path, f"https://api.example.com/v1/x?{name}={RANDOM}&state=abc")
-    assert RANDOM not in stored
-    assert stored == f"https://api.example.com/v1/x?{name}=REDACTED&state=abc"
 
 
 def test_a_realtime_client_secret_is_refused(tmp_path: Path) -> None:
@@ -74,3 +67,12 @@ def test_a_url_s_secret_parameter_is_one_finding_named_by_the_parameter(tmp_path
     )
     found = scan_directory(tmp_path)
     assert [(f.path, f.kind) for f in found] == [("$.request.url", "secret query parameter 'api_key'")]
+
+
+def test_a_recording_keyed_with_a_plain_query_value_keeps_replaying(tmp_path: Path) -> None:
+    """A name made secret would key its value as REDACTED, and every file that holds it would miss."""
+    url = "https://api.example.com/v1/items?session=default&sid=1&ticket=open&hmac=true&page=2"
+    stored = _recorded_url(tmp_path, url)
+    assert stored == url
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client:
+        assert client.get(url).json() == {"ok": True}
