@@ -27,6 +27,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # ``https:/evil``, ``https:\\evil`` (a browser's reading), ``//evil`` and ``\\evil`` (protocol-relative).
 _LOOSE_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]{0,31}):[/\\]+(.*)", re.S)
 _LOOSE_RELATIVE = re.compile(r"\s*[/\\]{2,}(.*)", re.S)
+# Every authority a lenient reader may see, wherever it stands (a Link header's ``<...>``, a Refresh
+# header, prose): what follows two or more of ``/`` and ``\`` (``//``, ``\/\/`` in JSON, ``///``) up to
+# the next ``/``, ``\``, ``?`` or ``#``. A URL regex stops at a space or a quote that httpx keeps in the
+# user-info: this does not. (A path's ``\/`` in JSON reads as one too: such a text keeps its placeholder.)
+_AUTHORITY = re.compile(r"[/\\]{2,}([^/\\?#]*)")
 
 
 def origin_of(url: str) -> Origin | None:
@@ -56,6 +61,22 @@ def _elsewhere(url: str, origin: Origin | None) -> bool:
     return False
 
 
+def _foreign_authority(text: str, origin: Origin | None) -> bool:
+    """Whether ``text`` (or it percent-decoded) holds an authority other than ``origin``'s host and port,
+    or one with user-info or anything no host holds (a space, a quote): read leniently, not as a URL."""
+    for reading in {text, unquote(text)}:
+        for authority in _AUTHORITY.findall(reading):
+            if "@" in authority or not authority or any(c.isspace() or c in "\"'<>" for c in authority):
+                return True
+            try:
+                parts = urlsplit(f"//{authority}")
+                if origin is None or (parts.hostname, parts.port or origin[2]) != origin[1:]:
+                    return True
+            except ValueError:
+                return True
+    return False
+
+
 def leads_elsewhere(url: str | None) -> Callable[[str], bool]:
     """A test of whether a text (as the client gets it) names a URL that leads away from the origin of
     the request ``url``."""
@@ -68,6 +89,6 @@ def leads_elsewhere(url: str | None) -> Callable[[str], bool]:
             urls.append(f"{loose[1]}://{loose[2].lstrip('/')}")
         elif loose := _LOOSE_RELATIVE.match(text):
             urls.append(f"{scheme}://{loose[1]}")
-        return any(_elsewhere(found, origin) for found in urls)
+        return any(_elsewhere(found, origin) for found in urls) or _foreign_authority(text, origin)
 
     return leaves

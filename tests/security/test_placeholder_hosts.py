@@ -155,3 +155,26 @@ def test_a_body_in_a_side_file_gets_its_secret_back_by_the_same_rule(tmp_path: P
     ) as client:
         replayed = client.get("https://api.example.com/blob").content
     assert replayed == (body if link == b"/next" else body.replace(SECRET.encode(), b"<TOKEN>"))
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        '<https://api.example.com @evil.example/?t=<TOKEN>>; rel="next"',
+        '<https://api.example.com"@evil.example/?t=<TOKEN>>; rel="next"',
+        '<//evil.example/?t=<TOKEN>>; rel="next"',
+        "0; url=https:///evil.example/?t=<TOKEN>",
+    ],
+)
+def test_a_url_inside_a_header_is_judged_by_every_authority_in_it(tmp_path: Path, link: str) -> None:
+    """A Link or Refresh header's URL is not at the start of its text, and a URL regex stops at a space or
+    a quote that httpx keeps in the user-info: every authority in the text is judged, read leniently."""
+    response = _replayed(tmp_path, headers={"link": link})
+    assert SECRET not in response.headers["link"]
+
+
+def test_a_link_header_to_the_same_origin_gets_its_secret_back(tmp_path: Path) -> None:
+    response = _replayed(
+        tmp_path, headers={"link": '<https://api.example.com/start?page=2&t=<TOKEN>>; rel="next"'}
+    )
+    assert response.headers["link"] == f'<https://api.example.com/start?page=2&t={SECRET}>; rel="next"'
