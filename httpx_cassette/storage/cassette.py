@@ -46,7 +46,7 @@ from httpx_cassette.errors import (
 )
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response, builtins
 from httpx_cassette.storage.files import cassette_files, check_directory, make_directory
-from httpx_cassette.storage.legacy import legacy_file
+from httpx_cassette.storage.legacy import aliased, legacy_file
 from httpx_cassette.storage.store import DirectoryStore
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ class Cassette:
         self.played = PlayLog(REQUESTS_KEPT)  # bounded, as `requests` is
         self.recorded: list[tuple[str, int]] = []
         self._seen: dict[str, int] = {}
+        self._aliases: dict[str, str] = {}  # record-missing: a key recorded under its old hash (`aliased`)
         self._pending: dict[str, Recording] = {}
         self._prepared: dict[tuple[str, int], Prepared] = {}
         self._lock = threading.Lock()
@@ -203,6 +204,7 @@ class Cassette:
     def _decide(self, request: Request, key: str) -> Play | Record:
         __tracebackhide__ = hidden_in_a_miss
         with self._lock:
+            key = aliased(self._aliases, self.store, key, request) if self.mode == "record-missing" else key
             nth = self._seen.get(key, 0)
             self._seen[key] = nth + 1
             if self.mode == "live":

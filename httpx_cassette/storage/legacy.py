@@ -15,7 +15,7 @@ from httpx_cassette.core.key import key_of
 from httpx_cassette.model.cassette import CassetteFile, Request
 from httpx_cassette.storage.store import DirectoryStore
 
-__all__ = ["legacy_file"]
+__all__ = ["aliased", "legacy_file"]
 
 
 def legacy_file(store: DirectoryStore, key: str, request: Request) -> tuple[str, CassetteFile | None]:
@@ -33,3 +33,13 @@ def legacy_file(store: DirectoryStore, key: str, request: Request) -> tuple[str,
     old_key = key_of(before, store.options)
     found = store.get(old_key) if old_key != key else None
     return (old_key, found) if found is not None else (key, None)
+
+
+def aliased(aliases: dict[str, str], store: DirectoryStore, key: str, request: Request) -> str:
+    """The key ``request`` records and replays under in ``record-missing``: the key it had before its
+    secret headers were hashed slowly when only such a file holds it (it is what exists: replayed, not
+    recorded again at a cost, and counted as used under its own key); else ``key``. Decided once a key."""
+    if key not in aliases:
+        older, found = legacy_file(store, key, request)
+        aliases[key] = older if found is not None and store.get(key, request) is None else key
+    return aliases[key]

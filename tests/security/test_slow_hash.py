@@ -255,3 +255,36 @@ def test_a_vcr_folder_named_before_is_still_replayed_and_never_pruned(
     assert sorted(p.name for p in root.iterdir()) == [old]
     inner.runpytest_inprocess(*NATIVE, "--record-mode=none", "--cassette-prune").assert_outcomes(passed=1)
     assert sorted(p.name for p in root.iterdir()) == [old]
+
+
+def test_record_missing_replays_a_file_recorded_with_the_old_sha256(tmp_path: Path) -> None:
+    """What exists is replayed, not recorded again at a cost, and counted as used under its own key."""
+    calls: list[str] = []
+
+    def upstream(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        return httpx.Response(200, json={"fresh": True})
+
+    def transport(mode: str) -> CassetteTransport:
+        return CassetteTransport(
+            tmp_path, mode=mode, match_headers=["x-db-password"], inner=httpx.MockTransport(upstream)
+        )
+
+    with httpx.Client(transport=transport("record")) as client:
+        client.get("https://api.example.com/v1/items", headers={"x-db-password": PASSWORD})
+    [new] = tmp_path.glob("*.json")
+    data = json.loads(new.read_text())  # as a release before slow hashes wrote it: the bare sha256
+    data["request"]["headers"]["x-db-password"] = "sha256:" + sha256_hex(PASSWORD)
+    data["responses"][0]["body"] = {"old": True}
+    stored = Request(method="GET", url="https://api.example.com/v1/items", headers=data["request"]["headers"])
+    old = tmp_path / file_name(key_of(stored, KeyOptions(match_headers=("x-db-password",))), stored)
+    new.unlink()
+    old.write_text(json.dumps(data))
+    calls.clear()
+    again = transport("record-missing")
+    with httpx.Client(transport=again) as client:
+        got = client.get("https://api.example.com/v1/items", headers={"x-db-password": PASSWORD}).json()
+    assert got == {"old": True}
+    assert calls == []
+    assert list(tmp_path.glob("*.json")) == [old]
+    assert again.cassette.unused() == []
