@@ -196,6 +196,19 @@ def _at_line(message: str, data: bytes) -> str:
     return f"{message[: found.start()]}(line {line}, column {column})"
 
 
+def _check_version(version: object, source: str) -> None:
+    """Refuse a file in a format version this release does not read, naming the file and what to do."""
+    if type(version) is int and 1 <= version <= FORMAT_VERSION:
+        return
+    later = type(version) is int and version > FORMAT_VERSION
+    fix = "upgrade httpx_cassette to read it" if later else "no httpx_cassette writes it"
+    raise CassetteFormatError(
+        source,
+        f"it says cassette format version {version!r}, and this httpx_cassette reads versions 1 to"
+        f" {FORMAT_VERSION}: {fix} (or record it again)",
+    )
+
+
 def decode_file(data: bytes, source: str) -> CassetteFile:
     """Parse a cassette file, ours (it has ``responses``) or another recorder's (a registered `Format`,
     detected per file); errors name ``source`` and the JSON path. A file that records no HTTP exchange
@@ -210,18 +223,13 @@ def decode_file(data: bytes, source: str) -> CassetteFile:
             ours = _file_decoder.decode(data)
         except msgspec.ValidationError as exc:
             value = msgspec.json.decode(data)
+            if isinstance(value, dict) and "responses" in value:  # ours, in a later format whose fields
+                _check_version(value.get("version", 1), source)  # fail to read: its version says why
             adapter = detect(value) if isinstance(value, dict) and "responses" not in value else None
             if adapter is None:
                 raise CassetteFormatError(source, str(exc)) from None
         else:
-            if not 1 <= ours.version <= FORMAT_VERSION:  # a later format: fields read the old way may lie
-                later = ours.version > FORMAT_VERSION
-                fix = "upgrade httpx_cassette to read it" if later else "no httpx_cassette writes it"
-                raise CassetteFormatError(
-                    source,
-                    f"it says cassette format version {ours.version}, and this httpx_cassette reads"
-                    f" versions 1 to {FORMAT_VERSION}: {fix} (or record it again)",
-                )
+            _check_version(ours.version, source)  # a later format: fields read the old way may lie
             return check_file(_as_ours(ours, source), source)
         try:
             read = adapter.read(value, source)

@@ -60,3 +60,16 @@ def test_a_file_in_a_format_version_this_release_does_not_read_is_refused(
     code, said = _cli("verify", str(tmp_path))
     assert code == 1
     assert f"version {version}" in said
+
+
+def test_a_later_format_whose_fields_changed_shape_names_its_version(tmp_path: Path) -> None:
+    data = json.loads(_file(2).replace(KEY, "no key"))
+    data["responses"][0]["status"] = {"code": 200}  # what a later format may write
+    (tmp_path / "get-thing-aaaaaaaaaaaa.json").write_text(json.dumps(data))
+    with (
+        httpx.Client(transport=CassetteTransport(tmp_path)) as client,
+        pytest.raises(CassetteFormatError) as bad,
+    ):
+        client.get("http://api.test/v1/thing")
+    assert "it says cassette format version 2" in str(bad.value)
+    assert "upgrade httpx_cassette" in str(bad.value)
