@@ -27,11 +27,12 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # ``https:/evil``, ``https:\\evil`` (a browser's reading), ``//evil`` and ``\\evil`` (protocol-relative).
 _LOOSE_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]{0,31}):[/\\]+(.*)", re.S)
 _LOOSE_RELATIVE = re.compile(r"\s*[/\\]{2,}(.*)", re.S)
-# Every authority a lenient reader may see, wherever it stands (a Link header's ``<...>``, a Refresh
-# header, prose): what follows two or more of ``/`` and ``\`` (``//``, ``\/\/`` in JSON, ``///``) up to
-# the next ``/``, ``\``, ``?`` or ``#``. A URL regex stops at a space or a quote that httpx keeps in the
-# user-info: this does not. (A path's ``\/`` in JSON reads as one too: such a text keeps its placeholder.)
-_AUTHORITY = re.compile(r"[/\\]{2,}([^/\\?#]*)")
+# Every authority a lenient reader may follow, wherever it stands (a Link header's ``<...>``, a Refresh
+# header's ``url=``, a parameter's ``=//host``): what follows two or more of ``/`` and ``\`` (``//``,
+# ``\/\/`` in JSON, ``///``) after a scheme, a ``<``, a quote, a ``(``, an ``=`` or the start of the text,
+# up to the next ``/``, ``\``, ``?`` or ``#``. A URL regex stops at a space or a quote that httpx keeps in
+# the user-info: this does not. A ``//`` after anything else (a code comment, base64) names no host.
+_AUTHORITY = re.compile(r"(?:^\s*|[A-Za-z][A-Za-z0-9+.-]{0,31}:|[<\"'(=])[/\\]{2,}([^/\\?#]*)")
 
 
 def origin_of(url: str) -> Origin | None:
@@ -66,7 +67,9 @@ def _foreign_authority(text: str, origin: Origin | None) -> bool:
     or one with user-info or anything no host holds (a space, a quote): read leniently, not as a URL."""
     for reading in {text, unquote(text)}:
         for authority in _AUTHORITY.findall(reading):
-            if "@" in authority or not authority or any(c.isspace() or c in "\"'<>" for c in authority):
+            if not authority or authority[0].isspace():  # `// a comment`: no host a client could reach
+                continue
+            if "@" in authority or any(c.isspace() or c in "\"'<>" for c in authority):
                 return True
             try:
                 parts = urlsplit(f"//{authority}")
@@ -85,9 +88,10 @@ def leads_elsewhere(url: str | None) -> Callable[[str], bool]:
 
     def leaves(text: str) -> bool:
         urls = absolute_urls(text)  # JSON-escaped and percent-encoded ones too
-        if loose := _LOOSE_SCHEME.match(text):
+        plain = text.replace("\\/", "/")  # JSON's escaped slashes, as whoever reads the JSON gets them
+        if loose := _LOOSE_SCHEME.match(plain):
             urls.append(f"{loose[1]}://{loose[2].lstrip('/')}")
-        elif loose := _LOOSE_RELATIVE.match(text):
+        elif loose := _LOOSE_RELATIVE.match(plain):
             urls.append(f"{scheme}://{loose[1]}")
         return any(_elsewhere(found, origin) for found in urls) or _foreign_authority(text, origin)
 

@@ -178,3 +178,19 @@ def test_a_link_header_to_the_same_origin_gets_its_secret_back(tmp_path: Path) -
         tmp_path, headers={"link": '<https://api.example.com/start?page=2&t=<TOKEN>>; rel="next"'}
     )
     assert response.headers["link"] == f'<https://api.example.com/start?page=2&t={SECRET}>; rel="next"'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "const token = '<TOKEN>'; // the token",
+        "token <TOKEN> // primary",
+        "https:\\/\\/api.example.com\\/start?t=<TOKEN>",
+        "see https://api.example.com/a//b?t=<TOKEN>",
+    ],
+)
+def test_a_text_naming_no_other_host_gets_its_secret_back(tmp_path: Path, text: str) -> None:
+    """A ``//`` that no client follows (a code comment, a path's double slash, JSON's escaped ones)
+    names no host: the secret comes back."""
+    response = _replayed(tmp_path, body={"note": text})
+    assert response.json() == {"note": text.replace("<TOKEN>", SECRET)}
