@@ -326,3 +326,26 @@ def test_a_bad_cassette_config_fails_the_test_naming_it(inner: pytest.Pytester) 
     result = run(inner)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*unknown option 'redact_json_path' in the cassette_config fixture*"])
+
+
+def test_a_vcr_marker_takes_the_cassette_marker_s_caught_errors(inner: pytest.Pytester) -> None:
+    """A pytest-recording suite whose test expects a miss says so on its own marker."""
+    inner.makepyfile(
+        test_caught="""
+        import httpx, pytest
+        from httpx_cassette import CassetteMiss
+
+        @pytest.mark.vcr(caught_errors="pass")
+        def test_expected(api):
+            with pytest.raises(CassetteMiss):
+                httpx.get("https://elsewhere.example/v1/models")
+
+        @pytest.mark.vcr
+        def test_default(api):
+            with pytest.raises(CassetteMiss):
+                httpx.get("https://elsewhere.example/v1/models")
+        """
+    )
+    result = run(inner, "--record-mode=none", "-W", "error::UserWarning")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*test_default*", "*the code under test caught this error*"])

@@ -128,7 +128,7 @@ def vcr_layers(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str
         merged.update(marker.kwargs)
     directory = Path(request.getfixturevalue("vcr_cassette_dir"))
     extras = [directory / str(name).removesuffix(".yaml") for m in markers for name in m.args]
-    marker = translate(merged, f"@pytest.mark.vcr of {item.nodeid}")
+    marker = translate(merged, f"@pytest.mark.vcr of {item.nodeid}", marker=True)
     shared = item.get_closest_marker("default_cassette") is not None  # a name given to several tests
     folder = directory / cassette_name(request)
     if "secret-" in folder.name and not folder.exists():  # named before ids were hashed slowly?

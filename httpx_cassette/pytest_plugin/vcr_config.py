@@ -255,22 +255,27 @@ _RENAMED: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 
 
+_MARKER_ONLY = ("unused", "caught_errors")
+
+
 def _unknown(name: str, value: Any, source: str) -> None:
     text = json.dumps(value, default=repr)
     warnings.warn(
         VcrConfigWarning(
             f"{source}: {name}={text} has no httpx_cassette equivalent and is ignored. httpx_cassette's"
             " own options (allow_secrets, placeholders, redact_json_paths...) are taken here too, as"
-            " by the cassette_config fixture and @pytest.mark.cassette; see docs/guides/from-vcrpy.md"
-            " for the vcrpy names that are honoured"
+            " by the cassette_config fixture, and a marker's unused= and caught_errors= as by"
+            " @pytest.mark.cassette; see docs/guides/from-vcrpy.md for the vcrpy names that are honoured"
         ),
         stacklevel=3,
     )
 
 
-def translate(config: Mapping[str, Any], source: str) -> dict[str, Any]:
+def translate(config: Mapping[str, Any], source: str, *, marker: bool = False) -> dict[str, Any]:
     """Our flat options (``mode`` may be a vcrpy name) for a ``vcr_config`` / marker's keywords, but
-    the filters and request hooks: `request_options` builds those from every layer at once."""
+    the filters and request hooks: `request_options` builds those from every layer at once. A
+    ``marker``'s take what ``@pytest.mark.cassette`` takes beyond them too (``unused``,
+    ``caught_errors``)."""
     options: dict[str, Any] = {}
     for name, value in config.items():
         if name in _RENAMED:
@@ -278,8 +283,8 @@ def translate(config: Mapping[str, Any], source: str) -> dict[str, Any]:
             options[option] = convert(value)
         elif name in _CHAINED or name in _ALWAYS:
             continue
-        elif name in FLAT:  # one of ours, as a cassette_config fixture takes it
-            options[name] = value
+        elif name in FLAT or (marker and name in _MARKER_ONLY):  # ours, as cassette_config or the
+            options[name] = value  # cassette marker takes it
         else:
             _unknown(name, value, source)
     return options
