@@ -100,6 +100,8 @@ HOLDING_KEY: dict[str, Callable[[bytes], bytes]] = {
     "tar.gz": lambda env: gzip.compress(tarred([*CLEAN, ("logs/.env.gz", gzip.compress(env))])),
     "tar.bz2": lambda env: bz2.compress(tarred([*CLEAN, ("project/.env", env)])),
     "zip-in-zip": lambda env: zipped([("outer/inner.zip", zipped([("project/.env", env)]))]),
+    # A self-extracting file: a stub, then the zip, found (as unzip finds it) by its end record.
+    "zip-after-a-stub": lambda env: b"\x7fELF\x02\x01" + b"\x00\xff" * 300 + zipped([("project/.env", env)]),
 }
 
 

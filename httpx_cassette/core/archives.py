@@ -73,7 +73,20 @@ def unpack(data: bytes, bound: int) -> bytes | Archive | None:
     unpacked = None if read is None else read(data, bound)
     if unpacked is None and data[257:262] == b"ustar":  # POSIX and GNU tar: in the first header
         return _tar(data, bound)
+    if unpacked is None and data.rfind(_END, max(0, len(data) - _END_SPAN)) > 0 and _lists(data):
+        # A zip after other bytes (a self-extracting file, a script with a zip appended): unzip and
+        # zipfile find it by its end record. (Four bytes that only look like one list nothing.)
+        return _zip(data, bound)
     return unpacked
+
+
+def _lists(data: bytes) -> bool:
+    """Whether zipfile reads a central directory in ``data``."""
+    try:
+        zipfile.ZipFile(io.BytesIO(data))
+    except Exception:  # zipfile raises many kinds on what is no zip
+        return False
+    return True
 
 
 def _drain(
@@ -249,6 +262,10 @@ def _refused(magic: bytes, kind: str) -> Callable[[bytes, int], None]:
             raise Unreadable(f"a {kind} archive, which is not read here")
 
     return refuse
+
+
+_END = b"PK\x05\x06"  # a zip's end of central directory record: 22 bytes and a comment of up to 64 KiB
+_END_SPAN = 22 + 0xFFFF
 
 
 def _zip_or_none(data: bytes, bound: int) -> Archive | None:
