@@ -28,6 +28,7 @@ from httpx_cassette.core.secrets import (
     is_placeholder,
     known_format,
     secret_named,
+    secret_value,
     token_like,
     trivial,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "escaped_secrets",
     "formish",
     "header_pair",
+    "inline_secrets",
     "json_pairs",
     "maybe_json",
     "declared_charset",
@@ -308,3 +310,20 @@ def xml_secrets(text: str) -> list[tuple[str, str]]:
         for name, value in _XML_ELEMENT.findall(text)
         if secret_named(name) is not None and token_like(value) and not is_placeholder(value.strip())
     ]
+
+
+# A value set inside a line of prose (``My config says password: Zq8...``, ``- api_key: ...``): found
+# from the ``:`` or ``=`` (rare characters, which ``re`` skips to in C), its name read just before it.
+_INLINE_VALUE = re.compile(r"[:=][ \t]*([^\s\"'`<>()\[\]{},;&]{16,4096})")
+_NAME_BEFORE = re.compile(r"(?<![\w.-])([A-Za-z_][\w.-]{0,63})[\"']?[ \t]*$")
+
+
+def inline_secrets(text: str) -> list[str]:
+    """Tokens set to a secret name anywhere in a line: what `assigned_secrets` finds only in a line of
+    its own, judged the same way but for a token only (prose says ``password: see the wiki``)."""
+    found: list[str] = []
+    for match in _INLINE_VALUE.finditer(text):
+        name = _NAME_BEFORE.search(text, max(0, match.start() - 66), match.start())
+        if name and token_like(match[1]) and secret_value(name[1], match[1]):
+            found.append(match[1])
+    return found

@@ -16,6 +16,7 @@ from httpx_cassette.core.embedded import (
     embedded_base64,
     embedded_json,
     formish,
+    inline_secrets,
     json_pairs,
     maybe_json,
 )
@@ -103,7 +104,8 @@ def _strings_may_hold(found: set[Any]) -> bool:
     if any(embedded_base64(s) is not None or _secret_pair(s) for s in strings):
         return True
     # A .env or YAML file, or one line of it (a prompt quoting `password: ...`).
-    return any(assigned_secrets(s) for s in found if type(s) is str and (":" in s or "=" in s))
+    texts = [s for s in found if type(s) is str and (":" in s or "=" in s)]
+    return any(assigned_secrets(s) or inline_secrets(s) for s in texts)
 
 
 def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")

@@ -29,6 +29,7 @@ from httpx_cassette.core.embedded import (
     embedded_json,
     formish,
     header_pair,
+    inline_secrets,
     json_pairs,
     maybe_json,
 )
@@ -174,8 +175,8 @@ class SecretScanner:
             for key, text in pairs:
                 yield from self._found(text, where, f"value of a field named {key!r} in its text", file)
         if not whole_json:  # a .env, YAML or INI file in any string (a tool's result), or one line of it:
-            for secret in assigned_secrets(value):  # a token; prose shows `password: changeme`
-                if token_like(secret):
+            for secret in dict.fromkeys([*assigned_secrets(value), *inline_secrets(value)]):
+                if token_like(secret):  # a token; prose shows `password: changeme`
                     yield from self._found(secret, where, "value set in a line of text", file)
         # A form in a string (an event, a multipart field): its fields. A URL's query is the URL rules'
         # (read as a form, its whole head would be taken for a field's name).

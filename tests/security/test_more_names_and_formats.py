@@ -37,14 +37,20 @@ def test_a_realtime_client_secret_is_refused(tmp_path: Path) -> None:
     ("line", "refused"),
     [
         ("password: Xy7pQ2rT9sV4wZ1aB3", True),
+        ("My config says password: Xy7pQ2rT9sV4wZ1aB3 but login fails", True),
+        ("- api_key: Xy7pQ2rT9sV4wZ1aB3", True),
+        ("(password: Xy7pQ2rT9sV4wZ1aB3)", True),
         ("password: changeme", False),
         ("see the password: docs", False),
+        ("the password: see the wiki page for it", False),
+        ("tokenizer=Xy7pQ2rT9sV4wZ1aB3 is a model name", False),
     ],
 )
 def test_one_line_setting_a_secret_name_to_a_token_is_refused(
     tmp_path: Path, line: str, refused: bool
 ) -> None:
-    """A prompt quoting one line of a config file: judged as the lines of a .env or YAML file are."""
+    """A prompt quoting a line of a config file, alone or inside a sentence: judged as the lines of a .env
+    or YAML file are, a token only."""
     upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
     transport = CassetteTransport(tmp_path, mode="record", inner=upstream)
     body = {"messages": [{"role": "user", "content": line}]}
