@@ -13,15 +13,14 @@ encrypted or corrupt member, 7z or RAR, past a bound) raises `Unreadable`, sayin
 
 from __future__ import annotations
 
-import bz2
 import io
-import lzma
 import re
-import tarfile
-import zipfile
 import zlib
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    import zipfile
 
 __all__ = ["MAX_MEMBERS", "Archive", "Member", "Unreadable", "unpack"]
 
@@ -82,6 +81,8 @@ def unpack(data: bytes, bound: int) -> bytes | Archive | None:
 
 def _lists(data: bytes) -> bool:
     """Whether zipfile reads a central directory in ``data``."""
+    import zipfile
+
     try:
         zipfile.ZipFile(io.BytesIO(data))
     except Exception:  # zipfile raises many kinds on what is no zip
@@ -94,6 +95,8 @@ def _drain(
 ) -> tuple[bytes, bool, int]:
     """One compressed stream from ``view[start:]``, decompressed into at most ``room`` bytes: its
     bytes, whether it ended, and where what follows it starts."""
+    import lzma
+
     decompressor, out, at = new(), bytearray(), start
     try:
         while not decompressor.eof and at < len(view) and len(out) < room:
@@ -118,12 +121,16 @@ def _streams(data: bytes, bound: int, new: Callable[[], _Decompressor], magic: b
 
 
 def _bzip2(data: bytes, bound: int) -> bytes | None:
+    import bz2
+
     if data[:3] != b"BZh" or data[4:10] not in _BZIP2_BLOCKS or not 0x31 <= data[3] <= 0x39:
         return None
     return _streams(data, bound, bz2.BZ2Decompressor, b"BZh", "bzip2 stream")
 
 
 def _xz(data: bytes, bound: int) -> bytes | None:
+    import lzma
+
     if data[:6] != _XZ:
         return None
     return _streams(data, bound, lambda: lzma.LZMADecompressor(lzma.FORMAT_XZ, _MEMLIMIT), _XZ, "xz stream")
@@ -132,6 +139,8 @@ def _xz(data: bytes, bound: int) -> bytes | None:
 def _lzma(data: bytes, bound: int) -> bytes | None:
     """An ``.lzma`` file (lzma-alone): ``]`` (the usual literal and position bits), a dictionary size xz
     would write, and an unknown or plausible uncompressed size."""
+    import lzma
+
     dictionary, size = int.from_bytes(data[1:5], "little"), int.from_bytes(data[5:13], "little")
     if len(data) < 13 or not _dictionary_size(dictionary) or not (size < 1 << 38 or size == (1 << 64) - 1):
         return None
@@ -148,6 +157,8 @@ def _dictionary_size(size: int) -> bool:
 def _zip(data: bytes, bound: int) -> Archive:
     """Every entry of the zip's central directory (as unzip and Python's zipfile list them), read from
     its local header: stored, deflate, bzip2 and lzma members."""
+    import zipfile
+
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except Exception as exc:  # zipfile raises many kinds on a damaged directory
@@ -170,6 +181,9 @@ def _zip(data: bytes, bound: int) -> Archive:
 def _zip_member(view: memoryview, info: zipfile.ZipInfo, room: int, where: str) -> tuple[bytes, range]:
     """A zip member's bytes (at most ``room``) and the span of its data: a stream is read to its own end,
     whatever the headers say its sizes are."""
+    import bz2
+    import zipfile
+
     at = info.header_offset
     head = bytes(view[at : at + 30])
     if len(head) < 30 or head[:4] != b"PK\x03\x04":
@@ -201,6 +215,8 @@ def _zip_member(view: memoryview, info: zipfile.ZipInfo, room: int, where: str) 
 def _zip_lzma(view: memoryview, start: int, size: int, room: int, where: str) -> tuple[bytes, range]:
     """An lzma zip member: a version, its properties' size, the properties (literal and position bits,
     a dictionary size), then raw LZMA1 up to its compressed size (its end marker is optional)."""
+    import lzma
+
     head = bytes(view[start : start + 9])
     if len(head) < 9 or head[2:4] != b"\x05\x00" or head[4] >= 9 * 5 * 5:
         raise Unreadable(f"a corrupt {where} (lzma properties)")
@@ -216,6 +232,8 @@ def _zip_lzma(view: memoryview, start: int, size: int, room: int, where: str) ->
 def _tar(data: bytes, bound: int) -> Archive | None:
     """Every regular file of a tar, read past zero blocks and damaged headers (as ``tar -i`` does: what
     any tar reads, this reads). None when the first header is no tar header ("ustar" by chance)."""
+    import tarfile
+
     try:
         tarfile.TarInfo.frombuf(data[:512], "utf-8", "surrogateescape")
     except tarfile.HeaderError:
