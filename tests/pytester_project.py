@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.openai_app import OpenAIApp
+from tests.servers.runner import LiveServer
+
 # Plugins that would take the names under test (cassetter) or reorder and cache runs.
 NATIVE = ("-p", "no:cacheprovider", "-p", "no:cassetter", "-p", "no:randomly")
+# For the vcr-compat tests: pytest-recording off too, since its names (vcr, --record-mode...) are ours in
+# these runs; pytest-asyncio warns in every inner run that writes no ini of its own unless its loop
+# scope is set.
+VCR_NATIVE = (*NATIVE, "-p", "no:recording", "-o", "asyncio_default_fixture_loop_scope=function")
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 CONFTEST = """
 import os
@@ -34,6 +41,20 @@ def project(
     if ini:
         pytester.makeini(INI)
     return pytester
+
+
+@pytest.fixture(name="inner")
+def vcr_project(
+    pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    """The vcr-compat tests' project (no ini of its own), against the local OpenAI-wire server; a
+    module takes it as its ``inner`` fixture by importing it."""
+    return project(pytester, openai_server.base_url, monkeypatch, ini=False)
+
+
+def run_vcr(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """An inner run with the vcr-compat tests' options (`VCR_NATIVE`)."""
+    return pytester.runpytest_inprocess(*VCR_NATIVE, *args)
 
 
 def recording_path() -> str | None:

@@ -12,26 +12,13 @@ import pytest
 
 from httpx_cassette.cli import main as cli_main
 from httpx_cassette.cli.console import Console
-from tests.pytester_project import CONFTEST, project
-from tests.pytester_project import NATIVE as PLUGINS_OFF
-from tests.servers.openai_app import OpenAIApp
-from tests.servers.runner import LiveServer
+from tests.pytester_project import (
+    CONFTEST,
+    vcr_project,  # noqa: F401 - the `inner` fixture
+)
+from tests.pytester_project import run_vcr as run
 
 LONG = "test_ids[" + "x" * 300 + "]"  # pytest-recording shortens it to 255 characters with .yaml
-# pytest-recording and cassetter off: their names (vcr, --record-mode...) are ours in these runs
-# pytest-asyncio warns in every inner run that writes no ini of its own unless its loop scope is set.
-NATIVE = (*PLUGINS_OFF, "-p", "no:recording", "-o", "asyncio_default_fixture_loop_scope=function")
-
-
-@pytest.fixture
-def inner(
-    pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
-) -> pytest.Pytester:
-    return project(pytester, openai_server.base_url, monkeypatch, ini=False)
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(*NATIVE, *args)
 
 
 def stored(root: Path) -> list[dict[str, object]]:

@@ -17,24 +17,10 @@ import pytest
 
 from httpx_cassette.cli import main as cli_main
 from httpx_cassette.cli.console import Console
-from tests.pytester_project import NATIVE as PLUGINS_OFF
-from tests.pytester_project import project
-from tests.servers.openai_app import OpenAIApp
-from tests.servers.runner import LiveServer
-
-# pytest-recording and cassetter off: their names (vcr, --record-mode...) are ours in these runs
-NATIVE = (*PLUGINS_OFF, "-p", "no:recording", "-o", "asyncio_default_fixture_loop_scope=function")
-
-
-@pytest.fixture
-def inner(
-    pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
-) -> pytest.Pytester:
-    return project(pytester, openai_server.base_url, monkeypatch, ini=False)
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(*NATIVE, *args)
+from tests.pytester_project import run_vcr as run
+from tests.pytester_project import (
+    vcr_project,  # noqa: F401 - the `inner` fixture
+)
 
 
 def recordings(root: Path) -> dict[str, dict[str, object]]:

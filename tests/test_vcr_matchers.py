@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pytester_project import NATIVE as PLUGINS_OFF
-from tests.pytester_project import project
-from tests.servers.openai_app import OpenAIApp
-from tests.servers.runner import LiveServer
-
-# pytest-recording and cassetter off: their names (vcr, --record-mode...) are ours in these runs
-NATIVE = (*PLUGINS_OFF, "-p", "no:recording", "-o", "asyncio_default_fixture_loop_scope=function")
+from tests.pytester_project import run_vcr as run
+from tests.pytester_project import (
+    vcr_project,  # noqa: F401 - the `inner` fixture
+)
 
 MATCHERS = """
 import json
@@ -55,17 +52,6 @@ def test_styles(api):
 def test_order(api):
     assert chat(api, MODEL).status_code == 200
 """
-
-
-@pytest.fixture
-def inner(
-    pytester: pytest.Pytester, openai_server: LiveServer[OpenAIApp], monkeypatch: pytest.MonkeyPatch
-) -> pytest.Pytester:
-    return project(pytester, openai_server.base_url, monkeypatch, ini=False)
-
-
-def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(*NATIVE, *args)
 
 
 def test_vcrpy_style_matchers_see_vcrpys_request_names_and_replay(inner: pytest.Pytester) -> None:
