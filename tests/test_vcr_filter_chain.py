@@ -210,3 +210,41 @@ def test_httpx_cassettes_own_options_are_taken_on_the_vcr_marker_and_vcr_config(
     assert "VcrConfigWarning" not in result.stdout.str()
     (recording,) = recordings(inner.path / "cassettes").values()
     assert recording["request"]["body"]["tag"] == "REDACTED"  # type: ignore[index]
+
+
+BASE = """
+import httpx
+import msgspec
+import pytest
+
+
+def no_session(request):
+    return msgspec.structs.replace(request, url=request.url.replace("session=s-42", "session=gone"))
+
+
+@pytest.fixture
+def cassette_config():
+    return {"before_record_request": no_session}
+
+
+@pytest.fixture
+def vcr_config():
+    return {"filter_query_parameters": ["tracking"]}
+
+
+@pytest.mark.vcr
+def test_both(api):
+    httpx.get(f"{api}/models/gpt-4o", params={"session": "s-42", "tracking": "user-42"})
+"""
+
+
+def test_vcr_filters_add_to_the_cassette_config_fixture_s_hook(inner: pytest.Pytester) -> None:
+    """A suite's ``cassette_config`` hook keeps running when ``vcr_config`` sets vcrpy's filters: they
+    add to it, as a marker's add to ``vcr_config``'s."""
+    inner.makepyfile(test_base=BASE)
+    run(inner, "--record-mode=all").assert_outcomes(passed=1)
+    [stored] = recordings(inner.path / "cassettes").values()
+    url = str(stored["request"]["url"])  # type: ignore[index]
+    assert "s-42" not in url
+    assert "session=gone" in url
+    assert "tracking" not in url

@@ -138,6 +138,7 @@ from httpx_cassette.pytest_plugin.marker import (
 from httpx_cassette.pytest_plugin.settings import Settings
 from httpx_cassette.pytest_plugin.stale import stale_folders
 from httpx_cassette.pytest_plugin.usage import Usage, summary_title
+from httpx_cassette.pytest_plugin.vcr_config import over_base
 
 __all__ = ["CassetteUnusedWarning", "cassette", "cassette_config"]
 
@@ -283,7 +284,8 @@ class CassettePlugin:
             if options is None and vcr is None and not asks_for_cassette(item):
                 return None
             marker, fixture = vcr or (options or {}, {})
-            return marker, {**fixture_layer(request.getfixturevalue("cassette_config")), **fixture}
+            base = fixture_layer(request.getfixturevalue("cassette_config"))
+            return (over_base(marker, base) if vcr else marker), {**base, **fixture}
         except CassetteError as exc:
             failure = f"{item.nodeid}: {exc}"
         pytest.fail(failure, pytrace=False)  # outside the except: the error is shown once

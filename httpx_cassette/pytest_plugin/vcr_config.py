@@ -33,7 +33,7 @@ from httpx_cassette.errors import CassetteError
 from httpx_cassette.model.cassette import Request
 from httpx_cassette.pytest_plugin.vcr_cassette import VcrRequestView
 
-__all__ = ["VcrConfigWarning", "post_filter", "query_filter", "request_options", "translate"]
+__all__ = ["VcrConfigWarning", "over_base", "post_filter", "query_filter", "request_options", "translate"]
 
 RequestHook = Callable[[Request], Request | None]
 # vcrpy keys whose job httpx_cassette always does, or that only concern YAML files: no warning.
@@ -219,6 +219,22 @@ def request_options(layers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     if headers:
         options["redact_headers"] = tuple(headers)
     return options
+
+
+def over_base(marker: Mapping[str, Any], base: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``vcr``-marked test's options over the ``cassette_config`` fixture's (``base``): its request
+    hooks run after the fixture's, its header names add to the fixture's; neither replaces them (what
+    the suite keeps off disk stays off)."""
+    merged = dict(marker)
+    hooks = [
+        hook for hook in (base.get("before_record_request"), marker.get("before_record_request")) if hook
+    ]
+    if hooks:
+        merged["before_record_request"] = _chain(hooks)
+    names = [*base.get("redact_headers", ()), *marker.get("redact_headers", ())]
+    if names:
+        merged["redact_headers"] = tuple(dict.fromkeys(names))
+    return merged
 
 
 # -- the other keys -------------------------------------------------------------------------------------
