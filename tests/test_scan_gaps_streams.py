@@ -340,3 +340,36 @@ def test_convert_from_llama_stack_writes_an_echoed_credential_redacted(tmp_path:
     assert denied("REDACTED") in written
     assert run("convert", "--to", "llama-stack", str(tmp_path / "ours"), str(tmp_path / "back"))[0] == 0
     assert AZURE_KEY not in "".join(p.read_text() for p in (tmp_path / "back").rglob("*.json"))
+
+
+# -- two parts of a stream's text interleaved ------------------------------------------------------------
+
+
+def _interleaved(shape: str, key: str) -> list[dict[str, Any]]:
+    """Each piece of ``key``'s block or message, with a piece of another one between every two."""
+    events: list[dict[str, Any]] = []
+    for a, b in zip(pieces(key), [" x ", " y ", " z ", " w ", " v ", " u ", " t "], strict=True):
+        if shape == "anthropic":
+            events += [
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": a}},
+                {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": b}},
+            ]
+        else:
+            kind = "response.output_text.delta"
+            events += [
+                {"type": kind, "item_id": "msg_1", "output_index": 1, "content_index": 0, "delta": a},
+                {"type": kind, "item_id": "msg_2", "output_index": 2, "content_index": 0, "delta": b},
+            ]
+    return events
+
+
+@pytest.mark.parametrize("shape", ["anthropic", "responses"])
+def test_a_key_in_pieces_of_one_of_two_interleaved_texts_is_refused(tmp_path: Path, shape: str) -> None:
+    """Anthropic content blocks by their index, Responses outputs by theirs: each text is whole apart, as
+    a client assembles it, not only all of them in arrival order."""
+    key = fake_key(3)
+    body = "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in _interleaved(shape, key))
+    headers = {"content-type": "text/event-stream"}
+    with pytest.raises(CassetteSecretError):
+        record(tmp_path, lambda request: httpx.Response(200, content=body.encode(), headers=headers))
+    assert list(tmp_path.glob("*.json")) == []

@@ -3,7 +3,6 @@ piece by piece (OpenAI chat and Responses and the APIs shaped as them, Anthropic
 NDJSON chat and generate lines, Gemini and Vertex AI, Cohere, Bedrock Converse), and whatever else they
 send that way (reasoning, refusals, thinking, audio transcripts...), found by the shape of the events
 rather than by their names; an event of no shape it knows has every string read by its path.
-
 ``httpx-cassette show`` and ``diff`` print it; the secret check reads it too, since a credential the
 model streams over many events (``"sk"``, ``"-proj"``, ``"-a1B2"``...) is whole only here.
 """
@@ -61,8 +60,7 @@ class Assembler(Pieces):
         try:  # not contextlib.suppress: a context manager per event costs more than the rest of it
             if data.get("error"):
                 self._result.errors.append(data["error"])
-            known = False
-            choices = data.get("choices")
+            known, choices = False, data.get("choices")
             if type(choices) is list:
                 self._chat(data, choices)
                 known = True
@@ -202,7 +200,8 @@ class Assembler(Pieces):
         if "delta" in data:
             delta = data["delta"]
             if kind == "response.output_text.delta":
-                self._text(0, delta)
+                self._text(0, delta)  # and each output's text whole: two may interleave
+                self._aside(("text", data.get("output_index"), data.get("content_index")), delta)
             elif kind == "response.function_call_arguments.delta":
                 self._add_arguments(self._call(("item", data.get("output_index"))), delta)
             else:  # reasoning, a refusal, a custom tool's input, code, MCP arguments, a transcript...
@@ -256,14 +255,15 @@ class Assembler(Pieces):
                 call.id, call.name = block.get("id"), block.get("name")
             else:
                 self._text(0, block.get("text"))
+                self._aside(("block", data.get("index"), "text"), block.get("text"))
         elif kind == "content_block_delta":
             delta = data.get("delta") or {}
             if delta.get("type") == "input_json_delta":
                 self._add_arguments(self._call(("block", data.get("index"))), delta.get("partial_json"))
                 return True
             self._text(0, delta.get("text"))
-            for name, value in delta.items():  # thinking_delta's `thinking`, and whatever comes next
-                if name != "type" and name != "text" and type(value) is str:
+            for name, value in delta.items():  # each block's text whole too (blocks may interleave),
+                if name != "type" and type(value) is str:  # thinking_delta's `thinking`, what comes next
                     self._aside(("block", data.get("index"), name), value)
         elif kind == "message_delta":
             reason = (data.get("delta") or {}).get("stop_reason")

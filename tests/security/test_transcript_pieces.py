@@ -228,7 +228,9 @@ def test_anthropic_deltas_are_assembled_by_shape(key: str) -> None:
     transcript = transcript_of([Event(data=e) for e in events])
     assert transcript.text == key
     assert [(c.name, c.arguments) for c in transcript.tool_calls] == [("f", '{"a": "' + key + '"}')]
-    assert transcript.said() == [key, '{"a": "' + key + '"}', key, key]
+    # The text, the call's arguments, then each block's pieces by path: its text whole (blocks may come
+    # interleaved), its thinking, the citation.
+    assert transcript.said() == [key, '{"a": "' + key + '"}', key, key, key]
 
 
 def test_chat_tool_calls_keep_their_index_and_legacy_function_calls_their_name(key: str) -> None:
