@@ -24,9 +24,8 @@ Origin = tuple[str, str | None, int | None]  # scheme, host, port (the scheme's 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # A text that starts as a URL a lenient parser follows, though `absolute_urls` reads none in it:
-# ``https:/evil``, ``https:\\evil`` (a browser's reading), ``//evil`` and ``\\evil`` (protocol-relative).
+# ``https:/evil``, ``https:\\evil`` (a browser's reading).
 _LOOSE_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]{0,31}):[/\\]+(.*)", re.S)
-_LOOSE_RELATIVE = re.compile(r"\s*[/\\]{2,}(.*)", re.S)
 # Every authority a lenient reader may follow, wherever it stands (a Link header's ``<...>``, a Refresh
 # header's ``url=``, a parameter's ``=//host``): what follows two or more of ``/`` and ``\`` (``//``,
 # ``\/\/`` in JSON, ``///``) after a scheme, a ``<``, a quote, a ``(``, an ``=`` or the start of the text,
@@ -84,15 +83,12 @@ def leads_elsewhere(url: str | None) -> Callable[[str], bool]:
     """A test of whether a text (as the client gets it) names a URL that leads away from the origin of
     the request ``url``."""
     origin = origin_of(url) if url is not None else None
-    scheme = origin[0] if origin else "https"
 
     def leaves(text: str) -> bool:
         urls = absolute_urls(text)  # JSON-escaped and percent-encoded ones too
         plain = text.replace("\\/", "/")  # JSON's escaped slashes, as whoever reads the JSON gets them
-        if loose := _LOOSE_SCHEME.match(plain):
+        if loose := _LOOSE_SCHEME.match(plain):  # (a protocol-relative start is `_AUTHORITY`'s)
             urls.append(f"{loose[1]}://{loose[2].lstrip('/')}")
-        elif loose := _LOOSE_RELATIVE.match(plain):
-            urls.append(f"{scheme}://{loose[1]}")
         return any(_elsewhere(found, origin) for found in urls) or _foreign_authority(text, origin)
 
     return leaves
