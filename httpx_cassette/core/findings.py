@@ -8,10 +8,12 @@ from pathlib import Path
 
 import msgspec
 
-__all__ = ["NOT_CHECKED", "Finding", "mask"]
+__all__ = ["LINE_SETTING", "NOT_CHECKED", "Finding", "mask"]
 
 # A finding's ``masked`` when no value was found because the check could not read that far: not clean.
 NOT_CHECKED = "not checked"
+# The kind of a finding a line (of a .env, YAML or INI file, or one in any string) sets a secret name to.
+LINE_SETTING = "value set in a line of text"
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from httpx_cassette.core.embedded import (
     maybe_json,
 )
 from httpx_cassette.core.fields import field_texts
-from httpx_cassette.core.findings import NOT_CHECKED, Finding, mask
+from httpx_cassette.core.findings import LINE_SETTING, NOT_CHECKED, Finding, mask
 from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_like, url_secrets, urls_in_text
 from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
 from httpx_cassette.core.scan_bytes import coded_findings, unpacked_texts
@@ -177,7 +177,7 @@ class SecretScanner:
         if not whole_json:  # a .env, YAML or INI file in any string (a tool's result), or one line of it:
             for secret in dict.fromkeys([*assigned_secrets(value), *inline_secrets(value)]):
                 if token_like(secret):  # a token; prose shows `password: changeme`
-                    yield from self._found(secret, where, "value set in a line of text", file)
+                    yield from self._found(secret, where, LINE_SETTING, file)
         # A form in a string (an event, a multipart field): its fields. A URL's query is the URL rules'
         # (read as a form, its whole head would be taken for a field's name).
         if "=" in value and formish(value) and not url_like(value):
@@ -218,11 +218,7 @@ class SecretScanner:
 
     def _set(self, text: str, path: str, file: Path | None) -> list[Finding]:
         """A whole text body's (or decoded file's) lines that set a secret name (a .env, YAML, INI)."""
-        return [
-            f
-            for s in assigned_secrets(text)
-            for f in self._found(s, path, "value set in a line of text", file)
-        ]
+        return [f for s in assigned_secrets(text) for f in self._found(s, path, LINE_SETTING, file)]
 
     def _in_form(self, text: str, path: str, file: Path | None) -> list[Finding]:
         with budget.nested() as deep:

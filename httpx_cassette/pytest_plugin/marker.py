@@ -14,6 +14,7 @@ from httpx_cassette.errors import CassetteError
 
 __all__ = [
     "MARKER",
+    "CAUGHT_POLICIES",
     "MARKER_OPTIONS",
     "asks_for_cassette",
     "caught_policy",
@@ -55,11 +56,14 @@ def unused_policy(options: dict[str, Any], default: str) -> str:
     return str(options.get("unused", "ignore" if shared else default))
 
 
+CAUGHT_POLICIES = ("fail", "pass")  # a test that caught a miss or a blocked request: fails, or passes
+
+
 def caught_policy(options: dict[str, Any], default: str) -> str:
     """What a test that caught a miss or a blocked request does: the marker's ``caught_errors=``
     (``fail`` or ``pass``), else ``default``."""
     caught = str(options.get("caught_errors", default))
-    if caught not in ("fail", "pass"):
+    if caught not in CAUGHT_POLICIES:
         raise CassetteError(f"@pytest.mark.cassette(caught_errors={caught!r}): use 'fail' or 'pass'")
     return caught
 

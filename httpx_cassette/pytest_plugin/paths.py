@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from httpx_cassette.core.findings import LINE_SETTING
 from httpx_cassette.core.scan import SecretScanner
 from httpx_cassette.core.secrets import (
     hashed,
@@ -223,7 +224,7 @@ def _flagged(test_id: str) -> bool:
     so: one line setting a secret name (``api_key: ...``) is `_pairs_hidden`'s to hide, keeping the name
     readable (and every folder named before where it was)."""
     one_line = "\n" not in test_id
-    return any(not (one_line and f.kind == "value set in a line of text") for f in _SCANNER.scan(test_id))
+    return any(not (one_line and f.kind == LINE_SETTING) for f in _SCANNER.scan(test_id))
 
 
 def shown_path(path: str) -> str:

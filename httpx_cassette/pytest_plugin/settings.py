@@ -18,12 +18,12 @@ from httpx_cassette.core import modes
 from httpx_cassette.core.ignore import TELEMETRY, IgnoreRules
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.pytest_plugin.config_fixture import guard_ci
+from httpx_cassette.pytest_plugin.marker import CAUGHT_POLICIES
 from httpx_cassette.pytest_plugin.paths import Layout
 
 __all__ = ["UNUSED_POLICIES", "Settings"]
 
 UNUSED_POLICIES = ("warn", "fail", "ignore")
-CAUGHT_POLICIES = ("fail", "pass")
 
 
 @dataclass
