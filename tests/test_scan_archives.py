@@ -175,7 +175,17 @@ def test_scan_flags_a_key_inside_an_archive_body(tmp_path: Path, kind: str, side
 def test_scan_names_the_file_inside_the_archive(tmp_path: Path) -> None:
     put(tmp_path, zipped([CLEAN[0], ("project/.env", ENV)]), side_file=False)
     _, out, err = run("scan", tmp_path)
-    assert 'base64["project/.env"]' in out + err
+    assert 'base64["project/.env"]:' in out + err
+
+
+def test_scan_names_each_file_by_its_path_through_archives_inside_archives(tmp_path: Path) -> None:
+    inner = zipped([("deep/.env", ENV)])
+    put(tmp_path, zipped([*CLEAN, ("inner.zip", inner)]), side_file=True)
+    status, _, err = run("scan", tmp_path)
+    assert status == 1
+    lines = [line for line in err.splitlines() if "OpenAI API key" in line]
+    assert len(lines) == 1
+    assert '(side file of $.responses[0])["inner.zip"]["deep/.env"]: OpenAI API key' in lines[0]
 
 
 # -- (c) what cannot be read through is not checked ---------------------------------------------------

@@ -181,12 +181,12 @@ def _read_in(needles: list[str], body: bytes, text: str | None, charset: str) ->
     """The first of ``needles`` a client reads in ``body`` (in ``charset`` too) or, for a body stored as
     text with NULs, in ``text`` (`unpacked_texts`: every charset, every compression layer)."""
     if body:
-        texts = unpacked_texts(body, [0], charset)[0]
+        readings = unpacked_texts(body, [0], charset)[0]
     elif text:
-        texts = unpacked_texts(text.encode("utf-8", "surrogatepass"), [0])[0]
+        readings = unpacked_texts(text.encode("utf-8", "surrogatepass"), [0])[0]
     else:
         return None
-    return next((n for n in needles if any(n in read for read in texts)), None)
+    return next((n for n in needles if any(n in read.text for read in readings)), None)
 
 
 def _refuse_unwritten(needles: list[str], body: bytes, nul_text: str | None, charset: str) -> None:

@@ -200,21 +200,27 @@ class SecretScanner:
     ) -> list[Finding]:
         # Every layer a client would undo (`content-encoding: gzip, gzip`), each bounded: one that fills
         # the bound was not read to its end, and what was not read is not called clean.
-        texts, stop = unpacked_texts(data, spent, charset, MAX_INFLATED)
+        readings, stop = unpacked_texts(data, spent, charset, MAX_INFLATED)
         if stop:
             return [Finding(file, path, stop, NOT_CHECKED)]
-        for text in texts:
-            try:
-                value = msgspec.json.decode(text)
-            except (msgspec.DecodeError, RecursionError):
-                continue
-            return self._with_said(self.scan(value, path, file), said_in_array(value), path, file)
-        found = [
-            f
-            for t in texts
-            for f in (*self._in_string(t, path, None, False, file), *self._set(t, path, file))
-        ]
-        return self._with_said(found, [s for t in texts for s in said_in_stream(t, media)], path, file)
+        # Each reading is judged on its own, as what one client reads: a body that is clean JSON in
+        # UTF-7 is not clean for the client that reads its UTF-8 (`response.json()` ignores charsets).
+        findings: list[Finding] = []
+        for where, text in dict.fromkeys(readings):
+            seen = {(f.path, f.masked) for f in findings}  # the same value in two readings: once
+            found = self._reading(text, path + where, file, media if not where else "")
+            findings += [f for f in found if (f.path, f.masked) not in seen]
+        return findings
+
+    def _reading(self, text: str, path: str, file: Path | None, media: str) -> list[Finding]:
+        """One reading of a body: its JSON's fields when it is JSON, else its strings and lines; and what
+        its events say, assembled (an SSE or NDJSON stream, a JSON array of events)."""
+        try:
+            value = msgspec.json.decode(text)
+        except (msgspec.DecodeError, RecursionError):
+            found = [*self._in_string(text, path, None, False, file), *self._set(text, path, file)]
+            return self._with_said(found, said_in_stream(text, media), path, file)
+        return self._with_said(self.scan(value, path, file), said_in_array(value), path, file)
 
     def _set(self, text: str, path: str, file: Path | None) -> list[Finding]:
         """A whole text body's (or decoded file's) lines that set a secret name (a .env, YAML, INI)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Protocol
+from typing import NamedTuple, Protocol
 
 import msgspec
 
@@ -21,11 +21,11 @@ from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate
 from httpx_cassette.model.body import media_type
 from httpx_cassette.model.served import header_value
 
-__all__ = ["LAYERS", "coded_findings", "unpacked_texts"]
+__all__ = ["LAYERS", "Reading", "coded_findings", "unpacked_texts"]
 
 LAYERS = 8  # compression layers one body is undone through
 _COMPRESSIONS = frozenset({"br", "zstd", "gzip", "x-gzip", "deflate", "compress", "x-compress"})
-_ITSELF = "(the archive, its files cut out)"
+_ITSELF = " (the archive, its files cut out)"
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]+")
 
 
@@ -37,29 +37,36 @@ class BytesReader(Protocol):
     ) -> list[Finding]: ...
 
 
+class Reading(NamedTuple):
+    """One text a client may read in a body, and where in it: ``""`` for the body itself, ``["a.env"]``
+    for a file of an archive in it (``["a.zip"]["b.env"]`` one archive further in)."""
+
+    where: str
+    text: str
+
+
 def unpacked_texts(
     data: bytes | str, spent: list[int], charset: str = "", bound: int = MAX_INFLATED
-) -> tuple[list[str], str | None]:
-    """The texts of ``data`` (base64 text, or bytes), layer after layer, the outermost first; and why the
-    reading stopped short (a budget spent, a layer of ``bound`` bytes or more, too many layers, an archive
-    that cannot be read), or None when every layer was read. What was not read is not called clean: the
-    texts read before a stop are returned all the same. An archive's files are each read so, one layer
-    further in (`_archive`)."""
+) -> tuple[list[Reading], str | None]:
+    """The readings of ``data`` (base64 text, or bytes), layer after layer, the outermost first; and why
+    the reading stopped short (a budget spent, a layer of ``bound`` bytes or more, too many layers, an
+    archive that cannot be read), or None when every layer was read. What was not read is not called
+    clean: the readings made before a stop are returned all the same. An archive's files are each read
+    so, one layer further in (`_archive`). Each reading is one a client may make, so each is judged on
+    its own: a reading that is JSON hides none of the others."""
     layer = decoded_bytes(data)
     if stop := budget.spend(spent, len(layer)):  # many compressed strings: each a bomb's worth
         return [], stop
-    texts, _, stop = _unpacked(layer, spent, charset, bound, LAYERS)
-    return texts, stop
+    return _unpacked(layer, spent, charset, bound, LAYERS, "")
 
 
 def _unpacked(
-    layer: bytes, spent: list[int], charset: str, bound: int, layers: int
-) -> tuple[list[str], list[Any], str | None]:
-    """The texts of ``layer`` and of up to ``layers`` layers inside it; what an archive holding it shows
-    of it (those texts, an archive among them as the object of its files', `_archive`); why it stopped."""
-    texts: list[str] = []
+    layer: bytes, spent: list[int], charset: str, bound: int, layers: int, where: str
+) -> tuple[list[Reading], str | None]:
+    """The readings of ``layer`` and of up to ``layers`` layers inside it, at ``where``; why it stopped."""
+    read: list[Reading] = []
     for left in range(layers - 1, -1, -1):
-        texts += texts_of_bytes(layer, charset)
+        texts = [Reading(where, text) for text in texts_of_bytes(layer, charset)]
         try:  # gzip, zlib, then bzip2, xz, zip, tar... by their magic bytes; zstd, brotli, raw deflate
             unpacked = (  # (never all ASCII) by trying
                 inflate(layer)
@@ -67,45 +74,38 @@ def _unpacked(
                 or (None if layer.isascii() else decompressed(layer))
             )
         except archives.Unreadable as exc:
-            return texts, texts, str(exc)
-        if isinstance(unpacked, archives.Archive):
-            return _archive(texts, unpacked, spent, bound, left)
+            return read + texts, str(exc)
+        if isinstance(unpacked, archives.Archive):  # read as its bytes outside its files, and its files
+            inside, stop = _archive(unpacked, spent, bound, left, where)
+            return read + inside, stop
+        read += texts
         if unpacked is None:
-            return texts, texts, None
+            return read, None
         if stop := budget.spend(spent, len(unpacked)):
-            return texts, texts, stop
+            return read, stop
         if len(unpacked) >= bound:  # a layer that fills the bound was not read to its end
-            return texts, texts, f"a body that decompresses past what one check reads ({bound >> 20} MiB)"
+            return read, f"a body that decompresses past what one check reads ({bound >> 20} MiB)"
         layer = unpacked
-    return texts, texts, f"a body compressed more than {LAYERS} times"
+    return read, f"a body compressed more than {LAYERS} times"
 
 
 def _archive(
-    texts: list[str], archive: archives.Archive, spent: list[int], bound: int, layers: int
-) -> tuple[list[str], list[Any], str | None]:
-    """``texts`` (the archive's own readings), then the archive as one JSON object of its files' texts by
-    name (its bytes outside them under `_ITSELF`), then each file's texts, each file one layer further in.
-    A check that parses the first text that is JSON (`httpx_cassette.core.scan.SecretScanner.in_bytes`)
-    so judges every file, where one file's JSON would hide the rest; a search of the texts
-    (`httpx_cassette.core.echoes`) reads each file as it is."""
+    archive: archives.Archive, spent: list[int], bound: int, layers: int, where: str
+) -> tuple[list[Reading], str | None]:
+    """What whoever unpacks ``archive`` reads: its bytes outside its files, each file's name, and each
+    file's readings (one layer further in, at ``where`` and its name). A binary file's control
+    characters read as line ends: the lines of a .env file between NULs are lines all the same."""
     if stop := budget.spend(spent, sum(len(member.data) for member in archive.members)):
-        return texts, texts, stop
-    files: dict[str, list[Any]] = {_ITSELF: [_CONTROLS.sub("\n", archive.rest.decode("latin-1"))]}
-    read: list[str] = []
+        return [], stop
+    read = [Reading(f"{where}{_ITSELF}", _CONTROLS.sub("\n", archive.rest.decode("latin-1")))]
     for member in archive.members:
-        inner, shown, stop = _unpacked(member.data, spent, "", bound, layers)
-        read += inner
+        at = f"{where}[{msgspec.json.encode(member.name).decode()}]"
+        read.append(Reading(f"{at} (its name)", member.name))
+        inner, stop = _unpacked(member.data, spent, "", bound, layers, at)
+        read += [Reading(r.where, _CONTROLS.sub("\n", r.text)) for r in inner]
         if stop:
-            return [*texts, *read], texts, stop
-        files.setdefault(member.name, []).extend(_as_body(t) if type(t) is str else t for t in shown)
-    return [*texts, msgspec.json.encode(files).decode(), *read], [*texts, files], None
-
-
-def _as_body(text: str) -> dict[str, Any]:
-    """A file's text shaped as a stored response's text body, so that the scanner judges it as one (its
-    lines that set a secret, a stream's events assembled), not as any string. A control character is a
-    JSON escape: six bytes for each NUL of a binary file's reading, so they go."""
-    return {"status": 200, "text": _CONTROLS.sub("\n", text)}
+            return read, stop
+    return read, None
 
 
 def coded_findings(

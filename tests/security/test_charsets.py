@@ -86,3 +86,52 @@ def test_a_body_kept_as_base64_is_read_in_its_charset(
     )
     (planted / "x.json").write_text(json.dumps(file))
     assert scan_directory(planted)
+
+
+# -- every reading is judged: one that is JSON hides none of the others -------------------------------
+
+UTF7_JSON = "application/json; charset=utf-7"
+
+
+def _json_twice(key: str) -> bytes:
+    """JSON in UTF-8 and in UTF-7 alike, the key whole only in the UTF-8 reading: UTF-7 reads ``+sk`` as
+    the start of a base64 run, and what follows the run as text."""
+    return json.dumps({"id": "file-1", "note": "+" + key}).encode()
+
+
+def test_a_body_json_in_two_charsets_holds_the_key_for_the_client_that_reads_utf8() -> None:
+    key = openai_key()
+    response = httpx.Response(200, content=_json_twice(key), headers={"content-type": UTF7_JSON})
+    assert response.json()["note"] == "+" + key  # what an SDK reads: json ignores the charset
+    assert key not in response.text  # what the declared charset reads: JSON too, and clean
+    assert json.loads(response.text)["id"] == "file-1"
+
+
+@pytest.mark.parametrize("stored", ["base64", "body_file"])
+def test_scan_flags_a_key_in_any_reading_of_a_body_not_only_the_first_json_one(
+    tmp_path: Path, stored: str
+) -> None:
+    key = openai_key()
+    response: dict[str, object] = {"status": 200, "headers": {"content-type": UTF7_JSON}}
+    if stored == "base64":
+        response["base64"] = base64.b64encode(_json_twice(key)).decode()
+    else:
+        (tmp_path / "get-file-000000000000.0.bin").write_bytes(_json_twice(key))
+        response["body_file"] = "get-file-000000000000.0.bin"
+    file = cassette(request={"method": "GET", "url": "https://api.example.com/v1/files/file-1"})
+    file["responses"] = [response]
+    (tmp_path / "get-file-000000000000.json").write_text(json.dumps(file))
+    findings = scan_directory(tmp_path)
+    assert {f.kind for f in findings} == {"OpenAI API key"}
+    assert key not in "".join(map(str, findings))
+
+
+def test_recording_refuses_a_key_in_any_reading_of_a_body_and_writes_nothing(tmp_path: Path) -> None:
+    key = openai_key()
+    upstream = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=_json_twice(key), headers={"content-type": UTF7_JSON})
+    )
+    transport = CassetteTransport(tmp_path, mode="record", inner=upstream)
+    with httpx.Client(transport=transport) as client, pytest.raises(CassetteSecretError):
+        client.get("https://api.example.com/v1/files/file-1")
+    assert not list(tmp_path.rglob("*.json"))
