@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -15,7 +16,7 @@ import httpx
 import openai
 import pytest
 
-from httpx_cassette import CassetteFormatError, CassetteMiss, CassetteTransport
+from httpx_cassette import CassetteFormatError, CassetteMiss, CassetteSecretError, CassetteTransport
 from tests.roundtrip_helpers import API_KEY, dump, record_then_replay, record_then_replay_async
 from tests.servers.openai_app import create_app
 from tests.servers.runner import LiveServer
@@ -243,3 +244,35 @@ def test_record_missing_keeps_earlier_side_files_and_adds_new_ones(tmp_path: Pat
     ]
     replay = client(httpx, CassetteTransport(tmp_path, mode="replay", strict_repeats=True), url)
     assert [speech(replay, BIG), speech(replay, BIG)] == [first, more]
+
+
+def _random_audio(seed: int, size: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+@pytest.mark.parametrize("size", [1 << 18, 1 << 20])
+@pytest.mark.parametrize("seed", range(3))
+def test_random_binary_records_and_replays_byte_for_byte(tmp_path: Path, seed: int, size: int) -> None:
+    # Random bytes hold every short word somewhere: their base64, read as a form, once had a "field"
+    # 350,000 characters long whose name held "Pwd", and the recording was refused as a credential.
+    audio = _random_audio(seed, size)
+    upstream = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=audio, headers={"content-type": "audio/mpeg"})
+    )
+    url = "https://api.openai.com/v1/audio/speech"
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as live:
+        assert live.post(url, json={"input": "hi"}).content == audio
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as replay:
+        assert replay.post(url, json={"input": "hi"}).content == audio
+
+
+def test_a_credential_between_the_bytes_of_a_binary_body_is_still_refused(tmp_path: Path) -> None:
+    key = "sk-" + "proj-" + "A1b2C3d4" * 6
+    line = b"\x00\x01OPENAI_API_KEY=" + key.encode() + b"\x00"
+    blob = _random_audio(7, 1 << 16) + line + _random_audio(8, 99)
+    headers = {"content-type": "application/octet-stream"}
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, content=blob, headers=headers))
+    transport = CassetteTransport(tmp_path, mode="record", inner=upstream)
+    with httpx.Client(transport=transport) as live, pytest.raises(CassetteSecretError):
+        live.get("https://api.example.com/v1/files/f/content")
+    assert not list(tmp_path.rglob("*.json"))

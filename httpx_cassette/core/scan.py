@@ -287,7 +287,9 @@ class SecretScanner:
                 findings += self._in_string(value, where, name, in_headers, file, query, inner is not None)
                 if inner is not None:  # JSON written into a string: its fields have names of their own
                     stack.append((inner, f"{where} (its JSON)", None, False, False))
-                encoded = embedded_base64(value) if inner is None else None
+                # A dict's `base64` was read as the body it is (its charset, its coding: `_expanded`).
+                coded = where.endswith(".base64")
+                encoded = embedded_base64(value) if inner is None and not coded else None
                 if encoded is not None:
                     findings += self.in_bytes(encoded, f"{where} (base64-decoded)", file)
             elif isinstance(value, int) and name is not None and secret_value(name, value):

@@ -82,10 +82,13 @@ _RULES = {
     "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----",
 }
 GROUPS = {f"r{i}": kind for i, kind in enumerate(_RULES)}
+# The characters a credential of a known format starts with (each rule's first): a lookahead for them
+# first lets `re` pass over every other position in C, 3 to 8 times faster through a large body.
+STARTS = "-ABSabeghnprsx"
 # One pass per string; a credential starts a token (so "task-..." is no "sk-..." key).
 PATTERN = re.compile(
     # After a JSON escape (``\\nsk-...`` in JSON text that is not whole JSON) a token starts too.
-    r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf]))(?:"
+    rf"(?=[{STARTS}])(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf]))(?:"
     + "|".join(f"(?P<r{i}>{rule})" for i, rule in enumerate(_RULES.values()))
     + ")"
 )
@@ -156,9 +159,16 @@ def _pagination(parts: list[str]) -> bool:
     return len(parts) >= 2 and parts[-2] in _NOT_SECRET
 
 
+MAX_NAME = 128
+
+
 @functools.lru_cache(maxsize=4096)  # names repeat: every event of a stream has the same fields
 def secret_named(name: str, *, query: bool = False) -> str | None:
-    """``"sure"``, ``"maybe"`` (see the module docstring) or None for a field, header or parameter name."""
+    """``"sure"``, ``"maybe"`` (see the module docstring) or None for a field, header or parameter name.
+    A name is short: text longer than `MAX_NAME` (a form read out of base64 text, prose as a key) holds
+    some secret word by chance, and names nothing."""
+    if len(name) > MAX_NAME:
+        return None
     parts = _name_words(name)
     if not parts or parts[-1] in ("name", "names"):  # SharedAccessKeyName, secretName: what it is called
         return None

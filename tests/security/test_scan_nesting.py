@@ -58,7 +58,7 @@ def test_a_deeply_nested_value_does_not_hide_the_rest_of_the_file(tmp_path: Path
     code, said = _scan(tmp_path / "hostile")
     assert code == 1
     assert "OpenAI API key" in said  # the compressed key is still found: the file was read as JSON
-    assert "possible secrets found, 1 place not checked" in said
+    assert "1 possible secret found, 1 place not checked" in said  # the key once: one reading of it
     assert "read inside 24 others" in said
 
 
