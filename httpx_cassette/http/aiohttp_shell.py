@@ -168,6 +168,9 @@ def _tap(response: aiohttp.ClientResponse, exchange: Exchange, decompress: bool)
         return
     tee = TeeStream(None, *tap)
     reader = response.content
+    if isinstance(reader, EmptyStreamReader):  # no body to come (HEAD, 204, 304): aiohttp's empty reader
+        tee.finish(truncated=False)  # has no buffer and is never fed
+        return
     offset = getattr(reader, "_buffer_offset", 0)  # what a read already took of the first buffered chunk
     arrived = b"".join(reader._buffer)[offset:]  # fed before we saw the response
     if arrived:
@@ -175,7 +178,7 @@ def _tap(response: aiohttp.ClientResponse, exchange: Exchange, decompress: bool)
     error = reader.exception()
     if error is not None:
         tee.failed(error)
-    elif reader.is_eof() or isinstance(reader, EmptyStreamReader):  # the whole body is here already
+    elif reader.is_eof():  # the whole body is here already
         tee.finish(truncated=False)
     elif type(reader) is not StreamReader:  # a reader class we do not know: record what arrived
         tee.finish(truncated=True)
