@@ -26,6 +26,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # A text that starts as a URL a lenient parser follows, though `absolute_urls` reads none in it:
 # ``https:/evil``, ``https:\\evil`` (a browser's reading).
 _LOOSE_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]{0,31}):[/\\]+(.*)", re.S)
+# A scheme with no host after it (``http:?k=...``, ``HTTP:#x``): httpx follows it to the request's host
+# under that scheme, so ``https`` becomes cleartext ``http`` on port 80.
+_SCHEME_ONLY = re.compile(r"\s*(https?|wss?):(?![/\\])", re.I)
 # Every authority a lenient reader may follow, wherever it stands (a Link header's ``<...>``, a Refresh
 # header's ``url=``, a parameter's ``=//host``): what follows two or more of ``/`` and ``\`` (``//``,
 # ``\/\/`` in JSON, ``///``) after a scheme, a ``<``, a quote, a ``(``, an ``=`` or the start of the text,
@@ -79,6 +82,11 @@ def _foreign_authority(text: str, origin: Origin | None) -> bool:
     return False
 
 
+def _same_host_under(scheme: str, origin: Origin | None) -> bool:
+    """Whether the request's host under ``scheme`` (at its default port) is still ``origin``."""
+    return origin is not None and (scheme, origin[1], _DEFAULT_PORTS.get(scheme)) == origin
+
+
 def leads_elsewhere(url: str | None) -> Callable[[str], bool]:
     """A test of whether a text (as the client gets it) names a URL that leads away from the origin of
     the request ``url``."""
@@ -89,6 +97,8 @@ def leads_elsewhere(url: str | None) -> Callable[[str], bool]:
         plain = text.replace("\\/", "/")  # JSON's escaped slashes, as whoever reads the JSON gets them
         if loose := _LOOSE_SCHEME.match(plain):  # (a protocol-relative start is `_AUTHORITY`'s)
             urls.append(f"{loose[1]}://{loose[2].lstrip('/')}")
+        if (bare := _SCHEME_ONLY.match(plain)) and not _same_host_under(bare[1].lower(), origin):
+            return True
         return any(_elsewhere(found, origin) for found in urls) or _foreign_authority(text, origin)
 
     return leaves

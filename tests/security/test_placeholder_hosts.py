@@ -64,6 +64,10 @@ def _replayed(path: Path, **answer: object) -> httpx.Response:
         "http://api.example.com/next?t=<TOKEN>",
         "https://api.example.com:8443/next?t=<TOKEN>",
         "https://api.example.com:99999/next?t=<TOKEN>",
+        # a scheme and no host: httpx follows it to the same host under that scheme (cleartext here)
+        "http:?t=<TOKEN>",
+        "HTTP:#<TOKEN>",
+        "wss:?t=<TOKEN>",
     ],
 )
 def test_a_url_to_another_host_keeps_its_placeholder(tmp_path: Path, location: str) -> None:
