@@ -191,6 +191,15 @@ def test_scan_names_each_file_by_its_path_through_archives_inside_archives(tmp_p
 # -- (c) what cannot be read through is not checked ---------------------------------------------------
 
 
+def _lzma_properties(lc: int, lp: int) -> bytes:
+    """A zip whose lzma member's properties byte says ``lc`` literal context and ``lp`` literal position
+    bits: liblzma refuses lc + lp > 4 when the decompressor is built, before any data is read."""
+    data = bytearray(zipped([("a.env", ENV)], zipfile.ZIP_LZMA))
+    start = 30 + int.from_bytes(data[26:28], "little") + int.from_bytes(data[28:30], "little")
+    data[start + 4] = lc + lp * 9 + 2 * 45
+    return bytes(data)
+
+
 def _many_files() -> bytes:
     return zipped([(f"f{i}.txt", b"hello\n") for i in range(6)])
 
@@ -207,6 +216,7 @@ UNREADABLE: dict[str, tuple[Callable[[], bytes], str]] = {
     "too many files": (_many_files, "an archive of more than 3 files"),
     "7z": (lambda: b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(64), "a 7z archive, which is not read here"),
     "cut tar": (lambda: gzip.compress(tarred([("project/.env", ENV * 20)])[:1500]), "a corrupt tar archive"),
+    "lzma properties": (lambda: _lzma_properties(4, 2), "a corrupt zip member (#1) (lzma properties)"),
 }
 
 
@@ -231,13 +241,39 @@ def test_an_archive_that_cannot_be_read_through_is_not_checked(
 
 
 @pytest.mark.usefixtures("small_bounds")
-@pytest.mark.parametrize("case", ["encrypted member", "damaged directory", "member past the bound"])
+@pytest.mark.parametrize(
+    "case", ["encrypted member", "damaged directory", "member past the bound", "lzma properties"]
+)
 def test_recording_an_archive_that_cannot_be_read_through_is_refused(tmp_path: Path, case: str) -> None:
     body, why = UNREADABLE[case]
     with pytest.raises(CassetteSecretError, match="cannot read through") as refused:
         record(tmp_path, body())
     assert why in str(refused.value)
     assert list(tmp_path.rglob("*")) == []
+
+
+def test_a_decoder_failing_on_one_file_leaves_it_not_checked_and_the_others_scanned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a decoder raises that nothing foresaw (a crafted body, a library's bug) makes that file
+    not checked: ``scan`` neither dies with a traceback nor skips the files after it."""
+    real = archives.unpack
+
+    def failing(data: bytes, bound: int) -> bytes | archives.Archive | None:
+        if data.startswith(b"PK"):
+            raise RuntimeError("a decoder's own failure")
+        return real(data, bound)
+
+    monkeypatch.setattr(archives, "unpack", failing)
+    put(tmp_path / "a", zipped(CLEAN), side_file=False)
+    put(tmp_path / "b", ENV, side_file=True)
+    put(tmp_path / "c", zipped(CLEAN), side_file=True)
+    status, out, err = run("scan", tmp_path)
+    assert status == 1
+    said = out + err
+    assert "a file the scanner failed on (RuntimeError), not read through not checked" in said
+    assert said.count("RuntimeError") == 2  # the JSON file of a, the side file of c
+    assert "b/get-content-000000000000.0.bin: (side file of $.responses[0]): OpenAI API key" in said
 
 
 def test_a_bzip2_bomb_inside_a_zip_is_not_read_past_the_bound(tmp_path: Path) -> None:

@@ -97,8 +97,9 @@ def _drain(
     bytes, whether it ended, and where what follows it starts."""
     import lzma
 
-    decompressor, out, at = new(), bytearray(), start
-    try:
+    out, at = bytearray(), start
+    try:  # building one reads its parameters from the data (an lzma member's properties): inside too
+        decompressor = new()
         while not decompressor.eof and at < len(view) and len(out) < room:
             out += decompressor.decompress(view[at : at + _CHUNK], room - len(out))
             at += _CHUNK
@@ -218,7 +219,13 @@ def _zip_lzma(view: memoryview, start: int, size: int, room: int, where: str) ->
     import lzma
 
     head = bytes(view[start : start + 9])
-    if len(head) < 9 or head[2:4] != b"\x05\x00" or head[4] >= 9 * 5 * 5:
+    # liblzma takes at most 4 literal context and position bits together (lc + lp <= 4).
+    if (
+        len(head) < 9
+        or head[2:4] != b"\x05\x00"
+        or head[4] >= 9 * 5 * 5
+        or head[4] % 9 + head[4] // 9 % 5 > 4
+    ):
         raise Unreadable(f"a corrupt {where} (lzma properties)")
     # A dictionary larger than all that will be read changes nothing: references reach back only so far.
     dictionary = min(int.from_bytes(head[5:9], "little"), max(room, 4096))

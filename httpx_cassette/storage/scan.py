@@ -4,9 +4,10 @@ their contents and their names (a folder named after a test id that held a crede
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -70,35 +71,57 @@ def _in_contents(scanner: SecretScanner, files: list[Path]) -> list[Finding]:
     uses: _Uses = {}
     for file in (f for f in files if f.suffix != ".bin"):
         data = open_inside(file.parent, file.name)  # never a link, a FIFO or a device
-        if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:  # as loading refuses it: too costly
-            kind = f"a file with more than {MAX_CONTAINERS:,} JSON objects and arrays, read as text only"
-            findings.append(Finding(file, "$", kind, NOT_CHECKED))
-            data = data.replace(b"{", b" ").replace(b"[", b" ")  # its lines still get the known formats
-        try:  # only a file that is no JSON is read as text: a scan never falls back to it
-            value = msgspec.json.decode(data)
-        except (msgspec.DecodeError, RecursionError) as exc:
-            if file.suffix == ".json":  # a cassette cut short or broken: its bodies were never decoded
-                kind = f"a file that is no JSON ({printable(str(exc))[:80]}), read as text only"
-                findings.append(Finding(file, "$", kind, NOT_CHECKED))
-            text = data.decode("utf-8", "replace")
-            for number, line in enumerate(text.splitlines(), 1):
-                findings += scanner.in_text(line, f"line {number}", file)
-            continue
-        found = scanner.scan(value, "$", file)
-        seen = {f.masked for f in found}
-        findings += found + [f for f in _as_replayed(scanner, value, file) if f.masked not in seen]
-        _served_side_files(value, file, uses)
+        findings += _guarded(file, functools.partial(_in_file, scanner, file, data, uses))
     for side in (f for f in files if f.suffix == ".bin"):
         data = open_inside(side.parent, side.name)
-        served = [
-            f  # read as each response naming it serves it (its charset, its content-encoding)
-            for i, headers in uses.get(side, [])
-            for f in coded_findings(scanner, data, f"(side file of $.responses[{i}])", side, headers)
-        ]
-        findings += (
-            list(dict.fromkeys(served)) if side in uses else scanner.in_bytes(data, "(side file)", side)
-        )
+        findings += _guarded(side, functools.partial(_in_side_file, scanner, side, data, uses))
     return findings
+
+
+def _guarded(file: Path, scan: Callable[[], list[Finding]]) -> list[Finding]:
+    """``scan()`` of one file; an error it did not foresee (a decoder's, on a crafted body) makes that
+    file not checked, and the other files are scanned all the same."""
+    try:
+        return scan()
+    except Exception as exc:  # whatever a third-party decoder raises: reported, never a crash
+        kind = f"a file the scanner failed on ({type(exc).__name__}), not read through"
+        return [Finding(file, "$", kind, NOT_CHECKED)]
+
+
+def _in_file(scanner: SecretScanner, file: Path, data: bytes, uses: _Uses) -> list[Finding]:
+    """One cassette file's findings; the side files its responses serve are noted in ``uses``."""
+    findings: list[Finding] = []
+    if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:  # as loading refuses it: too costly
+        kind = f"a file with more than {MAX_CONTAINERS:,} JSON objects and arrays, read as text only"
+        findings.append(Finding(file, "$", kind, NOT_CHECKED))
+        data = data.replace(b"{", b" ").replace(b"[", b" ")  # its lines still get the known formats
+    try:  # only a file that is no JSON is read as text: a scan never falls back to it
+        value = msgspec.json.decode(data)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        if file.suffix == ".json":  # a cassette cut short or broken: its bodies were never decoded
+            kind = f"a file that is no JSON ({printable(str(exc))[:80]}), read as text only"
+            findings.append(Finding(file, "$", kind, NOT_CHECKED))
+        text = data.decode("utf-8", "replace")
+        for number, line in enumerate(text.splitlines(), 1):
+            findings += scanner.in_text(line, f"line {number}", file)
+        return findings
+    found = scanner.scan(value, "$", file)
+    seen = {f.masked for f in found}
+    findings += found + [f for f in _as_replayed(scanner, value, file) if f.masked not in seen]
+    _served_side_files(value, file, uses)
+    return findings
+
+
+def _in_side_file(scanner: SecretScanner, side: Path, data: bytes, uses: _Uses) -> list[Finding]:
+    """A side file, read as each response naming it serves it (its charset, its content-encoding)."""
+    if side not in uses:
+        return scanner.in_bytes(data, "(side file)", side)
+    served = [
+        f
+        for i, headers in uses[side]
+        for f in coded_findings(scanner, data, f"(side file of $.responses[{i}])", side, headers)
+    ]
+    return list(dict.fromkeys(served))
 
 
 def _served_side_files(value: Any, file: Path, uses: _Uses) -> None:
