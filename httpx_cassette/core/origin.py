@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from httpx_cassette.core.places import absolute_urls
 
-__all__ = ["Origin", "leads_elsewhere", "origin_of"]
+__all__ = ["Origin", "authorities", "leads_elsewhere", "origin_of"]
 
 Origin = tuple[str, str | None, int | None]  # scheme, host, port (the scheme's default when unsaid)
 
@@ -67,19 +67,22 @@ def _elsewhere(url: str, origin: Origin | None) -> bool:
 def _foreign_authority(text: str, origin: Origin | None) -> bool:
     """Whether ``text`` (or it percent-decoded) holds an authority other than ``origin``'s host and port,
     or one with user-info or anything no host holds (a space, a quote): read leniently, not as a URL."""
-    for reading in {text, unquote(text)}:
-        for authority in _AUTHORITY.findall(reading):
-            if not authority or authority[0].isspace():  # `// a comment`: no host a client could reach
-                continue
-            if "@" in authority or any(c.isspace() or c in "\"'<>" for c in authority):
+    for authority in authorities(text):
+        if "@" in authority or any(c.isspace() or c in "\"'<>" for c in authority):
+            return True
+        try:
+            parts = urlsplit(f"//{authority}")
+            if origin is None or (parts.hostname, parts.port or origin[2]) != origin[1:]:
                 return True
-            try:
-                parts = urlsplit(f"//{authority}")
-                if origin is None or (parts.hostname, parts.port or origin[2]) != origin[1:]:
-                    return True
-            except ValueError:
-                return True
+        except ValueError:
+            return True
     return False
+
+
+def authorities(text: str) -> list[str]:
+    """Every authority a lenient reader may follow in ``text`` or in it percent-decoded (`_AUTHORITY`)."""
+    found = [a for reading in {text, unquote(text)} for a in _AUTHORITY.findall(reading)]
+    return [a for a in found if a and not a[0].isspace()]  # `// a comment`: no host a client could reach
 
 
 def _same_host_under(scheme: str, origin: Origin | None) -> bool:

@@ -52,3 +52,15 @@ def placeholder_clash(cassette: Path, request: str, clash: PlaceholderClash) -> 
         " secret; nothing was written (the caller got the live response). Choose a placeholder that"
         f" cannot occur in the traffic, such as '<<{clash.placeholder.strip('<>')}>>'"
     )
+
+
+def forward_refused(cassette: Path, request: str, source: str) -> CassetteSecretError:
+    """The error for a request, missing from the cassette, to a host a redirect it replayed named."""
+    return CassetteSecretError(
+        f"refusing to forward {request} from cassette {cassette}: its host is one a redirect replayed from"
+        f" the cassette (the answer to {source}) named, so it is the file's request, not your code's, and"
+        " it would carry your client's headers (API keys) there. A cassette is read back from pull"
+        " requests: check that answer; if the redirect is real, record the first request again (mode"
+        " 'record', or delete its file and use 'record-missing').",
+        [],
+    )

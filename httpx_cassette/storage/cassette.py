@@ -1,10 +1,9 @@
 """A cassette in use: the mode decision for each request, ordered repeats, and what happened.
 
-Pure bookkeeping over a `DirectoryStore`, no HTTP: the transport asks `plan` what to do with a
-request and hands finished recordings to `save`. Thread-safe, so sync threads and asyncio tasks
-can share one cassette. Its methods take the public types: a stored `Request` or a live
-httpx/httpx2 request, and `Response` / `Meta` (all exported by `httpx_cassette`); they never change
-what they are given.
+Pure bookkeeping over a `DirectoryStore`, no HTTP: the transport asks `plan` what to do with a request
+and hands finished recordings to `save`. Thread-safe (sync threads and asyncio tasks share one). Its
+methods take the public types (a stored `Request` or a live httpx/httpx2 request, `Response`, `Meta`) and
+never change what they are given.
 """
 
 from __future__ import annotations
@@ -29,7 +28,8 @@ from httpx_cassette.core.modes import ENV_MODE, Mode, resolve_mode
 from httpx_cassette.core.placeholders import PlaceholderClash
 from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.redact import Redaction
-from httpx_cassette.core.refusals import placeholder_clash, refusal
+from httpx_cassette.core.redirects import Redirects
+from httpx_cassette.core.refusals import forward_refused, placeholder_clash, refusal
 from httpx_cassette.core.replay import Prepared, prepare
 from httpx_cassette.core.request import LiveRequest, header_names, identity, to_record
 from httpx_cassette.core.scan import SecretScanner
@@ -64,10 +64,8 @@ class Cassette:
     """One cassette directory in one mode, with the state of this session.
 
     Configured by a `CassetteConfig` and/or its flat keywords. Every recording is redacted, then scanned
-    for credentials before it is written and refused if one is found (unless allowed). A ``scope`` (a
-    test id) replays only the responses recorded for that test (and those recorded for none) and marks
-    new recordings with it; ``format="llama-stack"`` writes llama-stack recordings.
-    """
+    for credentials and refused if one is found (unless allowed). A ``scope`` (a test id) replays only the
+    responses recorded for that test (and for none) and marks new recordings with it."""
 
     def __init__(
         self,
@@ -116,8 +114,8 @@ class Cassette:
         self._memo: dict[tuple[object, ...], tuple[Request, Request, str]] = {}  # see `_keyed`
         self._names = header_names(match.match_headers)
         self._aged: set[str] = set()  # keys whose age was reported
-        # Storage problems are reported now, or before the first request is forwarded: never after a
-        # paid call.
+        self.redirects = Redirects()  # record-missing: hosts replayed redirects named, never forwarded to
+        # Storage problems are reported now, or before the first request is forwarded: never after a paid call
         check_directory(self.path, writable=self.mode in ("record", "record-missing"))
         self._directory_made = False
 
@@ -223,6 +221,8 @@ class Cassette:
             if not self._directory_made:
                 make_directory(self.path)
                 self._directory_made = True
+            if (source := self.redirects.named(request.url)) is not None:  # a file's, not the code's
+                raise forward_refused(self.path, shown(f"{request.method} {request.url}"), shown(source))
             pending.slots.append(None)
             return Record(key, request, nth - len(pending.kept))
 
@@ -280,6 +280,8 @@ class Cassette:
         prepared = self._prepared.get((key, index))
         if prepared is None:
             prepared = self._prepared[(key, index)] = self._prepare(key, index, responses[index], request)
+        if self.mode == "record-missing":
+            self.redirects.replayed(request.url, prepared.status, prepared.headers)
         self.played.append((key, index))
         return Play(key, index, prepared)
 
