@@ -310,6 +310,89 @@ def test_decorator_on_sync_and_async_functions(openai_server: LiveServer[OpenAIA
     assert len(names(tmp_path)) == 2
 
 
+def test_decorator_on_a_generator_function_keeps_the_cassette_open_while_it_runs(
+    openai_server: LiveServer[OpenAIApp], tmp_path: Path
+) -> None:
+    # The block spans the iteration (as vcrpy's does), not only the creation of the generator object.
+    url = openai_server.base_url
+    closed: list[str] = []
+
+    @use_cassette(tmp_path, mode="record-missing")
+    def models(*names: str) -> Any:
+        try:
+            for name in names:
+                extra = yield str(httpx.get(f"{url}/models/{name}").json()["id"])
+                if extra:
+                    yield str(httpx.get(f"{url}/models/{extra}").json()["id"])
+        finally:
+            closed.append("closed")
+        return "done"
+
+    def consume() -> Any:
+        return (yield from models("gpt-4o", "gpt-4o-mini"))
+
+    assert inspect.isgeneratorfunction(models)
+    assert list(consume()) == ["gpt-4o", "gpt-4o-mini"]
+    assert len(names(tmp_path)) == 2
+    seen = requests_seen(openai_server)
+    steps = models("gpt-4o", "gpt-4o-mini")
+    assert next(steps) == "gpt-4o"
+    assert steps.send("gpt-4o-mini") == "gpt-4o-mini"  # send reaches the function
+    steps.close()  # close does too, and ends the block
+    assert closed == ["closed", "closed"]
+    assert requests_seen(openai_server) == seen  # replayed from the files
+    with pytest.raises(CassetteMiss):
+        list(use_cassette(tmp_path / "empty", mode="replay")(models.__wrapped__)("gpt-4o"))
+    assert requests_seen(openai_server) == seen  # the miss never went out
+
+
+def test_decorator_on_an_async_generator_function_keeps_the_cassette_open_while_it_runs(
+    openai_server: LiveServer[OpenAIApp], tmp_path: Path
+) -> None:
+    url = openai_server.base_url
+    log: list[str] = []
+
+    @use_cassette(tmp_path, mode="record-missing")
+    async def models(*names: str) -> Any:
+        async with httpx.AsyncClient() as client:
+            try:
+                for name in names:
+                    try:
+                        extra = yield str((await client.get(f"{url}/models/{name}")).json()["id"])
+                    except KeyError as exc:  # thrown in by the caller
+                        log.append(f"caught {exc}")
+                        yield "recovered"
+                        continue
+                    if extra:
+                        yield str((await client.get(f"{url}/models/{extra}")).json()["id"])
+            finally:
+                log.append("closed")
+
+    async def scenario() -> None:
+        assert inspect.isasyncgenfunction(models)
+        assert [m async for m in models("gpt-4o", "gpt-4o-mini", "gpt-4.1-mini")] == [
+            "gpt-4o",
+            "gpt-4o-mini",
+            "gpt-4.1-mini",
+        ]
+        assert len(names(tmp_path)) == 3
+        seen = requests_seen(openai_server)
+        steps = models("gpt-4o", "gpt-4.1-mini")
+        assert await steps.__anext__() == "gpt-4o"
+        assert await steps.asend("gpt-4o-mini") == "gpt-4o-mini"  # asend reaches the function
+        assert await steps.__anext__() == "gpt-4.1-mini"
+        assert await steps.athrow(KeyError("boom")) == "recovered"  # athrow too
+        await steps.aclose()  # and aclose, which ends the block
+        assert log == ["closed", "caught 'boom'", "closed"]
+        assert requests_seen(openai_server) == seen  # replayed from the files
+        empty = use_cassette(tmp_path / "empty", mode="replay")(models.__wrapped__)
+        with pytest.raises(CassetteMiss):
+            [m async for m in empty("gpt-4o")]
+        assert requests_seen(openai_server) == seen  # the miss never went out
+
+    asyncio.run(scenario())
+
+
 # -- misses ----------------------------------------------------------------------------------------
 
 

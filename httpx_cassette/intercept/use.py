@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable, Generator
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -67,7 +67,12 @@ class UseCassette:
             raise miss from exc
 
     def __call__(self, fn: F) -> F:
-        """Decorate a function (sync or async def): each call runs inside a fresh session."""
+        """Decorate a function: each call runs inside a fresh session. A coroutine function's session
+        spans its ``await``; a generator function's (sync or async) spans the iteration, from the first
+        step until the generator finishes or is closed, as vcrpy's does: while it is suspended at a
+        ``yield``, code in the same context (a test using a decorated yield fixture) is served too."""
+        if inspect.isasyncgenfunction(fn):
+            return cast(F, self._async_generator(fn))
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
@@ -76,6 +81,14 @@ class UseCassette:
                     return await fn(*args, **kwargs)
 
             return cast(F, run_async)
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def run_generator(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+                with UseCassette(self.path, self.config):
+                    return (yield from fn(*args, **kwargs))  # send, throw and close reach ``fn``'s
+
+            return cast(F, run_generator)
 
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
@@ -83,6 +96,33 @@ class UseCassette:
                 return fn(*args, **kwargs)
 
         return cast(F, run)
+
+    def _async_generator(self, fn: Callable[..., AsyncGenerator[Any, Any]]) -> Callable[..., Any]:
+        """``fn`` run inside a session for its whole iteration; what the caller sends (``asend``) or
+        throws (``athrow``) is passed on to ``fn``'s generator, and closing the wrapper closes it."""
+
+        @functools.wraps(fn)
+        async def run_async_generator(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+            with UseCassette(self.path, self.config):
+                inner = fn(*args, **kwargs)
+                try:
+                    value = await inner.__anext__()
+                    while True:
+                        try:
+                            sent = yield value
+                        except GeneratorExit:
+                            await inner.aclose()
+                            raise
+                        except BaseException as exc:  # thrown in by the caller: ``fn`` may handle it
+                            value = await inner.athrow(exc)
+                        else:
+                            value = await (inner.__anext__() if sent is None else inner.asend(sent))
+                except StopAsyncIteration:
+                    return
+                finally:
+                    await inner.aclose()  # a no-op once it finished; an error left it open
+
+        return run_async_generator
 
 
 def use_cassette(
