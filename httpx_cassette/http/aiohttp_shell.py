@@ -34,12 +34,13 @@ import asyncio
 import contextlib
 import http
 import inspect
+import re
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
-from aiohttp import client_reqrep
+from aiohttp import client_exceptions, client_reqrep
 from aiohttp.http_exceptions import ContentEncodingError
 from aiohttp.http_parser import DeflateBuffer
 from aiohttp.streams import EmptyStreamReader, StreamReader
@@ -49,6 +50,7 @@ from httpx_cassette.core.decoding import IDENTITY, Decoder, decoder_for
 from httpx_cassette.core.replay import Prepared
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.http.exchange import Exchange, Outgoing
+from httpx_cassette.http.failures import library_error
 from httpx_cassette.http.forwarding import forwarding
 from httpx_cassette.http.streams import TeeStream
 
@@ -274,10 +276,15 @@ class _ReplayReader(StreamReader):
         self._pending = bool(self._sink.feed_data(chunk, len(chunk)))
 
 
-def _failure(prepared: Prepared) -> Exception | None:
+def _failure(prepared: Prepared, request: aiohttp.ClientRequest) -> Exception | None:
+    """The recorded failure as aiohttp raised it: the class of ``aiohttp.client_exceptions`` the file
+    names (`_exact`), else a broader one."""
     recorded = prepared.failure
     if recorded is None:
         return None
+    exact = _exact(recorded.type, recorded.message, request)
+    if exact is not None:
+        return exact
     if prepared.status != 0:  # the body broke off after some chunks
         return aiohttp.ClientPayloadError(f"{recorded.type}: {recorded.message}")
     if "Timeout" in recorded.type:
@@ -285,12 +292,33 @@ def _failure(prepared: Prepared) -> Exception | None:
     return aiohttp.ClientConnectionError(f"{recorded.type}: {recorded.message}")
 
 
+# How ClientConnectorError (and its subclasses) word their message around the OS error's.
+_CONNECTOR_MESSAGE = re.compile(r"Cannot connect to host .*? ssl:\S+ \[(.*)\]", re.DOTALL)
+
+
+def _exact(name: str, message: str, request: aiohttp.ClientRequest) -> Exception | None:
+    """aiohttp's class called ``name``, built as aiohttp builds it: a connector error from the request's
+    connection key and an OS error holding the recorded reason (so its message reads as recorded), a
+    response error from the request's info, any other from the message; None when aiohttp has no such
+    class, or it cannot be built so (`library_error`)."""
+    found = vars(client_exceptions).get(name)
+    args: tuple[Any, ...] = (message,)
+    kwargs: dict[str, Any] = {}
+    if isinstance(found, type) and issubclass(found, aiohttp.ClientConnectorError):
+        reason = _CONNECTOR_MESSAGE.fullmatch(message)
+        os_error = OSError(None, reason.group(1) if reason else message)
+        args = (request.connection_key, os_error)
+    elif isinstance(found, type) and issubclass(found, aiohttp.ClientResponseError):
+        args, kwargs = (request.request_info, ()), {"message": message}
+    return library_error(client_exceptions, aiohttp.ClientError, name, *args, **kwargs)
+
+
 def _replayed(
     request: aiohttp.ClientRequest, prepared: Prepared, decompress: bool = True
 ) -> aiohttp.ClientResponse:
     """The response aiohttp would have built from the connection, built from a recording (its body
     decompressed on the way when ``decompress``, aiohttp's ``auto_decompress``)."""
-    failure = _failure(prepared)
+    failure = _failure(prepared, request)
     if failure is not None and prepared.status == 0:  # the request never got a response
         raise failure
     loop = asyncio.get_running_loop()

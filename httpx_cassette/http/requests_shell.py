@@ -37,6 +37,7 @@ from requests.utils import get_encoding_from_headers
 from httpx_cassette.core.decoding import IDENTITY, Decoder, decoder_for
 from httpx_cassette.core.replay import Prepared
 from httpx_cassette.http.exchange import Exchange, Outgoing
+from httpx_cassette.http.failures import library_error
 from httpx_cassette.http.forwarding import forwarding
 from httpx_cassette.http.streams import ReplayStream, TeeStream
 
@@ -202,12 +203,33 @@ class ReplayRaw:
         pass
 
 
+# How ``Response.iter_content`` turns urllib3's errors while a body is read (what a caller sees live).
+_BODY_ERRORS: dict[str, type[requests.RequestException]] = {
+    "ProtocolError": requests.exceptions.ChunkedEncodingError,
+    "DecodeError": requests.exceptions.ContentDecodingError,
+    "ReadTimeoutError": requests.exceptions.ConnectionError,
+    "SSLError": requests.exceptions.SSLError,
+}
+
+
 def _failure(prepared: Prepared, request: requests.PreparedRequest) -> Exception | None:
+    """The recorded failure as requests raised it: the class of ``requests.exceptions`` the file names
+    (`library_error`), else requests' own for the urllib3 error it names, else a broader class."""
     recorded = prepared.failure
     if recorded is None:
         return None
+    exact = library_error(
+        requests.exceptions,
+        requests.exceptions.RequestException,
+        recorded.type,
+        recorded.message,
+        request=request,
+    )
+    if exact is not None:
+        return exact
     if prepared.status != 0:  # the body broke off after some chunks
-        return requests.exceptions.ChunkedEncodingError(recorded.message, request=request)
+        kind = _BODY_ERRORS.get(recorded.type, requests.exceptions.ChunkedEncodingError)
+        return kind(recorded.message, request=request)
     timeout = "Timeout" in recorded.type
     kind = requests.exceptions.Timeout if timeout else requests.exceptions.ConnectionError
     return kind(f"{recorded.type}: {recorded.message}", request=request)
