@@ -5,6 +5,7 @@ recording's check costs about a millisecond; anything that may hold a credential
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -54,7 +55,12 @@ _ANCHORS = (
     ),
     *("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "PRIVATE KEY", "://", "xapp-"),
     *("k_live_", "k_test_", "glpat-", "npm_", "pypi-", "SG."),
+    *("ya29.", "GOCSPX-", "xai-", "pplx-", "r8_", "tvly-", "pcsk_", "lsv2_", "csk-", "hvs.", "hvb.", "hvr."),
+    "dapi",
 )
+# Formats whose prefix alone is common ("sk_" in "task_id", "pa-" in "spa-"): their shape, searched from
+# the prefix (`re` skips to it in C).
+_SHAPES = (re.compile(r"sk_[0-9a-f]{48}"), re.compile(r"pa-[\w-]{40}"))
 FORM_TYPE = "application/x-www-form-urlencoded"
 _SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers")
 
@@ -96,7 +102,9 @@ def _strings_may_hold(found: set[Any]) -> bool:
     """The tests of `may_hold_secret` on strings alone."""
     text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
     # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
-    if any(anchor in text for anchor in _ANCHORS) or FORM_TYPE in text.lower() or may_hold_url(text):
+    if any(anchor in text for anchor in _ANCHORS) or any(shape.search(text) for shape in _SHAPES):
+        return True
+    if FORM_TYPE in text.lower() or may_hold_url(text):
         return True
     # Distinct strings only: base64 needs 24+ characters, a pair in code 20+ (`KEY=` and a 16-character
     # token), a JSON pair a quote, a connection string `;` and `=`.

@@ -35,12 +35,11 @@ from httpx_cassette.core.embedded import (
 )
 from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import LINE_SETTING, NOT_CHECKED, Finding, mask
+from httpx_cassette.core.formats import PATTERN, kind_of
 from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_like, url_secrets, urls_in_text
 from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
 from httpx_cassette.core.scan_bytes import coded_findings, unpacked_texts
 from httpx_cassette.core.secrets import (
-    GROUPS,
-    PATTERN,
     REDACTED,
     assigned_secrets,
     connection_secrets,
@@ -122,7 +121,7 @@ class SecretScanner:
         for match in PATTERN.finditer(text):
             found = match.group(0)
             if not self.allowed(found) and not self.allowed(text):
-                yield Finding(file, path, GROUPS[match.lastgroup or ""], mask(found))
+                yield Finding(file, path, kind_of(match), mask(found))
 
     def _found(self, value: str, path: str, kind: str, file: Path | None) -> Iterator[Finding]:
         if not self.allowed(value):

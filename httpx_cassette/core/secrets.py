@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from httpx_cassette.core.formats import known_format
 from httpx_cassette.core.hashing import hashed, legacy_form, legacy_hashed
 from httpx_cassette.core.randomness import entropy, high_entropy, random_token
 
@@ -54,50 +55,6 @@ __all__ = [
 ]
 
 REDACTED = "REDACTED"
-
-_RULES = {
-    # Not after a "-" either: each of these scans the run of [\w-] after it, so a start at every "-" of
-    # a long run ("sk-ant-sk-ant-...") would scan it again and again (quadratic, a hostile file's DoS).
-    "Anthropic API key": r"(?<!-)sk-ant-(?=[\w-]*\d)[\w-]{20,}",
-    "OpenAI API key": r"(?<!-)sk-(?=[\w-]*\d)[\w-]{20,}",
-    "bearer token": r"[Bb]earer\s+(?!REDACTED\b)[\w.~+/-]{16,}=*",
-    # HTTP Basic credentials (base64 of "user:password"), in a header dump or a curl command in text.
-    "basic credentials": r"[Bb]asic\s+(?!REDACTED\b)(?=[A-Za-z0-9+/]{0,256}[0-9+/=])[A-Za-z0-9+/]{16,}=*",
-    "AWS access key id": r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Z])",
-    "JSON Web Token": r"(?<!-)eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",
-    "Google API key": r"AIza[\w-]{35}",
-    "GitHub token": r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})",
-    # Bot, user and legacy tokens, refresh tokens (xoxe-, xoxe.xoxp-), app-level tokens (xapp-).
-    "Slack token": r"(?:xox[abeprs]|xoxe\.xox[bp]|xapp)-[A-Za-z0-9-]{10,}",
-    "Hugging Face token": r"hf_[A-Za-z0-9]{30,}",
-    "Groq API key": r"gsk_[A-Za-z0-9]{40,}",
-    # A client secret the Realtime API mints for a browser (short-lived, but a key while it lives).
-    "OpenAI ephemeral key": r"ek_(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{24,}",
-    "Stripe secret key": r"[rs]k_(?:live|test)_[A-Za-z0-9]{16,}",
-    "GitLab token": r"glpat-[\w-]{20,}",
-    "npm token": r"npm_[A-Za-z0-9]{36,}",
-    "PyPI token": r"pypi-AgE[\w-]{50,}",
-    "SendGrid API key": r"SG\.[\w-]{16,}\.[\w-]{16,}",
-    # PEM (RSA, EC, OpenSSH, ENCRYPTED...) and armored PGP (``PRIVATE KEY BLOCK``) private keys.
-    "private key": r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----",
-}
-GROUPS = {f"r{i}": kind for i, kind in enumerate(_RULES)}
-# The characters a credential of a known format starts with (each rule's first): a lookahead for them
-# first lets `re` pass over every other position in C, 3 to 8 times faster through a large body.
-STARTS = "-ABSabeghnprsx"
-# One pass per string; a credential starts a token (so "task-..." is no "sk-..." key).
-PATTERN = re.compile(
-    # After a JSON escape (``\\nsk-...`` in JSON text that is not whole JSON) a token starts too.
-    rf"(?=[{STARTS}])(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf]))(?:"
-    + "|".join(f"(?P<r{i}>{rule})" for i, rule in enumerate(_RULES.values()))
-    + ")"
-)
-
-
-def known_format(text: str) -> list[str]:
-    """Every credential of a known format (``sk-...``, AWS key ids, JWTs...) inside ``text``."""
-    return [m.group(0) for m in PATTERN.finditer(text)]
-
 
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SURE_WORDS = frozenset(

@@ -16,6 +16,7 @@ from httpx_cassette.core.shown import shown
 from httpx_cassette.storage.scan import scan_directory
 
 RUNS = ["sk-ant-", "sk-", "eyJ-", "eyJab.eyJ-", "bearer bearer ", "-----BEGIN A", "ghp_-", "AKIA-"]
+RUNS += ["GOCSPX-", "ya29.", "hvs.", "pa-", "xai-", "csk-", "tvly-dev-", "pcsk_a_", "sk_", "dapi-", "r8_-"]
 SIZE = 400_000
 
 
