@@ -49,6 +49,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiMapping
 from httpx_cassette.core.decoding import IDENTITY, Decoder, decoder_for
 from httpx_cassette.core.replay import Prepared
 from httpx_cassette.errors import CassetteError
+from httpx_cassette.http import guard
 from httpx_cassette.http.exchange import Exchange, Outgoing
 from httpx_cassette.http.failures import library_error
 from httpx_cassette.http.forwarding import forwarding
@@ -371,6 +372,8 @@ def seams(router: Callable[[], Any], let_out: LetOut) -> list[tuple[type, str, C
                 if decompress is None:
                     decompress = getattr(session, "_auto_decompress", True)
                 kwargs["middlewares"] = (*own, Middleware(route, let_out, bool(decompress)))
+            else:
+                guard.check()  # sent for a request the network block let go on down to a real connection
             return await original(session, *args, **kwargs)
 
         return _request

@@ -39,6 +39,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from httpx_cassette.http import guard
 from httpx_cassette.http.forwarding import FORWARDING, forwarding
 
 if TYPE_CHECKING:
@@ -285,3 +286,4 @@ class Hooks:
                     )
                 del self._patched[(cls, method)]
             self._shells.clear()
+            guard.uninstall()  # the network block's guards, installed by its first guarded request

@@ -36,6 +36,7 @@ from requests.utils import get_encoding_from_headers
 
 from httpx_cassette.core.decoding import IDENTITY, Decoder, decoder_for
 from httpx_cassette.core.replay import Prepared
+from httpx_cassette.http import guard
 from httpx_cassette.http.exchange import Exchange, Outgoing
 from httpx_cassette.http.failures import library_error
 from httpx_cassette.http.forwarding import forwarding
@@ -273,6 +274,7 @@ def seams(router: Callable[[], Any], let_out: LetOut) -> list[tuple[type, str, C
             __tracebackhide__ = True
             route = router()  # None under `RoutedAdapter`, whose send is forwarding: it asked the route
             if route is None:
+                guard.check()  # sent for a request the network block let go on down to a real connection
                 return original(adapter, request, *args, **kwargs)
             response = routed(route, request, lambda prepared: original(adapter, prepared, *args, **kwargs))
             response.connection = adapter  # as a live response has it: a re-send is caught here again

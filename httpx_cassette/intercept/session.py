@@ -7,7 +7,8 @@ wrapped or swallowed can still be reported), and can undo what it wrote (``rollb
 plugin does for a test that failed while recording.
 
 `NetworkBlock` is the route the plugin installs under ``--cassette-block-network``: every request
-no cassette serves fails. Both are routes (`httpx_cassette.http.hooks.Route`): objects with
+no cassette serves fails where it would reach the network (`httpx_cassette.http.guard`). Both
+are routes (`httpx_cassette.http.hooks.Route`): objects with
 ``send(request, forward)`` and ``send_async(request, forward)`` for httpx clients, ``begin(request)``
 for the aiohttp and requests shells, and ``admit(request)`` for what no cassette can hold (an aiohttp
 websocket handshake, never recorded): a session lets it out where it would let an HTTP request out
@@ -19,6 +20,7 @@ request it refuses, unless its hosts (or a ``pass`` rule) let it through.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import os
 import re
@@ -35,6 +37,7 @@ from httpx_cassette.core.request import LiveRequest, to_record
 from httpx_cassette.core.sent import PlayLog, Sent
 from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
+from httpx_cassette.http import guard
 from httpx_cassette.http.exchange import EMPTY, Exchange
 from httpx_cassette.http.sdk_errors import as_sdk_error, sdk_proof, sdk_proof_async
 from httpx_cassette.http.transport import CassetteTransport, respond
@@ -324,8 +327,11 @@ def _read_files(path: Path) -> dict[Path, bytes]:
 
 
 class NetworkBlock:
-    """The route beneath every cassette when the network is blocked: anything reaching it fails,
-    except requests an ignore rule answers here (telemetry: an empty 204) or lets out (``pass``)."""
+    """The route beneath every cassette when the network is blocked, except for requests an ignore
+    rule answers here (telemetry: an empty 204) or lets out (``pass``), and hosts let through. An httpx
+    or httpx2 request goes on down its transport, guarded (`httpx_cassette.http.guard`): an in-process
+    mock (respx) answers it as with no block, and `NetworkBlocked` is raised where a real connection
+    would be used. A requests or aiohttp request is refused when it reaches the block."""
 
     def __init__(self, filter: HostFilter, why: str, ignore: IgnoreRules | None = None) -> None:
         self.filter = filter
@@ -333,14 +339,8 @@ class NetworkBlock:
         self.ignore = ignore or IgnoreRules(())
         self.blocked: list[NetworkBlocked] = []
 
-    def _check(self, request: Any) -> None:
-        if self.filter and self.filter.passes(request):
-            return
-        self._refuse(
-            request,
-            "; give the test a cassette (@pytest.mark.cassette or the cassette fixture) and record it,"
-            " or let the host through",
-        )
+    def _passes(self, request: Any) -> bool:
+        return bool(self.filter) and self.filter.passes(request)
 
     def _refuse(self, request: LiveRequest, remedy: str) -> NoReturn:
         error = NetworkBlocked(
@@ -362,13 +362,38 @@ class NetworkBlock:
         rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
         if rule is not None:
             return Exchange.answered(EMPTY) if rule.answer == "empty" else None
-        self._check(request)
+        if not self._passes(request):
+            self._refuse(request, _REMEDY)
         return None
 
+    def _way(self, request: Any) -> contextlib.AbstractContextManager[None] | None:
+        """How ``request`` goes on down its transport: guarded unless a rule or a host lets it out;
+        None when an ignore rule answers it here."""
+        rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
+        if rule is not None:
+            return None if rule.answer == "empty" else contextlib.nullcontext()
+        if self._passes(request):
+            return contextlib.nullcontext()
+        return guard.guarded(functools.partial(self._refuse, request, _REMEDY))
+
     def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
-        answered = self.begin(request)
-        return forward(request) if answered is None else respond(request, EMPTY)
+        __tracebackhide__ = True
+        way = self._way(request)
+        if way is None:
+            return respond(request, EMPTY)
+        with way:
+            return forward(request)
 
     async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
-        answered = self.begin(request)
-        return await forward(request) if answered is None else respond(request, EMPTY)
+        __tracebackhide__ = True
+        way = self._way(request)
+        if way is None:
+            return respond(request, EMPTY)
+        with way:
+            return await forward(request)
+
+
+_REMEDY = (
+    "; give the test a cassette (@pytest.mark.cassette or the cassette fixture) and record it,"
+    " or let the host through"
+)

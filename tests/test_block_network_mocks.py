@@ -1,0 +1,160 @@
+"""``--cassette-block-network`` (and pytest-recording's ``--block-network``) stops requests where they would
+reach a real connection, so requests an in-process mock answers on the way pass, as they do under
+pytest-recording (which blocks sockets).
+
+respx patches httpcore's connection pool: a request it answers never reaches a connection, and passes.
+A custom transport answering in-process passes too. What would use the network is still refused with
+`NetworkBlocked`: a respx ``pass_through`` route, an httpx2 client (respx does not patch httpcore2), an
+async client, a request on a connection a recording kept alive, and custom transports sending with
+requests, aiohttp or ``http.client``. The server is the local OpenAI-wire
+app on 127.0.0.1; it must see the recording's request and nothing else.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+import pytest
+
+from tests.pytester_project import NATIVE
+from tests.servers.openai_app import OpenAIApp
+from tests.servers.runner import LiveServer
+
+pytest.importorskip("respx")
+
+MOCKED = """
+import httpx
+import pytest
+import respx
+
+CLIENT = httpx.Client()  # shared by the tests below: its connection is kept alive between them
+
+
+@respx.mock
+def test_respx_decorator():
+    respx.get("https://billing.example.com/plan").mock(return_value=httpx.Response(200, json={"plan": "pro"}))
+    assert httpx.get("https://billing.example.com/plan").json() == {"plan": "pro"}
+
+
+def test_respx_fixture(respx_mock):
+    route = respx_mock.post("https://api.openai.com/v1/moderations")
+    route.mock(return_value=httpx.Response(200, json={"flagged": False}))
+    reply = httpx.post("https://api.openai.com/v1/moderations", json={"input": "x"})
+    assert reply.json() == {"flagged": False}
+
+
+@pytest.mark.asyncio
+async def test_respx_async(respx_mock):
+    respx_mock.get("https://billing.example.com/plan").mock(return_value=httpx.Response(204))
+    async with httpx.AsyncClient() as client:
+        assert (await client.get("https://billing.example.com/plan")).status_code == 204
+
+
+def test_respx_mocks_a_real_host(api, respx_mock):
+    respx_mock.get(f"{api}/models").mock(return_value=httpx.Response(200, json={"data": []}))
+    assert httpx.get(f"{api}/models").json() == {"data": []}
+
+
+def test_own_transport_answering_in_process():
+    class Canned(httpx.BaseTransport):
+        def handle_request(self, request):
+            return httpx.Response(200, json={"canned": True})
+
+    assert httpx.Client(transport=Canned()).get("https://x.example/").json() == {"canned": True}
+
+
+def test_respx_pass_through_is_blocked(api, respx_mock):
+    respx_mock.get(f"{api}/models").pass_through()
+    httpx.get(f"{api}/models")
+
+
+@pytest.mark.asyncio
+async def test_async_client_is_blocked(api):
+    async with httpx.AsyncClient() as client:
+        await client.get(f"{api}/models")
+
+
+def test_httpx2_is_blocked(api):
+    httpx2 = pytest.importorskip("httpx2")
+    httpx2.get(f"{api}/models")
+
+
+def test_transport_sending_with_requests_is_blocked(api):
+    import requests
+
+    class ViaRequests(httpx.BaseTransport):
+        def handle_request(self, request):
+            sent = requests.get(str(request.url), timeout=5)
+            return httpx.Response(sent.status_code, content=sent.content)
+
+    httpx.Client(transport=ViaRequests()).get(f"{api}/models")
+
+
+@pytest.mark.asyncio
+async def test_transport_sending_with_aiohttp_is_blocked(api):
+    import aiohttp
+
+    class ViaAiohttp(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            async with aiohttp.ClientSession() as session, session.get(str(request.url)) as sent:
+                return httpx.Response(sent.status, content=await sent.read())
+
+    async with httpx.AsyncClient(transport=ViaAiohttp()) as client:
+        await client.get(f"{api}/models")
+
+
+def test_transport_sending_with_http_client_is_blocked(api):
+    import http.client
+
+    class ViaHttpClient(httpx.BaseTransport):
+        def handle_request(self, request):
+            connection = http.client.HTTPConnection(request.url.host, request.url.port, timeout=5)
+            connection.request("GET", request.url.raw_path.decode())
+            sent = connection.getresponse()
+            return httpx.Response(sent.status, content=sent.read())
+
+    httpx.Client(transport=ViaHttpClient()).get(f"{api}/models")
+
+
+@pytest.mark.cassette(mode="record")
+def test_recording_opens_a_connection(api):
+    assert CLIENT.get(f"{api}/models").status_code == 200
+
+
+def test_the_connection_it_kept_alive_is_not_reused(api):
+    CLIENT.get(f"{api}/models")
+"""
+PASSED = (
+    "respx_decorator",
+    "respx_fixture",
+    "respx_async",
+    "respx_mocks_a_real_host",
+    "own_transport_answering_in_process",
+    "recording_opens_a_connection",
+)
+BLOCKED = (
+    "respx_pass_through_is_blocked",
+    "async_client_is_blocked",
+    "httpx2_is_blocked",
+    "the_connection_it_kept_alive_is_not_reused",
+    "transport_sending_with_requests_is_blocked",  # a session beneath a custom transport
+    "transport_sending_with_aiohttp_is_blocked",
+    "transport_sending_with_http_client_is_blocked",  # anything else: at socket connect
+)
+
+
+@pytest.mark.parametrize("option", ["--cassette-block-network", "--block-network"])
+def test_requests_an_in_process_mock_answers_pass_the_network_block_and_nothing_else_does(
+    inner: pytest.Pytester, openai_server: LiveServer[OpenAIApp], option: str
+) -> None:
+    inner.makepyfile(test_mocked=MOCKED)
+    before = openai_server.app.stats.requests_to("/v1/models")
+    result = inner.runpytest_inprocess(*NATIVE, option, "-p", "no:randomly")
+    result.assert_outcomes(passed=len(PASSED), failed=len(BLOCKED))
+    result.stdout.fnmatch_lines_random([f"FAILED test_mocked.py::test_{name} - *" for name in BLOCKED])
+    refused = (
+        f"E *httpx_cassette.errors.NetworkBlocked: network blocked ({option}):"
+        f" GET {openai_server.base_url}/models was not served from a cassette*"
+    )
+    assert sum(1 for line in result.outlines if fnmatch.fnmatch(line, refused)) == len(BLOCKED)
+    assert openai_server.app.stats.requests_to("/v1/models") == before + 1  # the recording's only
