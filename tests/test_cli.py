@@ -542,7 +542,8 @@ def test_prune_deletes_what_no_test_used(small: Path, tmp_path: Path) -> None:
     nested = write(small / "test_old" / "get-models-dddddddddddd.json", models_file())
     report = tmp_path / "usage.json"  # the shape the pytest plugin writes (paths relative to the report)
     used_path = used.relative_to(tmp_path).as_posix()
-    report.write_text(json.dumps({"version": 1, "complete": True, "used": [used_path], "directories": []}))
+    folders = {"directories": [small.name], "unused_directories": [f"{small.name}/test_old"]}
+    report.write_text(json.dumps({"version": 1, "complete": True, "used": [used_path], **folders}))
     status, out, _ = run("prune", str(small), "--used-by", str(report), "--dry-run")
     assert (status, out) == (
         0,
@@ -574,6 +575,55 @@ def test_prune_refuses_a_report_about_other_cassettes(small: Path, tmp_path: Pat
     report.write_text("[1, 2]")
     assert run("prune", str(small), "--used-by", str(report))[2].startswith(
         f"httpx-cassette prune: usage report {report} is not a usage report (Expected `object`, got `array`)"
+    )
+    assert len(list(small.glob("*.json"))) == 2
+
+
+def test_prune_deletes_only_where_the_report_shows_the_tests_ran_and_passed(
+    small: Path, tmp_path: Path
+) -> None:
+    # Per-file evidence, whatever the complete flag says: an unused file is deleted only in a cassette the
+    # run opened, or a folder no collected test owns, and never in the folder of a test that did not pass.
+    used = small / "post-chat-completions-aaaaaaaaaaaa.json"
+    unused = small / "get-models-bbbbbbbbbbbb.json"
+    skipped = write(small / "test_skipped" / "get-models-dddddddddddd.json", models_file())
+    other = write(small / "test_other_module" / "get-models-eeeeeeeeeeee.json", models_file())
+    stale_in_kept = write(small / "gone" / "test_skipped" / "get-models-ffffffffffff.json", models_file())
+    report = tmp_path / "usage.json"
+    report.write_text(
+        json.dumps(
+            {
+                "complete": True,
+                "used": [str(used)],
+                "directories": ["cas", "cas/test_skipped"],
+                "unused_directories": ["cas/gone"],
+                "kept": ["cas/test_skipped", "cas/gone/test_skipped"],
+            }
+        )
+    )
+    status, out, _ = run("prune", str(small), "--used-by", str(report))
+    assert (status, out) == (
+        0,
+        f"deleted {unused}\ndeleted 1 unused interaction\nkept 3 unused interactions: the report does not"
+        " show the tests that own their folders running to a pass (no test of the run opened the folder, or"
+        " its test did not run or failed)\n",
+    )
+    assert not unused.exists()
+    assert all(file.exists() for file in (skipped, other, stale_in_kept))
+    report.write_text(json.dumps({"complete": True, "used": [str(used)]}))  # no evidence for any folder
+    assert run("prune", str(small), "--used-by", str(report))[1].startswith("kept 3 unused interactions: ")
+
+
+def test_prune_refuses_a_report_of_a_run_that_left_tests_out(small: Path, tmp_path: Path) -> None:
+    report = tmp_path / "usage.json"
+    used = str(small / "post-chat-completions-aaaaaaaaaaaa.json")
+    report.write_text(json.dumps({"complete": False, "not_run": 3, "used": [used], "directories": ["cas"]}))
+    assert run("prune", str(small), "--used-by", str(report)) == (
+        2,
+        "",
+        f"httpx-cassette prune: usage report {report} is incomplete: 3 tests with a cassette did not run to"
+        " the end in that run (deselected, skipped, failed in setup or not reached), so it may miss files in"
+        " use; nothing was deleted: run every test that uses the cassettes to write a complete report\n",
     )
     assert len(list(small.glob("*.json"))) == 2
 

@@ -640,6 +640,7 @@ def test_usage_report_lists_used_files_for_the_cli(inner: pytest.Pytester) -> No
     assert report == {
         "version": 1,
         "complete": True,
+        "not_run": 0,
         "used": sorted(
             [
                 f"../cassettes/by_hand/{by_hand_file.name}",
@@ -648,8 +649,10 @@ def test_usage_report_lists_used_files_for_the_cli(inner: pytest.Pytester) -> No
         ),
         "directories": ["../cassettes/by_hand", "../cassettes/test_report/test_plugin"],
         "unused_directories": ["../cassettes/test_report/test_old"],
+        "kept": [],
     }
-    assert read_report(inner.path / "out" / "usage.json") == {plugin_file.resolve(), by_hand_file.resolve()}
+    evidence = read_report(inner.path / "out" / "usage.json")
+    assert evidence.used == {plugin_file.resolve(), by_hand_file.resolve()}
 
 
 # -- pytest-xdist ----------------------------------------------------------------------------------

@@ -24,13 +24,20 @@ def cmd_prune(args: argparse.Namespace, console: Console) -> int:
 
     root = existing(Path(args.path))
     refuse_special_files(root)  # it deletes: never through a link, never what is no regular file
-    unused = prune(root, read_report(Path(args.used_by)), dry_run=args.dry_run)
+    pruned = prune(root, read_report(Path(args.used_by)), dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
-    for file in unused:
+    for file in pruned.deleted:
         console.print(f"{verb} {file}")
-    console.print(
-        f"{verb} {plural(len(unused), 'unused interaction')}" if unused else "every interaction was used"
-    )
+    if pruned.deleted:
+        console.print(f"{verb} {plural(len(pruned.deleted), 'unused interaction')}")
+    elif not pruned.kept:
+        console.print("every interaction was used")
+    if pruned.kept:
+        console.print(
+            f"kept {plural(len(pruned.kept), 'unused interaction')}: the report does not show the tests"
+            " that own their folders running to a pass (no test of the run opened the folder, or its test"
+            " did not run or failed)"
+        )
     return 0
 
 

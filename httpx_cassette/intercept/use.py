@@ -22,7 +22,11 @@ from httpx_cassette.intercept.session import CassetteSession, surfaced_miss
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["UseCassette", "use_cassette"]
+__all__ = ["DECORATED", "UseCassette", "use_cassette"]
+
+# On a function `use_cassette` decorates: the absolute paths of its cassettes (the pytest plugin keeps a
+# skipped or deselected test's cassette out of pruning by it).
+DECORATED = "__httpx_cassette_paths__"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,7 +74,14 @@ class UseCassette:
         """Decorate a function: each call runs inside a fresh session. A coroutine function's session
         spans its ``await``; a generator function's (sync or async) spans the iteration, from the first
         step until the generator finishes or is closed, as vcrpy's does: while it is suspended at a
-        ``yield``, code in the same context (a test using a decorated yield fixture) is served too."""
+        ``yield``, code in the same context (a test using a decorated yield fixture) is served too.
+        The wrapper names the cassette's absolute path in its `DECORATED` attribute."""
+        wrapper = self._wrapped(fn)
+        setattr(wrapper, DECORATED, (*getattr(fn, DECORATED, ()), os.path.abspath(self.path)))
+        return wrapper
+
+    def _wrapped(self, fn: F) -> F:
+        """``fn`` run inside a fresh session at each call (or iteration)."""
         if inspect.isasyncgenfunction(fn):
             return cast(F, self._async_generator(fn))
         if inspect.iscoroutinefunction(fn):

@@ -75,7 +75,8 @@ Command line options and ini options (in ``[tool.pytest.ini_options]``):
 ``--cassette-prune``
     Delete the cassette directories no test used (the session summary always lists them). Only
     folders named like a test (by ``python_functions``) inside the cassette folder of a module
-    collected in full, whose test no longer exists (renamed, deleted, a parameter gone), and the
+    collected in full, whose test no longer exists (renamed, deleted, a parameter gone; a test
+    deselected, or dropped by a plugin, still exists), and the
     folders of test modules that no longer exist, are considered; folders opened at run time
     (``use_cassette``) are kept. Under pytest-xdist the workers' findings are combined first; if a
     worker crashed, or the run was interrupted, nothing is deleted.
@@ -85,17 +86,22 @@ Command line options and ini options (in ``[tool.pytest.ini_options]``):
         {
           "version": 1,
           "complete": true,
+          "not_run": 0,
           "used": ["cassettes/test_chat/test_stream/post-chat-completions-0123456789ab.json", ...],
           "directories": ["cassettes/test_chat/test_stream", ...],
-          "unused_directories": ["cassettes/test_chat/test_renamed", ...]
+          "unused_directories": ["cassettes/test_chat/test_renamed", ...],
+          "kept": []
         }
 
     ``used``: every cassette JSON file some request played or recorded, in any test, through this
     plugin or ``use_cassette`` (a file's ``<stem>.<n>.bin`` body files belong to it);
     ``directories``: every cassette directory a test opened; ``unused_directories``: what
-    ``--cassette-prune`` deletes. Paths are POSIX and relative to the report's own folder; lists
-    are sorted. ``complete`` is false when a worker crashed or the run was interrupted: ``used``
-    may then miss files that are in use.
+    ``--cassette-prune`` deletes; ``kept``: the folders of the tests with a cassette (the marker, the
+    fixture, a ``vcr`` marker, ``@use_cassette``) that did not run to a pass, which prune leaves alone
+    (`httpx_cassette.pytest_plugin.runs`). Paths are POSIX and relative to the report's own folder;
+    lists are sorted. ``complete`` is false when ``not_run`` collected tests with a cassette did not
+    run to their end (deselected by ``-k``, ``-m`` or ``--lf``, skipped, failed in setup, not reached
+    after ``-x``), a worker crashed or the run was interrupted: ``used`` may then miss files in use.
 
 A replay miss fails its test with the `CassetteMiss` message, also when an SDK wrapped the miss
 into an error of its own or the code under test swallowed it.
@@ -135,6 +141,7 @@ from httpx_cassette.pytest_plugin.marker import (
     marker_options,
     unused_policy,
 )
+from httpx_cassette.pytest_plugin.runs import Runs
 from httpx_cassette.pytest_plugin.settings import Settings
 from httpx_cassette.pytest_plugin.stale import stale_folders
 from httpx_cassette.pytest_plugin.usage import Usage, summary_title
@@ -209,6 +216,8 @@ class CassettePlugin:
         self.settings = Settings.of(config, vcr_names=self.vcr_names)
         self.blocker: NetworkBlock | None = None
         self.usage = Usage()
+        self.runs = Runs(self.usage, self.settings, vcr_names=self.vcr_names)
+        config.pluginmanager.register(self.runs, "httpx_cassette_runs")
         self.deselected: list[pytest.Item] = []
         self.unused: list[Path] = []
         self.pruned = False
@@ -238,7 +247,7 @@ class CassettePlugin:
         return [f"httpx_cassette: mode {line}" if self.owner is None else vcr_compat.header(self.owner, line)]
 
     def _track(self, session: CassetteSession) -> None:
-        self.usage.track(session, files=self.settings.report is not None)
+        self.usage.track(session, files=self.settings.report is not None, test=self.runs.current)
 
     # -- collection: which folders some test owns --------------------------------------------------
 
@@ -246,7 +255,7 @@ class CassettePlugin:
         self.deselected.extend(items)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        functions = [item for item in [*session.items, *self.deselected] if isinstance(item, pytest.Function)]
+        functions = self.runs.functions(session.items, self.deselected)
         invoked = self.config.invocation_params.dir
         stale = stale_folders(functions, self.settings, self.config.args, invoked)
         self.usage.candidates = {folder.resolve().as_posix() for folder in stale}

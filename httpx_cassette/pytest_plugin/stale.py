@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 from httpx_cassette.errors import CassetteError
-from httpx_cassette.pytest_plugin.marker import marker_options
+from httpx_cassette.intercept.use import DECORATED
+from httpx_cassette.pytest_plugin.marker import asks_for_cassette, marker_options
 from httpx_cassette.pytest_plugin.paths import Layout, recording_name
 from httpx_cassette.pytest_plugin.settings import Settings
 from httpx_cassette.storage.files import cassette_files, linked_part
 
-__all__ = ["stale_folders"]
+__all__ = ["cassette_folders", "claimed_folders", "stale_folders"]
 
 
 def stale_folders(
@@ -30,16 +31,17 @@ def stale_folders(
 ) -> list[Path]:
     """The candidates among the cassette folders of the collected ``functions`` (deselected included);
     ``args`` are pytest's test path arguments, relative to ``invoked``."""
-    claimed = {path for item in functions for path in _claimed(item, settings.layout)}
+    claimed = {path for item in functions for path in claimed_folders(item, settings.layout)}
     scan = _Scan(settings, claimed)
     modules = {item.path for item in functions}
     full, partial = _collected_in_full(args, invoked)
     return [*scan.test_folders(modules - partial), *scan.module_folders(modules, full)]
 
 
-def _claimed(item: pytest.Function, layout: Layout) -> list[Path]:
+def claimed_folders(item: pytest.Function, layout: Layout) -> list[Path]:
     """The folders test ``item`` uses: its own, pytest-recording's name for it (and the name it had
-    before credentials in ids were hashed slowly: still replayed, never pruned), and its marker's path."""
+    before credentials in ids were hashed slowly: still replayed, never pruned), its marker's path and
+    the paths of ``use_cassette`` decorating it."""
     module = layout.module_folder(item.path)
     folders = [layout.test_folder(item), module / recording_name(item)]
     if "secret-" in folders[-1].name:
@@ -48,7 +50,24 @@ def _claimed(item: pytest.Function, layout: Layout) -> list[Path]:
         options = marker_options(item)
         if options and options.get("path") is not None:
             folders.append(layout.marker_path(item, options["path"]))
-    return folders
+    return [*folders, *(Path(path) for path in getattr(item.obj, DECORATED, ()))]
+
+
+def cassette_folders(item: pytest.Function, settings: Settings, *, vcr_names: bool) -> list[Path] | None:
+    """The folders test ``item`` uses (`claimed_folders`, a ``vcr`` marker's extra cassettes) when it
+    shows that it uses a cassette: the ``cassette`` marker, the ``cassette`` fixture, a ``vcr`` marker
+    (``vcr_names``: this plugin has pytest-recording's names) or ``use_cassette`` decorating it; else None."""
+    try:
+        marked = marker_options(item) is not None
+    except CassetteError:  # reported when the test runs
+        marked = True
+    vcr = list(item.iter_markers("vcr")) if vcr_names and not settings.disable_recording else []
+    decorated = bool(getattr(item.obj, DECORATED, ()))
+    if not (marked or vcr or decorated or asks_for_cassette(item)):
+        return None
+    module = settings.layout.module_folder(item.path)
+    extras = [module / str(name).removesuffix(".yaml") for marker in vcr for name in marker.args]
+    return [*claimed_folders(item, settings.layout), *extras]
 
 
 def _collected_in_full(args: Iterable[str], invoked: Path) -> tuple[list[Path], set[Path]]:

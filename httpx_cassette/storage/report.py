@@ -20,10 +20,14 @@ class UsageReport(msgspec.Struct, kw_only=True):
     """What a test run used. Paths are POSIX, relative to the report's own folder (or absolute)."""
 
     version: int = REPORT_VERSION
-    complete: bool = True  # false when a worker crashed or the run was interrupted
+    # false when a test with a cassette did not run to its end, a worker crashed or the run was interrupted
+    complete: bool = True
+    not_run: int = 0  # how many collected tests with a cassette did not run to their end
     used: list[str]  # every cassette file some test played or recorded
     directories: list[str] = msgspec.field(default_factory=list)  # every cassette directory opened
     unused_directories: list[str] = msgspec.field(default_factory=list)  # what --cassette-prune deletes
+    # the folders of tests that did not run to their end, or did not pass: never pruned on this report
+    kept: list[str] = msgspec.field(default_factory=list)
 
 
 def write_usage_report(path: Path, report: UsageReport) -> None:
