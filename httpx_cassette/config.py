@@ -107,14 +107,17 @@ class RedactConfig(msgspec.Struct, frozen=True, kw_only=True):
     """What is kept off disk beyond the defaults, and what the secret scanner lets through.
 
     ``json_paths``: body fields stored as ``"REDACTED"``; ``headers``: headers never stored;
-    ``placeholders``: ``{"<ACCOUNT>": secret}``, written as the placeholder and put back on replay;
-    ``allow_secrets``: values the scanner would refuse that are not secrets (exact strings or
-    compiled patterns matching them whole).
+    ``placeholders``: ``{"<ACCOUNT>": secret}``, written as the placeholder and put back on replay
+    where the recording's seal proves it wrote it (`httpx_cassette.core.seal`); ``restore_unsealed``:
+    put them back without that proof too (values a pull request may read: a fake value CI replays
+    with, or files recorded before seals); ``allow_secrets``: values the scanner would refuse that are
+    not secrets (exact strings or compiled patterns matching them whole).
     """
 
     json_paths: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()
     placeholders: Mapping[str, str] = msgspec.field(default_factory=dict)
+    restore_unsealed: bool = False
     allow_secrets: tuple[str | re.Pattern[str], ...] = ()
 
     def __post_init__(self) -> None:
@@ -329,6 +332,7 @@ FLAT: dict[str, tuple[str, str]] = {
     "redact_json_paths": ("redact", "json_paths"),
     "redact_headers": ("redact", "headers"),
     "placeholders": ("redact", "placeholders"),
+    "restore_unsealed": ("redact", "restore_unsealed"),
     "allow_secrets": ("redact", "allow_secrets"),
     "scope": ("storage", "scope"),
     "format": ("storage", "format"),
@@ -357,6 +361,7 @@ class Options(TypedDict, total=False):
     redact_json_paths: Iterable[str]
     redact_headers: Iterable[str]
     placeholders: Mapping[str, str] | None
+    restore_unsealed: bool
     allow_secrets: Iterable[str | re.Pattern[str]]
     scope: str | None
     format: FileFormat

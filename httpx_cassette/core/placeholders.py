@@ -122,6 +122,7 @@ class Placeholders:
         reveal = {name: secret for secret, name in hide.items()}
         self._hide = _Swap(hide)
         self._reveal_pairs = reveal
+        self.secrets = reveal  # {placeholder: secret}
         self._reveal = _alternation(reveal)
         self._reveal_bytes = _bytes_pairs(reveal)
         self.numbers = {int(s): n for s, n in hide.items() if s.isdigit() and str(int(s)) == s}

@@ -10,6 +10,7 @@ secret back.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
@@ -319,6 +320,12 @@ class Redaction:
         if not self.placeholders:
             return response
         return self._response(response, self._revealer(url), store=False, url=url)
+
+    def with_placeholders(self, placeholders: Mapping[str, str]) -> Redaction:
+        """This redaction, putting back only ``placeholders`` (those a response's seal proves)."""
+        narrowed = copy.copy(self)
+        narrowed.placeholders = Placeholders(placeholders)
+        return narrowed
 
     def restore_bytes(self, body: bytes, url: str | None = None) -> bytes:
         """`restore` for a body kept in a side file."""

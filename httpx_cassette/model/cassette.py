@@ -131,6 +131,7 @@ class Response(msgspec.Struct, omit_defaults=True, kw_only=True):
     offsets_ms: list[Millis] | UnsetType = UNSET  # request sent -> each event (or chunk) arrived
     test_id: str | UnsetType = UNSET  # the test it was recorded for; a cassette's `scope` selects by it
     origin: Origin | None = None  # set when it was read from another recorder's file
+    sealed: list[str] | UnsetType = UNSET  # proof the recording wrote its placeholders (`core.seal`)
 
     def events(self) -> list[Event]:
         """The stored events of a stream (validated into `Event` objects when the file was read)."""

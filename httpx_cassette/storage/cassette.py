@@ -30,9 +30,10 @@ from httpx_cassette.core.plan import Play, Record
 from httpx_cassette.core.redact import Redaction
 from httpx_cassette.core.redirects import Redirects
 from httpx_cassette.core.refusals import forward_refused, placeholder_clash, refusal
-from httpx_cassette.core.replay import Prepared, prepare
+from httpx_cassette.core.replay import Prepared
 from httpx_cassette.core.request import LiveRequest, header_names, identity, to_record
 from httpx_cassette.core.scan import SecretScanner
+from httpx_cassette.core.seal import sealed
 from httpx_cassette.core.sent import PlayLog, Sent
 from httpx_cassette.core.shown import shown
 from httpx_cassette.core.strings import Strings, of_events
@@ -40,13 +41,13 @@ from httpx_cassette.core.writable import writable_request, writable_response
 from httpx_cassette.errors import (
     CassetteAgeWarning,
     CassetteExpired,
-    CassetteFormatError,
     CassetteMiss,
     hidden_in_a_miss,
 )
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response, builtins
 from httpx_cassette.storage.files import cassette_files, check_directory, make_directory
 from httpx_cassette.storage.legacy import aliased, legacy_file
+from httpx_cassette.storage.restore import prepared as prepared_response
 from httpx_cassette.storage.store import DirectoryStore
 
 if TYPE_CHECKING:
@@ -279,7 +280,9 @@ class Cassette:
         index = min(nth, count - 1)
         prepared = self._prepared.get((key, index))
         if prepared is None:
-            prepared = self._prepared[(key, index)] = self._prepare(key, index, responses[index], request)
+            prepared = self._prepared[(key, index)] = prepared_response(
+                self, key, index, responses[index], request
+            )
         if self.mode == "record-missing":
             self.redirects.replayed(request.url, prepared.status, prepared.headers)
         self.played.append((key, index))
@@ -307,16 +310,6 @@ class Cassette:
         if self.config.strict_age:
             raise CassetteExpired(text)
         warnings.warn(CassetteAgeWarning(text), stacklevel=2)
-
-    def _prepare(self, key: str, index: int, response: Response, request: Request) -> Prepared:
-        body = self.store.body_file_bytes(key, response)
-        try:
-            restored = self.redaction.restore(response, request.url)
-            body = body if body is None else self.redaction.restore_bytes(body, request.url)
-            return prepare(restored, self.replay_timing, body, self.replay_chunks)
-        except (ValueError, TypeError, RecursionError) as exc:  # a file edited into something unplayable
-            file = self.store.file_of(key) or self.path
-            raise CassetteFormatError(str(file), f"response {index} cannot be replayed: {exc}") from None
 
     def _miss(self, key: str, request: Request, reason: str, played: int = 0) -> Exception:
         from httpx_cassette.storage.missing import miss  # the diagnosis loads at the first miss
@@ -364,6 +357,7 @@ class Cassette:
         meta = msgspec.structs.replace(meta, user_agent=self.redaction.meta(meta.user_agent))
         if self.scope is not None:  # a copy: the caller's response is not ours to change
             response = msgspec.structs.replace(response, test_id=self.scope)
+        response = sealed(response, plan.key, self.redaction.placeholders.secrets)  # `core.seal`
         if response.body is not hooked.body:  # redaction changed the events: walk what is written
             walked = None
         at = f"$.responses[{len(recording.kept) + plan.slot}]"

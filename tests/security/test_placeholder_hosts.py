@@ -32,13 +32,17 @@ def _recorded(path: Path) -> Path:
 
 
 def _replayed(path: Path, **answer: object) -> httpx.Response:
+    """A recording edited by hand, replayed with its placeholders put back though no seal proves the
+    recording wrote them (``restore_unsealed``: test_placeholder_seals.py has the default): the rule of
+    this file is the second line, for what is put back."""
     file = _recorded(path)
     data = json.loads(file.read_text())
     data["responses"][0].update(answer)
     if "base64" in answer:  # one body field per response
         del data["responses"][0]["body"]
     file.write_text(json.dumps(data))
-    with httpx.Client(transport=CassetteTransport(path, mode="replay", placeholders=PLACEHOLDERS)) as client:
+    replay = CassetteTransport(path, mode="replay", placeholders=PLACEHOLDERS, restore_unsealed=True)
+    with httpx.Client(transport=replay) as client:
         return client.get("https://api.example.com/start")
 
 
@@ -113,7 +117,11 @@ def test_a_redirect_followed_from_replay_sends_no_secret_elsewhere(tmp_path: Pat
         return httpx.Response(200)
 
     transport = CassetteTransport(
-        tmp_path, mode="record-missing", placeholders=PLACEHOLDERS, inner=httpx.MockTransport(live)
+        tmp_path,
+        mode="record-missing",
+        placeholders=PLACEHOLDERS,
+        restore_unsealed=True,
+        inner=httpx.MockTransport(live),
     )
     with (
         httpx.Client(transport=transport, follow_redirects=True) as client,
