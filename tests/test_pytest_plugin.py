@@ -206,8 +206,8 @@ def test_marker_options_win_and_bad_ones_are_reported(inner: pytest.Pytester) ->
             "*test_marker.py::test_typo: unknown @pytest.mark.cassette option 'modee'; use path,"
             " config, mode, include_host, ignore_json_paths, match_headers, strict_repeats,"
             " replay_timing, replay_chunks, max_inline_bytes, redact_json_paths, redact_headers,"
-            " placeholders, restore_unsealed, allow_secrets, scope, format, ignore_hosts, ignore_localhost, match_on,"
-            " before_record_request,"
+            " placeholders, restore_unsealed, allow_secrets, scope, format, ignore_hosts, ignore_localhost,"
+            " match_on, before_record_request,"
             " before_record_response, max_age, strict_age, ignore, ignore_defaults, unused, caught_errors",
             "*test_marker.py::test_bad_mode: unknown cassette mode 'sometimes' in the cassette marker:"
             " use one of replay, record, record-missing, live, none, once, new_episodes, all, rewrite",
