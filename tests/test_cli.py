@@ -826,6 +826,30 @@ def test_convert_llama_stack_both_ways(tmp_path: Path) -> None:
     assert written["response"]["is_streaming"] is True
 
 
+def test_convert_llama_stack_again_never_overwrites_a_cassette_recorded_since(tmp_path: Path) -> None:
+    (tmp_path / "recordings").mkdir()
+    (tmp_path / "recordings" / "abc.json").write_text(json.dumps(llama_stack_recording()))
+    ours = tmp_path / "ours"
+    argv = ("convert", str(tmp_path / "recordings"), str(ours), "--from", "llama-stack")
+    assert run(*argv)[:2] == (0, f"wrote 1 file to {ours}\n")
+    assert run(*argv)[:2] == (0, f"wrote 0 files to {ours}\n")  # the same recording: left as it is
+    [converted] = ours.glob("*.json")
+    data = json.loads(converted.read_text())
+    data["responses"][0]["status"] = 201
+    converted.write_text(json.dumps(data, indent=2))
+    edited = converted.read_bytes()
+    status, out, err = run(*argv)
+    assert (status, out) == (1, "")
+    assert err.startswith(
+        f"httpx-cassette convert: refusing to convert llama-stack recording {tmp_path / 'recordings' / 'abc.json'}:"
+        f" {converted} already holds a different recording of its request POST "
+    )
+    assert err.endswith("or pass --force to overwrite it with this conversion\n")
+    assert converted.read_bytes() == edited
+    assert run(*argv, "--force")[:2] == (0, f"wrote 1 file to {ours}\n")
+    assert json.loads(converted.read_text())["responses"][0]["status"] == 200
+
+
 @pytest.mark.skipif(not HAS_SCAN, reason="httpx_cassette.core.scan (issue 6) is not in this tree yet")
 def test_scan_names_secrets_in_existing_cassettes(small: Path) -> None:
     assert run("scan", str(small)) == (0, f"no secrets found under {small}\n", "")
@@ -923,6 +947,50 @@ def test_convert_without_from_says_which_formats_it_reads(tmp_path: Path) -> Non
         "httpx-cassette convert: say what to convert from: pass --from vcr (vcrpy and pytest-recording YAML"
         " cassettes) or --from llama-stack\n",
     )
+
+
+def test_convert_vcr_again_never_overwrites_a_cassette_recorded_since(tmp_path: Path) -> None:
+    # Converting in place a second time (the YAML files are kept until one is happy; a teammate's branch
+    # brings another): a file holding the same recording is left as it is, one recorded again since
+    # refuses its YAML file, naming the file and --force, and only --force overwrites it.
+    folder = tmp_path / "cassettes" / "test_chat"
+    folder.mkdir(parents=True)
+    answer = {"content-type": ["application/json"]}
+    (folder / "test_one.yaml").write_text(
+        vcr_cassette([vcr_interaction('{"a": 1}', b'{"answer": "old"}', answer)])
+    )
+    argv = ("convert", str(tmp_path / "cassettes"), str(tmp_path / "cassettes"), "--from", "vcr")
+    assert run(*argv)[:2] == (0, f"wrote 1 file to {tmp_path / 'cassettes'}\n")
+    [converted] = (folder / "test_one").glob("*.json")
+    assert run(*argv)[:2] == (
+        0,
+        f"wrote 0 files to {tmp_path / 'cassettes'} (1 file already there, unchanged)\n",
+    )
+
+    data = json.loads(converted.read_text())
+    data["responses"][0]["body"] = {"answer": "recorded again"}
+    converted.write_text(json.dumps(data, indent=2))
+    rerecorded = converted.read_bytes()
+    (folder / "test_two.yaml").write_text(
+        vcr_cassette([vcr_interaction('{"b": 2}', b'{"answer": 2}', answer)])
+    )
+    status, out, err = run(*argv)
+    assert (status, out) == (1, f"wrote 1 file to {tmp_path / 'cassettes'}; 1 source file refused (above)\n")
+    assert err == (
+        f"httpx-cassette convert: refusing to convert vcrpy cassette {folder / 'test_one.yaml'}: {converted}"
+        " already holds a different recording of its request POST https://api.openai.com/v1/chat/completions"
+        "?api-key=REDACTED (recorded or edited since it was converted?); nothing of this file was written:"
+        f" keep that cassette and delete {folder / 'test_one.yaml'}, or pass --force to overwrite it with this"
+        " conversion\n"
+    )
+    assert converted.read_bytes() == rerecorded
+    assert len(list((folder / "test_two").glob("*.json"))) == 1
+
+    assert run(*argv, "--force")[:2] == (
+        0,
+        f"wrote 1 file to {tmp_path / 'cassettes'} (1 file already there, unchanged)\n",
+    )
+    assert json.loads(converted.read_text())["responses"][0]["body"] == {"answer": "old"}
 
 
 def test_convert_vcr_converts_every_file_it_can_and_names_every_refused_one(tmp_path: Path) -> None:

@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="from_", choices=FORMATS, help="the source format (ours when --to is llama-stack)"
     )
     convert.add_argument("--to", choices=("ours", "llama-stack"), default="ours", help="the format to write")
+    convert.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a cassette file that holds a different recording of the same request (to ours)",
+    )
     _allow_options(convert)
     convert.set_defaults(run=cmd_convert)
     for command in commands.choices.values():  # `--plain` after the command too: `ls --plain cassettes`

@@ -59,10 +59,11 @@ def cmd_convert(args: argparse.Namespace, console: Console) -> int:
             "say what to convert from: pass --from vcr (vcrpy and pytest-recording YAML cassettes) or"
             " --from llama-stack"
         )
+    unchanged: list[Path] = []
     if route == ("vcr", "ours"):
-        written, refused = _convert_vcr(source, destination, allow)
+        written, refused = _convert_vcr(source, destination, allow, force=args.force, unchanged=unchanged)
     elif route in (("llama-stack", "ours"), ("ours", "llama-stack")):
-        written, refused = _convert_llama_stack(source, destination, args.to, allow)
+        written, refused = _convert_llama_stack(source, destination, args.to, allow, force=args.force)
     else:
         raise UsageError(
             f"cannot convert from {route[0]} to {args.to}: convert vcr -> ours, llama-stack -> ours,"
@@ -71,34 +72,37 @@ def cmd_convert(args: argparse.Namespace, console: Console) -> int:
     for problem in refused:
         console.error(f"httpx-cassette convert: {problem}")
     done = f"wrote {plural(len(written), 'file')} to {destination}"
+    if unchanged:
+        done += f" ({plural(len(unchanged), 'file')} already there, unchanged)"
     console.print(f"{done}; {plural(len(refused), 'source file')} refused (above)" if refused else done)
     return 1 if refused else 0
 
 
 def _convert_vcr(
-    source: Path, destination: Path, allow: list[str | re.Pattern[str]]
+    source: Path, destination: Path, allow: list[str | re.Pattern[str]], *, force: bool, unchanged: list[Path]
 ) -> tuple[list[Path], list[CassetteFormatError]]:
     """One YAML file as `convert_vcr` converts it; a folder of them file by file, every cassette folder
-    checked first (`cassette_folders`): the files written, and the source files refused (broken, or
-    holding what looks like a credential), nothing of each written."""
+    checked first (`cassette_folders`): the files written, and the source files refused (broken, holding
+    what looks like a credential, or, unless ``force``, a request whose cassette file already holds a
+    different recording), nothing of each written. Files already holding the same go to ``unchanged``."""
     from httpx_cassette.formats.vcr import cassette_folders, convert_vcr
     from httpx_cassette.http.library import library_by_name
 
     decoder = library_by_name("httpx").decoder
     if not source.is_dir() or source.is_symlink():  # one file: its refusal is the command's error
-        return convert_vcr(source, destination, decoder, allow), []
+        return convert_vcr(source, destination, decoder, allow, force=force, unchanged=unchanged), []
     written: list[Path] = []
     refused: list[CassetteFormatError] = []
     for yaml_file, target in cassette_folders(source, destination):
         try:
-            written += convert_vcr(yaml_file, target, decoder, allow)
+            written += convert_vcr(yaml_file, target, decoder, allow, force=force, unchanged=unchanged)
         except CassetteFormatError as exc:
             refused.append(exc)
     return written, refused
 
 
 def _convert_llama_stack(
-    source: Path, destination: Path, to: str, allow: list[str | re.Pattern[str]]
+    source: Path, destination: Path, to: str, allow: list[str | re.Pattern[str]], *, force: bool
 ) -> tuple[list[Path], list[CassetteFormatError]]:
     """`convert_directory` (all or nothing: one request may be in several files); when it refuses a file
     and others would be refused too, nothing is written and every one of them is returned."""
@@ -107,7 +111,7 @@ def _convert_llama_stack(
 
     try:
         return convert_directory(
-            source, destination, to="ours" if to == "ours" else "llama-stack", allow=allow
+            source, destination, to="ours" if to == "ours" else "llama-stack", allow=allow, force=force
         ), []
     except SecretRefused as first:
         others = [r for r in Guard(destination, allow).refusals(source) if r.path != first.path]

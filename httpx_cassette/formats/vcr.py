@@ -33,6 +33,7 @@ from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.core.places import MAX_INFLATED
 from httpx_cassette.core.request import to_record
 from httpx_cassette.errors import CassetteError, CassetteFormatError, CassetteSecretError
+from httpx_cassette.formats.existing import already_there, refuse_overwrites
 from httpx_cassette.formats.guard import Guard, SecretRefused
 from httpx_cassette.formats.vcr_yaml import MAX_YAML_BYTES, BrokenVcrCassette, one_line, yaml_load
 from httpx_cassette.model.cassette import CassetteFile, Meta, Request, Response
@@ -344,11 +345,19 @@ def convert_vcr(
     destination: Path,
     decoder_for: DecoderFor = zlib_decoder,
     allow: Iterable[str | re.Pattern[str]] = (),
+    *,
+    force: bool = False,
+    unchanged: list[Path] | None = None,
 ) -> list[Path]:
     """Convert one YAML cassette into the directory ``destination``, or a folder of them into one
     cassette directory per YAML file (``a/test_x.yaml`` -> ``destination/a/test_x/``). Returns the
     files written. ``decoder_for`` undoes a recorded body's content-encoding (the CLI passes httpx's
     decoders, which know br and zstd when their packages are installed).
+
+    A file already there holding the same recording is not written again (it is added to
+    ``unchanged``); one holding a different recording of the same request (recorded again since an
+    earlier conversion) makes the YAML file refused, `RecordingExists`, nothing of it written, unless
+    ``force``.
 
     Every interaction is redacted and checked as a live recording is (`Guard`; ``allow``: values that
     are no secret): a YAML file whose conversion still holds what looks like a credential raises
@@ -377,6 +386,13 @@ def convert_vcr(
             guard.check(cassette, yaml_file)
             _check_served(cassette, yaml_file)
         store = DirectoryStore(target, KeyOptions())
-        for cassette in cassettes:
-            written.append(store.put(key_of(cassette.request), cassette))
+        keyed = [(key_of(cassette.request), cassette) for cassette in cassettes]
+        clashes = [(file, c) for key, c in keyed if (file := already_there(store, key, c)) is not None]
+        if not force:
+            refuse_overwrites(yaml_file, "vcrpy cassette", clashes)
+        for key, cassette in keyed:
+            if any(c is cassette for _, c in clashes) or store.get(key, cassette.request) is None:
+                written.append(store.put(key, cassette))
+            elif unchanged is not None:  # the same recording is there: not written again
+                unchanged.append(store.file_of(key) or target)
     return written

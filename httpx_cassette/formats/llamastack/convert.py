@@ -15,6 +15,7 @@ from msgspec import UNSET
 
 from httpx_cassette.core.key import KeyOptions, key_of
 from httpx_cassette.errors import CassetteError, CassetteFormatError
+from httpx_cassette.formats.existing import already_there, refuse_overwrites
 from httpx_cassette.formats.guard import Guard
 from httpx_cassette.formats.llamastack.files import llama_stack_files
 from httpx_cassette.formats.llamastack.read import LLAMA_STACK
@@ -30,6 +31,8 @@ def convert_directory(
     dst: str | os.PathLike[str],
     to: Literal["ours", "llama-stack"],
     allow: Iterable[str | re.Pattern[str]] = (),
+    *,
+    force: bool = False,
 ) -> list[Path]:
     """Write every recording in ``src`` (either format, mixed) to ``dst`` in format ``to``.
 
@@ -41,6 +44,10 @@ def convert_directory(
     Every recording is redacted and checked as a live recording is (`Guard`; ``allow``: values that are
     no secret), what a llama-stack file keeps to be written back too: a file whose conversion still
     holds what looks like a credential raises `SecretRefused` naming it, and nothing is written.
+
+    To ours, a file of ``dst`` already holding the same recording is not written again; one holding a
+    different recording of the same request (recorded again since) raises `RecordingExists`, and nothing
+    is written, unless ``force``.
     """
     source, target = Path(src), Path(dst)
     if not source.is_dir():
@@ -72,11 +79,28 @@ def convert_directory(
     if to == LLAMA_STACK:
         _named_apart(converted)
     writer = DirectoryStore(target, KeyOptions(), write_format="ours" if to == "ours" else LLAMA_STACK)
+    if to == "ours":
+        converted = _new_or_forced(writer, converted, force=force)
     written: list[Path] = []
     for key, (file, cassette) in converted.items():
         with _refusing(file, to):
             written.extend(writer.write(key, cassette))
     return written
+
+
+def _new_or_forced(
+    writer: DirectoryStore, converted: dict[str, tuple[Path, CassetteFile]], *, force: bool
+) -> dict[str, tuple[Path, CassetteFile]]:
+    """What of ``converted`` to write: not what ``writer`` already holds the same; a different recording
+    of the same request there refuses the conversion (naming the first source file), unless ``force``."""
+    out: dict[str, tuple[Path, CassetteFile]] = {}
+    for key, (file, cassette) in converted.items():
+        there = already_there(writer, key, cassette)
+        if there is not None and not force:
+            refuse_overwrites(file, "llama-stack recording", [(there, cassette)])
+        if there is not None or writer.get(key, cassette.request) is None:
+            out[key] = (file, cassette)
+    return out
 
 
 @contextlib.contextmanager
