@@ -129,6 +129,36 @@ def test_only_a_header_differs(recorded: Path) -> None:
     assert "  hint: only the header x-tenant differs; it is in the key because of match_headers" in str(error)
 
 
+def test_a_built_in_key_header_is_not_blamed_on_match_headers(tmp_path: Path) -> None:
+    # No match_headers: the content type and the beta headers are in every key, for reasons of their own.
+    def upstream(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"ok": True})
+
+    record = CassetteTransport(tmp_path, mode="record", inner=httpx.MockTransport(upstream))
+    with httpx.Client(transport=record, base_url="https://api.test") as client:
+        client.post("/v1/messages", json=chat("Hi"), headers={"anthropic-beta": "files-api-2025-04-14"})
+        client.post("/v1/files", content=b"some text", headers={"content-type": "text/plain"})
+    with httpx.Client(transport=CassetteTransport(tmp_path), base_url="https://api.test") as client:
+        with pytest.raises(CassetteMiss) as beta:
+            client.post("/v1/messages", json=chat("Hi"), headers={"anthropic-beta": "files-api-2026-01-01"})
+        with pytest.raises(CassetteMiss) as content_type:
+            client.post("/v1/files", content=b"some text", headers={"content-type": "text/markdown"})
+    hints = [
+        line for error in (beta, content_type) for line in str(error.value).splitlines() if "hint:" in line
+    ]
+    assert hints[0] == (
+        "  hint: only the header anthropic-beta differs: every key holds the beta headers (openai-beta and"
+        " anthropic-beta), since they change what the API does; an SDK upgrade or other betas changed it:"
+        " record again"
+    )
+    assert (
+        "  hint: only the content type differs: the recording has content-type text/plain, the request sent"
+        " text/markdown; every key holds the content type (it says how the body is read): give a"
+        " recording written by hand the request's content-type header, or record again"
+    ) in hints
+    assert not any("match_headers" in hint for hint in hints)
+
+
 def test_strict_repeats_hint(recorded: Path) -> None:
     error = miss(recorded, "GET", "/v1/models", params={"limit": "10"}, strict=True, times=2)
     assert (

@@ -20,9 +20,19 @@ from typing import Any
 
 import msgspec
 
+from httpx_cassette.core.key import SEMANTIC_HEADERS
+from httpx_cassette.core.shown import shown
 from httpx_cassette.model.jsondiff import MISSING
 
-__all__ = ["directory_hints", "field_hints", "from_plugin", "looks_volatile", "mode_hints", "record_advice"]
+__all__ = [
+    "directory_hints",
+    "field_hints",
+    "from_plugin",
+    "header_hints",
+    "looks_volatile",
+    "mode_hints",
+    "record_advice",
+]
 
 _ENV = "HTTPX_CASSETTE_MODE"
 _ENTRIES = "CassetteTransport / use_cassette"
@@ -153,6 +163,31 @@ def field_hints(fields: list[tuple[str, Any, Any]], plugin: bool) -> list[str]:
 
 
 # -- a directory that does not exist -------------------------------------------------------------
+
+
+def header_hints(headers: list[tuple[str, Any, Any]]) -> list[str]:
+    """Why each of ``headers`` (name, recorded value, requested value; `MISSING` where absent), the only
+    differences of a miss, is in the key: the content type and the beta headers always are, any other
+    header only because ``match_headers`` names it."""
+    hints = []
+    for name, recorded, requested in headers:
+        if name == "content-type":
+            had = "no content-type" if recorded is MISSING else f"content-type {shown(str(recorded))}"
+            sent = "none" if requested is MISSING else shown(str(requested))
+            hints.append(
+                f"only the content type differs: the recording has {had}, the request sent {sent}; every key"
+                " holds the content type (it says how the body is read): give a recording written by hand"
+                " the request's content-type header, or record again"
+            )
+        elif name in SEMANTIC_HEADERS:
+            betas = _listed(list(SEMANTIC_HEADERS))
+            hints.append(
+                f"only the header {name} differs: every key holds the beta headers ({betas}), since they"
+                " change what the API does; an SDK upgrade or other betas changed it: record again"
+            )
+        else:
+            hints.append(f"only the header {name} differs; it is in the key because of match_headers")
+    return hints
 
 
 def directory_hints(

@@ -21,7 +21,14 @@ from typing import Any
 
 import msgspec
 
-from httpx_cassette.core.advice import directory_hints, field_hints, from_plugin, mode_hints, record_advice
+from httpx_cassette.core.advice import (
+    directory_hints,
+    field_hints,
+    from_plugin,
+    header_hints,
+    mode_hints,
+    record_advice,
+)
 from httpx_cassette.core.findings import mask
 from httpx_cassette.core.randomness import random_token
 from httpx_cassette.core.scan import SecretScanner
@@ -238,8 +245,7 @@ def _difference_hints(best: Candidate, plugin: bool) -> list[str]:
     if parts == {"host"}:
         return ["only the host differs: pass include_host=False to match recordings made against any host"]
     if parts == {"header"}:
-        names = ", ".join(d.where for d in best.differences)
-        return [f"only the header {names} differs; it is in the key because of match_headers"]
+        return header_hints([(d.where, d.recorded, d.requested) for d in best.differences])
     return []
 
 
