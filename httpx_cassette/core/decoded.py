@@ -1,7 +1,7 @@
 """Bytes behind text and text behind bytes: a base64 body or side file's bytes, gzip and zlib layers
-undone (at most 64 MiB), base64 inside a field (a data URI's payload too) that decodes to text or
-compressed data, and bytes read in every charset a client may read them in (UTF-16 and UTF-32 by a
-byte-order mark or the NULs of ASCII in them). `httpx_cassette.core.embedded` builds on these.
+undone (at most 64 MiB), base64 in a field or anywhere in text (a data URI's payload too) that decodes
+to text or compressed data, and bytes read in every charset a client may read them in (UTF-16 and UTF-32
+by a byte-order mark or the NULs of ASCII in them). `httpx_cassette.core.embedded` builds on these.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from urllib.parse import unquote_to_bytes
 
 __all__ = [
     "GZIP",
+    "base64_inside",
     "MAX_INFLATED",
     "ZSTD",
     "declared_charset",
@@ -53,6 +54,68 @@ def embedded_base64(text: str) -> bytes | None:
             return None
     raw = _undecoded(compact)
     return None if raw is None else _textual(raw, whole=True)
+
+
+# Base64 inside text: a token of the base64 alphabets (standard and URL-safe together: each is tried as
+# the one it is), and a block of whole lines of standard base64 (MIME's 76 columns, PEM's 64, GitHub's 60,
+# a YAML block scalar), every line but the last a whole number of 4-character groups. Both are linear:
+# a token ends at the first other character, a block at the first line that is no base64.
+_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
+_BLOCK = re.compile(
+    r"^[ \t]*(?:[A-Za-z0-9+/]{4}){4,}[ \t]*\r?\n(?:[ \t]*(?:[A-Za-z0-9+/]{4}){4,}[ \t]*\r?\n)*"
+    r"[ \t]*[A-Za-z0-9+/]+={0,2}[ \t]*\r?$",
+    re.MULTILINE,
+)
+_BLOCK_LINE = re.compile(r"\n[ \t]*(?:[A-Za-z0-9+/]{4}){4}")  # what a block's second line starts with
+_SPACE = re.compile(r"\s+")
+# Each byte of the alphabets as "a", any other as " ": whether a token may be there is then one search for
+# 24 a's, in C (the token pattern tries every position: 20 ns a character, through every answer's text).
+_ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+_AS_RUNS = bytes(0x61 if byte in _ALPHABET else 0x20 for byte in range(256))
+_RUN = b"a" * _MIN_BASE64
+_SPLIT_UP_TO = 2048  # a longer token of standard base64 that is no text is binary's: no pieces tried
+
+
+def base64_inside(text: str) -> list[bytes]:
+    """The bytes behind each base64 run in ``text`` that decodes to text or compressed data (as
+    `embedded_base64` judges a whole string): ``text`` itself when it is such base64 or a data URI; else
+    each block of whole base64 lines in it (a MIME part, a PEM body, a YAML block scalar), and each token
+    of the base64 alphabet of 24+ characters outside those (a Kubernetes secret's ``data:`` value, a blob
+    pasted after a sentence, a URL's path segment). The caller reads each as bytes: base64 inside what it
+    decodes to is found there, one layer at a time."""
+    if len(text) < _MIN_BASE64:
+        return []
+    whole = embedded_base64(text)
+    if whole is not None:
+        return [whole]
+    found: list[bytes] = []
+    taken: list[range] = []
+    if "\n" in text and _BLOCK_LINE.search(text):
+        for block in _BLOCK.finditer(text):
+            raw = embedded_base64(_SPACE.sub("", block.group(0)))
+            if raw is not None:
+                found.append(raw)
+                taken.append(range(block.start(), block.end()))
+    if _RUN not in text.encode("utf-8", "surrogatepass").translate(_AS_RUNS):
+        return found
+    for token in _TOKEN.finditer(text):
+        if any(token.start() in span for span in taken) or token.group(0) == text:
+            continue  # in a block read already; the whole text, judged above
+        found += _token_bytes(token.group(0))
+    return list(dict.fromkeys(found))  # the same run twice is read once
+
+
+def _token_bytes(token: str) -> list[bytes]:
+    """The bytes behind one token: itself as base64, else each piece between its slashes (a URL path:
+    ``/v1/files/<base64url>/content``), unless it is long standard base64 (of binary: pieces of it are
+    noise)."""
+    raw = embedded_base64(token)
+    if raw is not None:
+        return [raw]
+    if "/" not in token or (len(token) > _SPLIT_UP_TO and "-" not in token and "_" not in token):
+        return []
+    pieces = (piece for piece in token.split("/") if len(piece) >= _MIN_BASE64)
+    return [raw for piece in pieces if (raw := embedded_base64(piece)) is not None]
 
 
 def _undecoded(compact: str) -> bytes | None:

@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.core.decoded import base64_inside
 from httpx_cassette.core.embedded import (
     code_secrets,
-    embedded_base64,
     embedded_json,
     formish,
     inline_secrets,
@@ -69,7 +69,7 @@ def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -
     """Whether a recording can hold a secret outside its own headers, from its distinct strings and
     keys (those of JSON inside its strings included, see `httpx_cassette.core.strings`): a known format,
     a URL or a form anywhere, a body stored as base64 or in a side file, an echoed ``headers`` object, a
-    secret-named field (which may then hold a secret value), base64 of text in a string, a
+    secret-named field (which may then hold a secret value), base64 of text anywhere in a string, a
     ``"name": "value"`` pair with a secret name in text that is not whole JSON, or a string that reads
     as a form with a secret-named field; and the same, at any depth, in the values of such forms
     (decoded, and the JSON in them), as the scanner judges a form's values."""
@@ -106,10 +106,11 @@ def _strings_may_hold(found: set[Any]) -> bool:
         return True
     if FORM_TYPE in text.lower() or may_hold_url(text):
         return True
-    # Distinct strings only: base64 needs 24+ characters, a pair in code 20+ (`KEY=` and a 16-character
-    # token), a JSON pair a quote, a connection string `;` and `=`.
+    # Distinct strings only: base64 (anywhere in one, as the scanner reads it) needs 24+ characters, a
+    # pair in code 20+ (`KEY=` and a 16-character token), a JSON pair a quote, a connection string `;`
+    # and `=`.
     strings = [s for s in found if type(s) is str and (len(s) >= 20 or '"' in s or (";" in s and "=" in s))]
-    if any(embedded_base64(s) is not None or _secret_pair(s) for s in strings):
+    if any(base64_inside(s) or _secret_pair(s) for s in strings):
         return True
     # A .env or YAML file, or one line of it (a prompt quoting `password: ...`).
     texts = [s for s in found if type(s) is str and (":" in s or "=" in s)]

@@ -7,7 +7,8 @@ query parameter named like a credential holds one (`httpx_cassette.core.secrets.
 rule redaction uses too, so only what redaction did not catch is reported); when a URL anywhere
 holds a password, a secret parameter or a random token in its path; in a header value, when it is a
 long mixed-case token with the entropy of a random key (request-id and trace headers aside); and
-inside bodies stored as base64 and side files, decoded and decompressed. What is a false positive is
+inside bodies stored as base64 and side files, and base64 anywhere in text, decoded and decompressed
+(`httpx_cassette.core.decoded.base64_inside`), layer by layer. What is a false positive is
 for the user to say, with an allow-list of exact values or regular expressions.
 """
 
@@ -22,10 +23,10 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from httpx_cassette.core import budget
+from httpx_cassette.core.decoded import base64_inside
 from httpx_cassette.core.embedded import (
     code_secrets,
     declared_charset,
-    embedded_base64,
     embedded_json,
     formish,
     header_pair,
@@ -143,9 +144,11 @@ class SecretScanner:
         file: Path | None,
         query: bool = False,
         whole_json: bool | None = None,
+        base64: bool = True,
     ) -> Iterator[Finding]:
         """The rules for one string: known formats anywhere; then, by its name, a secret-named field or
-        header (in echoed objects named ``headers`` too), random tokens in headers, URLs, free text;
+        header (in echoed objects named ``headers`` too), random tokens in headers, URLs, free text, and
+        the base64 in it read as bytes (``base64``: unless the caller reads it so already);
         ``whole_json``: whether it is whole JSON, when the caller parsed it already (None: look)."""
         before = list(self.in_text(value, where, file))
         yield from before
@@ -181,6 +184,10 @@ class SecretScanner:
         # (read as a form, its whole head would be taken for a field's name).
         if "=" in value and formish(value) and not url_like(value):
             yield from self._in_form(value, where, file)
+        # base64 anywhere in it (the whole string, a Kubernetes secret's value in YAML, a MIME part, a blob
+        # pasted in a message), read as a body is: base64 in what it decodes to is read there, in turn.
+        for raw in base64_inside(value) if base64 and not whole_json else ():
+            yield from self.in_bytes(raw, f"{where} (base64-decoded)", file)
 
     def in_bytes(
         self, data: bytes | str, path: str, file: Path | None = None, charset: str = "", media: str = ""
@@ -283,14 +290,12 @@ class SecretScanner:
             value, where, name, in_headers, query = stack.pop()
             if isinstance(value, str):
                 inner = embedded_json(value) if maybe_json(value) else None
-                findings += self._in_string(value, where, name, in_headers, file, query, inner is not None)
+                # A dict's `base64` is read as the body it is (its charset, its coding: `_expanded`).
+                coded = where.endswith(".base64")
+                whole = inner is not None
+                findings += self._in_string(value, where, name, in_headers, file, query, whole, not coded)
                 if inner is not None:  # JSON written into a string: its fields have names of their own
                     stack.append((inner, f"{where} (its JSON)", None, False, False))
-                # A dict's `base64` was read as the body it is (its charset, its coding: `_expanded`).
-                coded = where.endswith(".base64")
-                encoded = embedded_base64(value) if inner is None and not coded else None
-                if encoded is not None:
-                    findings += self.in_bytes(encoded, f"{where} (base64-decoded)", file)
             elif isinstance(value, int) and name is not None and secret_value(name, value):
                 findings += self._found(str(value), where, f"value of a field named {name!r}", file)
             elif isinstance(value, dict):
