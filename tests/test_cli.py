@@ -167,6 +167,18 @@ def test_ls_lists_one_row_per_interaction(small: Path) -> None:
     assert lines[1].index("GET") == lines[2].index("POST")  # aligned columns
 
 
+def test_ls_older_than_says_when_every_recording_is_newer(small: Path) -> None:
+    # Not "no cassette files", which reads as a wrong path: the filter left every recording out.
+    undated = msgspec.structs.replace(models_file("https://api.openai.com/v1/models?undated=1"), meta=Meta())
+    write(small / "get-models-cccccccccccc.json", undated)
+    assert run("ls", str(small), "--older-than", "9999d") == (
+        0,
+        "",
+        f"no recordings older than 9999d under {small} (3 recordings there, 2 newer, 1 undated (left out))\n",
+    )
+    assert run("ls", str(small), "--older-than", "9999d", "--json")[:2] == (0, "[]\n")
+
+
 def test_ls_sorts_and_prints_json(small: Path) -> None:
     status, out, _ = run("ls", str(small), "--sort", "size", "--reverse", "--json")
     rows = json.loads(out)

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from httpx_cassette.cli.common import UsageError, as_json, existing
+from httpx_cassette.cli.common import UsageError, as_json, existing, plural
 from httpx_cassette.cli.console import Console
 from httpx_cassette.cli.inspect import (
     Row,
@@ -65,12 +65,20 @@ def _events_cell(row: Row) -> str:
     return ",".join(str(n) for n in row.events) + " ev" if row.streaming else "-"
 
 
-def age_arg(text: str) -> float:
+class Age(float):
+    """An age in seconds that keeps the text it was given as (``90d``), for messages."""
+
+    text: str
+
+
+def age_arg(text: str) -> Age:
     """``--older-than``'s value (90d, 12h, 30m) in seconds, or an argparse error."""
     try:
-        return parse_age(text)
+        age = Age(parse_age(text))
     except CassetteError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    age.text = text
+    return age
 
 
 def _older(recorded_at: str, limit: float) -> bool:
@@ -91,6 +99,7 @@ def cmd_ls(args: argparse.Namespace, console: Console) -> int:
         except CassetteError as exc:
             console.error(str(exc))
             broken += 1
+    listed = rows
     if args.older_than is not None:
         rows = [r for r in rows if _older(r.recorded_at, args.older_than)]
     rows.sort(key=SORT_KEYS[args.sort], reverse=args.reverse)
@@ -111,9 +120,21 @@ def cmd_ls(args: argparse.Namespace, console: Console) -> int:
             for r in rows
         ]
         console.table(headers, cells, right=(4, 5))
+    elif listed:  # the age filter left none
+        console.error(_none_older(listed, args.older_than, root))
     elif not broken:
         console.error(f"no cassette files under {root}")
     return 1 if broken else 0
+
+
+def _none_older(rows: list[Row], age: Age, root: Path) -> str:
+    """What ``ls --older-than`` says when none of the ``rows`` under ``root`` is older than ``age``."""
+    undated = sum(age_of(r.recorded_at) is None for r in rows)
+    newer = len(rows) - undated
+    counts = [f"{newer} newer"] if newer else []
+    counts += [f"{undated} undated (left out)"] if undated else []
+    there = f"{plural(len(rows), 'recording')} there, {', '.join(counts)}"
+    return f"no recordings older than {age.text} under {root} ({there})"
 
 
 # -- show --------------------------------------------------------------------------------------
