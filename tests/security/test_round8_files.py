@@ -24,7 +24,7 @@ import pytest
 from httpx_cassette import CassetteFormatError, CassetteTransport, KeyOptions
 from httpx_cassette.cli import main
 from httpx_cassette.cli.console import Console
-from httpx_cassette.cli.prune import prune
+from httpx_cassette.cli.prune import Evidence, prune
 from httpx_cassette.core.key import key_of
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.formats.llamastack import convert_directory
@@ -179,7 +179,10 @@ def test_dot_files_are_seen_by_verify_ls_diff_and_prune_as_by_replay(tmp_path: P
     assert status == 1
     assert f"{new / genuine.name}: holds the same request as {new / ('.' + genuine.name)}" in err, err
     # prune deletes what no test used, dot-files included (it lists what replay reads)
-    unused = prune(new, {Path(os.path.realpath(new / genuine.name))}, dry_run=True)
+    evidence = Evidence(
+        used={Path(os.path.realpath(new / genuine.name))}, opened={Path(os.path.realpath(new))}
+    )
+    unused = prune(new, evidence, dry_run=True).deleted
     assert sorted(p.name for p in unused) == sorted([f".{genuine.name}", hidden_other.name])
     # only the temporary files of an unfinished write are listed by no reader; verify reports them
     (new / f".{genuine.name}").unlink()
