@@ -146,10 +146,29 @@ class SecretScanner:
         whole_json: bool | None = None,
         base64: bool = True,
     ) -> Iterator[Finding]:
-        """The rules for one string: known formats anywhere; then, by its name, a secret-named field or
-        header (in echoed objects named ``headers`` too), random tokens in headers, URLs, free text, and
-        the base64 in it read as bytes (``base64``: unless the caller reads it so already);
+        """The rules for one string (`_rules`), and the base64 anywhere in it read as bytes (``base64``:
+        unless the caller reads it so already), whatever the rules found in the string itself;
         ``whole_json``: whether it is whole JSON, when the caller parsed it already (None: look)."""
+        if whole_json is None:
+            whole_json = maybe_json(value) and embedded_json(value) is not None
+        yield from self._rules(value, where, name, in_headers, file, query, whole_json)
+        # base64 anywhere in it (the whole string, a Kubernetes secret's value in YAML, a MIME part, a blob
+        # pasted in a message), read as a body is: base64 in what it decodes to is read there, in turn.
+        for raw in base64_inside(value) if base64 and not whole_json else ():
+            yield from self.in_bytes(raw, f"{where} (base64-decoded)", file)
+
+    def _rules(
+        self,
+        value: str,
+        where: str,
+        name: str | None,
+        in_headers: bool,
+        file: Path | None,
+        query: bool,
+        whole_json: bool,
+    ) -> Iterator[Finding]:
+        """Known formats anywhere; then, by its name, a secret-named field or header (in echoed objects
+        named ``headers`` too), random tokens in headers, URLs, free text."""
         before = list(self.in_text(value, where, file))
         yield from before
         if before:
@@ -169,8 +188,6 @@ class SecretScanner:
                 yield from self._found(secret, where, kind, file)
         for secret in free_text_secrets(value) if name == "user_agent" else connection_secrets(value):
             yield from self._found(secret, where, "credential in free text", file)
-        if whole_json is None:
-            whole_json = maybe_json(value) and embedded_json(value) is not None
         if not whole_json:  # JSON inside text or cut short, code (`api_key="..."`): judge its pairs
             pairs = [(k, t) for k, t in json_pairs(value) if secret_value(k, t, query=True)]
             pairs += [pair for pair in code_secrets(value) if pair not in pairs]
@@ -184,10 +201,6 @@ class SecretScanner:
         # (read as a form, its whole head would be taken for a field's name).
         if "=" in value and formish(value) and not url_like(value):
             yield from self._in_form(value, where, file)
-        # base64 anywhere in it (the whole string, a Kubernetes secret's value in YAML, a MIME part, a blob
-        # pasted in a message), read as a body is: base64 in what it decodes to is read there, in turn.
-        for raw in base64_inside(value) if base64 and not whole_json else ():
-            yield from self.in_bytes(raw, f"{where} (base64-decoded)", file)
 
     def in_bytes(
         self, data: bytes | str, path: str, file: Path | None = None, charset: str = "", media: str = ""
