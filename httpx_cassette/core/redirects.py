@@ -11,6 +11,7 @@ a location no reading can split names every host.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections.abc import Mapping
 from urllib.parse import unquote, urljoin, urlsplit
@@ -20,15 +21,39 @@ from httpx_cassette.core.origin import authorities
 __all__ = ["Redirects"]
 
 _EVERY_HOST = "*"
+# The headers a client follows on a 3xx: aiohttp takes `URI` when there is no `Location`; the others are
+# read too, since a browser-like client may follow them and reading them costs nothing.
+_FOLLOWED = frozenset({"location", "uri", "content-location", "refresh"})
 
 
-def _host(host: str) -> str:
-    """A host as compared: lower case, no trailing dot, IDNA-encoded as httpx sends it."""
-    host = host.strip().rstrip(".").lower()
+def _forms(host: str) -> set[str]:
+    """Every form a client may connect to ``host`` as: lower case, no trailing dot; IDNA 2008 (httpx,
+    httpx2, aiohttp: ``faß.de`` is ``xn--fa-hia.de``) and IDNA 2003 (``fass.de``); an IP address
+    compressed (aiohttp writes ``0:0::1`` as ``::1``), and an IPv4-mapped one as IPv4 too."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    forms = {host}
     try:
-        return host.encode("idna").decode("ascii") if not host.isascii() else host
-    except UnicodeError:
-        return host
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        forms.add(address.compressed)
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            forms.add(str(address.ipv4_mapped))
+        return forms
+    if not host.isascii():
+        import idna  # only for a host that needs it: its tables take milliseconds to import
+
+        for encode in (lambda h: idna.encode(h, uts46=True), lambda h: idna.encode(h), _idna2003):
+            try:
+                forms.add(encode(host).decode("ascii").lower())
+            except (idna.IDNAError, UnicodeError, ValueError):
+                continue
+    return forms
+
+
+def _idna2003(host: str) -> bytes:
+    return host.encode("idna")
 
 
 def _hosts(base: str, location: str) -> set[str]:
@@ -41,10 +66,11 @@ def _hosts(base: str, location: str) -> set[str]:
         except ValueError:  # a client may still follow what urllib cannot split
             return {_EVERY_HOST}
         if host is not None:
-            found.add(_host(host))
+            found |= _forms(host)
     for authority in authorities(location):
-        host = authority.rpartition("@")[2].partition(":")[0].strip("[]")
-        found.add(_host(host) if host else _EVERY_HOST)
+        host = authority.rpartition("@")[2]
+        host = host[1 : host.find("]")] if host.startswith("[") else host.partition(":")[0]
+        found |= _forms(host) if host else {_EVERY_HOST}
     return found
 
 
@@ -60,16 +86,16 @@ class Redirects:
         if not 300 <= status < 400:
             return
         pairs = headers.items() if isinstance(headers, Mapping) else headers
-        locations = [value for name, value in pairs if name.lower() == "location"]
+        locations = [value for name, value in pairs if name.lower() in _FOLLOWED]
         if not locations:
             return
         try:
-            own = _host(urlsplit(url).hostname or "")
+            own = _forms(urlsplit(url).hostname or "")
         except ValueError:
-            own = ""
+            own = set()
         with self._lock:
             for location in locations:
-                for host in _hosts(url, location) - {own}:
+                for host in _hosts(url, location) - own:
                     self._named.setdefault(host, url)
 
     def named(self, url: str) -> str | None:
@@ -77,10 +103,11 @@ class Redirects:
         if not self._named:
             return None
         try:
-            host = _host(urlsplit(url).hostname or "")
+            hosts = _forms(urlsplit(url).hostname or "")
         except ValueError:
-            host = _EVERY_HOST
-        if (named := self._named.get(host)) is not None:
-            return named
+            hosts = {_EVERY_HOST}
+        for host in hosts:
+            if (named := self._named.get(host)) is not None:
+                return named
         every = self._named.get(_EVERY_HOST)  # a location no reading splits: any host but its own
-        return every if every is not None and host != _host(urlsplit(every).hostname or "") else None
+        return every if every is not None and not hosts & _forms(urlsplit(every).hostname or "") else None

@@ -6,6 +6,7 @@ to evil.example is refused (`CassetteSecretError`) and nothing reaches it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,9 @@ def _follow(path: Path, url: str) -> list[str]:
         "http://api.example.com%2F@evil.example/collect",
         "HTTPS://Evil.Example:443/collect",
         "https://api.example.com.evil.example/collect",
+        # IDNA 2008, as httpx sends it (IDNA 2003 reads this host as fass.example), and an IPv6 literal
+        "https://faß.example/collect",
+        "http://[0:0::1]:8080/collect",
     ],
 )
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -107,3 +111,24 @@ def test_requests_following_a_replayed_redirect_is_refused_too(
         pytest.raises(CassetteSecretError, match="refusing to forward"),
     ):
         requests.get(url, headers={"x-api-key": "k" * 40}, timeout=10)
+
+
+def test_aiohttp_following_a_replayed_uri_header_is_refused_too(tmp_path: Path) -> None:
+    """aiohttp follows a 3xx by ``URI`` when it has no ``Location``."""
+    aiohttp = pytest.importorskip("aiohttp")
+    url = "http://127.0.0.1:9/v1/data"  # never reached: the recording is made through a mock
+    _edited(tmp_path, url, "", 302)
+    [file] = tmp_path.glob("*.json")
+    data = json.loads(file.read_text())
+    data["responses"][0]["headers"] = {"uri": "http://localhost:9/collect"}
+    file.write_text(json.dumps(data))
+
+    async def follow() -> None:
+        async with aiohttp.ClientSession() as session:
+            await session.get(url, headers={"x-api-key": "k" * 40})
+
+    with (
+        use_cassette(tmp_path, mode="record-missing"),
+        pytest.raises(CassetteSecretError, match="refusing to forward"),
+    ):
+        asyncio.run(follow())
