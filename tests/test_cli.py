@@ -1005,6 +1005,27 @@ def test_convert_vcr_again_never_overwrites_a_cassette_recorded_since(tmp_path: 
     assert json.loads(converted.read_text())["responses"][0]["body"] == {"answer": "old"}
 
 
+def test_convert_vcr_again_compares_a_large_body_by_its_bytes_not_where_it_is_kept(tmp_path: Path) -> None:
+    # A binary body over 64 KiB is kept in a side file (`body_file`), the fresh conversion holds it inline
+    # (`base64`): the same bytes are the same recording, left as they are; other bytes still refuse.
+    source, out = tmp_path / "test_download.yaml", tmp_path / "out"
+    download = {"content-type": ["application/octet-stream"]}
+    body = bytes(range(256)) * 400
+    source.write_text(vcr_cassette([vcr_interaction('{"a": 1}', body, download)]))
+    argv = ("convert", str(source), str(out), "--from", "vcr")
+    assert run(*argv)[:2] == (0, f"wrote 1 file to {out}\n")
+    [side] = out.glob("*.bin")
+    assert side.read_bytes() == body
+    assert run(*argv)[:2] == (0, f"wrote 0 files to {out} (1 file already there, unchanged)\n")
+    assert side.read_bytes() == body
+
+    source.write_text(vcr_cassette([vcr_interaction('{"a": 1}', body[::-1], download)]))
+    status, _, err = run(*argv)
+    assert status == 1
+    assert "already holds a different recording of its request" in err
+    assert side.read_bytes() == body
+
+
 def test_convert_vcr_converts_every_file_it_can_and_names_every_refused_one(tmp_path: Path) -> None:
     source = tmp_path / "in"
     source.mkdir()

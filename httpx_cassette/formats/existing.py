@@ -5,13 +5,15 @@ asked to (``--force``), and skips one that holds the same.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import msgspec
+from msgspec import UNSET
 
 from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.formats.vcr_yaml import one_line
-from httpx_cassette.model.cassette import CassetteFile
+from httpx_cassette.model.cassette import CassetteFile, Response
 from httpx_cassette.storage.store import DirectoryStore
 
 __all__ = ["RecordingExists", "already_there", "refuse_overwrites"]
@@ -26,18 +28,37 @@ class RecordingExists(CassetteFormatError):
         self.path, self.problem = str(source), message
 
 
-def _same(held: CassetteFile, cassette: CassetteFile) -> bool:
-    """The same recording, whichever version of httpx_cassette converted it (``meta.recorder``)."""
-    return msgspec.structs.replace(held, meta=msgspec.structs.replace(held.meta, recorder="")) == (
-        msgspec.structs.replace(cassette, meta=msgspec.structs.replace(cassette.meta, recorder=""))
-    )
+def _same(store: DirectoryStore, key: str, held: CassetteFile, cassette: CassetteFile) -> bool:
+    """The same recording, whichever version of httpx_cassette converted it (``meta.recorder``) and
+    wherever a body is kept: what is compared is the bytes served, so a large body the store moved to a
+    side file (``body_file``) is the same as that body inline (``base64``) in a fresh conversion."""
+    return _served(store, key, held) == _served(store, key, cassette)
+
+
+def _served(store: DirectoryStore, key: str, cassette: CassetteFile) -> CassetteFile:
+    """``cassette`` as compared: no ``meta.recorder``, every binary body inline as canonical base64."""
+    responses = [_inline(store, key, r) for r in cassette.responses]
+    meta = msgspec.structs.replace(cassette.meta, recorder="")
+    return msgspec.structs.replace(cassette, meta=meta, responses=responses)
+
+
+def _inline(store: DirectoryStore, key: str, response: Response) -> Response:
+    data = store.body_file_bytes(key, response)  # `CassetteFormatError` for a missing or unsafe one
+    if data is None:
+        if not isinstance(response.base64, str):
+            return response
+        try:
+            data = base64.b64decode(response.base64, validate=True)
+        except ValueError:  # not base64: compared as it is written
+            return response
+    return msgspec.structs.replace(response, base64=base64.b64encode(data).decode("ascii"), body_file=UNSET)
 
 
 def already_there(store: DirectoryStore, key: str, cassette: CassetteFile) -> Path | None:
     """The file of ``store`` holding ``cassette``'s request (``key``) when it holds a different recording
     of it; None when there is none. `CassetteFormatError` for a broken file there (not overwritten)."""
     held = store.get(key, cassette.request)
-    if held is None or _same(held, cassette):
+    if held is None or _same(store, key, held, cassette):
         return None
     return store.file_of(key) or store.path
 
