@@ -81,7 +81,10 @@ def _basic(credentials: str) -> list[str]:
     return [decoded, decoded.partition(":")[2]]
 
 
-def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
+_ECHOED = "echoes a credential its request carried"
+
+
+def scrubbed(response: Response, secrets: frozenset[str], what: str = _ECHOED) -> Response:
     """``response`` with each of ``secrets`` (and its percent-encoded form) written as ``REDACTED``
     wherever it appears; the very object when none does. One search of its JSON per secret: a 2,000-event
     stream costs about 0.3 ms.
@@ -90,7 +93,8 @@ def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
     charset it may be read in and through each compression layer (`unpacked_texts`). A secret found
     there is rewritten in the charset it is written in (UTF-16, UTF-32, the declared one); one that is
     still there after that (inside compressed data, in a charset no bytes can be matched in) cannot be
-    written as ``REDACTED`` in place: `CassetteSecretError`, and nothing is written."""
+    written as ``REDACTED`` in place: `CassetteSecretError`, and nothing is written. ``what``: what the
+    response does with them, for that error ("echoes a credential its request carried")."""
     if not secrets:
         return response
     forms = _forms(secrets)
@@ -113,11 +117,11 @@ def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
         text = change(response.text)
         if nul_text is not None:  # UTF-16 or UTF-32 a client may read it as (json.loads sniffs it)
             text = _rewritten(text.encode("utf-8", "surrogatepass"), ordered, "").decode("utf-8", "replace")
-            _refuse_unwritten(needles, b"", text, "")
+            _refuse_unwritten(needles, b"", text, "", what)
         changes["text"] = text
     if body:
         body = _rewritten(body, ordered, charset)
-        _refuse_unwritten(needles, body, None, charset)
+        _refuse_unwritten(needles, body, None, charset, what)
         changes["base64"] = base64.b64encode(body).decode()
     if response.error is not None:
         changes["error"] = msgspec.structs.replace(response.error, message=change(response.error.message))
@@ -189,21 +193,21 @@ def _read_in(needles: list[str], body: bytes, text: str | None, charset: str) ->
     return next((n for n in needles if any(n in read.text for read in readings)), None)
 
 
-def _refuse_unwritten(needles: list[str], body: bytes, nul_text: str | None, charset: str) -> None:
+def _refuse_unwritten(needles: list[str], body: bytes, nul_text: str | None, charset: str, what: str) -> None:
     """Raise `CassetteSecretError` when a client still reads one of ``needles`` in the rewritten body."""
     left = _read_in(needles, body, nul_text, charset)
     if left is None:
         return
     kind = (
-        "a credential the request carried, sent back in the body in a form that cannot be written as"
-        " REDACTED in place (compressed, or in a charset its bytes cannot be matched in)"
+        f"the response {what} in its body, in a form that cannot be rewritten in place (compressed, or in"
+        " a charset its bytes cannot be matched in)"
     )
     finding = Finding(None, "$.response.body", kind, mask(left))
     raise CassetteSecretError(
-        f"refusing to record: the response echoes a credential its request carried, {mask(left)}, in"
-        " its body read as a client reads it (decompressed, or in its charset), where it cannot be"
-        " written as REDACTED in place; nothing was written (the caller got the live response)."
-        " Record without that credential, or keep the server from echoing it",
+        f"refusing to record: the response {what}, {mask(left)}, in its body read as a client reads"
+        " it (decompressed, or in its charset), where it cannot be rewritten in place; nothing was written"
+        " (the caller got the live response). Record without that value, or keep the server from sending"
+        " it",
         [finding],
     )
 

@@ -353,6 +353,8 @@ class Cassette:
             response = self.redaction.response(hooked, walked)
         except PlaceholderClash as clash:
             raise placeholder_clash(self.path, shown(f"{request.method} {request.url}"), clash) from None
+        hidden = frozenset(self.redaction.placeholders.hiding)  # what hiding could not reach (a zip's file)
+        response = scrubbed(response, hidden, "holds a placeholder's value") if hidden else response
         meta = meta or Meta()
         meta = msgspec.structs.replace(meta, user_agent=self.redaction.meta(meta.user_agent))
         if self.scope is not None:  # a copy: the caller's response is not ours to change

@@ -7,14 +7,17 @@ warning that says why and what to do."""
 
 from __future__ import annotations
 
+import bz2
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from httpx_cassette import CassetteTransport
+from httpx_cassette import CassetteSecretError, CassetteTransport
 
 SECRET = "acct-" + "Real-8d1f20c4e6"
 PLACEHOLDERS = {"<ACCOUNT>": SECRET}
@@ -133,12 +136,14 @@ def test_a_failing_assertion_on_a_planted_placeholder_prints_no_secret(
     )
     pytester.makepyfile(
         f"""
-        import httpx, pytest
+        import os
+        import httpx
         from httpx_cassette import CassetteTransport
 
         def test_capital():
             transport = CassetteTransport(
-                "cassettes/capital", mode="replay", placeholders={{"<ACCOUNT>": os.environ["ACCOUNT_ID"]}}
+                "cassettes/capital", mode="replay", placeholders={{"<ACCOUNT>": os.environ["ACCOUNT_ID"]}},
+                restore_unsealed=os.environ.get("UNSEALED") == "1",
             )
             with httpx.Client(transport=transport) as client:
                 assert "Paris" in client.get({URL!r}).json()["answer"]
@@ -148,5 +153,37 @@ def test_a_failing_assertion_on_a_planted_placeholder_prints_no_secret(
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     output = result.stdout.str() + result.stderr.str()
-    assert "<ACCOUNT>" in output
+    assert "AssertionError: assert 'Paris' in '<ACCOUNT>'" in output  # the test's own assertion failed
     assert SECRET not in output
+    # Control: what the same run printed before seals (every placeholder put back), the key in the log.
+    monkeypatch.setenv("UNSEALED", "1")
+    unsealed = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    unsealed.assert_outcomes(failed=1)
+    assert SECRET in unsealed.stdout.str()
+
+
+# -- a placeholder's value where hiding cannot reach is refused, not written ---------------------------
+
+
+def _zipped(data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/config.ini", data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("pack", [_zipped, bz2.compress], ids=["zip", "bzip2"])
+def test_a_placeholder_value_inside_an_archive_body_is_refused(tmp_path: Path, pack: Any) -> None:
+    """Hiding rewrites text and gzip/zlib bodies; a zip's or a bzip2 file's bytes it cannot rewrite in
+    place, and the value is no known format the scanner would refuse by itself."""
+    body = pack(b"[db]\nuser = app\nhost = db.internal\nsecret = " + SECRET.encode() + b"\n")
+    headers = {"content-type": "application/octet-stream"}
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, content=body, headers=headers))
+    transport = CassetteTransport(tmp_path, mode="record", placeholders=PLACEHOLDERS, inner=upstream)
+    with (
+        httpx.Client(transport=transport) as client,
+        pytest.raises(CassetteSecretError, match="a placeholder's value"),
+    ):
+        client.get("https://api.example.com/v1/export")
+    assert not list(tmp_path.rglob("*.json"))
+    assert not list(tmp_path.rglob("*.bin"))
