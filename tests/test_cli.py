@@ -844,7 +844,10 @@ def test_convert_llama_stack_again_never_overwrites_a_cassette_recorded_since(tm
     ours = tmp_path / "ours"
     argv = ("convert", str(tmp_path / "recordings"), str(ours), "--from", "llama-stack")
     assert run(*argv)[:2] == (0, f"wrote 1 file to {ours}\n")
-    assert run(*argv)[:2] == (0, f"wrote 0 files to {ours}\n")  # the same recording: left as it is
+    assert run(*argv)[:2] == (  # the same recording: left as it is, and said so
+        0,
+        f"wrote 0 files to {ours} (1 file already there, unchanged)\n",
+    )
     [converted] = ours.glob("*.json")
     data = json.loads(converted.read_text())
     data["responses"][0]["status"] = 201

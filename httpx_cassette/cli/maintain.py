@@ -63,7 +63,9 @@ def cmd_convert(args: argparse.Namespace, console: Console) -> int:
     if route == ("vcr", "ours"):
         written, refused = _convert_vcr(source, destination, allow, force=args.force, unchanged=unchanged)
     elif route in (("llama-stack", "ours"), ("ours", "llama-stack")):
-        written, refused = _convert_llama_stack(source, destination, args.to, allow, force=args.force)
+        written, refused = _convert_llama_stack(
+            source, destination, args.to, allow, force=args.force, unchanged=unchanged
+        )
     else:
         raise UsageError(
             f"cannot convert from {route[0]} to {args.to}: convert vcr -> ours, llama-stack -> ours,"
@@ -102,17 +104,24 @@ def _convert_vcr(
 
 
 def _convert_llama_stack(
-    source: Path, destination: Path, to: str, allow: list[str | re.Pattern[str]], *, force: bool
+    source: Path,
+    destination: Path,
+    to: str,
+    allow: list[str | re.Pattern[str]],
+    *,
+    force: bool,
+    unchanged: list[Path],
 ) -> tuple[list[Path], list[CassetteFormatError]]:
     """`convert_directory` (all or nothing: one request may be in several files); when it refuses a file
-    and others would be refused too, nothing is written and every one of them is returned."""
+    and others would be refused too, nothing is written and every one of them is returned. Converting to
+    ours, files already holding the same recording go to ``unchanged``."""
     from httpx_cassette.formats.guard import Guard, SecretRefused
     from httpx_cassette.formats.llamastack import convert_directory
 
     try:
-        return convert_directory(
-            source, destination, to="ours" if to == "ours" else "llama-stack", allow=allow, force=force
-        ), []
+        if to == "ours":
+            return convert_directory(source, destination, "ours", allow, force=force, unchanged=unchanged), []
+        return convert_directory(source, destination, "llama-stack", allow, force=force), []
     except SecretRefused as first:
         others = [r for r in Guard(destination, allow).refusals(source) if r.path != first.path]
         if not others:

@@ -33,6 +33,7 @@ def convert_directory(
     allow: Iterable[str | re.Pattern[str]] = (),
     *,
     force: bool = False,
+    unchanged: list[Path] | None = None,
 ) -> list[Path]:
     """Write every recording in ``src`` (either format, mixed) to ``dst`` in format ``to``.
 
@@ -45,7 +46,8 @@ def convert_directory(
     no secret), what a llama-stack file keeps to be written back too: a file whose conversion still
     holds what looks like a credential raises `SecretRefused` naming it, and nothing is written.
 
-    To ours, a file of ``dst`` already holding the same recording is not written again; one holding a
+    To ours, a file of ``dst`` already holding the same recording is not written again (it is added to
+    ``unchanged``); one holding a
     different recording of the same request (recorded again since) raises `RecordingExists`, and nothing
     is written, unless ``force``.
     """
@@ -80,7 +82,7 @@ def convert_directory(
         _named_apart(converted)
     writer = DirectoryStore(target, KeyOptions(), write_format="ours" if to == "ours" else LLAMA_STACK)
     if to == "ours":
-        converted = _new_or_forced(writer, converted, force=force)
+        converted = _new_or_forced(writer, converted, force=force, unchanged=unchanged)
     written: list[Path] = []
     for key, (file, cassette) in converted.items():
         with _refusing(file, to):
@@ -89,17 +91,27 @@ def convert_directory(
 
 
 def _new_or_forced(
-    writer: DirectoryStore, converted: dict[str, tuple[Path, CassetteFile]], *, force: bool
+    writer: DirectoryStore,
+    converted: dict[str, tuple[Path, CassetteFile]],
+    *,
+    force: bool,
+    unchanged: list[Path] | None,
 ) -> dict[str, tuple[Path, CassetteFile]]:
-    """What of ``converted`` to write: not what ``writer`` already holds the same; a different recording
-    of the same request there refuses the conversion (naming the first source file), unless ``force``."""
+    """What of ``converted`` to write: not what ``writer`` already holds the same (its file goes to
+    ``unchanged``); a different recording of the same request there refuses the conversion (naming the
+    first source file), unless ``force``."""
     out: dict[str, tuple[Path, CassetteFile]] = {}
+    same: list[Path] = []
     for key, (file, cassette) in converted.items():
         there = already_there(writer, key, cassette)
         if there is not None and not force:
             refuse_overwrites(file, "llama-stack recording", [(there, cassette)])
         if there is not None or writer.get(key, cassette.request) is None:
             out[key] = (file, cassette)
+        else:
+            same.append(writer.file_of(key) or writer.path)
+    if unchanged is not None:  # only once nothing was refused: all or none
+        unchanged.extend(same)
     return out
 
 
