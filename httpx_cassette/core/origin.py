@@ -18,11 +18,11 @@ from urllib.parse import unquote, urlsplit
 
 from httpx_cassette.core.places import absolute_urls
 
-__all__ = ["Origin", "authorities", "leads_elsewhere", "origin_of"]
+__all__ = ["DEFAULT_PORTS", "Origin", "authorities", "leads_elsewhere", "origin_of"]
 
 Origin = tuple[str, str | None, int | None]  # scheme, host, port (the scheme's default when unsaid)
 
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # A text that starts as a URL a lenient parser follows, though `absolute_urls` reads none in it:
 # ``https:/evil``, ``https:\\evil`` (a browser's reading).
 _LOOSE_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]{0,31}):[/\\]+(.*)", re.S)
@@ -48,7 +48,7 @@ def origin_of(url: str) -> Origin | None:
 def _origin(url: str) -> Origin:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    return scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(scheme)
+    return scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(scheme)
 
 
 def _elsewhere(url: str, origin: Origin | None) -> bool:
@@ -87,7 +87,7 @@ def authorities(text: str) -> list[str]:
 
 def _same_host_under(scheme: str, origin: Origin | None) -> bool:
     """Whether the request's host under ``scheme`` (at its default port) is still ``origin``."""
-    return origin is not None and (scheme, origin[1], _DEFAULT_PORTS.get(scheme)) == origin
+    return origin is not None and (scheme, origin[1], DEFAULT_PORTS.get(scheme)) == origin
 
 
 def leads_elsewhere(url: str | None) -> Callable[[str], bool]:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from urllib.parse import unquote, urljoin, urlsplit
 
+from httpx_cassette.core.origin import DEFAULT_PORTS as _DEFAULT_PORTS
 from httpx_cassette.core.origin import authorities
 
 __all__ = ["Redirects"]
@@ -56,29 +57,52 @@ def _idna2003(host: str) -> bytes:
     return host.encode("idna")
 
 
-def _hosts(base: str, location: str) -> set[str]:
-    """Every host a client may follow ``location`` (answered to ``base``) to."""
-    found: set[str] = set()
+# Where a redirect leads: a host form and its scheme and port, or `_ANY_PORT` when only the host is known
+# (an authority read leniently), which then names the host on every scheme and port.
+Place = tuple[str, str]
+_ANY_PORT = "*"
+
+
+def _place(scheme: str, port: int | None) -> str:
+    scheme = scheme.lower()
+    return f"{scheme}:{port or _DEFAULT_PORTS.get(scheme, '')}"
+
+
+def _places(base: str, location: str) -> set[Place]:
+    """Every host, scheme and port a client may follow ``location`` (answered to ``base``) to."""
+    found: set[Place] = set()
     decoded = unquote(location)
     for reading in {location, decoded, location.replace("\\", "/"), decoded.replace("\\", "/")}:
         try:
-            host = urlsplit(urljoin(base, reading.strip())).hostname
+            parts = urlsplit(urljoin(base, reading.strip()))
+            place = _place(parts.scheme, parts.port)
         except ValueError:  # a client may still follow what urllib cannot split
-            return {_EVERY_HOST}
+            return {(_EVERY_HOST, _ANY_PORT)}
+        # A scheme and no host (`http:?k=1`): httpx follows it to the base's host under that scheme.
+        host = parts.hostname if parts.hostname is not None or not parts.scheme else urlsplit(base).hostname
         if host is not None:
-            found |= _forms(host)
+            found |= {(form, place) for form in _forms(host)}
     for authority in authorities(location):
         host = authority.rpartition("@")[2]
         host = host[1 : host.find("]")] if host.startswith("[") else host.partition(":")[0]
-        found |= _forms(host) if host else {_EVERY_HOST}
+        found |= {(form, _ANY_PORT) for form in _forms(host)} if host else {(_EVERY_HOST, _ANY_PORT)}
     return found
 
 
+def _origin(url: str) -> tuple[set[str], str]:
+    """The host forms of ``url`` and its scheme and port."""
+    try:
+        parts = urlsplit(url)
+        return _forms(parts.hostname or ""), _place(parts.scheme, parts.port)
+    except ValueError:
+        return {_EVERY_HOST}, _ANY_PORT
+
+
 class Redirects:
-    """The hosts named by the redirects a session replayed."""
+    """The places (host, scheme, port) named by the redirects a session replayed."""
 
     def __init__(self) -> None:
-        self._named: dict[str, str] = {}  # host -> the URL whose replayed answer named it
+        self._named: dict[Place, str] = {}  # place -> the URL whose replayed answer named it
         self._lock = threading.Lock()
 
     def replayed(self, url: str, status: int, headers: Mapping[str, str] | list[tuple[str, str]]) -> None:
@@ -89,25 +113,23 @@ class Redirects:
         locations = [value for name, value in pairs if name.lower() in _FOLLOWED]
         if not locations:
             return
-        try:
-            own = _forms(urlsplit(url).hostname or "")
-        except ValueError:
-            own = set()
+        hosts, place = _origin(url)
         with self._lock:
             for location in locations:
-                for host in _hosts(url, location) - own:
-                    self._named.setdefault(host, url)
+                for host, where in _places(url, location):
+                    # Its own origin is no other place; its host read leniently (no scheme known) neither.
+                    if host not in hosts or (where != place and where != _ANY_PORT):
+                        self._named.setdefault((host, where), url)
 
     def named(self, url: str) -> str | None:
-        """The URL whose replayed redirect named the host of ``url``, or None when none did."""
+        """The URL whose replayed redirect named the place of ``url`` (its host, under its scheme and port,
+        or under any), or None when none did."""
         if not self._named:
             return None
-        try:
-            hosts = _forms(urlsplit(url).hostname or "")
-        except ValueError:
-            hosts = {_EVERY_HOST}
+        hosts, place = _origin(url)
         for host in hosts:
-            if (named := self._named.get(host)) is not None:
-                return named
-        every = self._named.get(_EVERY_HOST)  # a location no reading splits: any host but its own
-        return every if every is not None and not hosts & _forms(urlsplit(every).hostname or "") else None
+            for key in ((host, place), (host, _ANY_PORT)):
+                if (named := self._named.get(key)) is not None:
+                    return named
+        every = self._named.get((_EVERY_HOST, _ANY_PORT))  # a location no reading splits: any other origin
+        return every if every is not None and _origin(every) != (hosts, place) else None

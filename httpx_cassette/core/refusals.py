@@ -57,10 +57,10 @@ def placeholder_clash(cassette: Path, request: str, clash: PlaceholderClash) -> 
 def forward_refused(cassette: Path, request: str, source: str) -> CassetteSecretError:
     """The error for a request, missing from the cassette, to a host a redirect it replayed named."""
     return CassetteSecretError(
-        f"refusing to forward {request} from cassette {cassette}: its host is one a redirect replayed from"
-        f" the cassette (the answer to {source}) named, so it is the file's request, not your code's, and"
-        " it would carry your client's headers (API keys) there. A cassette is read back from pull"
-        " requests: check that answer; if the redirect is real, record the first request again (mode"
-        " 'record', or delete its file and use 'record-missing').",
+        f"refusing to forward {request} from cassette {cassette}: a redirect replayed from the cassette (the"
+        f" answer to {source}) sent it there, to another host, scheme or port, so it is the file's request,"
+        " not your code's, and it would carry your client's headers (API keys) there. A cassette is read"
+        " back from pull requests: check that answer; if the redirect is real, record the first request"
+        " again (mode 'record', or delete its file and use 'record-missing').",
         [],
     )

@@ -58,6 +58,10 @@ def _follow(path: Path, url: str) -> list[str]:
         # IDNA 2008, as httpx sends it (IDNA 2003 reads this host as fass.example), and an IPv6 literal
         "https://faß.example/collect",
         "http://[0:0::1]:8080/collect",
+        # the same host, but not the origin the client sent its key to: cleartext, another port
+        "http://api.example.com/collect",
+        "http:?collect=1",
+        "https://api.example.com:8443/collect",
     ],
 )
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
