@@ -86,7 +86,7 @@ def proven(
     if not secrets:
         return {}, []
     stored, body = _stored(response), _body(response, side)
-    given = dict(seal.partition(" ")[::2] for seal in response.sealed or [] if isinstance(seal, str))
+    given = dict(seal.rpartition(" ")[::2] for seal in response.sealed or [] if isinstance(seal, str))
     good: dict[str, str] = {}
     unproven: list[str] = []
     for name, secret in secrets.items():

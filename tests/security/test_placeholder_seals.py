@@ -187,3 +187,13 @@ def test_a_placeholder_value_inside_an_archive_body_is_refused(tmp_path: Path, p
         client.get("https://api.example.com/v1/export")
     assert not list(tmp_path.rglob("*.json"))
     assert not list(tmp_path.rglob("*.bin"))
+
+
+def test_a_placeholder_name_with_a_space_is_sealed_and_put_back(tmp_path: Path) -> None:
+    spaced = {"<MY ACCOUNT>": SECRET}
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"account": SECRET}))
+    with httpx.Client(
+        transport=CassetteTransport(tmp_path, mode="record", placeholders=spaced, inner=upstream)
+    ) as client:
+        client.get(URL)
+    assert _replay(tmp_path, placeholders=spaced).json() == {"account": SECRET}
