@@ -5,10 +5,12 @@ A file is deleted only on the report's evidence that the tests owning it ran and
 it is in no test's ``used`` list, it lies in a cassette directory some test of the run opened
 (``directories``; a cassette reads the files of its own folder) or under a folder the plugin found no
 collected test owns any more (``unused_directories``), and in no folder of a test that
-did not run to a pass (``kept``). A report that is not ``complete`` (a test with a cassette did not run
-to its end, a worker crashed, the run was interrupted) is refused whole. Paths are relative to the
-report's own folder, or absolute. Only ``*.json`` cassette files under the pruned directory, and their
-``<stem>.<n>.bin`` body files, are ever deleted.
+did not run to a pass (``kept``: deselected, skipped, failed, not reached). Tests that did not run
+(``not_run``) do not make the report refused: their folders are kept, the others' pruned. A report that
+is not ``complete`` (a worker crashed, the run was interrupted, a path had to be masked: the per-test
+evidence may be missing) is refused whole. Paths are relative to the report's own folder, or
+absolute. Only ``*.json`` cassette files under the pruned directory, and their ``<stem>.<n>.bin`` body
+files, are ever deleted.
 """
 
 from __future__ import annotations
@@ -54,14 +56,7 @@ class Pruned:
 def read_report(report: Path) -> Evidence:
     """The evidence of the usage report at ``report``; a `CassetteError` for an incomplete one."""
     data = read_usage_report(report)
-    if not data.complete and data.not_run:
-        tests = f"{data.not_run} test{'s' if data.not_run != 1 else ''} with a cassette"
-        raise CassetteError(
-            f"usage report {report} is incomplete: {tests} did not run to the end in that run (deselected,"
-            " skipped, failed in setup or not reached), so it may miss files in use; nothing was deleted:"
-            " run every test that uses the cassettes to write a complete report"
-        )
-    if not data.complete:
+    if not data.complete:  # tests that merely did not run leave it complete: their folders are ``kept``
         raise CassetteError(
             f"usage report {report} is incomplete (a worker crashed or the run was interrupted), so it may"
             " miss files in use; nothing was deleted: run the tests again to write a complete report"

@@ -99,9 +99,10 @@ Command line options and ini options (in ``[tool.pytest.ini_options]``):
     ``--cassette-prune`` deletes; ``kept``: the folders of the tests with a cassette (the marker, the
     fixture, a ``vcr`` marker, ``@use_cassette``) that did not run to a pass, which prune leaves alone
     (`httpx_cassette.pytest_plugin.runs`). Paths are POSIX and relative to the report's own folder;
-    lists are sorted. ``complete`` is false when ``not_run`` collected tests with a cassette did not
-    run to their end (deselected by ``-k``, ``-m`` or ``--lf``, skipped, failed in setup, not reached
-    after ``-x``), a worker crashed or the run was interrupted: ``used`` may then miss files in use.
+    lists are sorted. ``not_run`` counts the collected tests with a cassette that did not run to
+    their end (deselected by ``-k``, ``-m`` or ``--lf``, skipped, failed in setup, not reached after
+    ``-x``): their folders are in ``kept``. ``complete`` is false when a worker crashed, the run was
+    interrupted or a path had to be masked: ``used`` may then miss files in use, and prune refuses it.
 
 A replay miss fails its test with the `CassetteMiss` message, also when an SDK wrapped the miss
 into an error of its own or the code under test swallowed it.

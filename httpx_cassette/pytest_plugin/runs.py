@@ -1,7 +1,8 @@
 """Which collected tests use a cassette, and which of them ran to their end: the per-test evidence of
 the usage report (`httpx_cassette.pytest_plugin.usage`). A partial run (``-k``, a skipped test, ``-x``,
-``--lf``, a crashed pytest-xdist worker) writes an incomplete report that names the folders of the tests
-it did not run, so ``httpx-cassette prune --used-by`` never deletes their recordings.
+``--lf``) writes a report that names the folders of the tests it did not run as ``kept``, so
+``httpx-cassette prune --used-by`` never deletes their recordings and prunes the others'. A crashed
+pytest-xdist worker's evidence is missing: that report is incomplete, and refused.
 
 The tests are taken before any plugin deselects one (pytest's ``-k`` and ``-m``, ``--lf``, a plugin
 that drops items without saying so): every collected test counts. A test uses a cassette when it has

@@ -4,8 +4,11 @@ shape ``httpx-cassette prune --used-by`` reads; documented in `httpx_cassette.py
 
 Per test, too (`httpx_cassette.pytest_plugin.runs` fills it in): the folders of every collected test
 that uses a cassette, deselected ones included, and how each test that ran ended. A test that did
-not run to its end keeps its folders: the report is incomplete and names them as ``kept``, so no
-file of theirs is ever pruned on this run's word.
+not run to a pass keeps its folders: the report names them as ``kept`` (and counts the tests that did
+not run, ``not_run``), so no file of theirs is ever pruned on this run's word, while the cassettes of
+the tests that ran and passed may be. The report is incomplete, and refused whole, only when that
+per-test evidence may be missing: a worker crashed, the run was interrupted, or a path had to be
+masked.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class Usage:
     files: set[str] = field(default_factory=set)  # every cassette file played or recorded
     candidates: set[str] = field(default_factory=set)  # unused directories found after collection
     roots: set[str] = field(default_factory=set)  # the folders holding module folders: pruning stops there
-    complete: bool = True  # false when a worker crashed or the run was interrupted
+    complete: bool = True  # false when a worker crashed or the run was interrupted: evidence is missing
     tests: dict[str, set[str]] = field(
         default_factory=dict
     )  # node id -> folders: collected tests with a cassette
@@ -97,11 +100,12 @@ class Usage:
         return sorted(test for test in self.tests if test not in self.outcomes)
 
     def kept(self) -> set[str]:
-        """The folders no prune may touch on this run's word: those of the tests that did not run, and
-        those of the tests that ran but did not pass (they may have stopped before using them all)."""
-        kept = {folder for test in self.not_run() for folder in self.tests[test]}
-        for test, outcome in self.outcomes.items():
-            if outcome != PASSED:
+        """The folders no prune may touch on this run's word: those of the tests that did not run (and
+        any they opened before stopping: a skip in the body), and those of the tests that ran but did
+        not pass (they may have stopped before using them all)."""
+        kept: set[str] = set()
+        for test in {*self.tests, *self.opened_by, *self.outcomes}:
+            if self.outcomes.get(test) != PASSED:
                 kept |= self.tests.get(test, set()) | self.opened_by.get(test, set())
         return kept
 
@@ -134,7 +138,8 @@ class Usage:
         credential masked (`shown_path`: a folder named before test ids were hidden). A used file
         whose path had to be masked makes the report incomplete, so ``prune --used-by`` deletes
         nothing rather than the file it cannot recognise; so does a kept folder whose path had to be
-        masked. So does a test with a cassette that did not run to its end (`not_run`)."""
+        masked. A test with a cassette that did not run to its end does not (it is counted, `not_run`):
+        its folders are ``kept``, which is what ``prune`` goes by."""
         base = path.resolve().parent
 
         def relative(paths: Iterable[str | Path]) -> list[str]:
@@ -146,7 +151,7 @@ class Usage:
         used, kept, not_run = relative(self.files), relative(self.kept()), self.not_run()
         hidden = masked(self.files, used) or masked(self.kept(), kept)
         report = UsageReport(
-            complete=self.complete and not not_run and not hidden,
+            complete=self.complete and not hidden,
             not_run=len(not_run),
             used=used,
             directories=relative(self.directories),

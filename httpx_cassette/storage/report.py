@@ -20,9 +20,9 @@ class UsageReport(msgspec.Struct, kw_only=True):
     """What a test run used. Paths are POSIX, relative to the report's own folder (or absolute)."""
 
     version: int = REPORT_VERSION
-    # false when a test with a cassette did not run to its end, a worker crashed or the run was interrupted
+    # false when a worker crashed, the run was interrupted or a path had to be masked: prune refuses it
     complete: bool = True
-    not_run: int = 0  # how many collected tests with a cassette did not run to their end
+    not_run: int = 0  # how many collected tests with a cassette did not run to their end (folders: kept)
     used: list[str]  # every cassette file some test played or recorded
     directories: list[str] = msgspec.field(default_factory=list)  # every cassette directory opened
     unused_directories: list[str] = msgspec.field(default_factory=list)  # what --cassette-prune deletes
