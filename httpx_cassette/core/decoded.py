@@ -89,17 +89,24 @@ def base64_inside(text: str) -> list[bytes]:
     if whole is not None:
         return [whole]
     found: list[bytes] = []
-    taken: list[range] = []
+    taken: list[tuple[int, int]] = []  # (start, end) of each block read, in order: they do not overlap
     if "\n" in text and _BLOCK_LINE.search(text):
         for block in _BLOCK.finditer(text):
             raw = embedded_base64(_SPACE.sub("", block.group(0)))
             if raw is not None:
                 found.append(raw)
-                taken.append(range(block.start(), block.end()))
+                taken.append(block.span())
     if _RUN not in text.encode("utf-8", "surrogatepass").translate(_AS_RUNS):
         return found
+    # Tokens come in order too: one walk over both (a token is checked against the one block that may
+    # hold it, not against every block before it: linear in the number of blocks).
+    spans, end = iter(taken), -1
+    start = 0
     for token in _TOKEN.finditer(text):
-        if any(token.start() in span for span in taken) or token.group(0) == text:
+        at = token.start()
+        while end <= at:
+            start, end = next(spans, (len(text), len(text) + 1))
+        if start <= at or token.group(0) == text:
             continue  # in a block read already; the whole text, judged above
         found += _token_bytes(token.group(0))
     return list(dict.fromkeys(found))  # the same run twice is read once
