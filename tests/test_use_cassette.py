@@ -393,6 +393,48 @@ def test_decorator_on_an_async_generator_function_keeps_the_cassette_open_while_
     asyncio.run(scenario())
 
 
+def test_blocks_closing_out_of_order_leave_the_enclosing_block_serving(
+    openai_server: LiveServer[OpenAIApp], tmp_path: Path
+) -> None:
+    # A decorated generator started inside `inner` and finished after `inner` exits: its block closes
+    # last, and the block serving afterwards is `outer` (still open), never the closed `inner`.
+    url = openai_server.base_url
+
+    @use_cassette(tmp_path / "generator", mode="record")
+    def steps() -> Any:
+        yield httpx.get(f"{url}/models/gpt-4o").status_code
+        yield httpx.get(f"{url}/models/gpt-4o-mini").status_code
+
+    with use_cassette(tmp_path / "outer", mode="record") as outer:
+        with use_cassette(tmp_path / "inner", mode="record") as inner:
+            running = steps()
+            assert next(running) == 200  # the generator's block opens inside `inner`
+        assert list(running) == [200]  # `inner` closed first; the generator's block now, out of order
+        httpx.get(f"{url}/models/gpt-4.1-mini")
+    assert [name.split("-")[2:-1] for name in names(tmp_path / "outer")] == [["gpt", "4", "1", "mini"]]
+    assert (len(outer.recorded), len(inner.recorded), names(tmp_path / "inner")) == (1, 0, [])
+    assert len(names(tmp_path / "generator")) == 2
+
+
+async def test_a_task_that_outlives_its_block_is_not_served_by_the_closed_cassette(
+    openai_server: LiveServer[OpenAIApp], tmp_path: Path
+) -> None:
+    client = httpx.AsyncClient(base_url=openai_server.base_url)
+    go = asyncio.Event()
+
+    async def later() -> int:
+        await go.wait()
+        return (await client.get("/models/gpt-4o")).status_code
+
+    with use_cassette(tmp_path / "outer", mode="record") as outer:
+        with use_cassette(tmp_path / "inner", mode="record") as inner:
+            task = asyncio.create_task(later())  # its context holds both blocks
+        go.set()
+        assert await task == 200
+    assert (len(outer.recorded), len(inner.recorded)) == (1, 0)
+    await client.aclose()
+
+
 # -- misses ----------------------------------------------------------------------------------------
 
 

@@ -4,9 +4,12 @@ Requests reach it through the client hooks of `httpx_cassette.http.hooks` (every
 client, whatever its transport). The hooks are installed while any route is open and removed when
 the last one closes. Which route serves a request, first match wins:
 
-1. the innermost ``use_cassette`` block open in the caller's context (a ContextVar: asyncio tasks
-   created inside a block inherit it; concurrent tasks in different blocks stay apart; nesting
-   means the inner block serves, the outer one resumes after it);
+1. the innermost ``use_cassette`` block still open in the caller's context (a ContextVar holding the
+   context's blocks, innermost last: asyncio tasks created inside a block inherit them; concurrent
+   tasks in different blocks stay apart; nesting means the inner block serves, the outer one resumes
+   after it). A block that closes leaves that stack wherever it is (a decorated generator finished
+   after the block it started in: blocks may close out of order), and a closed block never serves,
+   also in a context that still holds it (a task that outlived its block);
 2. in a thread that has no block open itself (a thread pool started from a block, an SDK's
    background thread), the most recently opened block of any other thread; code in the thread
    that opened a block but outside it (a task created before the block) is not intercepted;
@@ -30,7 +33,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,18 +45,19 @@ __all__ = ["Block", "RouteTable", "TABLE", "process_route", "session_listener"]
 
 @dataclass(eq=False)
 class Block:
-    """One entry into a block: its route, the thread that opened it, and how to undo its ContextVar."""
+    """One entry into a block: its route, the thread that opened it, and whether it is closed yet."""
 
     route: Route
     thread: int = field(default_factory=threading.get_ident)
-    token: Token[Route | None] | None = None
+    closed: bool = False
 
 
 class RouteTable:
     """The open blocks and process-wide routes, and the hooks that consult them."""
 
     def __init__(self) -> None:
-        self.active: ContextVar[Route | None] = ContextVar("httpx_cassette_active", default=None)
+        # The blocks open in this context, innermost last (a tuple: contexts copy it).
+        self.active: ContextVar[tuple[Block, ...]] = ContextVar("httpx_cassette_active", default=())
         self.hooks = Hooks(self.route, self.let_out)
         self._lock = threading.RLock()
         self._blocks: list[Block] = []  # open in any thread, oldest first
@@ -62,7 +66,7 @@ class RouteTable:
 
     def route(self) -> Route | None:
         """The route serving a request made here and now (see the module docstring), or None."""
-        active = self.active.get()
+        active = self.innermost()
         if active is not None:
             return active
         if not self._blocks and not self._process:
@@ -72,6 +76,13 @@ class RouteTable:
             if self._blocks and all(block.thread != me for block in self._blocks):
                 return self._blocks[-1].route
             return self._process[-1] if self._process else None
+
+    def innermost(self) -> Route | None:
+        """The route of the innermost block still open in the caller's context, or None."""
+        for block in reversed(self.active.get()):
+            if not block.closed:
+                return block.route
+        return None
 
     def stack(self) -> list[Route]:
         """The routes a request made here and now meets, top down: the one `route` picks, then the
@@ -97,19 +108,21 @@ class RouteTable:
         with self._lock:
             self.hooks.install()
             self._blocks.append(block)
-        block.token = self.active.set(route)
+        self.active.set((*self._open_here(), block))
         return block
 
     def close(self, block: Block) -> None:
-        assert block.token is not None
-        try:
-            self.active.reset(block.token)
-        except ValueError:  # left in another context than it was entered in (an async fixture)
-            old = block.token.old_value
-            self.active.set(None if old is Token.MISSING else old)
+        """Close ``block``, whichever blocks opened after it are still open (a generator's block that
+        outlived the block it started in) and whichever context it is left in (an async fixture): it
+        is taken out of this context's stack, and marked closed for the contexts that still hold it."""
+        block.closed = True
+        self.active.set(self._open_here())
         with self._lock:
             self._blocks.remove(block)
             self._release()
+
+    def _open_here(self) -> tuple[Block, ...]:
+        return tuple(block for block in self.active.get() if not block.closed)
 
     @contextmanager
     def process_route(self, route: Route) -> Iterator[None]:
