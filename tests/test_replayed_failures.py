@@ -2,10 +2,11 @@
 
 ``except ReadTimeout`` (requests) or ``except aiohttp.ClientConnectorError`` catches on replay what it
 caught while recording, with the same message. The class is looked up by the name the file holds in
-the library's own exceptions module, and only among its errors: a name the library does not have (one
-recorded through another library, an older file, a hand-edited one) is raised as the broader class it
-always was. The failures are real: a refused connection to a closed port on 127.0.0.1, and a server
-socket on 127.0.0.1 that takes the connection and never answers.
+the replaying library's own exceptions module, and only among its errors, whichever library recorded
+it (httpx's ``ReadTimeout`` replays through requests as requests' ``ReadTimeout``): a name the library
+does not have (most recorded through another library, an older file, a hand-edited one) is raised as
+the broader class it always was. The failures are real: a refused connection to a closed port on
+127.0.0.1, and a server socket on 127.0.0.1 that takes the connection and never answers.
 """
 
 from __future__ import annotations
@@ -170,6 +171,31 @@ def test_each_stored_class_name_replays_as_that_class_where_the_library_has_it(
             asyncio.run(aiohttp_get(closed_url))
         got[name] = type(caught.value)
     assert got == AIOHTTP_BY_NAME
+
+
+def test_a_failure_recorded_through_httpx_replays_through_another_library_by_its_name(
+    tmp_path: Path, silent_url: str, closed_url: str
+) -> None:
+    # The replaying library's class of the recorded name when it has one (requests has a ReadTimeout),
+    # else its broader class (requests has no ConnectError; aiohttp has neither).
+    httpx = pytest.importorskip("httpx")
+    for url, name in ((silent_url, "ReadTimeout"), (closed_url, "ConnectError")):
+        directory = tmp_path / name
+        with pytest.raises(httpx.TransportError) as live, use_cassette(directory, mode="record"):
+            httpx.get(url, timeout=0.3)
+        assert type(live.value).__name__ == name
+        with pytest.raises(RequestError) as through_requests, use_cassette(directory):
+            requests.get(url, timeout=5)
+        with pytest.raises(aiohttp.ClientError) as through_aiohttp, use_cassette(directory):
+            asyncio.run(aiohttp_get(url))
+        if name == "ReadTimeout":
+            assert type(through_requests.value) is requests.exceptions.ReadTimeout
+            assert type(through_aiohttp.value) is aiohttp.ServerTimeoutError
+        else:
+            assert type(through_requests.value) is requests.exceptions.ConnectionError
+            assert type(through_aiohttp.value) is aiohttp.ClientConnectionError
+        assert str(live.value) in str(through_requests.value)
+        assert str(through_aiohttp.value) == f"{name}: {live.value}"
 
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 100\r\n\r\n"

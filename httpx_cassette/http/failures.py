@@ -6,9 +6,12 @@ library's exceptions module (``requests.exceptions``, ``aiohttp.client_exception
 the class is taken only when that module defines it under that name and it derives from the base
 error, so ``except ReadTimeout`` catches on replay what it caught live. The file names no module, so
 nothing is imported because a file says so, and no other class of the library (nor of anything it
-imports) can be picked and called. A name the library does not have (a failure recorded through
-another library), or a class that cannot be built from what the file holds, gives None: the shell then
-raises its broader class, as files recorded before this replay.
+imports) can be picked and called. Nor does it name the library that recorded it: a failure recorded
+through another library is raised as the replaying library's class of the same name when it has one
+(httpx's ``ReadTimeout`` through requests: ``requests.exceptions.ReadTimeout``). A name the library
+does not have (httpx's ``ConnectError`` through requests), or a class that cannot be built from what
+the file holds, gives None: the shell then raises its broader class, as files recorded before this
+replay.
 """
 
 from __future__ import annotations
