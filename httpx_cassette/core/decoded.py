@@ -58,16 +58,21 @@ def embedded_base64(text: str) -> bytes | None:
 
 # Base64 inside text: a token of the base64 alphabets (standard and URL-safe together: each is tried as
 # the one it is), and a block of whole lines of standard base64 (MIME's 76 columns, PEM's 64, GitHub's 60,
-# a YAML block scalar), every line but the last a whole number of 4-character groups. Both are linear:
-# a token ends at the first other character, a block at the first line that is no base64.
+# a YAML block scalar), every line but the last a whole number of 4-character groups. A block's lines
+# are broken by a real line break, or by one written as an escape in a string literal that nothing parsed
+# (``\n``, ``\r\n``, ``\\n``: JSONP, a page's embedded state, a repr in an error message), whose
+# ``n`` would otherwise start each line's token one character out of step. A block starts after any
+# character that is no base64 (a quote, a label: `_block_bytes` reads it from its second line too). Both
+# are linear: a token ends at the first other character, a block at the first line that is no base64.
 _TOKEN = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
+_BREAK = r"[ \t]*(?:\r?\n|(?:\\+r)?\\+n)[ \t]*"
 _BLOCK = re.compile(
-    r"^[ \t]*(?:[A-Za-z0-9+/]{4}){4,}[ \t]*\r?\n(?:[ \t]*(?:[A-Za-z0-9+/]{4}){4,}[ \t]*\r?\n)*"
-    r"[ \t]*[A-Za-z0-9+/]+={0,2}[ \t]*\r?$",
-    re.MULTILINE,
+    rf"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{{4}}){{4,}}(?:{_BREAK}(?:[A-Za-z0-9+/]{{4}}){{4,}})*"
+    rf"{_BREAK}[A-Za-z0-9+/]+={{0,2}}(?![A-Za-z0-9+/=])"
 )
-_BLOCK_LINE = re.compile(r"\n[ \t]*(?:[A-Za-z0-9+/]{4}){4}")  # what a block's second line starts with
-_SPACE = re.compile(r"\s+")
+_BREAKS = re.compile(_BREAK)
+# What a block's second line starts with, after a real line break or an escaped one.
+_BLOCK_LINE = re.compile(r"(?:\n|\\n)[ \t]*(?:[A-Za-z0-9+/]{4}){4}")
 # Each byte of the alphabets as "a", any other as " ": whether a token may be there is then one search for
 # 24 a's, in C (the token pattern tries every position: 20 ns a character, through every answer's text).
 _ALPHABET = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
@@ -90,12 +95,12 @@ def base64_inside(text: str) -> list[bytes]:
         return [whole]
     found: list[bytes] = []
     taken: list[tuple[int, int]] = []  # (start, end) of each block read, in order: they do not overlap
-    if "\n" in text and _BLOCK_LINE.search(text):
+    if ("\n" in text or "\\n" in text) and _BLOCK_LINE.search(text):
         for block in _BLOCK.finditer(text):
-            raw = embedded_base64(_SPACE.sub("", block.group(0)))
-            if raw is not None:
-                found.append(raw)
-                taken.append(block.span())
+            read = _block_bytes(block)
+            if read is not None:
+                found.append(read[0])
+                taken.append((read[1], block.end()))
     if _RUN not in text.encode("utf-8", "surrogatepass").translate(_AS_RUNS):
         return found
     # Tokens come in order too: one walk over both (a token is checked against the one block that may
@@ -110,6 +115,21 @@ def base64_inside(text: str) -> list[bytes]:
             continue  # in a block read already; the whole text, judged above
         found += _token_bytes(token.group(0))
     return list(dict.fromkeys(found))  # the same run twice is read once
+
+
+def _block_bytes(block: re.Match[str]) -> tuple[bytes, int] | None:
+    """(the bytes behind ``block``, where what was read starts) when it is base64 of text or compressed
+    data; else from its second line, when its first was no part of it (a label's value: a hash before a
+    MIME part), as long as two lines are left."""
+    lines = _BREAKS.split(block.group(0))
+    raw = embedded_base64("".join(lines))
+    if raw is not None:
+        return raw, block.start()
+    if len(lines) < 3:
+        return None
+    raw = embedded_base64("".join(lines[1:]))
+    second = _BREAKS.search(block.group(0))
+    return None if raw is None or second is None else (raw, block.start() + second.end())
 
 
 def _token_bytes(token: str) -> list[bytes]:

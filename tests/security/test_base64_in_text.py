@@ -13,6 +13,7 @@ import email.policy
 import gzip
 import json
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,12 @@ def _mime(key: str) -> bytes:
 def _tool_result(content: str) -> dict[str, Any]:
     message = {"role": "tool", "tool_call_id": "c1", "content": content}
     return {"model": "gpt-4o-mini", "messages": [message]}
+
+
+def _contents(key: str, width: int = 60, newline: str = "\n") -> dict[str, str]:
+    """A file from GitHub's contents API: base64 wrapped at ``width`` columns."""
+    wrapped = newline.join(textwrap.wrap(b64(_letter(key) * 2), width)) + newline
+    return {"name": "key.txt", "path": "key.txt", "encoding": "base64", "content": wrapped}
 
 
 # (what the request sends, what the response is): each holds KEY in base64 inside text.
@@ -99,6 +106,37 @@ CASES: dict[str, tuple[dict[str, Any] | None, httpx.Response]] = {
                 + base64.urlsafe_b64encode(_letter(KEY).encode()).decode().rstrip("=")
                 + "/view"
             },
+        ),
+    ),
+    # Wrapped base64 in a string literal nothing parses as a whole: its line breaks are escapes (``\n``,
+    # ``\r\n``, ``\\n``), whose ``n`` must not start the next line's run.
+    "wrapped base64 in JSONP": (
+        None,
+        httpx.Response(
+            200,
+            text=f"callback({json.dumps(_contents(KEY))});",
+            headers={"content-type": "application/javascript"},
+        ),
+    ),
+    "wrapped base64 in a page's embedded state": (
+        None,
+        httpx.Response(
+            200,
+            text=f"<script>window.__DATA__ = {json.dumps(_contents(KEY, 76))};</script>",
+            headers={"content-type": "text/html"},
+        ),
+    ),
+    "wrapped base64 in a repr in an error message, CRLF": (
+        None,
+        httpx.Response(
+            500, text=f"ValueError: cannot decode {_contents(KEY, 76, chr(13) + chr(10))['content']!r}"
+        ),
+    ),
+    "wrapped base64 in JSON quoted in an error message, twice escaped": (
+        None,
+        httpx.Response(
+            502,
+            text="upstream said: " + json.dumps({"error": "bad body: " + json.dumps(_contents(KEY))}),
         ),
     ),
 }
