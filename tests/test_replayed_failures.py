@@ -12,8 +12,10 @@ the broader class it always was. The failures are real: a refused connection to 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,6 +102,35 @@ def test_a_refused_aiohttp_connection_replays_as_client_connector_error(
     assert str(replayed) == str(live)  # "Cannot connect to host 127.0.0.1:<port> ssl:default [...]"
     assert (replayed.host, replayed.port) == (live.host, live.port)
     assert replayed.os_error.strerror == live.os_error.strerror
+
+
+def test_a_refused_aiohttp_connection_under_an_ssl_context_replays_its_reason_and_errno(
+    tmp_path: Path, closed_url: str
+) -> None:
+    # With ssl=<SSLContext> the message holds the context's repr (spaces and all) before the reason;
+    # the OS error number is kept too, so ``errno == ECONNREFUSED`` holds on replay as it did live.
+    context = ssl.create_default_context()
+    url = closed_url.replace("http://", "https://")
+
+    async def get() -> bytes:
+        async with aiohttp.ClientSession() as session, session.get(url, ssl=context) as response:
+            return bytes(await response.read())
+
+    live, replayed, stored = record_then_replay(tmp_path, lambda: asyncio.run(get()), aiohttp.ClientError)
+    assert stored == "ClientConnectorError"
+    assert type(replayed) is type(live) is aiohttp.ClientConnectorError
+    assert "ssl:<ssl.SSLContext object at " in str(live)
+    assert str(replayed) == str(live)
+    assert replayed.errno == live.errno == replayed.os_error.errno == errno.ECONNREFUSED
+    assert isinstance(replayed.os_error, ConnectionRefusedError)
+    (file,) = tmp_path.glob("*.json")
+    data = json.loads(file.read_text())
+    assert data["responses"][0]["error"]["errno"] == errno.ECONNREFUSED
+    del data["responses"][0]["error"]["errno"]  # a file written before the number was kept
+    file.write_text(json.dumps(data))
+    with pytest.raises(aiohttp.ClientConnectorError) as older, use_cassette(tmp_path):
+        asyncio.run(get())
+    assert (str(older.value), older.value.errno) == (str(live), None)
 
 
 def test_an_aiohttp_socket_read_timeout_replays_as_its_own_class(tmp_path: Path, silent_url: str) -> None:

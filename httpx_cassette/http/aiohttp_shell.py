@@ -283,7 +283,7 @@ def _failure(prepared: Prepared, request: aiohttp.ClientRequest) -> Exception | 
     recorded = prepared.failure
     if recorded is None:
         return None
-    exact = _exact(recorded.type, recorded.message, request)
+    exact = _exact(recorded.type, recorded.message, request, recorded.errno)
     if exact is not None:
         return exact
     if prepared.status != 0:  # the body broke off after some chunks
@@ -293,21 +293,25 @@ def _failure(prepared: Prepared, request: aiohttp.ClientRequest) -> Exception | 
     return aiohttp.ClientConnectionError(f"{recorded.type}: {recorded.message}")
 
 
-# How ClientConnectorError (and its subclasses) word their message around the OS error's.
-_CONNECTOR_MESSAGE = re.compile(r"Cannot connect to host .*? ssl:\S+ \[(.*)\]", re.DOTALL)
+# How ClientConnectorError (and its subclasses) word their message around the OS error's: the reason is
+# the last bracketed part, after an ``ssl:`` that may be any repr (``<ssl.SSLContext object at 0x...>``).
+_CONNECTOR_MESSAGE = re.compile(r"Cannot connect to host .*? ssl:.*? \[(.*)\]", re.DOTALL)
 
 
-def _exact(name: str, message: str, request: aiohttp.ClientRequest) -> Exception | None:
+def _exact(
+    name: str, message: str, request: aiohttp.ClientRequest, errno: int | None = None
+) -> Exception | None:
     """aiohttp's class called ``name``, built as aiohttp builds it: a connector error from the request's
-    connection key and an OS error holding the recorded reason (so its message reads as recorded), a
-    response error from the request's info, any other from the message; None when aiohttp has no such
-    class, or it cannot be built so (`library_error`)."""
+    connection key and an OS error holding the recorded reason and error number (so its message reads
+    as recorded, and ``errno`` is the one seen live), a response error from the request's info, any
+    other from the message; None when aiohttp has no such class, or it cannot be built so
+    (`library_error`)."""
     found = vars(client_exceptions).get(name)
     args: tuple[Any, ...] = (message,)
     kwargs: dict[str, Any] = {}
     if isinstance(found, type) and issubclass(found, aiohttp.ClientConnectorError):
         reason = _CONNECTOR_MESSAGE.fullmatch(message)
-        os_error = OSError(None, reason.group(1) if reason else message)
+        os_error = OSError(errno, reason.group(1) if reason else message)  # 111: ConnectionRefusedError
         args = (request.connection_key, os_error)
     elif isinstance(found, type) and issubclass(found, aiohttp.ClientResponseError):
         args, kwargs = (request.request_info, ()), {"message": message}

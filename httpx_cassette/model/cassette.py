@@ -93,10 +93,13 @@ class Request(msgspec.Struct, omit_defaults=True, kw_only=True):
 
 
 class TransportFailure(msgspec.Struct, omit_defaults=True):
-    """An upstream failure: the httpx exception class name and its message."""
+    """An upstream failure: the exception class name, its message, and the OS error number when the
+    failure carried one (aiohttp's ``ClientConnectorError``: its ``errno`` on replay; absent otherwise,
+    and in files written before it was kept)."""
 
     type: str
     message: str = ""
+    errno: int | None = None
 
 
 class Origin(msgspec.Struct, omit_defaults=True, kw_only=True):

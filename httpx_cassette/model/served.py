@@ -153,10 +153,14 @@ def _failure(response: Response, at: str) -> None:
 
 def recorded_failure(exc: BaseException) -> TransportFailure:
     """``exc`` as a stored failure a file may hold (`check_served`): its class name, and its message with
-    control characters and bidi controls written as escapes."""
+    control characters and bidi controls written as escapes, and its OS error number when it is an
+    OSError holding one (aiohttp's connection errors; replay gives it back)."""
     name = type(exc).__name__
+    number = exc.errno if isinstance(exc, OSError) else None
     return TransportFailure(
-        type=name if name.isidentifier() else "TransportError", message=printable(str(exc))
+        type=name if name.isidentifier() else "TransportError",
+        message=printable(str(exc)),
+        errno=number if type(number) is int else None,
     )
 
 
