@@ -20,7 +20,7 @@ import msgspec
 
 from httpx_cassette.config import CassetteConfig, Overrides, ReplayChunks, ReplayTiming
 from httpx_cassette.core.age import expired, too_old
-from httpx_cassette.core.echoes import carried, scrubbed
+from httpx_cassette.core.echoes import carried, refuse_unhidden, scrubbed
 from httpx_cassette.core.hooks import call_hook, refusing_matcher
 from httpx_cassette.core.key import CanonicalForm, KeyOptions, canonical_form, key_of, stored_form
 from httpx_cassette.core.merge import Recording
@@ -353,8 +353,7 @@ class Cassette:
             response = self.redaction.response(hooked, walked)
         except PlaceholderClash as clash:
             raise placeholder_clash(self.path, shown(f"{request.method} {request.url}"), clash) from None
-        hidden = frozenset(self.redaction.placeholders.hiding)  # what hiding could not reach (a zip's file)
-        response = scrubbed(response, hidden, "holds a placeholder's value") if hidden else response
+        refuse_unhidden(response, self.redaction.placeholders.hiding)  # what hiding could not reach
         meta = meta or Meta()
         meta = msgspec.structs.replace(meta, user_agent=self.redaction.meta(meta.user_agent))
         if self.scope is not None:  # a copy: the caller's response is not ours to change

@@ -8,6 +8,7 @@ warning that says why and what to do."""
 from __future__ import annotations
 
 import bz2
+import gzip
 import io
 import json
 import zipfile
@@ -197,3 +198,18 @@ def test_a_placeholder_name_with_a_space_is_sealed_and_put_back(tmp_path: Path) 
     ) as client:
         client.get(URL)
     assert _replay(tmp_path, placeholders=spaced).json() == {"account": SECRET}
+
+
+def test_a_compressed_body_hiding_rewrote_records_though_a_placeholder_holds_another_value(
+    tmp_path: Path,
+) -> None:
+    """``<ORG_KEY>`` holds ``ORG``, another placeholder's value: what hiding wrote is no value left."""
+    placeholders = {"<ORG_KEY>": "org-" + "secret-7F3A", "<O>": "ORG"}
+    body = gzip.compress(b"key org-" + b"secret-7F3A for ORG")
+    headers = {"content-type": "application/gzip"}
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, content=body, headers=headers))
+    transport = CassetteTransport(tmp_path, mode="record", placeholders=placeholders, inner=upstream)
+    with httpx.Client(transport=transport) as client:
+        client.get(URL)
+    replayed = _replay(tmp_path, placeholders=placeholders)
+    assert gzip.decompress(replayed.content) == gzip.decompress(body)
