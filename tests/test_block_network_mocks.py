@@ -5,9 +5,12 @@ pytest-recording (which blocks sockets).
 respx patches httpcore's connection pool: a request it answers never reaches a connection, and passes.
 A custom transport answering in-process passes too. What would use the network is still refused with
 `NetworkBlocked`: a respx ``pass_through`` route, an httpx2 client (respx does not patch httpcore2), an
-async client, a request on a connection a recording kept alive, and custom transports sending with
-requests, aiohttp or ``http.client``. The server is the local OpenAI-wire
-app on 127.0.0.1; it must see the recording's request and nothing else.
+async client, a request on a connection a recording kept alive, custom transports sending with
+requests, aiohttp or ``http.client``, and a transport doing its I/O in a worker thread started without
+the request's context (the guards fail closed there: no route let it out). What a route lets out goes
+out from such a thread too: a host the test's cassette lets through, a recording whose thread was given
+the context. The server is the local OpenAI-wire app on 127.0.0.1; it must see those requests and
+nothing else.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from tests.servers.runner import LiveServer
 pytest.importorskip("respx")
 
 MOCKED = """
+import asyncio
+
 import httpx
 import pytest
 import respx
@@ -116,6 +121,48 @@ def test_transport_sending_with_http_client_is_blocked(api):
     httpx.Client(transport=ViaHttpClient()).get(f"{api}/models")
 
 
+# A sync transport run off the event loop, in a thread that does not get the request's context
+# (run_in_executor), unless copy (asyncio.to_thread copies it).
+class InAWorkerThread(httpx.AsyncBaseTransport):
+    def __init__(self, copy=False):
+        self.inner, self.copy = httpx.HTTPTransport(), copy
+
+    async def handle_async_request(self, request):
+        request.read()
+        if self.copy:
+            sent = await asyncio.to_thread(self.inner.handle_request, request)
+        else:
+            sent = await asyncio.get_running_loop().run_in_executor(None, self.inner.handle_request, request)
+        return httpx.Response(sent.status_code, headers=sent.headers, content=sent.read())
+
+
+@pytest.mark.asyncio
+async def test_transport_in_a_worker_thread_is_blocked(api):
+    async with httpx.AsyncClient(transport=InAWorkerThread()) as client:
+        await client.get(f"{api}/models")
+
+
+@pytest.mark.asyncio
+@pytest.mark.cassette(ignore_localhost=True)
+async def test_a_host_the_cassette_lets_through_goes_out_from_a_worker_thread(api):
+    async with httpx.AsyncClient(transport=InAWorkerThread()) as client:
+        assert (await client.get(f"{api}/models")).status_code == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.cassette(mode="record")
+async def test_a_recording_in_a_thread_given_the_context(api):
+    async with httpx.AsyncClient(transport=InAWorkerThread(copy=True)) as client:
+        assert (await client.get(f"{api}/models")).status_code == 200
+
+
+def test_a_cassette_transport_of_ones_own_records(api, tmp_path):
+    from httpx_cassette import CassetteTransport
+
+    transport = CassetteTransport(tmp_path, mode="record", inner=httpx.HTTPTransport())
+    assert httpx.Client(transport=transport).get(f"{api}/models").status_code == 200
+
+
 @pytest.mark.cassette(mode="record")
 def test_recording_opens_a_connection(api):
     assert CLIENT.get(f"{api}/models").status_code == 200
@@ -130,6 +177,9 @@ PASSED = (
     "respx_async",
     "respx_mocks_a_real_host",
     "own_transport_answering_in_process",
+    "a_host_the_cassette_lets_through_goes_out_from_a_worker_thread",
+    "a_recording_in_a_thread_given_the_context",
+    "a_cassette_transport_of_ones_own_records",
     "recording_opens_a_connection",
 )
 BLOCKED = (
@@ -140,6 +190,7 @@ BLOCKED = (
     "transport_sending_with_requests_is_blocked",  # a session beneath a custom transport
     "transport_sending_with_aiohttp_is_blocked",
     "transport_sending_with_http_client_is_blocked",  # anything else: at socket connect
+    "transport_in_a_worker_thread_is_blocked",  # no context there: no route let it out
 )
 
 
@@ -157,4 +208,5 @@ def test_requests_an_in_process_mock_answers_pass_the_network_block_and_nothing_
         f" GET {openai_server.base_url}/models was not served from a cassette*"
     )
     assert sum(1 for line in result.outlines if fnmatch.fnmatch(line, refused)) == len(BLOCKED)
-    assert openai_server.app.stats.requests_to("/v1/models") == before + 1  # the recording's only
+    # the recordings' and the let-through host's only
+    assert openai_server.app.stats.requests_to("/v1/models") == before + 4

@@ -14,10 +14,17 @@ out, is not refused when its client hands it over: it goes on down the client's 
 So a request answered in-process on the way gets its answer, as it would with no block: respx (which
 patches httpcore's connection pool and ``HTTPConnection.handle_request``, above every guard here),
 a mock patched over the transport's ``handle_request``, a custom transport that answers itself.
-The guards are installed on the first guarded request (only the classes of modules imported by then,
-and again for each one imported later, so nothing is imported here), are inert outside `guarded` (one
-ContextVar read), and are removed with the hooks (`uninstall`). What runs in a thread the guarded code starts
-without copying its context (a ``ThreadPoolExecutor``) is not guarded.
+
+While the block is on (`blocking`), the httpcore and httpcore2 points and the shells' sends fail
+closed: they let through only what runs in a context marked `allowed`, which is what a route forwards
+having decided it may go out (`httpx_cassette.http.forwarding`: a cassette recording or passing a
+request through, a host or ``pass`` rule the block lets out) and what a cassette forwards to its inner
+transport. Anything else reaching them (a transport doing its I/O in a worker thread started without
+the request's context: ``loop.run_in_executor``, a ``ThreadPoolExecutor``) is put to the block, which
+refuses it unless its hosts let it out. A socket connect is refused only inside `guarded` (a database
+driver's socket is no HTTP request). The guards are installed when the block goes on and on each
+guarded request (for modules imported later; nothing is imported here), cost one ContextVar read, and
+are removed with the hooks (`uninstall`).
 """
 
 from __future__ import annotations
@@ -30,12 +37,27 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["check", "guarded", "uninstall"]
+__all__ = ["Target", "allowed", "blocking", "check", "guarded", "uninstall"]
 
-# Raises `NetworkBlocked` for the request being sent here, when one is.
-_REFUSE: ContextVar[Callable[[], object] | None] = ContextVar("httpx_cassette_guard", default=None)
+
+class Target(NamedTuple):
+    """What reached a guarded point outside any request a route decided on (``host`` "" when unknown)."""
+
+    method: str = "GET"
+    scheme: str = "http"
+    host: str = ""
+    port: int | None = None
+    path: str = "/"
+
+
+# The mark of the code running here: `_ALLOWED` (a route let it out), a callable raising `NetworkBlocked`
+# for the request being sent (`guarded`), or None (nothing decided it: the policy of the block on does).
+_ALLOWED = "allowed"
+_MARK: ContextVar[Callable[[], object] | str | None] = ContextVar("httpx_cassette_guard", default=None)
+# The blocks on, newest last: each returns for what it lets out and raises `NetworkBlocked` otherwise.
+_policies: list[Callable[[Target], object]] = []
 
 # (module, class, method) of every point where httpcore and httpcore2 use a real connection.
 _CORES = ("httpcore", "httpcore2")
@@ -60,12 +82,16 @@ _lock = threading.Lock()
 _patched: dict[tuple[type, str], tuple[Any, bool]] = {}
 
 
-def check() -> None:
-    """Raise `NetworkBlocked` when the request being sent here is one the network block guards."""
+def check(target: Target | None = None, *, closed: bool = True) -> None:
+    """Raise `NetworkBlocked` when what is sent here (``target``) may not go out: inside `guarded`,
+    always; while a block is on (``closed``), unless it runs `allowed` or the block lets it out."""
     __tracebackhide__ = True
-    refuse = _REFUSE.get()
-    if refuse is not None:
-        refuse()
+    mark = _MARK.get()
+    if mark is None:
+        if closed and _policies:
+            _policies[-1](target or Target())
+    elif mark is not _ALLOWED and callable(mark):
+        mark()
 
 
 @contextmanager
@@ -73,11 +99,42 @@ def guarded(refuse: Callable[[], object]) -> Iterator[None]:
     """Within: ``refuse()`` (which raises `NetworkBlocked`) where the code sending a request would
     use a real connection (the module docstring)."""
     _install()
-    token = _REFUSE.set(refuse)
+    token = _MARK.set(refuse)
     try:
         yield
     finally:
-        _REFUSE.reset(token)
+        _MARK.reset(token)
+
+
+@contextmanager
+def allowed() -> Iterator[None]:
+    """Within: what a route let out (or a cassette forwards) passes the guards; inside `guarded` (a
+    request the block refuses, forwarded on down its transport) it stays guarded."""
+    mark = _MARK.get()
+    if mark is not None and mark is not _ALLOWED:
+        yield
+        return
+    if _policies:
+        _install()
+    token = _MARK.set(_ALLOWED)
+    try:
+        yield
+    finally:
+        _MARK.reset(token)
+
+
+@contextmanager
+def blocking(policy: Callable[[Target], object]) -> Iterator[None]:
+    """The block is on while within: what reaches a guard unmarked is put to ``policy``, which returns
+    for what it lets out and raises `NetworkBlocked` otherwise."""
+    with _lock:
+        _policies.append(policy)
+    _install()
+    try:
+        yield
+    finally:
+        with _lock:
+            _policies.remove(policy)
 
 
 def _install() -> None:
@@ -95,16 +152,39 @@ def _install() -> None:
             if (cls, method) not in _patched and callable(getattr(cls, method, None)):
                 original = getattr(cls, method)
                 _patched[(cls, method)] = (original, method in cls.__dict__)
-                setattr(cls, method, _guard(original))
+                setattr(cls, method, _guard(original, closed=cls is not socket.socket))
 
 
-def _guard(original: Callable[..., Any]) -> Callable[..., Any]:
+def _target(args: tuple[Any, ...]) -> Target:
+    """The request an httpcore point was called with (``self, request``), as far as it can be read."""
+    try:
+        request = args[1]
+        url = request.url
+        parts = (request.method, url.scheme, url.host, url.target)
+        method, scheme, host, path = (part.decode("ascii", "replace") for part in parts)
+        return Target(method, scheme, host, url.port, path)
+    except (AttributeError, IndexError, TypeError):
+        return Target()
+
+
+def _point(args: tuple[Any, ...], closed: bool) -> None:
+    """`check` at a guarded point called with ``args``: the request is read only for the block."""
+    __tracebackhide__ = True
+    mark = _MARK.get()
+    if mark is None:
+        if closed and _policies:
+            _policies[-1](_target(args))
+    elif mark is not _ALLOWED and callable(mark):
+        mark()
+
+
+def _guard(original: Callable[..., Any], *, closed: bool) -> Callable[..., Any]:
     if inspect.iscoroutinefunction(original):
 
         @functools.wraps(original)
         async def guarded_async(*args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            check()
+            _point(args, closed)
             return await original(*args, **kwargs)
 
         return guarded_async
@@ -112,7 +192,7 @@ def _guard(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def guarded_sync(*args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        check()
+        _point(args, closed)
         return original(*args, **kwargs)
 
     return guarded_sync
@@ -120,7 +200,7 @@ def _guard(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def uninstall() -> None:
     """Put every guarded method back; one something else patched over since is left to it (our guard
-    beneath it is inert outside `guarded`)."""
+    beneath it is inert with no block on and outside `guarded`)."""
     with _lock:
         for (cls, method), (original, own) in list(_patched.items()):
             current = cls.__dict__.get(method)

@@ -6,9 +6,9 @@ passes through (``ignore_hosts``, ``ignore_localhost``), remembers replay misses
 wrapped or swallowed can still be reported), and can undo what it wrote (``rollback``), which the
 plugin does for a test that failed while recording.
 
-`NetworkBlock` is the route the plugin installs under ``--cassette-block-network``: every request
-no cassette serves fails where it would reach the network (`httpx_cassette.http.guard`). Both
-are routes (`httpx_cassette.http.hooks.Route`): objects with
+`NetworkBlock` (`httpx_cassette.intercept.block`) is the route the plugin installs under
+``--cassette-block-network``: every request no cassette serves fails where it would reach the network
+(`httpx_cassette.http.guard`). Both are routes (`httpx_cassette.http.hooks.Route`): objects with
 ``send(request, forward)`` and ``send_async(request, forward)`` for httpx clients, ``begin(request)``
 for the aiohttp and requests shells, and ``admit(request)`` for what no cassette can hold (an aiohttp
 websocket handshake, never recorded): a session lets it out where it would let an HTTP request out
@@ -20,27 +20,24 @@ request it refuses, unless its hosts (or a ``pass`` rule) let it through.
 from __future__ import annotations
 
 import contextlib
-import functools
-import ipaddress
 import os
-import re
 import threading
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from httpx_cassette.config import CassetteConfig, Overrides
 from httpx_cassette.core.ignore import IgnoreRules
 from httpx_cassette.core.modes import Mode
 from httpx_cassette.core.request import LiveRequest, to_record
 from httpx_cassette.core.sent import PlayLog, Sent
-from httpx_cassette.core.shown import shown
 from httpx_cassette.errors import CassetteError, CassetteMiss, NetworkBlocked
-from httpx_cassette.http import guard
 from httpx_cassette.http.exchange import EMPTY, Exchange
-from httpx_cassette.http.sdk_errors import as_sdk_error, sdk_proof, sdk_proof_async
-from httpx_cassette.http.transport import CassetteTransport, respond
+from httpx_cassette.http.sdk_errors import sdk_proof, sdk_proof_async
+from httpx_cassette.http.transport import CassetteTransport
+from httpx_cassette.intercept.block import NetworkBlock
+from httpx_cassette.intercept.hosts import HostFilter, describe, lets_out
 from httpx_cassette.storage.files import cassette_files, is_side_file, side_files, write_atomic
 
 if TYPE_CHECKING:
@@ -55,48 +52,6 @@ __all__ = [
     "lets_out",
     "surfaced_miss",
 ]
-
-
-def describe(request: Any) -> str:
-    """``POST https://api.openai.com/v1/chat/completions``, with its credentials masked (`shown`)."""
-    return shown(f"{request.method} {request.url}")
-
-
-class HostFilter:
-    """Which requests pass through untouched: listed hosts, and loopback addresses if asked."""
-
-    def __init__(
-        self, hosts: Iterable[str] = (), localhost: bool = False, patterns: Iterable[str] = ()
-    ) -> None:
-        self.hosts = frozenset(h.lower().strip("[]") for h in hosts)
-        self.localhost = localhost
-        self.patterns = tuple(re.compile(p) for p in patterns)  # pytest-recording's --allowed-hosts
-
-    def __bool__(self) -> bool:
-        return bool(self.hosts) or self.localhost or bool(self.patterns)
-
-    def passes(self, request: Any) -> bool:
-        host = str(request.url.host).lower()
-        if host in self.hosts or any(p.match(host) for p in self.patterns):
-            return True
-        return self.localhost and _is_loopback(host)
-
-
-def lets_out(filter: HostFilter, ignore: IgnoreRules, request: LiveRequest) -> bool:
-    """Whether ``filter`` or a ``pass`` rule of ``ignore`` lets ``request`` out untouched in any mode."""
-    if filter and filter.passes(request):
-        return True
-    rule = ignore.match(request.method, str(request.url.host), str(request.url.path))
-    return rule is not None and rule.answer == "pass"
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def surfaced_miss(exc: BaseException | None, errors: Sequence[CassetteError]) -> CassetteError | None:
@@ -324,76 +279,3 @@ def _remove_if_only_dotfiles(folder: Path) -> None:
 def _read_files(path: Path) -> dict[Path, bytes]:
     # Only regular files: a link's target is never read (nor written back by a rollback).
     return {file: file.read_bytes() for file in cassette_files(path, bodies=True)}
-
-
-class NetworkBlock:
-    """The route beneath every cassette when the network is blocked, except for requests an ignore
-    rule answers here (telemetry: an empty 204) or lets out (``pass``), and hosts let through. An httpx
-    or httpx2 request goes on down its transport, guarded (`httpx_cassette.http.guard`): an in-process
-    mock (respx) answers it as with no block, and `NetworkBlocked` is raised where a real connection
-    would be used. A requests or aiohttp request is refused when it reaches the block."""
-
-    def __init__(self, filter: HostFilter, why: str, ignore: IgnoreRules | None = None) -> None:
-        self.filter = filter
-        self.why = why
-        self.ignore = ignore or IgnoreRules(())
-        self.blocked: list[NetworkBlocked] = []
-
-    def _passes(self, request: Any) -> bool:
-        return bool(self.filter) and self.filter.passes(request)
-
-    def _refuse(self, request: LiveRequest, remedy: str) -> NoReturn:
-        error = NetworkBlocked(
-            f"network blocked ({self.why}): {describe(request)} was not served from a cassette{remedy}"
-            " with the cassette_ignore_hosts / cassette_ignore_localhost ini options"
-        )
-        self.blocked.append(error)
-        raise as_sdk_error(error)  # an SDK must neither retry nor disguise it
-
-    def admit(self, request: LiveRequest) -> bool:
-        """What no cassette can hold (a websocket handshake): True when the hosts let through (or a
-        ``pass`` ignore rule) let it out; else it is refused, as a request no cassette served is."""
-        if not lets_out(self.filter, self.ignore, request):
-            self._refuse(request, " (no cassette can hold a websocket); let the host through")
-        return True
-
-    def begin(self, request: LiveRequest) -> Exchange | None:
-        """None: ``request`` may go out; an `Exchange` answered here; raises `NetworkBlocked`."""
-        rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
-        if rule is not None:
-            return Exchange.answered(EMPTY) if rule.answer == "empty" else None
-        if not self._passes(request):
-            self._refuse(request, _REMEDY)
-        return None
-
-    def _way(self, request: Any) -> contextlib.AbstractContextManager[None] | None:
-        """How ``request`` goes on down its transport: guarded unless a rule or a host lets it out;
-        None when an ignore rule answers it here."""
-        rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
-        if rule is not None:
-            return None if rule.answer == "empty" else contextlib.nullcontext()
-        if self._passes(request):
-            return contextlib.nullcontext()
-        return guard.guarded(functools.partial(self._refuse, request, _REMEDY))
-
-    def send(self, request: Any, forward: Callable[[Any], Any]) -> Any:
-        __tracebackhide__ = True
-        way = self._way(request)
-        if way is None:
-            return respond(request, EMPTY)
-        with way:
-            return forward(request)
-
-    async def send_async(self, request: Any, forward: Callable[[Any], Awaitable[Any]]) -> Any:
-        __tracebackhide__ = True
-        way = self._way(request)
-        if way is None:
-            return respond(request, EMPTY)
-        with way:
-            return await forward(request)
-
-
-_REMEDY = (
-    "; give the test a cassette (@pytest.mark.cassette or the cassette fixture) and record it,"
-    " or let the host through"
-)

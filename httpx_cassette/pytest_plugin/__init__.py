@@ -123,7 +123,7 @@ import pytest
 from httpx_cassette.core.modes import RECORDING, alias_note
 from httpx_cassette.core.shown import printable
 from httpx_cassette.errors import CassetteError
-from httpx_cassette.intercept.routes import process_route, session_listener
+from httpx_cassette.intercept.routes import TABLE, process_route, session_listener
 from httpx_cassette.intercept.session import CassetteSession, HostFilter, NetworkBlock, surfaced_miss
 from httpx_cassette.pytest_plugin import options, vcr_compat, vcr_fixtures
 from httpx_cassette.pytest_plugin.cassette import (
@@ -237,6 +237,7 @@ class CassettePlugin:
             hosts = HostFilter(settings.ignore_hosts, settings.ignore_localhost, settings.allowed_hosts)
             self.blocker = NetworkBlock(hosts, settings.block_source, settings.ignore_rules())
             self._stack.enter_context(process_route(self.blocker))
+            self._stack.enter_context(self.blocker.blocking(TABLE.stack))  # in every thread too
 
     def pytest_unconfigure(self) -> None:
         self._stack.close()
