@@ -1,5 +1,5 @@
 """Credentials of a known format: a provider's prefix and the length and alphabet it documents, found
-anywhere in text with no name next to them. One table (`_RULES`), one pattern built from it (`PATTERN`;
+anywhere in text with no name next to them. One table (`_RULES`), one pattern built from it (`pattern`;
 `kind_of` names the rule a match is of, one of `KINDS`), searched only where a rule may start (`STARTS`).
 
 Each rule is a prefix and a body of a documented length or with a digit in it, so that ordinary words
@@ -10,9 +10,10 @@ does not start after one (``sk-(?<!-sk-)``) or is of bounded length: a run of st
 
 from __future__ import annotations
 
+import functools
 import re
 
-__all__ = ["KINDS", "PATTERN", "STARTS", "kind_of", "known_format"]
+__all__ = ["KINDS", "STARTS", "kind_of", "known_format", "pattern"]
 
 _RULES = {
     # Not after a "-" either: each of these scans the run of [\w-] after it, so a start at every "-" of
@@ -73,15 +74,25 @@ _BOUNDARY = r"(?=[" + STARTS + r"])(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf]))"
 # One pass per string. The rules are alternatives with no group of their own: `re` skips one whose first
 # character is not there at once (a named group around each would enter all 30 at each candidate: twice
 # as slow through text). A match, which is rare, is then told by the first rule that matches there.
-PATTERN = re.compile(_BOUNDARY + "(?:" + "|".join(f"(?:{rule})" for rule in _RULES.values()) + ")")
-_EACH = tuple((kind, re.compile(rule)) for kind, rule in _RULES.items())
+
+
+@functools.cache
+def pattern() -> re.Pattern[str]:
+    """The one pattern of every rule. Compiled at the first search, not at import: replay never
+    searches, and 30 rules take milliseconds to compile."""
+    return re.compile(_BOUNDARY + "(?:" + "|".join(f"(?:{rule})" for rule in _RULES.values()) + ")")
+
+
+@functools.cache
+def _each() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((kind, re.compile(rule)) for kind, rule in _RULES.items())
 
 
 def kind_of(match: re.Match[str]) -> str:
-    """The kind of credential a match of `PATTERN` is (the first rule that matches where it starts, as
+    """The kind of credential a match of `pattern` is (the first rule that matches where it starts, as
     the alternation took it)."""
     text, start, end = match.string, match.start(), match.end()
-    for kind, rule in _EACH:
+    for kind, rule in _each():
         found = rule.match(text, start)
         if found is not None and found.end() == end:
             return kind
@@ -90,4 +101,4 @@ def kind_of(match: re.Match[str]) -> str:
 
 def known_format(text: str) -> list[str]:
     """Every credential of a known format (``sk-...``, AWS key ids, JWTs...) inside ``text``."""
-    return [m.group(0) for m in PATTERN.finditer(text)]
+    return [m.group(0) for m in pattern().finditer(text)]

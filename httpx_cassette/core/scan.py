@@ -36,7 +36,7 @@ from httpx_cassette.core.embedded import (
 )
 from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import LINE_SETTING, NOT_CHECKED, Finding, mask
-from httpx_cassette.core.formats import PATTERN, kind_of
+from httpx_cassette.core.formats import kind_of, pattern
 from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_like, url_secrets, urls_in_text
 from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
 from httpx_cassette.core.scan_bytes import coded_findings, unpacked_texts
@@ -119,7 +119,7 @@ class SecretScanner:
 
     def in_text(self, text: str, path: str, file: Path | None = None) -> Iterator[Finding]:
         """Credentials of a known format inside one string."""
-        for match in PATTERN.finditer(text):
+        for match in pattern().finditer(text):
             found = match.group(0)
             if not self.allowed(found) and not self.allowed(text):
                 yield Finding(file, path, kind_of(match), mask(found))
