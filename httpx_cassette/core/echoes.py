@@ -16,7 +16,7 @@ import codecs
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import msgspec
 from msgspec import UNSET
@@ -142,6 +142,14 @@ def _forms(secrets: frozenset[str]) -> set[str]:
     return {form for s in secrets for form in (s, quote(s, safe=""))}
 
 
+def _spellings(secret: str) -> set[str]:
+    """``secret`` as hiding finds it (`httpx_cassette.core.placeholders`): as written, percent-encoded
+    with either case of hex, form-encoded (a space as ``+``)."""
+    quoted = quote(secret, safe="")
+    lower = re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)
+    return {secret, quoted, lower, quote_plus(secret, safe="")}
+
+
 def _change(ordered: list[str]) -> Callable[[str], str]:
     """What writes each of ``ordered`` (the longest first) as ``REDACTED`` in a string."""
 
@@ -209,7 +217,7 @@ def refuse_unhidden(response: Response, hiding: Mapping[str, str]) -> None:
     if not hiding or not (body or nul_text):
         return
     charset = declared_charset(header_value(response.headers, "content-type")) if body else ""
-    needles = sorted(hiding, key=len, reverse=True)
+    needles = sorted({form for secret in hiding for form in _spellings(secret)}, key=len, reverse=True)
     names = frozenset(hiding.values())
     _refuse_unwritten(needles, body, nul_text, charset, "holds a placeholder's value", names)
 

@@ -14,6 +14,7 @@ import json
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -213,3 +214,21 @@ def test_a_compressed_body_hiding_rewrote_records_though_a_placeholder_holds_ano
         client.get(URL)
     replayed = _replay(tmp_path, placeholders=placeholders)
     assert gzip.decompress(replayed.content) == gzip.decompress(body)
+
+
+@pytest.mark.parametrize("spelling", [quote, quote_plus, lambda value: quote(value).lower()])
+def test_a_placeholder_value_spelled_url_encoded_inside_an_archive_body_is_refused(
+    tmp_path: Path, spelling: Any
+) -> None:
+    """Hiding finds a value percent- and form-encoded: so does the check of what it could not reach."""
+    value = "alice+ops" + "@example.com"
+    body = bz2.compress(b"redirect=" + spelling(value).encode())
+    headers = {"content-type": "application/octet-stream"}
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, content=body, headers=headers))
+    transport = CassetteTransport(tmp_path, mode="record", placeholders={"<EMAIL>": value}, inner=upstream)
+    with (
+        httpx.Client(transport=transport) as client,
+        pytest.raises(CassetteSecretError, match="a placeholder's value"),
+    ):
+        client.get("https://api.example.com/v1/export")
+    assert not list(tmp_path.rglob("*.json"))
