@@ -210,3 +210,27 @@ def test_requests_an_in_process_mock_answers_pass_the_network_block_and_nothing_
     assert sum(1 for line in result.outlines if fnmatch.fnmatch(line, refused)) == len(BLOCKED)
     # the recordings' and the let-through host's only
     assert openai_server.app.stats.requests_to("/v1/models") == before + 4
+
+
+HTTPX2_LATE = """
+import pytest
+
+
+def test_an_httpx2_transport_made_after_the_block_went_on_is_blocked(api):
+    httpx2 = pytest.importorskip("httpx2")  # imported now: httpcore2's connection modules with it
+    httpx2.HTTPTransport().handle_request(httpx2.Request("GET", f"{api}/models"))
+"""
+
+
+def test_a_connection_module_imported_after_the_block_went_on_is_guarded(
+    inner: pytest.Pytester, openai_server: LiveServer[OpenAIApp]
+) -> None:
+    """A fresh process, as a suite runs: httpx2 imports httpcore2's connection modules only when a
+    transport is made, after the block went on (`guard._import_points`)."""
+    pytest.importorskip("httpx2")
+    inner.makepyfile(test_late=HTTPX2_LATE)
+    before = openai_server.app.stats.requests_to("/v1/models")
+    result = inner.runpytest_subprocess(*NATIVE, "--cassette-block-network")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*NetworkBlocked: network blocked (--cassette-block-network)*"])
+    assert openai_server.app.stats.requests_to("/v1/models") == before

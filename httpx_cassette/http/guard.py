@@ -29,7 +29,10 @@ are removed with the hooks (`uninstall`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
+import importlib.util
 import inspect
 import socket
 import sys
@@ -129,12 +132,23 @@ def blocking(policy: Callable[[Target], object]) -> Iterator[None]:
     for what it lets out and raises `NetworkBlocked` otherwise."""
     with _lock:
         _policies.append(policy)
+    _import_points()
     _install()
     try:
         yield
     finally:
         with _lock:
             _policies.remove(policy)
+
+
+def _import_points() -> None:
+    """Import the connection modules of httpcore and httpcore2 where installed, so that the block guards
+    them from the start: httpx2 imports httpcore2's only when a transport is made, which a test may do
+    after the block went on, and a point imported unguarded would reach the network."""
+    for name, _, _ in _POINTS:
+        if name not in sys.modules and importlib.util.find_spec(name.partition(".")[0]) is not None:
+            with contextlib.suppress(ImportError):  # an httpcore without HTTP/2 or SOCKS support
+                importlib.import_module(name)
 
 
 def _install() -> None:
