@@ -18,11 +18,11 @@ from urllib.parse import unquote, urlsplit
 
 from httpx_cassette.core.places import absolute_urls
 
-__all__ = ["DEFAULT_PORTS", "Origin", "authorities", "leads_elsewhere", "origin_of"]
+__all__ = ["Origin", "authorities", "leads_elsewhere", "origin_of", "readings"]
 
 Origin = tuple[str, str | None, int | None]  # scheme, host, port (the scheme's default when unsaid)
 
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 # A text that starts as a URL a lenient parser follows, though `absolute_urls` reads none in it:
 # ``https:/evil``, ``https:\\evil`` (a browser's reading).
 _LOOSE_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]{0,31}):[/\\]+(.*)", re.S)
@@ -48,13 +48,18 @@ def origin_of(url: str) -> Origin | None:
 def _origin(url: str) -> Origin:
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
-    return scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(scheme)
+    return scheme, parts.hostname, parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def readings(url: str) -> set[str]:
+    """``url`` as clients may read it: as written, percent-decoded, with ``\\`` as ``/`` (a browser's)."""
+    decoded = unquote(url)
+    return {url, decoded, url.replace("\\", "/"), decoded.replace("\\", "/")}
 
 
 def _elsewhere(url: str, origin: Origin | None) -> bool:
     """Whether any reading of ``url`` leads to another origin than ``origin``, or carries user-info."""
-    decoded = unquote(url)
-    for reading in {url, decoded, url.replace("\\", "/"), decoded.replace("\\", "/")}:
+    for reading in readings(url):
         try:
             parts = urlsplit(reading.strip())
             if parts.username is not None or parts.password is not None or _origin(reading) != origin:
@@ -87,7 +92,7 @@ def authorities(text: str) -> list[str]:
 
 def _same_host_under(scheme: str, origin: Origin | None) -> bool:
     """Whether the request's host under ``scheme`` (at its default port) is still ``origin``."""
-    return origin is not None and (scheme, origin[1], DEFAULT_PORTS.get(scheme)) == origin
+    return origin is not None and (scheme, origin[1], _DEFAULT_PORTS.get(scheme)) == origin
 
 
 def leads_elsewhere(url: str | None) -> Callable[[str], bool]:

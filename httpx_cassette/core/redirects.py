@@ -14,10 +14,9 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections.abc import Mapping
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from httpx_cassette.core.origin import DEFAULT_PORTS as _DEFAULT_PORTS
-from httpx_cassette.core.origin import authorities
+from httpx_cassette.core.origin import authorities, origin_of, readings
 
 __all__ = ["Redirects"]
 
@@ -63,25 +62,18 @@ Place = tuple[str, str]
 _ANY_PORT = "*"
 
 
-def _place(scheme: str, port: int | None) -> str:
-    scheme = scheme.lower()
-    return f"{scheme}:{port or _DEFAULT_PORTS.get(scheme, '')}"
-
-
 def _places(base: str, location: str) -> set[Place]:
     """Every host, scheme and port a client may follow ``location`` (answered to ``base``) to."""
     found: set[Place] = set()
-    decoded = unquote(location)
-    for reading in {location, decoded, location.replace("\\", "/"), decoded.replace("\\", "/")}:
-        try:
-            parts = urlsplit(urljoin(base, reading.strip()))
-            place = _place(parts.scheme, parts.port)
-        except ValueError:  # a client may still follow what urllib cannot split
+    for reading in readings(location):
+        origin = origin_of(urljoin(base, reading.strip()))
+        if origin is None:  # a client may still follow what urllib cannot split
             return {(_EVERY_HOST, _ANY_PORT)}
+        scheme, host, port = origin
         # A scheme and no host (`http:?k=1`): httpx follows it to the base's host under that scheme.
-        host = parts.hostname if parts.hostname is not None or not parts.scheme else urlsplit(base).hostname
+        host = host if host is not None or not scheme else urlsplit(base).hostname
         if host is not None:
-            found |= {(form, place) for form in _forms(host)}
+            found |= {(form, f"{scheme}:{port}") for form in _forms(host)}
     for authority in authorities(location):
         host = authority.rpartition("@")[2]
         host = host[1 : host.find("]")] if host.startswith("[") else host.partition(":")[0]
@@ -91,11 +83,11 @@ def _places(base: str, location: str) -> set[Place]:
 
 def _origin(url: str) -> tuple[set[str], str]:
     """The host forms of ``url`` and its scheme and port."""
-    try:
-        parts = urlsplit(url)
-        return _forms(parts.hostname or ""), _place(parts.scheme, parts.port)
-    except ValueError:
+    origin = origin_of(url)
+    if origin is None:
         return {_EVERY_HOST}, _ANY_PORT
+    scheme, host, port = origin
+    return _forms(host or ""), f"{scheme}:{port}"
 
 
 class Redirects:
