@@ -138,8 +138,8 @@ def scrubbed_data(data: Any, secrets: frozenset[str]) -> Any:
 
 
 def _forms(secrets: frozenset[str]) -> set[str]:
-    """Each of ``secrets`` and its percent-encoded form."""
-    return {form for s in secrets for form in (s, quote(s, safe=""))}
+    """Every spelling (`_spellings`) of each of ``secrets``."""
+    return {form for secret in secrets for form in _spellings(secret)}
 
 
 def _spellings(secret: str) -> set[str]:
@@ -217,7 +217,7 @@ def refuse_unhidden(response: Response, hiding: Mapping[str, str]) -> None:
     if not hiding or not (body or nul_text):
         return
     charset = declared_charset(header_value(response.headers, "content-type")) if body else ""
-    needles = sorted({form for secret in hiding for form in _spellings(secret)}, key=len, reverse=True)
+    needles = sorted(_forms(frozenset(hiding)), key=len, reverse=True)
     names = frozenset(hiding.values())
     _refuse_unwritten(needles, body, nul_text, charset, "holds a placeholder's value", names)
 
