@@ -20,8 +20,8 @@ import pytest
 
 from httpx_cassette import CassetteMiss, CassetteTransport
 
-DELAY = 0.3  # what the slowed disk step takes
-TOLERATED = 0.15  # the largest heartbeat gap allowed: well under DELAY, loose enough for a busy machine
+DELAY = 0.5  # what the slowed disk step takes: a loop it blocked would wait this long between ticks
+TOLERATED = 0.25  # the largest heartbeat gap allowed: half of DELAY, loose enough for a busy machine
 URL = "https://api.example.test/v1/things"
 BACKENDS = ["asyncio", "trio"]
 

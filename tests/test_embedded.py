@@ -14,6 +14,7 @@ from httpx_cassette.core.embedded import (
     embedded_base64,
     embedded_json,
     formish,
+    header_line_secrets,
     json_pairs,
     maybe_json,
     texts_of_bytes,
@@ -128,3 +129,17 @@ def test_json_inside_json_inside_base64_is_read_to_the_bottom() -> None:
     nested = json.dumps({"arguments": json.dumps({"password": "correct horse battery"})})
     (finding,) = SecretScanner().scan({"text": nested})
     assert finding.path == "$.text (its JSON).arguments (its JSON).password"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "SET-COOK\u0130E: sid=Zq8vT2mN9xK4pL7w",  # the dotted capital I a case-blind match reads as "i"
+        "Set-Cook\u0131e: sid=Zq8vT2mN9xK4pL7w",  # and the dotless small one
+        "COO\u212aIE: sid=Zq8vT2mN9xK4pL7w",  # the Kelvin sign, a capital K to a case-blind match
+        "set-cookie: sid=Zq8vT2mN9xK4pL7w",
+    ],
+)
+def test_a_cookie_header_line_is_found_in_any_case_a_case_blind_match_reads(line: str) -> None:
+    # The quick look before the pattern lowers the text: it must let through all the pattern matches.
+    assert header_line_secrets(line) == [(line.split(":")[0], "Zq8vT2mN9xK4pL7w")]

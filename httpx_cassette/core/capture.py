@@ -92,7 +92,7 @@ class Capture:
             self.response.stream_format = "ndjson"
 
     def _now_ms(self) -> float:
-        return round((time.perf_counter() - self.started) * 1000, 3)
+        return self._ms(time.perf_counter())
 
     def feed(self, raw: bytes) -> None:
         self._take(self._decoder.decode(raw))
@@ -119,7 +119,8 @@ class Capture:
             self._parse_stream(ended=False)
 
     def _ms(self, at: float) -> float:
-        return round((at - self.started) * 1000, 3)
+        # To the microsecond; round() to an int and a division: a fifth of what round(x, 3) costs.
+        return round((at - self.started) * 1e6) / 1000
 
     def _parse_stream(self, *, ended: bool) -> None:
         """The SSE events of the chunks waiting, which start at an event; ``ended``: the stream is over
@@ -138,7 +139,8 @@ class Capture:
         # chunk ending at or after the event's end. Usually each chunk is one event, and that is that.
         ends = [size + 8 * i for i, size in enumerate(accumulate(map(len, values)), 1)]  # b"data: ", b"\n\n"
         chunk_ends = list(accumulate(map(len, chunks)))
-        arrived = [self._ms(at) for at in self._arrived]
+        started = self.started
+        arrived = [round((at - started) * 1e6) / 1000 for at in self._arrived]  # `_ms`, inline
         offsets = arrived if ends == chunk_ends else [arrived[bisect_left(chunk_ends, end)] for end in ends]
         self._events.add_plain(values, offsets, self._walker)
         self._body, self._arrived, self._waiting = [], [], 0

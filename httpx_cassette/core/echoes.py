@@ -28,6 +28,7 @@ from httpx_cassette.core.redact import SECRET_HEADERS, map_values
 from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.core.scan_bytes import unpacked_texts
 from httpx_cassette.core.secrets import REDACTED, secret_value
+from httpx_cassette.core.strings import Strings
 from httpx_cassette.errors import CassetteSecretError
 from httpx_cassette.model.cassette import Event, Response
 from httpx_cassette.model.served import header_value
@@ -85,10 +86,11 @@ def _basic(credentials: str) -> list[str]:
 _ECHOED = "echoes a credential its request carried"
 
 
-def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
+def scrubbed(response: Response, secrets: frozenset[str], walked: Strings | None = None) -> Response:
     """``response`` with each of ``secrets`` (and its percent-encoded form) written as ``REDACTED``
-    wherever it appears; the very object when none does. One search of its JSON per secret: a 2,000-event
-    stream costs about 0.3 ms.
+    wherever it appears; the very object when none does. One search of its JSON per secret; ``walked``:
+    the distinct strings of its stream's events when known, searched instead of the events' JSON (a
+    2,000-event stream repeats most of its text).
 
     A body kept as bytes (base64, or text with NULs) is searched as a client reads it too: in each
     charset it may be read in and through each compression layer (`unpacked_texts`). A secret found
@@ -103,8 +105,16 @@ def scrubbed(response: Response, secrets: frozenset[str]) -> Response:
     body = decoded_bytes(response.base64) if isinstance(response.base64, str) else b""
     nul_text = response.text if isinstance(response.text, str) and "\x00" in response.text else None
     charset = declared_charset(header_value(response.headers, "content-type")) if body else ""
-    encoded = _ENCODER.encode(response)
-    seen = any(_ENCODER.encode(n)[1:-1] in encoded or n.encode() in body for n in needles)
+    walked_text = ""
+    if walked is not None and response.events():
+        walked_text = "\0".join(map(str, walked.found))  # every string of every event, keys too
+        response_as_json = _ENCODER.encode(msgspec.structs.replace(response, body=UNSET))
+    else:
+        response_as_json = _ENCODER.encode(response)
+    seen = any(
+        n in walked_text or _ENCODER.encode(n)[1:-1] in response_as_json or n.encode() in body
+        for n in needles
+    )
     if not seen and _read_in(needles, body, nul_text, charset) is None:
         return response
     ordered = sorted(forms, key=len, reverse=True)

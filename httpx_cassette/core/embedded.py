@@ -262,18 +262,28 @@ def code_secrets(text: str) -> list[tuple[str, str]]:
 _HEADER_LINE = re.compile(
     r"(?i)(?<![\w-])((?:proxy-)?authorization|set-cookie2?|cookie2?)[ \t]*[: \t][ \t]*([^\n'\"\\]{8,4096})"
 )
-_MAYBE_HEADER = re.compile(r"(?i)ookie|uthorization")  # searched first, in C: most text has neither
 _SCHEMES = frozenset(
     {"basic", "bearer", "token", "digest", "negotiate", "ntlm", "key", "apikey", "sharedkey"}
 )
 _COOKIE = re.compile(r"([\w.-]+)=([^\s;,]{8,4096})")
 
 
+def _may_name_header(text: str) -> bool:
+    """Whether ``text`` may hold what `_HEADER_LINE` matches: ``ookie`` or ``uthorization`` in any case.
+    Searched in the lowered text (ten times faster than a case-blind pattern); the two letters that
+    lower() does not map to ``i`` but a case-blind pattern matches, U+0130 and U+0131 (the dotted capital
+    and the dotless small I), are read as ``i``."""
+    lowered = text.lower()
+    if "\u0307" in lowered or "\u0131" in lowered:  # "\u0130".lower() is "i" and a combining dot
+        lowered = lowered.replace("\u0307", "").replace("\u0131", "i")
+    return "ookie" in lowered or "uthorization" in lowered
+
+
 def header_line_secrets(text: str) -> list[tuple[str, str]]:
     """``(header, credential)`` for each credential header quoted in ``text``: the credentials after an
     Authorization scheme (``Token hunter2pw``, ``Basic ...``), each cookie value of a Cookie or Set-Cookie
     line that is no short word (a session id; not ``lang=en-US``)."""
-    if _MAYBE_HEADER.search(text) is None:
+    if not _may_name_header(text):
         return []
     found = []
     for match in _HEADER_LINE.finditer(text):

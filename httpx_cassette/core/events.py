@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from httpx_cassette.core.repeats import Template, template_of
 from httpx_cassette.core.sse import ServerSentEvent, encode_event
 from httpx_cassette.core.strings import Walker
 from httpx_cassette.core.transcript import Assembler
@@ -158,6 +159,7 @@ class EventRecorder:
         # the SDK types, and the text sent piece by piece, whole only once every piece is in.
         self._types: set[str | None] = set()
         self._assembler = Assembler()
+        self._template: Template | None = None  # `httpx_cassette.core.repeats`
 
     def add(self, sse: ServerSentEvent, offset_ms: float) -> None:
         """Record one parsed event; ``offset_ms`` is already rounded (see `Capture`)."""
@@ -190,13 +192,19 @@ class EventRecorder:
             # Walked in batches (one walk per call is slow), small enough that the garbage collector
             # rarely meets a batch before it is let go.
             batch: list[Any] = []
-            types, assembler = self._types, self._assembler
+            types, assembler, template = self._types, self._assembler, self._template
             for value in values:
                 if done:
                     events.append(Event(data="[DONE]", raw=True))
                     batch.append("[DONE]")
                 done = value == b"[DONE]"
                 if done:
+                    continue
+                # The chunk before with another piece of text: its text is all that is new
+                if template is not None and (text := template.text_of(value)) is not None:
+                    events.append(Event(None, template.kind, msgspec.Raw(value)))
+                    assembler.add_text(template.index, text)
+                    walker.found.add(text)
                     continue
                 try:
                     data = _decode(value)
@@ -208,7 +216,10 @@ class EventRecorder:
                     types.add(event.type)
                     continue
                 kind = type_name(data)
-                events.append(Event(None, kind, msgspec.Raw(_encode(data))))
+                encoded = _encode(data)
+                events.append(Event(None, kind, msgspec.Raw(encoded)))
+                if encoded == value:  # sent compact: later chunks may repeat it
+                    template = template_of(data, encoded, kind) or template
                 assembler.add(data)
                 batch.append(data)
                 types.add(kind)
@@ -216,6 +227,7 @@ class EventRecorder:
                     walker.add(batch)
                     batch.clear()
             walker.add(batch)
+            self._template = template
         self.done = done
         self.offsets_ms += offsets_ms
 

@@ -137,6 +137,11 @@ class Pieces:
 
     def _text(self, index: int, piece: Any) -> None:
         if isinstance(piece, str) and piece:
+            self.add_text(index, piece)
+
+    def add_text(self, index: int, piece: str) -> None:
+        """One piece of choice ``index``'s text (what a chat chunk carrying only text adds)."""
+        if piece:
             pieces = self._texts.get(index)
             if pieces is None:
                 pieces = self._texts[index] = []

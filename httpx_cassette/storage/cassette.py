@@ -340,7 +340,7 @@ class Cassette:
         recording = self._pending[plan.key]
         request = recording.request
         about = shown(f"the response to {request.method} {request.url}")
-        echoed = scrubbed(response, plan.secrets)  # what the request carried, sent back
+        echoed = scrubbed(response, plan.secrets, walked)  # what the request carried, sent back
         hooked = call_hook("before_record_response", self.config.before_record_response, echoed, about)
         if hooked is None:  # the hook left it out: nothing is written
             return

@@ -1,0 +1,81 @@
+"""Chat chunks that repeat the one before but for their text: most of a recorded chat stream, taken
+without decoding, walking and re-encoding each one.
+
+An OpenAI chat completion chunk (and that of every API shaped as it) that carries one piece of text
+is the chunk before it with another piece. When an event's bytes are a `Template`'s bytes before and
+after its text, and what lies between is one JSON string written as re-encoding writes it, the event
+*is* the template with that text: JSON strings delimit themselves, so the same bytes around another
+string parse to the same keys, the same other values and the same SDK type, and its bytes are what
+re-encoding its data would write. Its one new string is its text, and the transcript gets one more
+piece of the same choice. Anything else (another field changed, an escape written otherwise, a
+finish reason, usage, a tool call) does not match and takes the full path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+__all__ = ["Template", "template_of"]
+
+_decode_str = msgspec.json.Decoder(str).decode
+_encode = msgspec.json.Encoder().encode
+# What the text is set to while the chunk is encoded around it: a string no JSON text holds as it is
+# written here (a NUL is written as an escape), found exactly once or the chunk makes no template.
+_MARK = "\x00"
+_MARK_JSON = _encode(_MARK)
+
+
+class Template:
+    """The bytes of a chat chunk before and after its text, its SDK type and its choice's index."""
+
+    __slots__ = ("head", "index", "kind", "tail")
+
+    def __init__(self, head: bytes, tail: bytes, kind: str | None, index: int) -> None:
+        self.head, self.tail, self.kind, self.index = head, tail, kind, index
+
+    def text_of(self, value: bytes) -> str | None:
+        """The text of the event whose data is ``value`` when it is this template with that text;
+        None when it is anything else."""
+        head, tail = self.head, self.tail
+        if not (value.startswith(head) and value.endswith(tail)) or len(value) < len(head) + len(tail):
+            return None
+        middle = value[len(head) : len(value) - len(tail)]
+        try:
+            text = _decode_str(middle)  # exactly one JSON string, nothing around it
+        except msgspec.DecodeError:
+            return None
+        return text if _encode(text) == middle else None  # written as re-encoding writes it
+
+
+def template_of(data: Any, encoded: bytes, kind: str | None) -> Template | None:
+    """The template a decoded event makes: a chat chunk whose one choice's delta is its text alone,
+    with no error, usage, finish reason or other field the transcript reads; ``encoded``: its compact
+    JSON, which must be the bytes it came as (else no later event's bytes can match it)."""
+    if type(data) is not dict or data.get("error") or data.get("usage") or "done" in data:
+        return None
+    choices = data.get("choices")
+    if type(choices) is not list or len(choices) != 1 or isinstance(data.get("type"), str):
+        return None
+    choice = choices[0]
+    if type(choice) is not dict or "text" in choice or choice.get("finish_reason"):
+        return None
+    index, delta = choice.get("index") or 0, choice.get("delta")
+    if type(index) is not int or type(delta) is not dict or len(delta) != 1:
+        return None
+    text = delta.get("content")
+    if type(text) is not str:
+        return None
+    delta["content"] = _MARK  # put back below: the caller still holds the data
+    try:
+        marked = _encode(data)
+    finally:
+        delta["content"] = text
+    at = marked.find(_MARK_JSON)
+    if at < 0 or marked.find(_MARK_JSON, at + 1) >= 0:
+        return None
+    head, tail = marked[:at], marked[at + len(_MARK_JSON) :]
+    if head + _encode(text) + tail != encoded:
+        return None
+    return Template(head, tail, kind, index)

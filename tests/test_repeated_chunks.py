@@ -1,0 +1,163 @@
+"""A chat chunk that repeats the one before but for its text is recorded from its bytes alone
+(`httpx_cassette.core.repeats`): that must store, walk and assemble exactly what decoding every event
+does, whatever else a chunk changes, however its text is written, and a credential anywhere in a
+chunk must still be refused."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import httpx
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from httpx_cassette import CassetteSecretError, CassetteTransport
+from httpx_cassette.core import events as events_module
+from httpx_cassette.core.strings import of_events
+from tests.test_capture_bulk import chunks_of, record, view
+
+
+def chunk(text: str, **changes: Any) -> dict[str, Any]:
+    """An OpenAI chat completion chunk carrying ``text``; ``changes`` replace its fields."""
+    data: dict[str, Any] = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion.chunk",
+        "created": 1700000000,
+        "model": "gpt-4o-mini",
+        "system_fingerprint": "fp_1",
+        "choices": [{"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": None}],
+    }
+    data.update(changes)
+    return data
+
+
+def compact(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def fake_key(seed: int) -> str:
+    rng = random.Random(seed)
+    return "sk-" + "proj-" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(48))
+
+
+TEXTS = st.text(max_size=8) | st.sampled_from(['"', "\\", "a\nb", "\u2028", "</", "é", "\x7f", "\x00", ""])
+
+
+@st.composite
+def events(draw: st.DrawFn) -> bytes:
+    """One event's data: mostly the chunk with another text, else a chunk changed in any way that must
+    not pass as a repeat (a field, an escape, spacing, a duplicate key, a finish, a tool call)."""
+    text = draw(TEXTS)
+    kind = draw(st.sampled_from(["text"] * 6 + ["field", "escape", "spaced", "duplicate", "other", "done"]))
+    if kind == "text":
+        return compact(chunk(text))
+    if kind == "field":
+        name = draw(st.sampled_from(["id", "model", "system_fingerprint", "created", "object", "usage"]))
+        value = draw(st.sampled_from(["chatcmpl-2", fake_key(1), 7, None, {"total_tokens": 3}, "x", "\0"]))
+        return compact(chunk(text, **{name: value}))
+    if kind == "escape":  # the same text written as re-encoding does not write it
+        written = json.dumps(text + "/", ensure_ascii=True).replace("/", "\\/")
+        return compact(chunk("\0")).replace(b'"\\u0000"', written.encode())
+    if kind == "spaced":
+        return json.dumps(chunk(text)).encode()
+    if kind == "duplicate":  # a second content: the last one is the data
+        return compact(chunk(text)).replace(b'"content":', b'"content":"hidden","content":', 1)
+    if kind == "other":
+        choice = draw(
+            st.sampled_from(
+                [
+                    {"index": 0, "delta": {"role": "assistant", "content": text}},
+                    {"index": 1, "delta": {"content": text}},
+                    {"index": 0, "delta": {"content": text}, "finish_reason": "stop"},
+                    {"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": text}}]}},
+                    {"index": 0, "text": text, "delta": {"content": text}},
+                    {"index": True, "delta": {"content": text}},
+                ]
+            )
+        )
+        return compact(chunk(text, choices=[choice]))
+    return b"[DONE]"
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(events(), min_size=1, max_size=30),
+    cuts=st.lists(st.integers(0, 4000), max_size=6),
+    digest_at=st.sampled_from([None, 0, 200]),
+)
+def test_repeated_chunks_record_what_decoding_every_event_records(
+    values: list[bytes], cuts: list[int], digest_at: int | None
+) -> None:
+    stream = b"".join(b"data: " + value + b"\n\n" for value in values)
+    chunks = chunks_of(stream, cuts)
+    fast, walked = record(chunks, general=False, as_json=True, digest_at=digest_at)
+    general, _ = record(chunks, general=True)
+    assert view(fast) == view(general)
+    written = [msgspec.json.encode(e.data) for e in fast.events()]
+    assert written == [msgspec.json.encode(e.data) for e in general.events()]
+    assert walked == of_events(general.events())  # the strings the credential check reads
+
+
+def test_a_long_chat_stream_decodes_only_the_chunks_that_change(tmp_path: Path) -> None:
+    texts = [f" word{i}" for i in range(2_000)]
+    wire = [compact(chunk("", **{"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}))]
+    wire += [compact(chunk(text)) for text in texts]
+    wire += [compact(chunk("", choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}])), b"[DONE]"]
+    decoded = mock.Mock(wraps=events_module._decode)
+    with mock.patch.object(events_module, "_decode", decoded):
+        response, walked = record(
+            [b"data: " + value + b"\n\n" for value in wire], general=False, as_json=True
+        )
+    assert decoded.call_count <= 3  # the role chunk, the first text chunk (the template), the finish
+    assert [e.parsed() for e in response.events()] == [json.loads(value) for value in wire[:-1]]
+    assert walked is not None
+    assert "".join(texts) in walked.found  # the transcript, whole
+
+
+def serve(wire: list[bytes]) -> httpx.MockTransport:
+    body = b"".join(b"data: " + value + b"\n\n" for value in wire)
+    return httpx.MockTransport(
+        lambda request: httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+    )
+
+
+def read_stream(client: httpx.Client) -> None:
+    with client.stream("POST", "https://api.openai.com/v1/chat/completions", json={}) as response:
+        for _ in response.iter_bytes():
+            pass
+
+
+@pytest.mark.parametrize(
+    "placed",
+    [
+        "id",  # a field every chunk repeats, changed once mid-stream
+        "text",  # one text piece
+        "escaped",  # a text piece with its letters written as escapes
+        "split",  # the key over many text pieces
+    ],
+)
+def test_a_key_anywhere_in_a_repeating_chat_stream_is_refused(tmp_path: Path, placed: str) -> None:
+    key = fake_key(7)
+    wire = [compact(chunk(f" t{i}")) for i in range(1_000)]
+    if placed == "id":
+        wire[500] = compact(chunk(" t500", id=key))
+    elif placed == "text":
+        wire[500] = compact(chunk(f"use {key} now"))
+    elif placed == "escaped":
+        wire[500] = compact(chunk("\0")).replace(b'"\\u0000"', json.dumps(key, ensure_ascii=True).encode())
+        wire[500] = wire[500].replace(b"sk-", b"\\u0073\\u006b-")
+    else:
+        wire[400:400] = [compact(chunk(" " + key[:4]))] + [
+            compact(chunk(key[i : i + 4])) for i in range(4, len(key), 4)
+        ]
+    transport = CassetteTransport(tmp_path, mode="record", inner=serve(wire))
+    with httpx.Client(transport=transport) as client, pytest.raises(CassetteSecretError):
+        read_stream(client)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
