@@ -55,7 +55,8 @@ def events(draw: st.DrawFn) -> bytes:
     """One event's data: mostly the chunk with another text, else a chunk changed in any way that must
     not pass as a repeat (a field, an escape, spacing, a duplicate key, a finish, a tool call)."""
     text = draw(TEXTS)
-    kind = draw(st.sampled_from(["text"] * 6 + ["field", "escape", "spaced", "duplicate", "other", "done"]))
+    kinds = ["field", "escape", "spaced", "spaced text", "duplicate", "other", "done"]
+    kind = draw(st.sampled_from(["text"] * 6 + kinds))
     if kind == "text":
         return compact(chunk(text))
     if kind == "field":
@@ -67,6 +68,10 @@ def events(draw: st.DrawFn) -> bytes:
         return compact(chunk("\0")).replace(b'"\\u0000"', written.encode())
     if kind == "spaced":
         return json.dumps(chunk(text)).encode()
+    if kind == "spaced text":  # only around the text: the bytes before and after it are the template's
+        spaced = draw(st.sampled_from([" ", "\t", " \t "]))  # no line end: one data line
+        literal = json.dumps(text, ensure_ascii=False)
+        return compact(chunk("\0")).replace(b'"\\u0000"', (spaced + literal + spaced[::-1]).encode())
     if kind == "duplicate":  # a second content: the last one is the data
         return compact(chunk(text)).replace(b'"content":', b'"content":"hidden","content":', 1)
     if kind == "other":

@@ -90,12 +90,17 @@ class Capture:
         self.response.is_streaming = self._sse is not None or self._lines is not None
         if self._lines is not None:
             self.response.stream_format = "ndjson"
+        self._plain = self._sse is not None and self._decoder is IDENTITY  # `feed`'s short way
 
     def _now_ms(self) -> float:
         return self._ms(time.perf_counter())
 
     def feed(self, raw: bytes) -> None:
-        self._take(self._decoder.decode(raw))
+        """One chunk as it came (`_take` once its content-encoding is undone)."""
+        if self._plain:
+            self._take_sse(raw)
+        else:
+            self._take(self._decoder.decode(raw))
 
     def _take(self, data: bytes) -> None:
         if self._lines is not None:
@@ -103,6 +108,11 @@ class Capture:
         elif self._sse is None:
             self._body.append(data)
         elif data:
+            self._take_sse(data)
+
+    def _take_sse(self, data: bytes) -> None:
+        # Every chunk of an SSE stream comes here: an append and a clock reading, nothing more.
+        if data:
             now = time.perf_counter()
             self._body.append(data)
             self._arrived.append(now)

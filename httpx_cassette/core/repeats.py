@@ -42,11 +42,17 @@ class Template:
         if not (value.startswith(head) and value.endswith(tail)) or len(value) < len(head) + len(tail):
             return None
         middle = value[len(head) : len(value) - len(tail)]
+        if middle[:1] != b'"' or middle[-1:] != b'"':  # no space around it (the decoder allows one)
+            return None
         try:
             text = _decode_str(middle)  # exactly one JSON string, nothing around it
         except msgspec.DecodeError:
             return None
-        return text if _encode(text) == middle else None  # written as re-encoding writes it
+        # Written as re-encoding writes it. With no escape in it, it is: the decoder refuses a raw
+        # quote, backslash or control character, and re-encoding escapes nothing else.
+        if b"\\" in middle and _encode(text) != middle:
+            return None
+        return text
 
 
 def template_of(data: Any, encoded: bytes, kind: str | None) -> Template | None:
