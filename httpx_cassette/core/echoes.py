@@ -24,6 +24,7 @@ from msgspec import UNSET
 from httpx_cassette.core.embedded import declared_charset
 from httpx_cassette.core.findings import Finding, mask
 from httpx_cassette.core.places import decoded_bytes
+from httpx_cassette.core.prefilter import distinct_parts
 from httpx_cassette.core.redact import SECRET_HEADERS, map_values
 from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.core.scan_bytes import unpacked_texts
@@ -105,16 +106,7 @@ def scrubbed(response: Response, secrets: frozenset[str], walked: Strings | None
     body = decoded_bytes(response.base64) if isinstance(response.base64, str) else b""
     nul_text = response.text if isinstance(response.text, str) and "\x00" in response.text else None
     charset = declared_charset(header_value(response.headers, "content-type")) if body else ""
-    walked_text = ""
-    if walked is not None and response.events():
-        walked_text = "\0".join(map(str, walked.found))  # every string of every event, keys too
-        response_as_json = _ENCODER.encode(msgspec.structs.replace(response, body=UNSET))
-    else:
-        response_as_json = _ENCODER.encode(response)
-    seen = any(
-        n in walked_text or _ENCODER.encode(n)[1:-1] in response_as_json or n.encode() in body
-        for n in needles
-    )
+    seen = _left_in(response, needles, walked) or any(n.encode() in body for n in needles)
     if not seen and _read_in(needles, body, nul_text, charset) is None:
         return response
     ordered = sorted(forms, key=len, reverse=True)
@@ -135,7 +127,44 @@ def scrubbed(response: Response, secrets: frozenset[str], walked: Strings | None
         changes["base64"] = base64.b64encode(body).decode()
     if response.error is not None:
         changes["error"] = msgspec.structs.replace(response.error, message=change(response.error.message))
-    return msgspec.structs.replace(response, **changes)
+    result = msgspec.structs.replace(response, **changes)
+    if left := _left_in(result, needles):
+        _refuse_left(left)
+    return result
+
+
+# A JSON number: a credential of digits only is echoed as one, where no string rewrite reaches it.
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def _left_in(response: Response, needles: list[str], walked: Strings | None = None) -> str | None:
+    """The first of ``needles`` that ``response`` holds: in any of its strings and keys, in JSON written
+    inside them, in what its stream says assembled (a value sent over many events), or as a number;
+    ``walked``: its stream events' distinct strings, when known."""
+    found = "\0".join(map(str, distinct_parts(response, walked)[0]))
+    numbers = [n for n in needles if _NUMBER.fullmatch(n)]
+    as_json = _ENCODER.encode(response).decode("utf-8", "replace") if numbers else ""
+    for needle in needles:
+        if needle in found:
+            return needle
+        if needle in numbers and re.search(rf"(?<![\w.+-]){re.escape(needle)}(?![\w.+-])", as_json):
+            return needle
+    return None
+
+
+def _refuse_left(left: str) -> None:
+    """Raise `CassetteSecretError` for an echoed credential a rewrite of each string cannot reach."""
+    kind = (
+        f"the response {_ECHOED} where it cannot be rewritten in place (over several stream events, in JSON"
+        " written inside a string, or as a number)"
+    )
+    raise CassetteSecretError(
+        f"refusing to record: the response {_ECHOED}, {mask(left)}, where it cannot be rewritten in place"
+        " (over several stream events, in JSON written inside a string, or as a number); nothing was"
+        " written (the caller got the live response). Record without that value, or keep the server from"
+        " sending it",
+        [Finding(None, "$.response", kind, mask(left))],
+    )
 
 
 def scrubbed_data(data: Any, secrets: frozenset[str]) -> Any:

@@ -340,6 +340,8 @@ class Cassette:
         recording = self._pending[plan.key]
         request = recording.request
         about = shown(f"the response to {request.method} {request.url}")
+        if walked is None and (events := response.events()):
+            walked = of_events(events)  # one walk of a long stream, for the echo check, redaction, the scan
         echoed = scrubbed(response, plan.secrets, walked)  # what the request carried, sent back
         hooked = call_hook("before_record_response", self.config.before_record_response, echoed, about)
         if hooked is None:  # the hook left it out: nothing is written

@@ -157,3 +157,47 @@ def test_a_credential_header_quoted_in_text_is_refused_and_flagged(tmp_path: Pat
 def test_ordinary_text_about_headers_records(tmp_path: Path, text: str) -> None:
     record(tmp_path, lambda request: httpx.Response(200, json={"answer": text}))
     assert text in written(tmp_path)
+
+
+def chat_stream(*texts: str) -> bytes:
+    chunks = [
+        {"id": "c", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": t}}]}
+        for t in texts
+    ]
+    return b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+
+
+# Where a rewrite of each string cannot reach an echoed value: nothing is written, the test is told.
+UNREACHABLE = {
+    "over several stream events": lambda s: chat_stream(" it is ", s[:5], s[5:12], s[12:], " ok"),
+    "in JSON written in a string, a letter escaped": lambda s: chat_stream(
+        '{"echo": "\\u00' + f"{ord(s[0]):x}" + s[1:] + '"}'
+    ),
+    "as a number": lambda s: json.dumps({"account": int(s)}).encode(),
+}
+
+
+@pytest.mark.parametrize("where", list(UNREACHABLE))
+def test_an_echo_no_string_rewrite_reaches_is_refused(tmp_path: Path, where: str) -> None:
+    secret = "4" + token(3, string.digits, 23) if where == "as a number" else token(3) + "7"
+    content_type = "application/json" if where == "as a number" else "text/event-stream"
+    body = UNREACHABLE[where](secret)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": content_type}, content=body)
+
+    with pytest.raises(CassetteSecretError, match="cannot be rewritten in place") as caught:
+        record(tmp_path, handler, headers={"x-api-key": secret})
+    assert secret not in str(caught.value)
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_a_number_that_only_holds_the_key_s_digits_records(tmp_path: Path) -> None:
+    # Only a number that is the key is one: a timestamp holding its digits somewhere is not.
+    secret = token(4, string.digits, 8)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"created": int("17" + secret), "ratio": float("0." + secret)})
+
+    record(tmp_path, handler, headers={"x-api-key": secret})
+    assert f"17{secret}" in written(tmp_path)
