@@ -3,7 +3,9 @@ reach a real connection, so requests an in-process mock answers on the way pass,
 pytest-recording (which blocks sockets).
 
 respx patches httpcore's connection pool: a request it answers never reaches a connection, and passes.
-A custom transport answering in-process passes too. What would use the network is still refused with
+A custom transport answering in-process passes too, and so do requests that `responses` (a patched
+``HTTPAdapter.send``) or requests-mock (its own adapter) answer, and aiohttp requests a patched
+``ClientSession._request`` (aioresponses' way) answers. What would use the network is still refused with
 `NetworkBlocked`: a respx ``pass_through`` route, an httpx2 client (respx does not patch httpcore2), an
 async client, a request on a connection a recording kept alive, custom transports sending with
 requests, aiohttp or ``http.client``, and a transport doing its I/O in a worker thread started without
@@ -17,7 +19,12 @@ from __future__ import annotations
 
 import fnmatch
 
+# Imported before any pytester run: pytester drops what an in-process run imports, and a later run would
+# import aiohttp afresh while the hooks' shell module, left an attribute of its package, holds the copy
+# the first run imported (a real session imports each library once).
+import aiohttp  # noqa: F401
 import pytest
+import requests  # noqa: F401
 
 from tests.pytester_project import NATIVE
 from tests.servers.openai_app import OpenAIApp
@@ -170,6 +177,83 @@ def test_recording_opens_a_connection(api):
 
 def test_the_connection_it_kept_alive_is_not_reused(api):
     CLIENT.get(f"{api}/models")
+
+
+def test_requests_adapter_send_mocked(api):
+    # What `responses` does: HTTPAdapter.send patched for the test. The mock answers, as with no block.
+    from unittest import mock
+
+    import requests
+
+    def canned(adapter, request, **kwargs):
+        answer = requests.Response()
+        answer.status_code, answer._content, answer.request, answer.url = 200, b"[1]", request, request.url
+        return answer
+
+    with mock.patch.object(requests.adapters.HTTPAdapter, "send", canned):
+        assert requests.get(f"{api}/models", timeout=5).json() == [1]
+
+
+def test_responses_mocks_a_real_host(api):
+    import requests
+    import responses
+
+    with responses.RequestsMock() as mocked:
+        mocked.get(f"{api}/models", json={"data": []})
+        assert requests.get(f"{api}/models", timeout=5).json() == {"data": []}
+
+
+def test_requests_mock_mocks_a_real_host(api):
+    import requests
+    import requests_mock
+
+    with requests_mock.Mocker() as mocked:
+        mocked.get(f"{api}/models", json={"data": []})
+        assert requests.get(f"{api}/models", timeout=5).json() == {"data": []}
+
+
+@pytest.mark.asyncio
+async def test_aiohttp_session_request_mocked(api):
+    # What aioresponses does: ClientSession._request patched for the test. The mock answers.
+    from unittest import mock
+
+    import aiohttp
+
+    class Canned:
+        status = 200
+
+        async def json(self):
+            return {"data": []}
+
+        async def __aenter__(self):
+            return self
+
+        async def __aexit__(self, *exc):
+            pass
+
+        def release(self):
+            pass
+
+    async def canned(session, method, url, **kwargs):
+        return Canned()
+
+    with mock.patch.object(aiohttp.ClientSession, "_request", canned):
+        async with aiohttp.ClientSession() as session, session.get(f"{api}/models") as answer:
+            assert await answer.json() == {"data": []}
+
+
+@pytest.mark.asyncio
+async def test_aiohttp_is_blocked(api):
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.get(f"{api}/models") as answer:
+        await answer.read()
+
+
+def test_requests_is_blocked(api):
+    import requests
+
+    requests.Session().get(f"{api}/models", timeout=5)
 """
 PASSED = (
     "respx_decorator",
@@ -177,6 +261,10 @@ PASSED = (
     "respx_async",
     "respx_mocks_a_real_host",
     "own_transport_answering_in_process",
+    "requests_adapter_send_mocked",
+    "responses_mocks_a_real_host",
+    "requests_mock_mocks_a_real_host",
+    "aiohttp_session_request_mocked",
     "a_host_the_cassette_lets_through_goes_out_from_a_worker_thread",
     "a_recording_in_a_thread_given_the_context",
     "a_cassette_transport_of_ones_own_records",
@@ -191,6 +279,8 @@ BLOCKED = (
     "transport_sending_with_aiohttp_is_blocked",
     "transport_sending_with_http_client_is_blocked",  # anything else: at socket connect
     "transport_in_a_worker_thread_is_blocked",  # no context there: no route let it out
+    "requests_is_blocked",  # down its adapter, refused where HTTPAdapter sends
+    "aiohttp_is_blocked",
 )
 
 

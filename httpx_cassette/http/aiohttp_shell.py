@@ -103,6 +103,10 @@ class Middleware:
         exchange: Exchange | None = self.route.begin(await outgoing(request))
         if exchange is None:  # not the cassette's: passed through
             return await handler(request)  # type: ignore[no-any-return]
+        if exchange.way is not None:  # the network block's: refused here (its mocks patch the session above)
+            with exchange.way:
+                guard.check()  # inside the guard: raises `NetworkBlocked`
+                return await handler(request)  # type: ignore[no-any-return]  # (guarded all the same)
         if exchange.prepared is not None:
             return _replayed(request, exchange.prepared, self.decompress)
         exchange.forwarding()

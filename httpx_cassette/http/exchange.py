@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,11 +87,18 @@ class Exchange:
     (no response) or `capture` (the response as it streams).
     """
 
-    def __init__(self, cassette: Cassette | None, plan: Play | Record, meta: Meta) -> None:
+    def __init__(
+        self,
+        cassette: Cassette | None,
+        plan: Play | Record | None,
+        meta: Meta,
+        way: AbstractContextManager[None] | None = None,
+    ) -> None:
         self.cassette = cassette
         self.plan = plan
         self.meta = meta
         self.started = time.perf_counter()
+        self.way = way  # `guarded`: the request goes on down its library inside it, unrecorded
 
     @classmethod
     def of(cls, cassette: Cassette, request: LiveRequest, library: str) -> Exchange:
@@ -107,6 +115,12 @@ class Exchange:
     def answered(cls, prepared: Prepared) -> Exchange:
         """An exchange answered locally, touching no cassette (an ignore rule in replay)."""
         return cls(None, Play("", -1, prepared), Meta())
+
+    @classmethod
+    def guarded(cls, way: AbstractContextManager[None]) -> Exchange:
+        """A request nothing here answers or records, sent on down its library inside ``way`` (the
+        network block's guard): a mock on the way answers it, a real connection refuses it."""
+        return cls(None, None, Meta(), way)
 
     @property
     def prepared(self) -> Prepared | None:

@@ -92,6 +92,9 @@ def routed(route: Any, request: requests.PreparedRequest, send: Send) -> request
     if exchange is None:  # not the cassette's: passed through
         with forwarding():
             return send(request)
+    if exchange.way is not None:  # the network block's: on down the adapter, refused where it sends
+        with exchange.way, forwarding():
+            return send(request)
     if exchange.prepared is not None:
         return _replayed(request, exchange.prepared)
     exchange.forwarding()

@@ -25,7 +25,9 @@ class NetworkBlock:
     rule answers here (telemetry: an empty 204) or lets out (``pass``), and hosts let through. An httpx
     or httpx2 request goes on down its transport, guarded (`httpx_cassette.http.guard`): an in-process
     mock (respx) answers it as with no block, and `NetworkBlocked` is raised where a real connection
-    would be used. A requests or aiohttp request is refused when it reaches the block. While `blocking`,
+    would be used. So does a requests request, down its adapter (a mock of ``HTTPAdapter.send``, as
+    ``responses`` patches, answers it); an aiohttp request is refused when it reaches the block (its mocks
+    patch the session above it). While `blocking`,
     what reaches a connection with no route's leave (a worker thread started without the request's
     context) is refused too, unless a route here lets its host out."""
 
@@ -54,12 +56,13 @@ class NetworkBlock:
         return True
 
     def begin(self, request: LiveRequest) -> Exchange | None:
-        """None: ``request`` may go out; an `Exchange` answered here; raises `NetworkBlocked`."""
+        """None: ``request`` may go out; an `Exchange` answered here, or one it goes on down its library
+        in, guarded (`Exchange.guarded`: a mock answers it, a real connection refuses it)."""
         rule = self.ignore.match(request.method, str(request.url.host), str(request.url.path))
         if rule is not None:
             return Exchange.answered(EMPTY) if rule.answer == "empty" else None
         if not self._passes(request):
-            self._refuse(request, _REMEDY)
+            return Exchange.guarded(guard.guarded(functools.partial(self._refuse, request, _REMEDY)))
         return None
 
     def _way(self, request: Any) -> contextlib.AbstractContextManager[None] | None:
