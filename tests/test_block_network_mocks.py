@@ -26,7 +26,7 @@ import aiohttp  # noqa: F401
 import pytest
 import requests  # noqa: F401
 
-from tests.pytester_project import NATIVE
+from tests.pytester_project import CONFTEST, NATIVE
 from tests.servers.openai_app import OpenAIApp
 from tests.servers.runner import LiveServer
 
@@ -254,6 +254,70 @@ def test_requests_is_blocked(api):
     import requests
 
     requests.Session().get(f"{api}/models", timeout=5)
+
+
+def test_requests_adapter_in_a_worker_thread_is_blocked(api):
+    # An adapter of its own may do its I/O where the block's guard is not (a worker thread): refused
+    # when the session hands the request over.
+    import http.client
+    import threading
+    import urllib.parse
+
+    import requests
+    from requests.adapters import BaseAdapter
+
+    class Threaded(BaseAdapter):
+        def send(self, request, **kwargs):
+            got = []
+
+            def fetch():
+                url = urllib.parse.urlsplit(request.url)
+                connection = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+                connection.request("GET", url.path)
+                got.append(connection.getresponse().read())
+
+            thread = threading.Thread(target=fetch)
+            thread.start()
+            thread.join()
+            answer = requests.Response()
+            answer.status_code, answer._content, answer.request = 200, got[0], request
+            return answer
+
+        def close(self):
+            pass
+
+    session = requests.Session()
+    session.mount("http://", Threaded())
+    session.get(f"{api}/models")
+
+
+SESSION = DIRECT = None  # a requests session and an adapter of the tests below: connections kept alive
+
+
+@pytest.mark.cassette(mode="record")
+def test_a_requests_recording_opens_a_connection(api):
+    import requests
+
+    global SESSION, DIRECT
+    SESSION, DIRECT = requests.Session(), requests.adapters.HTTPAdapter()
+    assert SESSION.get(f"{api}/models", timeout=5).status_code == 200
+    assert DIRECT.send(requests.Request("GET", f"{api}/models").prepare(), timeout=5).status_code == 200
+
+
+def test_requests_kept_alive_is_blocked(api):
+    import requests
+
+    DIRECT.send(requests.Request("GET", f"{api}/models").prepare(), timeout=5)
+
+
+def test_responses_pass_through_is_blocked(api):
+    # responses, imported by the conftest before the plugin hooked requests, passes through with
+    # requests' own send, on the connection the recording kept alive
+    import responses
+
+    with responses.RequestsMock() as mocked:
+        mocked.add_passthru(api)
+        SESSION.get(f"{api}/models", timeout=5)
 """
 PASSED = (
     "respx_decorator",
@@ -269,6 +333,7 @@ PASSED = (
     "a_recording_in_a_thread_given_the_context",
     "a_cassette_transport_of_ones_own_records",
     "recording_opens_a_connection",
+    "a_requests_recording_opens_a_connection",
 )
 BLOCKED = (
     "respx_pass_through_is_blocked",
@@ -281,6 +346,9 @@ BLOCKED = (
     "transport_in_a_worker_thread_is_blocked",  # no context there: no route let it out
     "requests_is_blocked",  # down its adapter, refused where HTTPAdapter sends
     "aiohttp_is_blocked",
+    "responses_pass_through_is_blocked",
+    "requests_adapter_in_a_worker_thread_is_blocked",
+    "requests_kept_alive_is_blocked",  # on the connection a recording kept alive: refused as urllib3 sends
 )
 
 
@@ -289,6 +357,8 @@ def test_requests_an_in_process_mock_answers_pass_the_network_block_and_nothing_
     inner: pytest.Pytester, openai_server: LiveServer[OpenAIApp], option: str
 ) -> None:
     inner.makepyfile(test_mocked=MOCKED)
+    # responses imported before the plugin hooks requests keeps requests' own send for its pass-through
+    inner.makeconftest(CONFTEST + "\nimport responses  # noqa: F401\n")
     before = openai_server.app.stats.requests_to("/v1/models")
     result = inner.runpytest_inprocess(*NATIVE, option, "-p", "no:randomly")
     result.assert_outcomes(passed=len(PASSED), failed=len(BLOCKED))
@@ -299,7 +369,7 @@ def test_requests_an_in_process_mock_answers_pass_the_network_block_and_nothing_
     )
     assert sum(1 for line in result.outlines if fnmatch.fnmatch(line, refused)) == len(BLOCKED)
     # the recordings' and the let-through host's only
-    assert openai_server.app.stats.requests_to("/v1/models") == before + 4
+    assert openai_server.app.stats.requests_to("/v1/models") == before + 6
 
 
 HTTPX2_LATE = """

@@ -28,8 +28,9 @@ from httpx_cassette.core.prefilter import distinct_parts
 from httpx_cassette.core.redact import SECRET_HEADERS, map_values
 from httpx_cassette.core.request import LiveRequest
 from httpx_cassette.core.scan_bytes import unpacked_texts
-from httpx_cassette.core.secrets import REDACTED, secret_value
+from httpx_cassette.core.secrets import REDACTED, secret_value, token_like
 from httpx_cassette.core.strings import Strings
+from httpx_cassette.core.transcript import transcript_of
 from httpx_cassette.errors import CassetteSecretError
 from httpx_cassette.model.cassette import Event, Response
 from httpx_cassette.model.served import header_value
@@ -89,9 +90,10 @@ _ECHOED = "echoes a credential its request carried"
 
 def scrubbed(response: Response, secrets: frozenset[str], walked: Strings | None = None) -> Response:
     """``response`` with each of ``secrets`` (and its percent-encoded form) written as ``REDACTED``
-    wherever it appears; the very object when none does. One search of its JSON per secret; ``walked``:
-    the distinct strings of its stream's events when known, searched instead of the events' JSON (a
-    2,000-event stream repeats most of its text).
+    wherever it appears; the very object when none does. Its distinct strings are searched, as the
+    scan reads them (`_left_in`); ``walked``: its stream events' distinct strings, when known (a
+    2,000-event stream repeats most of its text). One still there after the rewrite (over several
+    events, in JSON written inside a string, as a number) is refused: `CassetteSecretError`.
 
     A body kept as bytes (base64, or text with NULs) is searched as a client reads it too: in each
     charset it may be read in and through each compression layer (`unpacked_texts`). A secret found
@@ -128,8 +130,10 @@ def scrubbed(response: Response, secrets: frozenset[str], walked: Strings | None
     if response.error is not None:
         changes["error"] = msgspec.structs.replace(response.error, message=change(response.error.message))
     result = msgspec.structs.replace(response, **changes)
-    if left := _left_in(result, needles):
-        _refuse_left(left)
+    # What the rewrite could not reach is refused when it looks like a credential; a value that only
+    # happens to be one a request carried (a locale cookie, a short fake key, an id) is left, as before.
+    if left := _left_in(result, [n for n in needles if _credential_like(n)]):
+        _refuse_left(result, left)
     return result
 
 
@@ -137,33 +141,46 @@ def scrubbed(response: Response, secrets: frozenset[str], walked: Strings | None
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 
 
+def _credential_like(value: str) -> bool:
+    """A token (16+ characters of two kinds), or 16+ digits: a value worth refusing a recording over."""
+    return token_like(value) or (value.isdigit() and len(value) >= 16)
+
+
+def _as_number(needle: str, as_json: str) -> bool:
+    return re.search(rf"(?<![\w.+-]){re.escape(needle)}(?![\w.+-])", as_json) is not None
+
+
 def _left_in(response: Response, needles: list[str], walked: Strings | None = None) -> str | None:
     """The first of ``needles`` that ``response`` holds: in any of its strings and keys, in JSON written
     inside them, in what its stream says assembled (a value sent over many events), or as a number;
     ``walked``: its stream events' distinct strings, when known."""
+    if not needles:
+        return None
     found = "\0".join(map(str, distinct_parts(response, walked)[0]))
     numbers = [n for n in needles if _NUMBER.fullmatch(n)]
     as_json = _ENCODER.encode(response).decode("utf-8", "replace") if numbers else ""
     for needle in needles:
-        if needle in found:
-            return needle
-        if needle in numbers and re.search(rf"(?<![\w.+-]){re.escape(needle)}(?![\w.+-])", as_json):
+        if needle in found or (needle in numbers and _as_number(needle, as_json)):
             return needle
     return None
 
 
-def _refuse_left(left: str) -> None:
-    """Raise `CassetteSecretError` for an echoed credential a rewrite of each string cannot reach."""
-    kind = (
-        f"the response {_ECHOED} where it cannot be rewritten in place (over several stream events, in JSON"
-        " written inside a string, or as a number)"
-    )
+def _refuse_left(response: Response, left: str) -> None:
+    """Raise `CassetteSecretError` for an echoed credential a rewrite of each string cannot reach, saying
+    where it is and what to do."""
+    events = response.events()
+    if events and left in "\0".join(transcript_of(events).said()):
+        where = "sent over several stream events"
+    elif _NUMBER.fullmatch(left) and _as_number(left, _ENCODER.encode(response).decode("utf-8", "replace")):
+        where = "as a JSON number"
+    else:
+        where = "in JSON written inside a string"
     raise CassetteSecretError(
-        f"refusing to record: the response {_ECHOED}, {mask(left)}, where it cannot be rewritten in place"
-        " (over several stream events, in JSON written inside a string, or as a number); nothing was"
-        " written (the caller got the live response). Record without that value, or keep the server from"
-        " sending it",
-        [Finding(None, "$.response", kind, mask(left))],
+        f"refusing to record: the response {_ECHOED} (a credential header, a cookie, a URL password or key),"
+        f" {mask(left)}, {where}, where it cannot be rewritten in place; nothing was written (the caller got"
+        " the live response). Keep the server from sending it back; or, if the value is no secret (a fake"
+        ' key a test sends), give it a placeholder: placeholders={"<NAME>": value}, which replay puts back',
+        [Finding(None, "$.response", f"the response {_ECHOED}, {where}", mask(left))],
     )
 
 

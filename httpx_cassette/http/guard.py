@@ -9,6 +9,8 @@ out, is not refused when its client hands it over: it goes on down the client's 
   SOCKS connections' ``handle_request``), so a kept-alive connection a recording opened is not reused;
 - a requests or aiohttp session used beneath (a custom transport sending with one): when it sends
   (their shells call `check`);
+- urllib3 (requests' transport): each request a connection pool sends (``urlopen``), on a new
+  connection or one kept alive;
 - anything else: ``socket.socket.connect`` / ``connect_ex``.
 
 So a request answered in-process on the way gets its answer, as it would with no block: respx (which
@@ -21,8 +23,9 @@ having decided it may go out (`httpx_cassette.http.forwarding`: a cassette recor
 request through, a host or ``pass`` rule the block lets out) and what a cassette forwards to its inner
 transport. Anything else reaching them (a transport doing its I/O in a worker thread started without
 the request's context: ``loop.run_in_executor``, a ``ThreadPoolExecutor``) is put to the block, which
-refuses it unless its hosts let it out. A socket connect is refused only inside `guarded` (a database
-driver's socket is no HTTP request). The guards are installed when the block goes on and on each
+refuses it unless its hosts let it out. A socket connect and a urllib3 send are refused only inside
+`guarded` (a database driver's socket, botocore's urllib3, are no request a route saw). The guards
+are installed when the block goes on and on each
 guarded request (for modules imported later; nothing is imported here), cost one ContextVar read, and
 are removed with the hooks (`uninstall`).
 """
@@ -79,6 +82,9 @@ _POINTS = tuple(
     )
 )
 _SOCKET = ((socket.socket, "connect"), (socket.socket, "connect_ex"))
+# Where urllib3 (requests' transport) sends, on a new connection or one kept alive: guarded only inside
+# `guarded`, as a socket is (botocore and others send with urllib3 too, and are no request of ours).
+_URLLIB3 = ("urllib3.connectionpool", "HTTPConnectionPool", "urlopen")
 
 _lock = threading.Lock()
 # (class, method) -> (the original, whether the class held it itself rather than inheriting it)
@@ -158,7 +164,10 @@ def _install() -> None:
         for name, cls, method in _POINTS
         if (module := sys.modules.get(name)) is not None
     ]
-    points = [(cls, method) for cls, method in (*_SOCKET, *found) if isinstance(cls, type)]
+    name, cls_name, method_name = _URLLIB3
+    urllib3 = sys.modules.get(name)
+    open_points = [*_SOCKET, (getattr(urllib3, cls_name, None), method_name)]
+    points = [(cls, method) for cls, method in (*open_points, *found) if isinstance(cls, type)]
     if all(point in _patched for point in points):
         return
     with _lock:
@@ -166,7 +175,7 @@ def _install() -> None:
             if (cls, method) not in _patched and callable(getattr(cls, method, None)):
                 original = getattr(cls, method)
                 _patched[(cls, method)] = (original, method in cls.__dict__)
-                setattr(cls, method, _guard(original, closed=cls is not socket.socket))
+                setattr(cls, method, _guard(original, closed=(cls, method) not in open_points))
 
 
 def _target(args: tuple[Any, ...]) -> Target:

@@ -71,7 +71,11 @@ class RoutedAdapter:
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         __tracebackhide__ = True
-        response = routed(self.route, request, lambda prepared: self.adapter.send(prepared, **kwargs))
+        # requests' own send (or a mock patched over it, as `responses` patches it) keeps what it does in
+        # this thread, where the network block's guard is: another adapter may not (a worker thread).
+        own = getattr(type(self.adapter), "send", None) is HTTPAdapter.send
+        send = lambda prepared: self.adapter.send(prepared, **kwargs)  # noqa: E731
+        response = routed(self.route, request, send, down=own)
         # Auth plugins (HTTPDigestAuth, NTLM, Kerberos) answer a 401 by re-sending through
         # ``response.connection``: it must be this adapter, or the retry would skip the cassette.
         response.connection = self  # type: ignore[assignment]  # typed HTTPAdapter; we stand in for one
@@ -84,16 +88,22 @@ class RoutedAdapter:
 Send = Callable[[requests.PreparedRequest], requests.Response]
 
 
-def routed(route: Any, request: requests.PreparedRequest, send: Send) -> requests.Response:
+def routed(
+    route: Any, request: requests.PreparedRequest, send: Send, *, down: bool = True
+) -> requests.Response:
     """``request`` through ``route``: replayed, or sent with ``send`` (the adapter's own) and recorded,
-    or passed through. What ``send`` does runs as forwarded, so the ``HTTPAdapter.send`` seam lets it by."""
+    or passed through. What ``send`` does runs as forwarded, so the ``HTTPAdapter.send`` seam lets it by.
+    ``down``: a request the network block guards may go on down ``send`` (requests' own, or a mock over
+    it), to be refused where urllib3 sends; else it is refused here."""
     __tracebackhide__ = True
     exchange: Exchange | None = route.begin(outgoing(request))
     if exchange is None:  # not the cassette's: passed through
         with forwarding():
             return send(request)
-    if exchange.way is not None:  # the network block's: on down the adapter, refused where it sends
+    if exchange.way is not None:  # the network block's: a mock on the way answers it
         with exchange.way, forwarding():
+            if not down:
+                guard.check()  # inside the guard: raises `NetworkBlocked`
             return send(request)
     if exchange.prepared is not None:
         return _replayed(request, exchange.prepared)

@@ -177,6 +177,13 @@ UNREACHABLE = {
 }
 
 
+SAID = {
+    "over several stream events": "sent over several stream events",
+    "in JSON written in a string, a letter escaped": "in JSON written inside a string",
+    "as a number": "as a JSON number",
+}
+
+
 @pytest.mark.parametrize("where", list(UNREACHABLE))
 def test_an_echo_no_string_rewrite_reaches_is_refused(tmp_path: Path, where: str) -> None:
     secret = "4" + token(3, string.digits, 23) if where == "as a number" else token(3) + "7"
@@ -188,8 +195,34 @@ def test_an_echo_no_string_rewrite_reaches_is_refused(tmp_path: Path, where: str
 
     with pytest.raises(CassetteSecretError, match="cannot be rewritten in place") as caught:
         record(tmp_path, handler, headers={"x-api-key": secret})
-    assert secret not in str(caught.value)
+    message = str(caught.value)
+    assert secret not in message
+    assert SAID[where] in message  # where it is
+    assert 'placeholders={"<NAME>": value}' in message  # what to do when the value is no secret
     assert not list(tmp_path.rglob("*.json"))
+
+
+@pytest.mark.parametrize(
+    ("cookie", "body"),
+    [
+        ("tz=Europe/Berlin", lambda v: chat_stream(" in ", v[:6], v[6:], " time")),  # a locale, in pieces
+        ("uid=10000042", lambda v: json.dumps({"id": int(v)}).encode()),  # an id, as a number
+        ("session=test-key", lambda v: chat_stream(" use ", v[:4], v[4:])),  # a short fake value
+    ],
+)
+def test_a_value_that_only_happens_to_be_one_the_request_carried_records(
+    tmp_path: Path, cookie: str, body: Any
+) -> None:
+    # A cookie's value counts as one the request carried; one that is no token, met by coincidence
+    # where no rewrite reaches, is left as it is rather than stopping the recording.
+    value = cookie.partition("=")[2]
+    content_type = "application/json" if value.isdigit() else "text/event-stream"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": content_type}, content=body(value))
+
+    record(tmp_path, handler, headers={"cookie": cookie})
+    assert list(tmp_path.rglob("*.json"))
 
 
 def test_a_number_that_only_holds_the_key_s_digits_records(tmp_path: Path) -> None:
