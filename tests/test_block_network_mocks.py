@@ -250,6 +250,34 @@ async def test_aiohttp_is_blocked(api):
         await answer.read()
 
 
+def test_responses_behind_an_adapter_of_ones_own(api):
+    # An adapter that sets a default timeout, sending with super().send: responses answers beneath it
+    import requests
+    import responses
+
+    class DefaultTimeout(requests.adapters.HTTPAdapter):
+        def send(self, request, **kwargs):
+            kwargs["timeout"] = kwargs.get("timeout") or 5
+            return super().send(request, **kwargs)
+
+    session = requests.Session()
+    session.mount("http://", DefaultTimeout())
+    with responses.RequestsMock() as mocked:
+        mocked.get(f"{api}/models", json={"data": []})
+        assert session.get(f"{api}/models").json() == {"data": []}
+
+
+def test_requests_mock_adapter_mounted():
+    import requests
+    import requests_mock
+
+    adapter = requests_mock.Adapter()
+    adapter.register_uri("GET", "mock://billing/plan", json={"plan": "pro"})
+    session = requests.Session()
+    session.mount("mock://", adapter)
+    assert session.get("mock://billing/plan").json() == {"plan": "pro"}
+
+
 def test_requests_is_blocked(api):
     import requests
 
@@ -328,6 +356,8 @@ PASSED = (
     "requests_adapter_send_mocked",
     "responses_mocks_a_real_host",
     "requests_mock_mocks_a_real_host",
+    "responses_behind_an_adapter_of_ones_own",
+    "requests_mock_adapter_mounted",
     "aiohttp_session_request_mocked",
     "a_host_the_cassette_lets_through_goes_out_from_a_worker_thread",
     "a_recording_in_a_thread_given_the_context",

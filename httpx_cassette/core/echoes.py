@@ -132,7 +132,9 @@ def scrubbed(response: Response, secrets: frozenset[str], walked: Strings | None
     result = msgspec.structs.replace(response, **changes)
     # What the rewrite could not reach is refused when it looks like a credential; a value that only
     # happens to be one a request carried (a locale cookie, a short fake key, an id) is left, as before.
-    if left := _left_in(result, [n for n in needles if _credential_like(n)]):
+    # Every spelling is looked for: a key may hold a shorter value the request carried (a cookie's
+    # account id) that is no credential itself, and stood for it among the needles.
+    if left := _left_in(result, sorted(f for f in forms if _credential_like(f))):
         _refuse_left(result, left)
     return result
 

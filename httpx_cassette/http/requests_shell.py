@@ -71,11 +71,8 @@ class RoutedAdapter:
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         __tracebackhide__ = True
-        # requests' own send (or a mock patched over it, as `responses` patches it) keeps what it does in
-        # this thread, where the network block's guard is: another adapter may not (a worker thread).
-        own = getattr(type(self.adapter), "send", None) is HTTPAdapter.send
         send = lambda prepared: self.adapter.send(prepared, **kwargs)  # noqa: E731
-        response = routed(self.route, request, send, down=own)
+        response = routed(self.route, request, send, down=_down_to(self.adapter))
         # Auth plugins (HTTPDigestAuth, NTLM, Kerberos) answer a 401 by re-sending through
         # ``response.connection``: it must be this adapter, or the retry would skip the cassette.
         response.connection = self  # type: ignore[assignment]  # typed HTTPAdapter; we stand in for one
@@ -86,6 +83,20 @@ class RoutedAdapter:
 
 
 Send = Callable[[requests.PreparedRequest], requests.Response]
+
+# Adapters that answer in-process, as requests' own does not: a request the network block guards may
+# go on down them.
+_IN_PROCESS_ADAPTERS = frozenset({("requests_mock.adapter", "Adapter")})
+
+
+def _down_to(adapter: Any) -> bool:
+    """Whether a request the network block guards may go on down ``adapter``: requests' own (a subclass
+    that sends with ``super().send`` too: a mock patched over it, as `responses` patches it, answers, and
+    urllib3's send refuses), or a mock's adapter. Any other adapter may do its I/O where the guard is not
+    (a worker thread): the block refuses the request before it."""
+    if isinstance(adapter, HTTPAdapter):
+        return True
+    return any((cls.__module__, cls.__name__) in _IN_PROCESS_ADAPTERS for cls in type(adapter).__mro__)
 
 
 def routed(

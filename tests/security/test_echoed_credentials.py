@@ -234,3 +234,17 @@ def test_a_number_that_only_holds_the_key_s_digits_records(tmp_path: Path) -> No
 
     record(tmp_path, handler, headers={"x-api-key": secret})
     assert f"17{secret}" in written(tmp_path)
+
+
+def test_a_key_holding_a_shorter_value_the_request_carried_is_refused_split(tmp_path: Path) -> None:
+    # The key holds the account id a cookie carries, which is no credential itself: the key is still
+    # looked for, whole, in what the stream says.
+    account, key = "acct4821", "acct4821." + token(5)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = chat_stream(" here: ", key[:5], key[5:20], key[20:])
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body)
+
+    with pytest.raises(CassetteSecretError, match="sent over several stream events"):
+        record(tmp_path, handler, headers={"x-api-key": key, "cookie": f"account={account}"})
+    assert not list(tmp_path.rglob("*.json"))
