@@ -25,9 +25,8 @@ transport. Anything else reaching them (a transport doing its I/O in a worker th
 the request's context: ``loop.run_in_executor``, a ``ThreadPoolExecutor``) is put to the block, which
 refuses it unless its hosts let it out. A socket connect and a urllib3 send are refused only inside
 `guarded` (a database driver's socket, botocore's urllib3, are no request a route saw). The guards
-are installed when the block goes on and on each
-guarded request (for modules imported later; nothing is imported here), cost one ContextVar read, and
-are removed with the hooks (`uninstall`).
+are installed when the block goes on and on each guarded request (for modules imported later; nothing
+is imported here), cost one ContextVar read, and are removed with the hooks (`uninstall`).
 """
 
 from __future__ import annotations
