@@ -97,7 +97,7 @@ def _look_inside(found: set[Any], keys: set[Any]) -> None:
     """Add the strings and keys of JSON written inside the strings in ``found`` (a tool call's arguments,
     a JSON body sent as text), at any depth: a secret-named field in there is one too. Only distinct
     strings are looked at, so a long stream costs a few hundred first-character tests."""
-    todo = [text for text in found if type(text) is str and maybe_json(text)]
+    todo = _json_shaped(found)
     while todo:
         inner = embedded_json(todo.pop())
         if inner is None:
@@ -105,8 +105,13 @@ def _look_inside(found: set[Any], keys: set[Any]) -> None:
         walker = Walker()
         _walk(inner, walker.found, walker.keys)
         keys |= walker.keys
-        todo += [text for text in walker.found - found if type(text) is str and maybe_json(text)]
+        todo += _json_shaped(walker.found - found)
         found |= walker.found
+
+
+def _json_shaped(found: set[Any]) -> list[str]:
+    # "{" or "[" in it first, in C: most strings of a stream (its text, " word" by " word") have neither
+    return [text for text in found if type(text) is str and ("{" in text or "[" in text) and maybe_json(text)]
 
 
 def of_events(events: list[Event]) -> Strings:
