@@ -126,6 +126,22 @@ def test_a_long_chat_stream_decodes_only_the_chunks_that_change(tmp_path: Path) 
     assert "".join(texts) in walked.found  # the transcript, whole
 
 
+def test_a_stream_of_two_choices_taking_turns_decodes_only_its_first_chunk_of_each() -> None:
+    def of(index: int, text: str) -> bytes:
+        return compact(chunk(text, choices=[{"index": index, "delta": {"content": text}}]))
+
+    wire = [of(i % 2, f" w{i}") for i in range(1_000)]
+    decoded = mock.Mock(wraps=events_module._decode)
+    with mock.patch.object(events_module, "_decode", decoded):
+        response, walked = record(
+            [b"data: " + value + b"\n\n" for value in wire], general=False, as_json=True
+        )
+    assert decoded.call_count == 2
+    assert [e.parsed() for e in response.events()] == [json.loads(value) for value in wire]
+    assert walked is not None
+    assert "".join(f" w{i}" for i in range(0, 1_000, 2)) in walked.found  # choice 0's text, whole
+
+
 def serve(wire: list[bytes]) -> httpx.MockTransport:
     body = b"".join(b"data: " + value + b"\n\n" for value in wire)
     return httpx.MockTransport(

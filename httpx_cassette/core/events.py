@@ -112,6 +112,7 @@ def to_stored(sse: ServerSentEvent) -> Event:
 _decode = msgspec.json.Decoder().decode
 _encode = msgspec.json.Encoder().encode
 _BATCH = 128
+_TEMPLATES = 4  # kept at once: a chunk per choice of a stream of several (n=2...) takes turns
 
 
 def stored_data(data: bytes) -> Event:
@@ -159,7 +160,7 @@ class EventRecorder:
         # the SDK types, and the text sent piece by piece, whole only once every piece is in.
         self._types: set[str | None] = set()
         self._assembler = Assembler()
-        self._template: Template | None = None  # `httpx_cassette.core.repeats`
+        self._templates: list[Template] = []  # the latest first (`httpx_cassette.core.repeats`)
 
     def add(self, sse: ServerSentEvent, offset_ms: float) -> None:
         """Record one parsed event; ``offset_ms`` is already rounded (see `Capture`)."""
@@ -192,7 +193,7 @@ class EventRecorder:
             # Walked in batches (one walk per call is slow), small enough that the garbage collector
             # rarely meets a batch before it is let go.
             batch: list[Any] = []
-            types, assembler, template = self._types, self._assembler, self._template
+            assembler, templates = self._assembler, self._templates
             for value in values:
                 if done:
                     events.append(Event(data="[DONE]", raw=True))
@@ -200,36 +201,44 @@ class EventRecorder:
                 done = value == b"[DONE]"
                 if done:
                     continue
-                # The chunk before with another piece of text: its text is all that is new
-                if template is not None and (text := template.text_of(value)) is not None:
-                    events.append(Event(None, template.kind, msgspec.Raw(value)))
-                    assembler.add_text(template.index, text)
-                    walker.found.add(text)
-                    continue
-                try:
-                    data = _decode(value)
-                except _NOT_JSON:
-                    event = stored_data(value)  # text, or JSON once invalid UTF-8 is replaced
-                    events.append(event)
-                    assembler.add(event.data)  # text too: text events are pieces (`Assembler.add`)
-                    batch.append(event.data)
-                    types.add(event.type)
-                    continue
-                kind = type_name(data)
-                encoded = _encode(data)
-                events.append(Event(None, kind, msgspec.Raw(encoded)))
-                if encoded == value:  # sent compact: later chunks may repeat it
-                    template = template_of(data, encoded, kind) or template
-                assembler.add(data)
-                batch.append(data)
-                types.add(kind)
-                if len(batch) >= _BATCH:
-                    walker.add(batch)
-                    batch.clear()
+                # A chunk before with another piece of text: its text is all that is new
+                for template in templates:
+                    if (text := template.text_of(value)) is not None:
+                        events.append(Event(None, template.kind, msgspec.Raw(value)))
+                        assembler.add_text(template.index, text)
+                        walker.found.add(text)
+                        break
+                else:
+                    self._add_decoded(value, batch)
+                    templates = self._templates
+                    if len(batch) >= _BATCH:
+                        walker.add(batch)
+                        batch.clear()
             walker.add(batch)
-            self._template = template
         self.done = done
         self.offsets_ms += offsets_ms
+
+    def _add_decoded(self, value: bytes, batch: list[Any]) -> None:
+        """`add_plain`'s full path for one event: decoded, held as its compact JSON text, assembled, its
+        data left in ``batch`` for the walker; a chat chunk sent compact becomes a template."""
+        try:
+            data = _decode(value)
+        except _NOT_JSON:
+            event = stored_data(value)  # text, or JSON once invalid UTF-8 is replaced
+            self.events.append(event)
+            self._assembler.add(event.data)  # text too: text events are pieces (`Assembler.add`)
+            batch.append(event.data)
+            self._types.add(event.type)
+            return
+        kind = type_name(data)
+        encoded = _encode(data)
+        self.events.append(Event(None, kind, msgspec.Raw(encoded)))
+        if encoded == value and (template := template_of(data, encoded, kind)) is not None:
+            # sent compact: later chunks may repeat it (a stream of several choices, one each)
+            self._templates = [template, *self._templates[: _TEMPLATES - 1]]
+        self._assembler.add(data)
+        batch.append(data)
+        self._types.add(kind)
 
     def seal(self, walker: Walker) -> None:
         """Add to ``walker`` what the `add_plain` calls that walked into it saw of the whole stream: its
