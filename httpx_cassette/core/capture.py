@@ -107,7 +107,7 @@ class Capture:
             self._lines.feed(data, self._now_ms)
         elif self._sse is None:
             self._body.append(data)
-        elif data:
+        else:
             self._take_sse(data)
 
     def _take_sse(self, data: bytes) -> None:
