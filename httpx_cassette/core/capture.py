@@ -210,15 +210,14 @@ def _plain_events(text: bytes) -> list[bytes] | None:
     What follows the last blank line, if anything, is not an event yet and is left out."""
     if b"\r" in text:
         return None
-    blocks = text.split(b"\n\n")
-    blocks.pop()  # after the last blank line: b"" or an unfinished event
-    if not blocks:
+    end = text.rfind(b"\n\n")  # the last blank line: what follows is not an event yet
+    if end < 0:
         return []
-    # With no line ending inside a block, every "\n\n" separates two blocks: so each block starts
-    # with "data: " exactly when the text does and every separator is followed by it.
-    whole = sum(map(len, blocks)) + 2 * len(blocks)
-    if text.count(b"\n", 0, whole) != 2 * len(blocks) or not text.startswith(b"data: "):
+    if not text.startswith(b"data: "):
         return None
-    if text.count(b"\n\ndata: ", 0, whole) != len(blocks) - 1:
+    # One split on the separator with the next event's field: ``data: `` taken off with it. If the
+    # events hold no other line ending, each value holds none, so every event was one ``data:`` line.
+    values = text[6:end].split(b"\n\ndata: ")
+    if text.count(b"\n", 0, end) != 2 * len(values) - 2:
         return None
-    return [block[6:] for block in blocks]
+    return values
