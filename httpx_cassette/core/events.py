@@ -193,10 +193,12 @@ class EventRecorder:
             # Walked in batches (one walk per call is slow), small enough that the garbage collector
             # rarely meets a batch before it is let go.
             batch: list[Any] = []
-            assembler, templates = self._assembler, self._templates
+            templates = self._templates
+            # Bound once: this loop runs once per event of the stream
+            append, add_text, found = events.append, self._assembler.add_text, walker.found.add
             for value in values:
                 if done:
-                    events.append(Event(data="[DONE]", raw=True))
+                    append(Event(data="[DONE]", raw=True))
                     batch.append("[DONE]")
                 done = value == b"[DONE]"
                 if done:
@@ -204,9 +206,9 @@ class EventRecorder:
                 # A chunk before with another piece of text: its text is all that is new
                 for template in templates:
                     if (text := template.text_of(value)) is not None:
-                        events.append(Event(None, template.kind, msgspec.Raw(value)))
-                        assembler.add_text(template.index, text)
-                        walker.found.add(text)
+                        append(Event(None, template.kind, msgspec.Raw(value)))
+                        add_text(template.index, text)
+                        found(text)
                         break
                 else:
                     self._add_decoded(value, batch)

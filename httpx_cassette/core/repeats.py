@@ -30,27 +30,27 @@ _MARK_JSON = _encode(_MARK)
 class Template:
     """The bytes of a chat chunk before and after its text, its SDK type and its choice's index."""
 
-    __slots__ = ("head", "index", "kind", "tail")
+    __slots__ = ("_after", "_before", "head", "index", "kind", "tail")
 
     def __init__(self, head: bytes, tail: bytes, kind: str | None, index: int) -> None:
         self.head, self.tail, self.kind, self.index = head, tail, kind, index
+        self._before, self._after = len(head), len(tail)
 
     def text_of(self, value: bytes) -> str | None:
         """The text of the event whose data is ``value`` when it is this template with that text;
         None when it is anything else."""
-        head, tail = self.head, self.tail
-        if not (value.startswith(head) and value.endswith(tail)) or len(value) < len(head) + len(tail):
+        if not (value.startswith(self.head) and value.endswith(self.tail)):
             return None
-        middle = value[len(head) : len(value) - len(tail)]
-        if middle[:1] != b'"' or middle[-1:] != b'"':  # no space around it (the decoder allows one)
-            return None
+        middle = value[self._before : len(value) - self._after]  # b"" if head and tail overlap
         try:
-            text = _decode_str(middle)  # exactly one JSON string, nothing around it
+            text = _decode_str(middle)  # one JSON string, maybe with white space around it
         except msgspec.DecodeError:
             return None
-        # Written as re-encoding writes it. With no escape in it, it is: the decoder refuses a raw
-        # quote, backslash or control character, and re-encoding escapes nothing else.
-        if b"\\" in middle and _encode(text) != middle:
+        # Written as re-encoding writes it, with nothing around it. If it takes two bytes more than it
+        # has characters, it is: a quote each side, and every character one byte (ASCII) and no escape,
+        # since an escape, a non-ASCII character or a space around it takes more. Re-encoding escapes
+        # nothing the decoder takes raw (a raw quote, backslash or control character it refuses).
+        if len(middle) != len(text) + 2 and _encode(text) != middle:
             return None
         return text
 
