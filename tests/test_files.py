@@ -3,7 +3,10 @@ of side-file names, which the store, sessions, ``scan``, ``verify``, ``diff`` an
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from httpx_cassette.model.cassette import Request
 from httpx_cassette.storage.files import (
@@ -15,6 +18,7 @@ from httpx_cassette.storage.files import (
     key_prefix,
     side_files,
     side_name,
+    write_atomic,
 )
 
 KEY = "0123456789abcdef" * 4
@@ -73,3 +77,23 @@ def test_generated_names_carry_their_key_and_are_safe() -> None:
     assert not is_safe_name("not-a-key", name)
     assert not is_safe_name(KEY, "con.json")  # a Windows device name, whatever the extension
     assert not is_safe_name(KEY, "../escape-0123456789ab.json")
+
+
+def test_a_replaced_file_is_synced_before_the_rename_and_a_new_one_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash must never leave an empty file where a good one was; a new file has nothing to lose, and
+    its fsync (most of a recording's write) would buy nothing the unsynced rename keeps."""
+    steps: list[str] = []
+    fsync, replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (steps.append("fsync"), fsync(fd))[1])
+    monkeypatch.setattr(os, "replace", lambda a, b: (steps.append("rename"), replace(a, b))[1])
+    file = tmp_path / "a.json"
+    write_atomic(file, b"first")
+    assert steps == ["rename"]
+    assert file.read_bytes() == b"first"
+    steps.clear()
+    write_atomic(file, b"second")
+    assert steps == ["fsync", "rename"]
+    assert file.read_bytes() == b"second"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]  # no temporary file left

@@ -333,7 +333,7 @@ def make_directory(path: Path) -> None:
 
 def write_atomic(file: Path, data: bytes, *, what: str = "cassette file", then: str = "re-record") -> None:
     """Write via a temporary file and a rename, so readers see the old file or the new one (a link at
-    ``file`` is replaced, never written through).
+    ``file`` is replaced, never written through). A file replaced is synced to disk before the rename.
 
     An OS error (a full disk, a directory where the file should be) raises `CassetteError` naming the
     file (``what`` it is, and what to do ``then``).
@@ -349,12 +349,16 @@ def _write_atomic(file: Path, data: bytes) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
     try:
+        old = os.lstat(file) if os.path.lexists(file) else None  # a link's target is not ours to copy
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+            if old is not None:
+                # On disk before the rename, so a crash never leaves an empty file where the old one
+                # was. A new file has nothing to lose: after a crash it may be missing (the rename is not
+                # synced either) or empty, and the recording is made again.
+                out.flush()
+                os.fsync(out.fileno())
         # mkstemp makes the file private (0600); a cassette is a shared fixture, like any source file.
-        old = os.lstat(file) if os.path.lexists(file) else None  # a link's target is not ours to copy
         os.chmod(tmp, old.st_mode & 0o777 if old is not None and stat.S_ISREG(old.st_mode) else 0o644)
         os.replace(tmp, file)
     except BaseException:
