@@ -129,7 +129,8 @@ def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set
     ``body``: the distinct strings of its stream's events, when already known (one walk per recording).
     A stream stored otherwise (a JSON array of chunks, SSE or NDJSON text) adds what it says assembled
     (`httpx_cassette.core.streamed`): a key split over its chunks shows no anchor in any one of them."""
-    head = distinct(builtins(msgspec.structs.replace(value, body=UNSET)))
+    # Offsets are numbers (a response with anything else there is refused as unwritable), one per event
+    head = distinct(builtins(msgspec.structs.replace(value, body=UNSET, offsets_ms=UNSET)))
     if body is None:
         events = value.events()
         data = None if events or value.body is UNSET else builtins(value.body)
