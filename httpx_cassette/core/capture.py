@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import time
 from bisect import bisect_left
+from collections.abc import Callable
 from itertools import accumulate
 
 from msgspec import UNSET
@@ -101,6 +102,11 @@ class Capture:
             self._take_sse(raw)
         else:
             self._take(self._decoder.decode(raw))
+
+    def feeder(self) -> Callable[[bytes], None]:
+        """`feed`, or what it comes down to for this response: a loop over a stream's thousands of
+        chunks binds it once."""
+        return self._take_sse if self._plain else self.feed
 
     def _take(self, data: bytes) -> None:
         if self._lines is not None:

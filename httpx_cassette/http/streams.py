@@ -108,21 +108,23 @@ class TeeStream:
     def tee(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """Hand on ``chunks`` one by one as they arrive, recording each (the aiohttp and requests
         shells tee their libraries' own chunk iterators through this)."""
+        feed, digest = self._capture.feeder(), self._capture.digest
         with self._reading():
             for chunk in chunks:
-                self._capture.feed(chunk)
+                feed(chunk)
                 yield chunk
-                self._capture.digest()  # the caller has the chunk; the next one is on its way
+                digest()  # the caller has the chunk; the next one is on its way
 
     def __iter__(self) -> Iterator[bytes]:
         return self.tee(self._upstream)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        feed, digest = self._capture.feeder(), self._capture.digest
         try:
             async for chunk in self._upstream:
-                self._capture.feed(chunk)
+                feed(chunk)
                 yield chunk
-                self._capture.digest()
+                digest()
         except Exception as exc:
             self._capture.fail(exc)
             await self._finish_async(truncated=False)
