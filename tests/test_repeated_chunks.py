@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from httpx_cassette import CassetteSecretError, CassetteTransport
 from httpx_cassette.core import events as events_module
+from httpx_cassette.core.prefilter import may_hold_secret
+from httpx_cassette.core.scan import SecretScanner
 from httpx_cassette.core.strings import of_events
 from tests.test_capture_bulk import chunks_of, record, view
 
@@ -107,7 +109,53 @@ def test_repeated_chunks_record_what_decoding_every_event_records(
     assert view(fast) == view(general)
     written = [msgspec.json.encode(e.data) for e in fast.events()]
     assert written == [msgspec.json.encode(e.data) for e in general.events()]
-    assert walked == of_events(general.events())  # the strings the credential check reads
+    assert walked is not None
+    assert walked[:2] == of_events(general.events())[:2]  # the strings the credential check reads
+    # A piece a substring search may leave out is held whole by a string it does not leave out
+    kept = [text for text in walked.found - walked.pieces if type(text) is str]
+    assert all(any(piece in text for text in kept) for piece in walked.pieces)
+
+
+_FRAGMENTS = [
+    fake_key(3),
+    "ghp_" + "a1B2" * 9,
+    "/v1/x?api_key=" + "Zx9" * 8,
+    "/cb?code=" + "Zx9" * 8,  # a path standing on its own only in its piece: "word/cb?..." is none
+    "https://bot:" + "p4ss" * 5 + "@db.example.com/x",
+    "Bearer ",
+    "password: " + "hunter2" * 3,
+    "%3A%2F%2F",
+    "application/x-www-form-urlencoded",
+    '{"token": "' + "q7" * 12 + '"}',
+    " word",
+    " the",
+    "/",
+    "?",
+    "=",
+    '"',
+    ":",
+    "\n",
+]
+
+
+@settings(max_examples=1000, derandomize=True, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from(_FRAGMENTS), min_size=1, max_size=12),
+    cuts=st.lists(st.integers(0, 400), max_size=10),
+    others=st.lists(st.sampled_from(_FRAGMENTS), max_size=3),
+)
+def test_a_check_that_leaves_out_the_pieces_finds_what_a_full_scan_finds(
+    parts: list[str], cuts: list[int], others: list[str]
+) -> None:
+    """The credential pre-check reads a stream's pieces only where a substring test needs no more than
+    the transcript that holds them: whatever the full scan of every string finds, it still sees."""
+    said = "".join(parts)
+    points = sorted({c % (len(said) + 1) for c in cuts})
+    pieces = {said[a:b] for a, b in zip([0, *points], [*points, len(said)], strict=True) if b > a}
+    found: set[Any] = {said, *pieces, *others}
+    left_out = pieces - {said, *others}
+    if SecretScanner().scan(sorted(found)):
+        assert may_hold_secret(found, set(), set(), left_out)
 
 
 def test_a_long_chat_stream_decodes_only_the_chunks_that_change(tmp_path: Path) -> None:

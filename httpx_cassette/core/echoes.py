@@ -158,11 +158,12 @@ def _left_in(response: Response, needles: list[str], walked: Strings | None = No
     ``walked``: its stream events' distinct strings, when known."""
     if not needles:
         return None
-    found = "\0".join(map(str, distinct_parts(response, walked)[0]))
+    found, _, _, pieces = distinct_parts(response, walked)
+    text = "\0".join(map(str, found - pieces))  # a piece is in the string that holds it whole
     numbers = [n for n in needles if _NUMBER.fullmatch(n)]
     as_json = _ENCODER.encode(response).decode("utf-8", "replace") if numbers else ""
     for needle in needles:
-        if needle in found or (needle in numbers and _as_number(needle, as_json)):
+        if needle in text or (needle in numbers and _as_number(needle, as_json)):
             return needle
     return None
 

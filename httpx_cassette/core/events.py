@@ -195,7 +195,7 @@ class EventRecorder:
             batch: list[Any] = []
             templates = self._templates
             # Bound once: this loop runs once per event of the stream
-            append, add_text, found = events.append, self._assembler.add_text, walker.found.add
+            append, add_text, piece = events.append, self._assembler.add_text, walker.pieces.add
             for value in values:
                 if done:
                     append(Event(data="[DONE]", raw=True))
@@ -208,7 +208,7 @@ class EventRecorder:
                     if (text := template.text_of(value)) is not None:
                         append(Event(None, template.kind, msgspec.Raw(value)))
                         add_text(template.index, text)
-                        found(text)
+                        piece(text)
                         break
                 else:
                     self._add_decoded(value, batch)
@@ -246,4 +246,4 @@ class EventRecorder:
         """Add to ``walker`` what the `add_plain` calls that walked into it saw of the whole stream: its
         SDK types, and its transcript (a key the model sent in pieces is whole only there)."""
         walker.found.update(self._types - {None})
-        walker.found.update(self._assembler.result.said())
+        walker.said(self._assembler.result.said())

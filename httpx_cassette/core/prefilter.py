@@ -6,6 +6,7 @@ recording's check costs about a millisecond; anything that may hold a credential
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -65,14 +66,17 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 _SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers")
 
 
-def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -> bool:
+def may_hold_secret(
+    found: set[Any], head_keys: set[Any], body_keys: set[Any], pieces: Set[str] = frozenset()
+) -> bool:
     """Whether a recording can hold a secret outside its own headers, from its distinct strings and
     keys (those of JSON inside its strings included, see `httpx_cassette.core.strings`): a known format,
     a URL or a form anywhere, a body stored as base64 or in a side file, an echoed ``headers`` object, a
     secret-named field (which may then hold a secret value), base64 of text anywhere in a string, a
     ``"name": "value"`` pair with a secret name in text that is not whole JSON, or a string that reads
     as a form with a secret-named field; and the same, at any depth, in the values of such forms
-    (decoded, and the JSON in them), as the scanner judges a form's values."""
+    (decoded, and the JSON in them), as the scanner judges a form's values. ``pieces``: strings of
+    ``found`` another of them holds whole (`httpx_cassette.core.strings.Strings`)."""
     if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
         return True
     if any_secret_name(body_keys) or any_secret_name(head_keys):
@@ -80,7 +84,7 @@ def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -
     seen: set[Any] = set()
     todo = found
     while todo:
-        if _strings_may_hold(todo):
+        if _strings_may_hold(todo, pieces if todo is found else frozenset()):
             return True
         seen |= todo
         # A form written into a string (an event's data, a multipart field): its names are keys too,
@@ -98,12 +102,15 @@ def may_hold_secret(found: set[Any], head_keys: set[Any], body_keys: set[Any]) -
     return False
 
 
-def _strings_may_hold(found: set[Any]) -> bool:
+def _strings_may_hold(found: set[Any], pieces: Set[str]) -> bool:
     """The tests of `may_hold_secret` on strings alone."""
-    text = "\0".join(map(str, found))  # NUL: no credential pattern spans two strings
-    # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
+    text = "\0".join(map(str, found - pieces if pieces else found))  # NUL: no pattern spans two strings
+    # An anchor or a shape in a piece is in the string that holds it: half a stream's text is pieces.
     if any(anchor in text for anchor in _ANCHORS) or any(shape.search(text) for shape in _SHAPES):
         return True
+    if pieces:  # the tests below are not all a substring's (a path "standing on its own")
+        text = "\0".join([text, *pieces])
+    # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
     if FORM_TYPE in text.lower() or may_hold_url(text):
         return True
     # Distinct strings only: base64 (anywhere in one, as the scanner reads it) needs 24+ characters, a
@@ -124,11 +131,12 @@ def _secret_pair(text: str) -> bool:  # or a connection string's secret setting 
     )
 
 
-def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any]]:
+def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any], Set[str]]:
     """The distinct strings of a stored response, the keys of its own fields, and the keys of its body;
     ``body``: the distinct strings of its stream's events, when already known (one walk per recording).
     A stream stored otherwise (a JSON array of chunks, SSE or NDJSON text) adds what it says assembled
-    (`httpx_cassette.core.streamed`): a key split over its chunks shows no anchor in any one of them."""
+    (`httpx_cassette.core.streamed`): a key split over its chunks shows no anchor in any one of them.
+    Last, the pieces of ``body`` (`Strings.pieces`)."""
     # Offsets are numbers (a response with anything else there is refused as unwritable), one per event
     head = distinct(builtins(msgspec.structs.replace(value, body=UNSET, offsets_ms=UNSET)))
     if body is None:
@@ -137,4 +145,4 @@ def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set
         # A stream not stored as events (a JSON array of chunks, SSE or NDJSON text): what it says, whole
         said = [] if events else said_in_body(data, value.text, value.headers)
         body = of_events(events) if events else distinct([data, said] if said else data)
-    return body.found | head.found, head.keys, body.keys
+    return body.found | head.found, head.keys, body.keys, body.pieces

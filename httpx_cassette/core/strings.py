@@ -9,6 +9,7 @@ their data is parsed (`Walker`), or afterwards (`of_events`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
 from typing import Any, NamedTuple
 
 import msgspec
@@ -21,10 +22,13 @@ __all__ = ["Strings", "Walker", "distinct", "of_events"]
 
 
 class Strings(NamedTuple):
-    """Every distinct string (dictionary keys included) and every distinct dictionary key."""
+    """Every distinct string (dictionary keys included) and every distinct dictionary key; ``pieces``:
+    strings of ``found`` another of them holds whole (a stream's text pieces, in its transcript), which a
+    search for a substring can leave out (`Walker.said`)."""
 
     found: set[Any]
     keys: set[Any]
+    pieces: Set[str] = frozenset()
 
 
 _CONTAINERS = (dict, list, tuple)
@@ -79,18 +83,29 @@ class Walker:
     """`distinct` over many values, one at a time: a recording walks each event's data while it holds
     it, then lets it go."""
 
-    __slots__ = ("found", "keys")
+    __slots__ = ("_said", "found", "keys", "pieces")
 
     def __init__(self) -> None:
         self.found: set[Any] = set()
         self.keys: set[Any] = set()
+        self.pieces: set[str] = set()  # pieces of a stream's text: strings like the others, and `said`
+        self._said = False
 
     def add(self, data: Any) -> None:
         _walk(data, self.found, self.keys)
 
+    def said(self, texts: Iterable[str]) -> None:
+        """What the stream says assembled (its texts, whole), in which each of `pieces` is held whole."""
+        self.found.update(texts)
+        self._said = True
+
     def strings(self) -> Strings:
-        _look_inside(self.found, self.keys)
-        return Strings(self.found | self.keys, self.keys)
+        found = self.found | self.pieces
+        _look_inside(found, self.keys)
+        # A piece found otherwise too (the transcript of a stream of one piece) is no piece: what holds
+        # the pieces is never left out.
+        pieces = self.pieces - self.found if self._said else frozenset()
+        return Strings(found | self.keys, self.keys, pieces)
 
 
 def _look_inside(found: set[Any], keys: set[Any]) -> None:
