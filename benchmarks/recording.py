@@ -145,3 +145,9 @@ def measure(
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def paired_ratio(ours: list[float], live: list[float]) -> float:
+    """The median over rounds of a round's time as a ratio to live's in the same round (as replay's
+    cells are taken): a slow spell of the machine slows both sides of a round alike."""
+    return statistics.median(a / b for a, b in zip(ours, live, strict=True))

@@ -62,6 +62,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     quick = args.quick
     return {
         "rounds": args.rounds or (3 if quick else 7),
+        # An unpaced recording takes ~30 ms a contender: cheap rounds, and the ratio is the target's
+        "bulk_rounds": 5 * (args.rounds or (3 if quick else 7)),
         "block_s": args.block_seconds or (0.03 if quick else 0.15),
         "scale_n": args.scale_n or (2_000 if quick else 10_000),
         "peer_n": args.peer_n if args.peer_n is not None else (100 if quick else 1_000),
@@ -117,6 +119,7 @@ def _recording(base_url: str, root: Path, s: dict[str, Any]) -> dict[str, Any]:
         "paced_events": s["paced_events"],
         "delay_ms": s["delay_ms"],
         "bulk_events": s["bulk_events"],
+        "bulk_rounds": s["bulk_rounds"],
         "long_events": s["long_events"],
         "long_delay_ms": s["long_delay_ms"],
     }
@@ -126,7 +129,8 @@ def _recording(base_url: str, root: Path, s: dict[str, Any]) -> dict[str, Any]:
         ("long", s["long_events"], s["long_delay_ms"]),
     ):
         _progress(f"recording: {label}")
-        timings = recording.measure(base_url, root / label, s["libs"], s["rounds"], events, delay)
+        rounds = s["bulk_rounds"] if label == "bulk" else s["rounds"]
+        timings = recording.measure(base_url, root / label, s["libs"], rounds, events, delay)
         lives = {r.name: r.live for r in recording.recorders(s["libs"])}
         found[label] = {
             name: {
@@ -134,6 +138,7 @@ def _recording(base_url: str, root: Path, s: dict[str, Any]) -> dict[str, Any]:
                 "total_ms": recording.median(t.total_ms),
                 "tail_ms": recording.median(t.tail_ms) if t.tail_ms else None,
                 "live": lives[name],
+                "ratio": recording.paired_ratio(t.total_ms, timings[lives[name]].total_ms),
             }
             for name, t in timings.items()
         }
