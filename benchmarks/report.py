@@ -225,7 +225,7 @@ def markdown(results: dict[str, Any]) -> str:
             "Cells: the median over rounds of the time per call as a ratio to the floor of the same library"
             " in the same round, then the median time per call. Floor: the library's MockTransport returning"
             " the prebuilt response bytes. Through the SDK, contenders take turns call by call within a"
-            " round (at least 3 calls each) and a round's time is the median of its calls; at transport"
+            " round (at least 5 calls each) and a round's time is the median of its calls; at transport"
             " level, rounds time blocks of calls.",
             *_replay_tables(results["replay"]),
         ]
