@@ -5,6 +5,7 @@ chunk must still be refused."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import string
@@ -121,6 +122,7 @@ _FRAGMENTS = [
     "ghp_" + "a1B2" * 9,
     "/v1/x?api_key=" + "Zx9" * 8,
     "/cb?code=" + "Zx9" * 8,  # a path standing on its own only in its piece: "word/cb?..." is none
+    base64.b64encode(fake_key(4).encode()).decode(),  # base64 found only where its run starts
     "https://bot:" + "p4ss" * 5 + "@db.example.com/x",
     "Bearer ",
     "password: " + "hunter2" * 3,

@@ -82,15 +82,18 @@ def may_hold_secret(
     if any_secret_name(body_keys) or any_secret_name(head_keys):
         return True
     seen: set[Any] = set()
-    todo = found
+    todo, skip = found, pieces
     while todo:
-        if _strings_may_hold(todo, pieces if todo is found else frozenset()):
+        # The tests of one string at a time take only strings of 20+ characters or with one of
+        # `_ONE_BY_ONE`: a stream's pieces (" word" by " word") seldom are, and then need no look.
+        each = todo - skip if skip and _none_one_by_one(skip) else todo
+        if _strings_may_hold(todo, skip, each):
             return True
         seen |= todo
         # A form written into a string (an event's data, a multipart field): its names are keys too,
         # its values strings (``q=%41%4B%49%41...`` shows no anchor until decoded).
         forms = [
-            parse_qsl(s, keep_blank_values=True) for s in todo if type(s) is str and "=" in s and formish(s)
+            parse_qsl(s, keep_blank_values=True) for s in each if type(s) is str and "=" in s and formish(s)
         ]
         if any(any_secret_name(name for name, _ in pairs) for pairs in forms):
             return True
@@ -98,12 +101,21 @@ def may_hold_secret(
         inside = distinct([data for value in values if maybe_json(value) and (data := embedded_json(value))])
         if any(key in inside.keys for key in _SPECIAL_KEYS) or any_secret_name(inside.keys):
             return True
-        todo = (values | inside.found) - seen  # a form's value is shorter than the form: this ends
+        todo, skip = (values | inside.found) - seen, frozenset()  # a value is shorter than its form
     return False
 
 
-def _strings_may_hold(found: set[Any], pieces: Set[str]) -> bool:
-    """The tests of `may_hold_secret` on strings alone."""
+_ONE_BY_ONE = '":;='  # what a string needs, or 20+ characters, for a test of it alone
+
+
+def _none_one_by_one(pieces: Set[str]) -> bool:
+    """Whether no string of ``pieces`` would be tested alone (`_strings_may_hold`, forms)."""
+    joined = "".join(pieces)
+    return max(map(len, pieces)) < 20 and not any(char in joined for char in _ONE_BY_ONE)
+
+
+def _strings_may_hold(found: set[Any], pieces: Set[str], each: set[Any]) -> bool:
+    """The tests of `may_hold_secret` on strings alone; ``each``: those of ``found`` tested one by one."""
     text = "\0".join(map(str, found - pieces if pieces else found))  # NUL: no pattern spans two strings
     # An anchor or a shape in a piece is in the string that holds it: half a stream's text is pieces.
     if any(anchor in text for anchor in _ANCHORS) or any(shape.search(text) for shape in _SHAPES):
@@ -116,11 +128,11 @@ def _strings_may_hold(found: set[Any], pieces: Set[str]) -> bool:
     # Distinct strings only: base64 (anywhere in one, as the scanner reads it) needs 24+ characters, a
     # pair in code 20+ (`KEY=` and a 16-character token), a JSON pair a quote, a connection string `;`
     # and `=`.
-    strings = [s for s in found if type(s) is str and (len(s) >= 20 or '"' in s or (";" in s and "=" in s))]
+    strings = [s for s in each if type(s) is str and (len(s) >= 20 or '"' in s or (";" in s and "=" in s))]
     if any(base64_inside(s) or _secret_pair(s) for s in strings):
         return True
     # A .env or YAML file, or one line of it (a prompt quoting `password: ...`).
-    texts = [s for s in found if type(s) is str and (":" in s or "=" in s)]
+    texts = [s for s in each if type(s) is str and (":" in s or "=" in s)]
     return any(assigned_secrets(s) or inline_secrets(s) for s in texts)
 
 
