@@ -50,7 +50,9 @@ def fake_key(seed: int) -> str:
     return "sk-" + "proj-" + "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(48))
 
 
-TEXTS = st.text(max_size=8) | st.sampled_from(['"', "\\", "a\nb", "\u2028", "</", "é", "\x7f", "\x00", ""])
+TEXTS = st.text(max_size=8) | st.sampled_from(
+    ['"', "\\", "a\nb", "\u2028", "</", "é", "\x7f", "\x00", "", '{"api_key": "k"}', "[1]"]
+)
 
 
 @st.composite

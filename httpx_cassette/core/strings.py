@@ -101,18 +101,20 @@ class Walker:
 
     def strings(self) -> Strings:
         found = self.found | self.pieces
-        _look_inside(found, self.keys)
+        joined = "".join(self.pieces)  # JSON starts with a bracket: " word" by " word", no piece does
+        _look_inside(found, self.keys, found if "{" in joined or "[" in joined else self.found)
         # A piece found otherwise too (the transcript of a stream of one piece) is no piece: what holds
         # the pieces is never left out.
         pieces = self.pieces - self.found if self._said else frozenset()
         return Strings(found | self.keys, self.keys, pieces)
 
 
-def _look_inside(found: set[Any], keys: set[Any]) -> None:
+def _look_inside(found: set[Any], keys: set[Any], shaped: set[Any] | None = None) -> None:
     """Add the strings and keys of JSON written inside the strings in ``found`` (a tool call's arguments,
     a JSON body sent as text), at any depth: a secret-named field in there is one too. Only distinct
-    strings are looked at, so a long stream costs a few hundred first-character tests."""
-    todo = _json_shaped(found)
+    strings are looked at, so a long stream costs a few hundred first-character tests. ``shaped``: the
+    strings of ``found`` that may be JSON, when known to be fewer."""
+    todo = _json_shaped(found if shaped is None else shaped)
     while todo:
         inner = embedded_json(todo.pop())
         if inner is None:
