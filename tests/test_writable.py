@@ -145,3 +145,19 @@ def test_a_file_with_a_body_on_a_response_to_head_is_refused_when_read(tmp_path:
     ):
         client.head(URL)
     assert file.name in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "offsets", [["sk-proj-" + "a1B2c3D4" * 6], [{"api_key": "x" * 20}], [object()], [-1.0]]
+)
+def test_a_hook_that_puts_no_offsets_in_offsets_is_refused(tmp_path: Path, offsets: list[object]) -> None:
+    """The secret check reads no offsets (numbers, one per event): what a hook puts there must be one, or
+    nothing is written, a credential least of all."""
+    stream = b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n'
+    inner = _upstream(200, stream, {"content-type": "text/event-stream"})
+    hook = lambda response: msgspec.structs.replace(response, offsets_ms=offsets)  # noqa: E731
+    client = _recorder(tmp_path, inner, before_record_response=hook)
+    with client, pytest.raises(CassetteError, match="Nothing was written") as info:
+        client.post(URL, json={}).read()
+    assert "offsets_ms" in str(info.value) or "object" in str(info.value)
+    assert not list(tmp_path.rglob("*.json"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import msgspec
+from msgspec import UNSET
 
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.model.cassette import Request, Response
@@ -31,11 +32,23 @@ def writable_request(request: Request, cassette: Path, what: str) -> None:
 def writable_response(response: Response, at: str, method: str, cassette: Path, what: str) -> None:
     """Raise `CassetteError` unless ``response`` (as it would be stored at ``at``) is one a file may hold."""
     try:
+        _typed(response, at)
         check_response(response, at, method.upper())
     except msgspec.ValidationError as exc:
         raise _refused(
             cassette, what, exc, "the upstream (a mock transport?) or the before_record_response hook"
         ) from None
+
+
+def _typed(response: Response, at: str) -> None:
+    """Every field but the body holds what its type says, as loading decodes it (offsets are numbers: the
+    secret check does not read them); a hook may have put anything anywhere."""
+    try:
+        msgspec.convert(msgspec.to_builtins(msgspec.structs.replace(response, body=UNSET)), Response)
+    except msgspec.ValidationError as exc:
+        raise msgspec.ValidationError(str(exc).replace("`$", f"`{at}", 1)) from None
+    except TypeError as exc:  # no JSON value at all (an object, a set of bytes)
+        raise msgspec.ValidationError(f"{exc} - at `{at}`") from None
 
 
 def _refused(cassette: Path, what: str, exc: msgspec.ValidationError, source: str) -> CassetteError:
