@@ -12,7 +12,7 @@ import httpx
 import msgspec
 import pytest
 
-from httpx_cassette import CassetteError, CassetteMiss, CassetteTransport, use_cassette
+from httpx_cassette import CassetteError, CassetteMiss, CassetteSecretError, CassetteTransport, use_cassette
 from httpx_cassette.errors import CassetteAgeWarning, CassetteExpired
 from httpx_cassette.model.cassette import Request, Response
 
@@ -177,3 +177,22 @@ def test_max_age_warns_fails_when_strict_and_record_missing_re_records(tmp_path:
             c.post("/chat", json={"q": 1})  # fresh: no warning
     with pytest.raises(CassetteError, match="max_age 'soon' is not an age"):
         client(tmp_path, "replay", max_age="soon")
+
+
+def test_a_response_hook_that_changes_stream_events_in_place_is_checked_after_it(tmp_path: Path) -> None:
+    """A hook may edit the events it is given and return the same response: the credential check reads
+    what the hook left, not the strings the recording walked before it."""
+    key = "sk-proj-" + "a1B2c3D4" * 6
+    stream = b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n'
+
+    def hook(response: Response) -> Response:
+        response.events()[0].data["choices"][0]["delta"]["content"] = f"your key is {key}"
+        return response
+
+    inner = httpx.MockTransport(
+        lambda _: httpx.Response(200, headers={"content-type": "text/event-stream"}, content=stream)
+    )
+    transport = CassetteTransport(tmp_path, "record", inner=inner, before_record_response=hook)
+    with httpx.Client(transport=transport) as http, pytest.raises(CassetteSecretError):
+        http.post("https://api.example.com/v1/chat/completions", json={}).read()
+    assert not list(tmp_path.rglob("*.json"))

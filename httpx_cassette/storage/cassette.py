@@ -347,8 +347,8 @@ class Cassette:
         if hooked is None:  # the hook left it out: nothing is written
             return
         stream = hooked.events()
-        if hooked is not response or not stream:
-            walked = None
+        if hooked is not response or not stream or self.config.before_record_response is not None:
+            walked = None  # a hook may have changed the events in place
         if walked is None and stream:
             walked = of_events(stream)  # one walk of a long stream, for both redaction and the scan
         try:
