@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 
+from httpx_cassette import CassetteTransport
+from httpx_cassette.errors import CassetteError
 from httpx_cassette.model.cassette import Request
 from httpx_cassette.storage.files import (
     cassette_files,
@@ -97,3 +100,44 @@ def test_a_replaced_file_is_synced_before_the_rename_and_a_new_one_is_not(
     assert steps == ["fsync", "rename"]
     assert file.read_bytes() == b"second"
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]  # no temporary file left
+
+
+def test_a_failed_write_closes_its_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever fails once the temporary file is made (here: reading what it replaces), its descriptor is
+    closed and the file removed: a recorder writing all day must not run out of descriptors."""
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("counts open descriptors in /proc")
+    file = tmp_path / "a.json"
+    file.write_bytes(b"old")
+
+    def lstat(path: object) -> os.stat_result:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os.path, "lexists", lambda path: True)  # it was there, and is gone when read
+    monkeypatch.setattr(os, "lstat", lstat)
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    for _ in range(20):
+        with pytest.raises(CassetteError):
+            write_atomic(file, b"new")
+    assert len(list(Path("/proc/self/fd").iterdir())) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+
+
+def test_a_side_file_is_synced_before_the_json_that_points_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new recording's own file skips the sync, but a large body's side file never does: after a crash
+    the JSON must not point to an empty file, which would replay as an empty body."""
+    steps: list[str] = []
+    fsync, replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: (steps.append("fsync"), fsync(fd))[1])
+    monkeypatch.setattr(
+        os, "replace", lambda a, b: (steps.append(f"rename {Path(b).suffix}"), replace(a, b))[1]
+    )
+    body = bytes(range(256)) * 400
+    inner = httpx.MockTransport(
+        lambda _: httpx.Response(200, headers={"content-type": "application/octet-stream"}, content=body)
+    )
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=inner)) as client:
+        client.get("https://example.com/blob")
+    assert steps == ["fsync", "rename .bin", "rename .json"]

@@ -331,31 +331,35 @@ def make_directory(path: Path) -> None:
         raise CassetteError(f"cannot record into cassette directory {path}: it is not writable")
 
 
-def write_atomic(file: Path, data: bytes, *, what: str = "cassette file", then: str = "re-record") -> None:
+def write_atomic(
+    file: Path, data: bytes, *, what: str = "cassette file", then: str = "re-record", durable: bool = False
+) -> None:
     """Write via a temporary file and a rename, so readers see the old file or the new one (a link at
-    ``file`` is replaced, never written through). A file replaced is synced to disk before the rename.
+    ``file`` is replaced, never written through). Synced to disk before the rename when it replaces a
+    file, or when ``durable``: data another file points to (a side file), or moved from one about to go.
 
     An OS error (a full disk, a directory where the file should be) raises `CassetteError` naming the
     file (``what`` it is, and what to do ``then``).
     """
     try:
-        _write_atomic(file, data)
+        _write_atomic(file, data, durable)
     except OSError as exc:
         problem = exc.strerror or str(exc)
         raise CassetteError(f"cannot write {what} {file}: {problem}; fix it, then {then}") from exc
 
 
-def _write_atomic(file: Path, data: bytes) -> None:
+def _write_atomic(file: Path, data: bytes, durable: bool) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=file.parent)
     try:
-        old = os.lstat(file) if os.path.lexists(file) else None  # a link's target is not ours to copy
         with os.fdopen(fd, "wb") as out:
+            old = os.lstat(file) if os.path.lexists(file) else None  # a link's target is not ours to copy
             out.write(data)
-            if old is not None:
-                # On disk before the rename, so a crash never leaves an empty file where the old one
-                # was. A new file has nothing to lose: after a crash it may be missing (the rename is not
-                # synced either) or empty, and the recording is made again.
+            if old is not None or durable:
+                # On disk before the rename, so a crash never leaves an empty file where the old one was
+                # (or where a file points). A new recording's own file has nothing to lose: after a crash
+                # it is missing (the rename is not synced either), or empty, which replay reports as a
+                # broken file to record again; its fsync was most of a recording's write.
                 out.flush()
                 os.fsync(out.fileno())
         # mkstemp makes the file private (0600); a cassette is a shared fixture, like any source file.

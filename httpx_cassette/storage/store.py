@@ -296,7 +296,7 @@ class DirectoryStore:
         if others:
             whole = msgspec.structs.replace(cassette, responses=[*others, *cassette.responses])
         stored = self._move_large_bodies(file, whole)  # side files first: JSON never points nowhere
-        write_atomic(file, encode_file(stored))
+        write_atomic(file, encode_file(stored), durable=any(f != file for f in self._sources.get(key, {})))
         self._drop_stale_side_files(file, stored, before=held[1] if held else None)
         self._drop_in_scope(key, keep={file})
         self._remember(key, file, stored)
@@ -312,7 +312,7 @@ class DirectoryStore:
             as_read = adapter.read(recording, str(file))
             held = self._sources.get(key, {}).get(file)
             if held is None or held[1] != as_read:  # an unchanged file is not rewritten (it may be read-only)
-                write_atomic(file, adapter.encode(recording))
+                write_atomic(file, adapter.encode(recording), durable=True)  # others of the key go next
                 written.append(file)
             stored[file] = as_read
         self._drop_in_scope(key, keep=set(stored))
@@ -380,7 +380,7 @@ class DirectoryStore:
                     taken.add(side.name)
                     digest = hashlib.sha256(data).hexdigest()
                     if self._side_written.get(side) != digest:  # a file is rewritten per response saved
-                        write_atomic(side, data)
+                        write_atomic(side, data, durable=True)  # the JSON will point to it
                         self._side_written[side] = digest
                     response = msgspec.structs.replace(response, base64=UNSET, body_file=side.name)
             responses.append(response)
