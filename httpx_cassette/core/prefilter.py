@@ -84,10 +84,11 @@ def may_hold_secret(
     seen: set[Any] = set()
     todo, skip = found, pieces
     while todo:
+        joined = "\0".join(skip)  # the pieces' own text, joined once
         # The tests of one string at a time take only strings of 20+ characters or with one of
         # `_ONE_BY_ONE`: a stream's pieces (" word" by " word") seldom are, and then need no look.
-        each = todo - skip if skip and _none_one_by_one(skip) else todo
-        if _strings_may_hold(todo, skip, each):
+        each = todo - skip if skip and _none_one_by_one(skip, joined) else todo
+        if _strings_may_hold(todo, skip, joined, each):
             return True
         seen |= todo
         # A form written into a string (an event's data, a multipart field): its names are keys too,
@@ -108,20 +109,20 @@ def may_hold_secret(
 _ONE_BY_ONE = '":;='  # what a string needs, or 20+ characters, for a test of it alone
 
 
-def _none_one_by_one(pieces: Set[str]) -> bool:
-    """Whether no string of ``pieces`` would be tested alone (`_strings_may_hold`, forms)."""
-    joined = "".join(pieces)
+def _none_one_by_one(pieces: Set[str], joined: str) -> bool:
+    """Whether no string of ``pieces`` (``joined``: their text) would be tested alone (forms too)."""
     return max(map(len, pieces)) < 20 and not any(char in joined for char in _ONE_BY_ONE)
 
 
-def _strings_may_hold(found: set[Any], pieces: Set[str], each: set[Any]) -> bool:
-    """The tests of `may_hold_secret` on strings alone; ``each``: those of ``found`` tested one by one."""
+def _strings_may_hold(found: set[Any], pieces: Set[str], joined: str, each: set[Any]) -> bool:
+    """The tests of `may_hold_secret` on strings alone; ``joined``: the text of ``pieces``; ``each``:
+    those of ``found`` tested one by one."""
     text = "\0".join(map(str, found - pieces if pieces else found))  # NUL: no pattern spans two strings
     # An anchor or a shape in a piece is in the string that holds it: half a stream's text is pieces.
     if any(anchor in text for anchor in _ANCHORS) or any(shape.search(text) for shape in _SHAPES):
         return True
     if pieces:  # the tests below are not all a substring's (a path "standing on its own")
-        text = "\0".join([text, *pieces])
+        text = f"{text}\0{joined}"
     # A form's content-type in any case; a URL, written out or percent-encoded (`has_url`'s rule).
     if FORM_TYPE in text.lower() or may_hold_url(text):
         return True
