@@ -31,12 +31,12 @@ from httpx_cassette.core.secrets import (
 )
 from httpx_cassette.core.streamed import said_in_body
 from httpx_cassette.core.strings import Strings, distinct, of_events
-from httpx_cassette.model.cassette import Response, builtins
+from httpx_cassette.model.cassette import Request, Response, builtins
 
-__all__ = ["FORM_TYPE", "distinct_parts", "may_hold_secret"]
+__all__ = ["FORM_TYPE", "clean_json_body", "distinct_parts", "may_hold_secret"]
 
-# Every known format needs one of these literally (substring tests, not one big regex: Python's re
-# tries every branch at every position).
+# Every known format needs one of these literally (one search each, not one regex of alternatives:
+# Python's re tries every branch at every position).
 _ANCHORS = (
     *(
         "sk-",
@@ -59,6 +59,9 @@ _ANCHORS = (
     *("ya29.", "GOCSPX-", "xai-", "pplx-", "r8_", "tvly-", "pcsk_", "lsv2_", "csk-", "hvs.", "hvb.", "hvr."),
     "dapi",
 )
+# Each a pattern of one literal: `re` finds one 1.3 to 1.8 times faster than `in` does in long text (a
+# stream's transcript, a conversation), and every recording searches for dozens.
+_ANCHOR_SEARCHES = tuple(re.compile(re.escape(anchor)).search for anchor in _ANCHORS)
 # Formats whose prefix alone is common ("sk_" in "task_id", "pa-" in "spa-"): their shape, searched from
 # the prefix (`re` skips to it in C).
 _SHAPES = (re.compile(r"sk_[0-9a-f]{48}"), re.compile(r"pa-[\w-]{40}"))
@@ -117,9 +120,13 @@ def _none_one_by_one(pieces: Set[str], joined: str) -> bool:
 def _strings_may_hold(found: set[Any], pieces: Set[str], joined: str, each: set[Any]) -> bool:
     """The tests of `may_hold_secret` on strings alone; ``joined``: the text of ``pieces``; ``each``:
     those of ``found`` tested one by one."""
-    text = "\0".join(map(str, found - pieces if pieces else found))  # NUL: no pattern spans two strings
+    rest = found - pieces if pieces else found
+    text = "\0".join(map(str, rest))  # NUL: no pattern spans two strings
+    # A NUL inside a string: text a client may read as UTF-16 or UTF-32, as the scanner then does
+    if text.count("\0") != max(len(rest) - 1, 0):
+        return True
     # An anchor or a shape in a piece is in the string that holds it: half a stream's text is pieces.
-    if any(anchor in text for anchor in _ANCHORS) or any(shape.search(text) for shape in _SHAPES):
+    if any(search(text) for search in _ANCHOR_SEARCHES) or any(shape.search(text) for shape in _SHAPES):
         return True
     if pieces:  # the tests below are not all a substring's (a path "standing on its own")
         text = f"{text}\0{joined}"
@@ -159,3 +166,13 @@ def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set
         said = [] if events else said_in_body(data, value.text, value.headers)
         body = of_events(events) if events else distinct([data, said] if said else data)
     return body.found | head.found, head.keys, body.keys, body.pieces
+
+
+def clean_json_body(value: Request) -> bool:
+    """Whether a stored request has a JSON body that cannot hold a secret (`may_hold_secret` over its
+    strings and keys): then the rest of the request alone needs the full check. A chat request's body
+    is its whole conversation, walked here at C speed before the request is sent."""
+    if value.body is UNSET:
+        return False
+    body = distinct(builtins(value.body))
+    return not may_hold_secret(body.found, set(), body.keys)

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
+from msgspec import UNSET
 
 from httpx_cassette.core import budget
 from httpx_cassette.core.decoded import base64_inside
@@ -38,7 +39,7 @@ from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import LINE_SETTING, NOT_CHECKED, Finding, mask
 from httpx_cassette.core.formats import kind_of, pattern
 from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_like, url_secrets, urls_in_text
-from httpx_cassette.core.prefilter import FORM_TYPE, distinct_parts, may_hold_secret
+from httpx_cassette.core.prefilter import FORM_TYPE, clean_json_body, distinct_parts, may_hold_secret
 from httpx_cassette.core.scan_bytes import coded_findings, unpacked_texts
 from httpx_cassette.core.secrets import (
     REDACTED,
@@ -55,7 +56,7 @@ from httpx_cassette.core.streamed import said_in_array, said_in_body, said_in_st
 from httpx_cassette.core.strings import Strings
 from httpx_cassette.core.transcript import Assembler
 from httpx_cassette.model.body import media_type
-from httpx_cassette.model.cassette import Response, builtins
+from httpx_cassette.model.cassette import Request, Response, builtins
 from httpx_cassette.model.jsondiff import step
 from httpx_cassette.model.served import header_value
 
@@ -152,6 +153,8 @@ class SecretScanner:
         if whole_json is None:
             whole_json = maybe_json(value) and embedded_json(value) is not None
         yield from self._rules(value, where, name, in_headers, file, query, whole_json)
+        if "\x00" in value:  # UTF-16 or UTF-32 to a client that sniffs (json.loads), NULs between letters
+            yield from self.in_bytes(value.encode("utf-8", "surrogatepass"), where, file)
         # base64 anywhere in it (the whole string, a Kubernetes secret's value in YAML, a MIME part, a blob
         # pasted in a message), read as a body is: base64 in what it decodes to is read there, in turn.
         for raw in base64_inside(value) if base64 and not whole_json else ():
@@ -267,8 +270,6 @@ class SecretScanner:
         text = value.get("text")
         if isinstance(text, str) and ("status" in value or "method" in value):  # a stored body, not a
             findings += self._set(text, f"{where}.text", file)  # JSON object's `text` (`_in_string` has it)
-        if isinstance(text, str) and "\x00" in text:  # UTF-16 or UTF-32 to a client that sniffs (json.loads)
-            findings += self.in_bytes(text.encode("utf-8", "surrogatepass"), f"{where}.text", file)
         if isinstance(text, str) and media_type(str(ctype)) == FORM_TYPE and not formish(text):
             findings += self._in_form(text, f"{where}.text", file)  # formish text is one already
         parts = value.get("multipart")
@@ -378,10 +379,12 @@ class SecretScanner:
         """`scan` for a stored `Request`, `Response` or whole file; ``events``: the distinct strings of a
         response's stream events (`httpx_cassette.core.strings.of_events`), when already walked.
 
-        Recording runs this on every response, so a long stream is first reduced to its distinct
-        strings and those are searched as one text (C speed); only a text with a candidate in it is
-        walked value by value, with paths.
+        Recording runs this on every request and response, so a long stream (a long conversation) is
+        first reduced to its distinct strings and those are searched as one text (C speed); only a text
+        with a candidate in it is walked value by value, with paths.
         """
         if isinstance(value, Response) and not may_hold_secret(*distinct_parts(value, events)):
             return self.scan({"headers": value.headers}, path) if value.headers else []
+        if isinstance(value, Request) and clean_json_body(value):  # what was sent but its JSON body
+            return self.scan(builtins(msgspec.structs.replace(value, body=UNSET)), path)
         return self.scan(builtins(value), path)

@@ -66,6 +66,8 @@ def test_a_key_right_after_a_json_escape_in_text_is_found(tmp_path: Path, escape
         {"db": "Uid=sa;Pwd=" + _chars(10)},  # a short connection string
         {"q": "q=" + "".join(f"%{ord(c):02X}" for c in AKIA)},  # a form value, fully percent-encoded
         {"Type": "SecureString", "Value": TOKEN},  # AWS SSM, with no name beside it
+        {"text": KEY.encode("utf-16-le").decode()},  # UTF-16 in a string: NULs between the letters
+        {"text": "note: " + KEY.encode("utf-32-be").decode()},
     ],
 )
 def test_the_prefilter_lets_through_what_the_scan_would_flag(tmp_path: Path, body: dict[str, Any]) -> None:
