@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from httpx_cassette import CassetteSecretError, CassetteTransport
 from httpx_cassette.core import events as events_module
 from httpx_cassette.core.prefilter import may_hold_secret
+from httpx_cassette.core.repeats import Template
 from httpx_cassette.core.scan import SecretScanner
 from httpx_cassette.core.strings import of_events
 from tests.test_capture_bulk import chunks_of, record, view
@@ -100,7 +101,7 @@ def events(draw: st.DrawFn) -> bytes:
 @given(
     values=st.lists(events(), min_size=1, max_size=30),
     cuts=st.lists(st.integers(0, 4000), max_size=6),
-    digest_at=st.sampled_from([None, 0, 200]),
+    digest_at=st.sampled_from([None, 0, 200, 700, 2000]),  # batches of one event to several
 )
 def test_repeated_chunks_record_what_decoding_every_event_records(
     values: list[bytes], cuts: list[int], digest_at: int | None
@@ -117,6 +118,77 @@ def test_repeated_chunks_record_what_decoding_every_event_records(
     # A piece a substring search may leave out is held whole by a string it does not leave out
     kept = [text for text in walked.found - walked.pieces if type(text) is str]
     assert all(any(piece in text for text in kept) for piece in walked.pieces)
+
+
+@st.composite
+def runs(draw: st.DrawFn) -> list[bytes]:
+    """A stream that is mostly the template with another text (batches of it are taken whole, by
+    `Template.run_in`), with now and then anything else `events` makes."""
+    values = [compact(chunk(draw(TEXTS)))]
+    for _ in range(draw(st.integers(0, 40))):
+        odd = draw(st.integers(0, 9))
+        if odd == 0:
+            values.append(draw(events()))
+        elif odd == 1:  # bytes before the text as long as the template's, but others
+            values.append(compact(chunk(draw(TEXTS), id=draw(st.sampled_from(["chatcmpl-2", "chatcmpl-1"])))))
+        else:
+            values.append(compact(chunk(draw(TEXTS))))
+    return values
+
+
+@settings(max_examples=400, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=runs(),
+    cuts=st.lists(st.integers(0, 4000), max_size=6),
+    digest_at=st.sampled_from([0, 200, 700, 2000]),
+    by_event=st.booleans(),
+)
+def test_batches_of_repeated_chunks_record_what_decoding_every_event_records(
+    values: list[bytes], cuts: list[int], digest_at: int, by_event: bool
+) -> None:
+    wire = [b"data: " + value + b"\n\n" for value in values]
+    stream = b"".join(wire)
+    chunks = wire if by_event else chunks_of(stream, cuts)
+    fast, walked = record(chunks, general=False, as_json=True, digest_at=digest_at)
+    general, _ = record(chunks, general=True)
+    assert view(fast) == view(general)
+    assert [msgspec.json.encode(e.data) for e in fast.events()] == [
+        msgspec.json.encode(e.data) for e in general.events()
+    ]
+    assert walked is not None
+    assert walked[:2] == of_events(general.events())[:2]
+
+
+def test_a_batch_of_repeated_chunks_is_taken_in_one_go() -> None:
+    # After the template's first batch, each batch of chunks that only change their text is one split
+    wire = [b"data: " + compact(chunk(f" w{i}")) + b"\n\n" for i in range(600)]
+    with mock.patch.object(Template, "text_of", autospec=True, side_effect=Template.text_of) as text_of:
+        response, walked = record(wire, general=False, as_json=True, digest_at=2_000)
+    assert text_of.call_count < 12  # the first batch's, none after
+    assert [e.parsed() for e in response.events()] == [json.loads(value[6:]) for value in wire]
+    assert walked is not None
+    assert "".join(f" w{i}" for i in range(600)) in walked.found
+
+
+def test_a_chunk_that_changes_a_field_to_one_as_long_is_not_taken_for_a_repeat() -> None:
+    wire = [b"data: " + compact(chunk(f" w{i}")) + b"\n\n" for i in range(20)]
+    for i in range(8, 20):  # wherever it falls in a batch of repeats
+        changed = list(wire)
+        changed[i] = wire[i].replace(b"chatcmpl-1", b"chatcmpl-X")
+        response, walked = record(changed, general=False, as_json=True, digest_at=1_000)
+        assert [e.parsed() for e in response.events()] == [json.loads(value[6:]) for value in changed]
+        assert walked is not None
+        assert "chatcmpl-X" in walked.found
+
+
+def test_repeated_chunks_after_a_done_keep_that_done_as_an_event() -> None:
+    wire = [b"data: " + compact(chunk(f" w{i}")) + b"\n\n" for i in range(30)]
+    wire.insert(12, b"data: [DONE]\n\n")
+    for digest_at in (0, 500, 1_000, 3_000):
+        fast, _ = record(wire, general=False, as_json=True, digest_at=digest_at)
+        general, _ = record(wire, general=True)
+        assert view(fast) == view(general)
+        assert not fast.done
 
 
 _FRAGMENTS = [

@@ -20,7 +20,7 @@ import base64
 import time
 from bisect import bisect_left
 from collections.abc import Callable
-from itertools import accumulate
+from itertools import accumulate, repeat
 
 from msgspec import UNSET
 
@@ -145,20 +145,28 @@ class Capture:
         text = b"".join(chunks)
         if not text and not self._general:
             return
-        values = None if self._general else _plain_events(text)
+        # A batch of chat chunks that differ only in their text: one split (`EventRecorder.run_in`)
+        run = None if self._general or self._walker is None else self._events.run_in(text)
+        values = run[0] if run is not None else None if self._general else _plain_events(text)
         if values is None or (ended and not text.endswith(b"\n\n")):
             self._general = True  # from here on: the parser keeps its state from batch to batch
             self._parse_chunks(ended=ended)
             self._body, self._arrived, self._waiting = [], [], 0
             return
         # Each event's offset is the arrival of the chunk that completed it (its last byte): the first
-        # chunk ending at or after the event's end. Usually each chunk is one event, and that is that.
-        ends = [size + 8 * i for i, size in enumerate(accumulate(map(len, values)), 1)]  # b"data: ", b"\n\n"
-        chunk_ends = list(accumulate(map(len, chunks)))
+        # chunk ending at or after the event's end. Usually each chunk is one event, and that is that:
+        # as many chunks as events, each ending in a blank line (the events hold no other line ending).
         started = self.started
         arrived = [round((at - started) * 1e6) / 1000 for at in self._arrived]  # `_ms`, inline
-        offsets = arrived if ends == chunk_ends else [arrived[bisect_left(chunk_ends, end)] for end in ends]
-        self._events.add_plain(values, offsets, self._walker)
+        offsets = arrived
+        if len(chunks) != len(values) or not all(map(bytes.endswith, chunks, repeat(b"\n\n"))):
+            ends = accumulate(len(value) + 8 for value in values)  # b"data: ", b"\n\n"
+            chunk_ends = list(accumulate(map(len, chunks)))
+            offsets = [arrived[bisect_left(chunk_ends, end)] for end in ends]
+        if run is not None and self._walker is not None:
+            self._events.add_run(values, run[1], offsets, self._walker)
+        else:
+            self._events.add_plain(values, offsets, self._walker)
         self._body, self._arrived, self._waiting = [], [], 0
 
     def _parse_chunks(self, *, ended: bool) -> None:

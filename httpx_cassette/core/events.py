@@ -173,6 +173,20 @@ class EventRecorder:
             self.events.append(to_stored(sse))
         self.offsets_ms.append(offset_ms)
 
+    def run_in(self, text: bytes) -> tuple[list[bytes], list[str]] | None:
+        """The data and texts of ``text``'s events when it is whole events of the latest template and
+        nothing else (`Template.run_in`): most batches of a long chat stream; for `add_run`."""
+        return self._templates[0].run_in(text) if self._templates and not self.done else None
+
+    def add_run(self, values: list[bytes], texts: list[str], offsets_ms: list[float], walker: Walker) -> None:
+        """`add_plain` for what `run_in` found: events of the latest template, with these texts."""
+        template = self._templates[0]
+        kind, raw = template.kind, msgspec.Raw
+        self.events += [Event(None, kind, raw(value)) for value in values]
+        self._assembler.add_texts(template.index, texts)
+        walker.pieces.update(texts)
+        self.offsets_ms += offsets_ms
+
     def add_plain(self, values: list[bytes], offsets_ms: list[float], walker: Walker | None = None) -> None:
         """`add` for events that are one plain ``data:`` line each (``values``: the bytes after
         ``data:``), in bulk: what a whole recorded LLM stream is.

@@ -147,6 +147,13 @@ class Pieces:
                 pieces = self._texts[index] = []
             pieces.append(piece)
 
+    def add_texts(self, index: int, pieces: list[str]) -> None:
+        """`add_text` for each of ``pieces``, in one go (a run of chat chunks that carry only text)."""
+        texts = self._texts.get(index)
+        if texts is None:
+            texts = self._texts[index] = []
+        texts += filter(None, pieces)
+
     def _usage(self, usage: Any) -> None:
         if isinstance(usage, dict) and usage:  # merged in place: a copy per event is quadratic
             if self._result.usage is None:

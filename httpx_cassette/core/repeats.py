@@ -13,6 +13,7 @@ finish reason, usage, a tool call) does not match and takes the full path.
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -20,6 +21,7 @@ import msgspec
 __all__ = ["Template", "template_of"]
 
 _decode_str = msgspec.json.Decoder(str).decode
+_decode_strs = msgspec.json.Decoder(list[str]).decode
 _encode = msgspec.json.Encoder().encode
 # What the text is set to while the chunk is encoded around it: a string no JSON text holds as it is
 # written here (a NUL is written as an escape), found exactly once or the chunk makes no template.
@@ -30,11 +32,14 @@ _MARK_JSON = _encode(_MARK)
 class Template:
     """The bytes of a chat chunk before and after its text, its SDK type and its choice's index."""
 
-    __slots__ = ("_after", "_before", "head", "index", "kind", "tail")
+    __slots__ = ("_after", "_before", "_between", "_first", "_last", "head", "index", "kind", "tail")
 
     def __init__(self, head: bytes, tail: bytes, kind: str | None, index: int) -> None:
         self.head, self.tail, self.kind, self.index = head, tail, kind, index
         self._before, self._after = len(head), len(tail)
+        # The SSE around events: before the first, after the last, where one meets the next
+        self._first, self._last = b"data: " + head, tail + b"\n\n"
+        self._between = self._last + b"data: "
 
     def text_of(self, value: bytes) -> str | None:
         """The text of the event whose data is ``value`` when it is this template with that text;
@@ -53,6 +58,30 @@ class Template:
         if len(middle) != len(text) + 2 and _encode(text) != middle:
             return None
         return text
+
+    def run_in(self, text: bytes) -> tuple[list[bytes], list[str]] | None:
+        """When ``text`` (SSE) is whole events of this template and nothing else, each a ``data:`` line:
+        their data and their texts, in bulk (no call per event); None otherwise.
+
+        Split where one event's tail meets the next one's ``data:``, each part must start with the
+        template's head; what follows the head is taken as one JSON array of strings, and re-encoding
+        that must give back its bytes: then each is one string written as `text_of` takes it, and
+        holds no line ending (anything else among them, another event included, does not pass)."""
+        if not (text.startswith(self._first) and text.endswith(self._last)):
+            return None
+        head, tail = self.head, self.tail
+        parts = text[6 : len(text) - len(self._last)].split(self._between)  # after b"data: "
+        if not all(map(bytes.startswith, parts, repeat(head))):
+            return None
+        before = self._before
+        joined = b"[" + b",".join([part[before:] for part in parts]) + b"]"
+        try:
+            texts = _decode_strs(joined)
+        except msgspec.DecodeError:
+            return None
+        if len(texts) != len(parts) or _encode(texts) != joined:
+            return None
+        return [part + tail for part in parts], texts
 
 
 def template_of(data: Any, encoded: bytes, kind: str | None) -> Template | None:
