@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from httpx_cassette.config import Matcher
 from httpx_cassette.core.key import same_request
-from httpx_cassette.core.shown import shown
+from httpx_cassette.core.shown import Later, shown
 from httpx_cassette.errors import CassetteError, CassetteMiss
 from httpx_cassette.model.cassette import Request
 
@@ -28,7 +28,7 @@ def _name(function: Callable[..., Any]) -> str:
     return getattr(function, "__qualname__", None) or repr(function)
 
 
-def call_hook(kind: str, hook: Callable[[T], T | None] | None, value: T, about: str) -> T | None:
+def call_hook(kind: str, hook: Callable[[T], T | None] | None, value: T, about: str | Later) -> T | None:
     """``hook(value)``: the changed value, or None (leave it out); ``value`` itself without a hook."""
     if hook is None:
         return value

@@ -17,7 +17,7 @@ from httpx_cassette.core.places import redact_urls_in_text, url_secrets, urls_in
 from httpx_cassette.core.secrets import known_format, random_token
 from httpx_cassette.errors import printable
 
-__all__ = ["printable", "shown"]
+__all__ = ["Later", "printable", "shown"]
 
 _PATH = re.compile(r"(?<![^\s\"'(])/[^\s\"'<>]+")  # a path standing on its own: "POST /bot<token>/getMe"
 
@@ -39,3 +39,18 @@ def shown(text: str) -> str:
         if secret:
             text = text.replace(secret, mask(secret))
     return printable(text)
+
+
+class Later:
+    """`shown` of a text, made when a message first prints it (``str``, an f-string): what a recording
+    would name in an error, most recordings never print."""
+
+    __slots__ = ("_shown", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text, self._shown = text, ""
+
+    def __str__(self) -> str:
+        if not self._shown:
+            self._shown = shown(self._text)
+        return self._shown

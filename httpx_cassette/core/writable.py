@@ -14,6 +14,7 @@ from pathlib import Path
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.core.shown import Later
 from httpx_cassette.errors import CassetteError
 from httpx_cassette.model.cassette import Request, Response
 from httpx_cassette.model.served import check_request, check_response
@@ -21,7 +22,7 @@ from httpx_cassette.model.served import check_request, check_response
 __all__ = ["writable_request", "writable_response"]
 
 
-def writable_request(request: Request, cassette: Path, what: str) -> None:
+def writable_request(request: Request, cassette: Path, what: str | Later) -> None:
     """Raise `CassetteError` unless ``request`` (as it would be stored) is one a file may hold."""
     try:
         check_request(request)
@@ -29,7 +30,7 @@ def writable_request(request: Request, cassette: Path, what: str) -> None:
         raise _refused(cassette, what, exc, "the before_record_request hook") from None
 
 
-def writable_response(response: Response, at: str, method: str, cassette: Path, what: str) -> None:
+def writable_response(response: Response, at: str, method: str, cassette: Path, what: str | Later) -> None:
     """Raise `CassetteError` unless ``response`` (as it would be stored at ``at``) is one a file may hold."""
     try:
         _typed(response, at)
@@ -51,7 +52,7 @@ def _typed(response: Response, at: str) -> None:
         raise msgspec.ValidationError(f"{exc} - at `{at}`") from None
 
 
-def _refused(cassette: Path, what: str, exc: msgspec.ValidationError, source: str) -> CassetteError:
+def _refused(cassette: Path, what: str | Later, exc: msgspec.ValidationError, source: str) -> CassetteError:
     return CassetteError(
         f"not recorded in {cassette}: {what} is not what an HTTP server sends, so the file could not be"
         f" read back: {exc}. Nothing was written; change {source} that produced it."

@@ -35,7 +35,7 @@ from httpx_cassette.core.request import LiveRequest, header_names, identity, to_
 from httpx_cassette.core.scan import SecretScanner
 from httpx_cassette.core.seal import sealed
 from httpx_cassette.core.sent import PlayLog, Sent
-from httpx_cassette.core.shown import shown
+from httpx_cassette.core.shown import Later, shown
 from httpx_cassette.core.strings import Strings, of_events
 from httpx_cassette.core.writable import writable_request, writable_response
 from httpx_cassette.errors import (
@@ -215,9 +215,9 @@ class Cassette:
                 pending = self._pending[key] = self._start(key, request)
             if nth < len(pending.kept):
                 return self._play(key, request, nth, pending.kept)
-            about = shown(f"the request {request.method} {request.url}")
+            about = Later(f"the request {request.method} {request.url}")
             if findings := self.scanner.scan_struct(pending.request, "$.request"):
-                raise refusal(self.path, about, findings)
+                raise refusal(self.path, str(about), findings)
             writable_request(pending.request, self.path, about)
             if not self._directory_made:
                 make_directory(self.path)
@@ -339,7 +339,7 @@ class Cassette:
             return
         recording = self._pending[plan.key]
         request = recording.request
-        about = shown(f"the response to {request.method} {request.url}")
+        about = Later(f"the response to {request.method} {request.url}")
         if walked is None and (events := response.events()):
             walked = of_events(events)  # one walk of a long stream, for the echo check, redaction, the scan
         echoed = scrubbed(response, plan.secrets, walked)  # what the request carried, sent back
@@ -365,7 +365,7 @@ class Cassette:
             walked = None
         at = f"$.responses[{len(recording.kept) + plan.slot}]"
         if findings := self.scanner.scan_struct(response, at, walked):
-            raise refusal(self.path, about, findings)
+            raise refusal(self.path, str(about), findings)
         writable_response(response, at, request.method, self.path, about)  # a file that loads again
         if findings := self.scanner.scan(builtins(meta), "$.meta"):  # all that is written is checked
             raise refusal(self.path, shown(f"the User-Agent of {request.method} {request.url}"), findings)
