@@ -170,6 +170,21 @@ def test_a_batch_of_repeated_chunks_is_taken_in_one_go() -> None:
     assert "".join(f" w{i}" for i in range(600)) in walked.found
 
 
+def test_a_run_that_the_stream_s_last_events_follow_is_still_taken_in_one_go() -> None:
+    # The first chunk makes the template (a first batch is parsed at once); the rest comes as one batch
+    wire = [compact(chunk(f" w{i}")) for i in range(600)]
+    wire += [compact(chunk("", choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}]))]
+    wire += [compact(chunk("", choices=[], usage={"total_tokens": 9})), b"[DONE]"]
+    chunks = [b"data: " + value + b"\n\n" for value in wire]
+    with mock.patch.object(Template, "text_of", autospec=True, side_effect=Template.text_of) as text_of:
+        fast, walked = record(chunks, general=False, as_json=True)
+    assert text_of.call_count <= 3  # the finish and the usage chunk; not the 599 repeats
+    general, _ = record(chunks, general=True)
+    assert view(fast) == view(general)
+    assert walked is not None
+    assert walked[:2] == of_events(general.events())[:2]
+
+
 def test_a_chunk_that_changes_a_field_to_one_as_long_is_not_taken_for_a_repeat() -> None:
     wire = [b"data: " + compact(chunk(f" w{i}")) + b"\n\n" for i in range(20)]
     for i in range(8, 20):  # wherever it falls in a batch of repeats
@@ -240,11 +255,17 @@ def test_a_long_chat_stream_decodes_only_the_chunks_that_change(tmp_path: Path) 
     wire += [compact(chunk(text)) for text in texts]
     wire += [compact(chunk("", choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}])), b"[DONE]"]
     decoded = mock.Mock(wraps=events_module._decode)
-    with mock.patch.object(events_module, "_decode", decoded):
+    with (
+        mock.patch.object(events_module, "_decode", decoded),
+        mock.patch.object(Template, "text_of", autospec=True, side_effect=Template.text_of) as text_of,
+    ):
         response, walked = record(
-            [b"data: " + value + b"\n\n" for value in wire], general=False, as_json=True
+            [b"data: " + value + b"\n\n" for value in wire], general=False, as_json=True, digest_at=2_000
         )
     assert decoded.call_count <= 3  # the role chunk, the first text chunk (the template), the finish
+    # Batch by batch (2 kB): the one that makes the template, then runs split in one go, the finish
+    # and [DONE] after the last one
+    assert text_of.call_count <= 12
     assert [e.parsed() for e in response.events()] == [json.loads(value) for value in wire[:-1]]
     assert walked is not None
     assert "".join(texts) in walked.found  # the transcript, whole

@@ -7,10 +7,11 @@ caller closes the response early (then the recording is marked ``truncated``).
 An SSE stream is parsed in batches: a chunk costs an append and a clock reading, and the caller
 gets it at once. Between chunks (the caller has the last one, the next is not read yet), `digest`
 parses what has arrived once it is whole events and `DIGEST_BYTES` of them, or `PACED_BYTES` when
-the stream is paced (its last chunk came `PACED_S` or more after the one before). Parsing many events
-in one go is several times cheaper than event by event (C-level splits and counts instead of a parser
-step per chunk), so an unpaced stream, where the client is the busy side, is parsed in large batches;
-a paced one is parsed while it waits for the model anyway. Either way the end of a long stream waits
+the stream is paced (its last chunk came `PACED_S` or more after the one before) and for its first
+batch. Parsing many events in one go is several times cheaper than event by event (C-level splits and
+counts instead of a parser step per chunk; chat chunks that differ only in their text, one split for
+the lot), so an unpaced stream, where the client is the busy side, is parsed in large batches; a paced
+one is parsed while it waits for the model anyway. Either way the end of a long stream waits
 for little more than the file write. Each chunk's arrival time still gives every event its offset.
 """
 
@@ -130,7 +131,9 @@ class Capture:
         """Parse the stream's waiting chunks when they are whole events and a batch (a small one when the
         stream is paced); called between chunks, while the next one is on its way."""
         waiting = self._waiting
-        batch = waiting >= DIGEST_BYTES or (self._paced and waiting >= PACED_BYTES)
+        # The first batch is a small one: it makes the template that later ones are split by
+        small = self._paced or not self._events.events
+        batch = waiting >= DIGEST_BYTES or (small and waiting >= PACED_BYTES)
         if batch and self._body[-1].endswith(b"\n\n"):
             self._parse_stream(ended=False)
 
@@ -145,9 +148,11 @@ class Capture:
         text = b"".join(chunks)
         if not text and not self._general:
             return
-        # A batch of chat chunks that differ only in their text: one split (`EventRecorder.run_in`)
+        # Chat chunks that differ only in their text: one split (`EventRecorder.run_in`), then the rest
         run = None if self._general or self._walker is None else self._events.run_in(text)
-        values = run[0] if run is not None else None if self._general else _plain_events(text)
+        values = None if self._general else _plain_events(text if run is None else text[run[2] :])
+        if run is not None and values is not None:
+            values[:0] = run[0]
         if values is None or (ended and not text.endswith(b"\n\n")):
             self._general = True  # from here on: the parser keeps its state from batch to batch
             self._parse_chunks(ended=ended)
@@ -163,10 +168,12 @@ class Capture:
             ends = accumulate(len(value) + 8 for value in values)  # b"data: ", b"\n\n"
             chunk_ends = list(accumulate(map(len, chunks)))
             offsets = [arrived[bisect_left(chunk_ends, end)] for end in ends]
+        taken = 0
         if run is not None and self._walker is not None:
-            self._events.add_run(values, run[1], offsets, self._walker)
-        else:
-            self._events.add_plain(values, offsets, self._walker)
+            taken = len(run[0])
+            self._events.add_run(run[0], run[1], offsets[:taken], self._walker)
+        if taken < len(values):
+            self._events.add_plain(values[taken:], offsets[taken:], self._walker)
         self._body, self._arrived, self._waiting = [], [], 0
 
     def _parse_chunks(self, *, ended: bool) -> None:

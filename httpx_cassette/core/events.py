@@ -173,10 +173,22 @@ class EventRecorder:
             self.events.append(to_stored(sse))
         self.offsets_ms.append(offset_ms)
 
-    def run_in(self, text: bytes) -> tuple[list[bytes], list[str]] | None:
-        """The data and texts of ``text``'s events when it is whole events of the latest template and
-        nothing else (`Template.run_in`): most batches of a long chat stream; for `add_run`."""
-        return self._templates[0].run_in(text) if self._templates and not self.done else None
+    def run_in(self, text: bytes) -> tuple[list[bytes], list[str], int] | None:
+        """The data and texts of the events ``text`` starts with when they are the latest template's
+        (`Template.run_in`), and where they end: all of it, or all but the few events a stream ends
+        with (a finish, usage, ``[DONE]``). Most batches of a long chat stream; for `add_run`."""
+        if not self._templates or self.done:
+            return None
+        template, end = self._templates[0], len(text)
+        for _ in range(4):
+            found = template.run_in(text if end == len(text) else text[:end])
+            if found is not None:
+                return (*found, end)
+            at = text.rfind(b"\n\ndata: ", 0, end)  # the blank line before the last event so far
+            if at < 0:
+                return None
+            end = at + 2
+        return None
 
     def add_run(self, values: list[bytes], texts: list[str], offsets_ms: list[float], walker: Walker) -> None:
         """`add_plain` for what `run_in` found: events of the latest template, with these texts."""
