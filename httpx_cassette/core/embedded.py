@@ -16,6 +16,7 @@ import io
 import re
 import zlib
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 
@@ -41,6 +42,7 @@ __all__ = [
     "embedded_base64",
     "embedded_json",
     "escaped_secrets",
+    "form_pairs",
     "formish",
     "header_pair",
     "inline_secrets",
@@ -52,6 +54,13 @@ __all__ = [
 ]
 
 _CLOSER = {"{": "}", "[": "]"}
+
+
+def form_pairs(text: str) -> list[tuple[str, str]]:
+    """The fields of ``text`` read as a form (a `formish` string), as the scanner and its pre-check read
+    them. Leading ``=`` are no field: read as one, a line of ``=====`` would be a field whose value is
+    itself such a form, nested one level per ``=``."""
+    return parse_qsl(text.lstrip("="), keep_blank_values=True)
 
 
 def formish(text: str) -> bool:

@@ -8,15 +8,16 @@ from __future__ import annotations
 import re
 from collections.abc import Set
 from typing import Any
-from urllib.parse import parse_qsl
 
 import msgspec
 from msgspec import UNSET
 
+from httpx_cassette.core.budget import MAX_NESTED
 from httpx_cassette.core.decoded import base64_inside
 from httpx_cassette.core.embedded import (
     code_secrets,
     embedded_json,
+    form_pairs,
     formish,
     inline_secrets,
     json_pairs,
@@ -66,7 +67,9 @@ _ANCHOR_SEARCHES = tuple(re.compile(re.escape(anchor)).search for anchor in _ANC
 # the prefix (`re` skips to it in C).
 _SHAPES = (re.compile(r"sk_[0-9a-f]{48}"), re.compile(r"pa-[\w-]{40}"))
 FORM_TYPE = "application/x-www-form-urlencoded"
-_SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers")
+# Keys the scanner reads otherwise than by their name: a body's coding or file, a user agent, an echoed
+# object of headers, a stream's events written out (their pieces assembled).
+_SPECIAL_KEYS = ("base64", "multipart", "body_file", "user_agent", "origin", "headers", "__data__")
 
 
 def may_hold_secret(
@@ -80,15 +83,18 @@ def may_hold_secret(
     as a form with a secret-named field; and the same, at any depth, in the values of such forms
     (decoded, and the JSON in them), as the scanner judges a form's values. ``pieces``: strings of
     ``found`` another of them holds whole (`httpx_cassette.core.strings.Strings`)."""
-    if any(key in head_keys for key in _SPECIAL_KEYS[:-1]) or any(key in body_keys for key in _SPECIAL_KEYS):
+    if any(key in head_keys or key in body_keys for key in _SPECIAL_KEYS):
         return True
     if any_secret_name(body_keys) or any_secret_name(head_keys):
         return True
     seen: set[Any] = set()
-    todo, skip = found, pieces
+    todo, skip, depth = found, pieces, 0
     while todo:
+        depth += 1
+        if depth >= MAX_NESTED - 2:  # as deep as the scanner reads: it reports the rest as not checked
+            return True
         joined = "\0".join(skip)  # the pieces' own text, joined once
-        # The tests of one string at a time take only strings of 20+ characters or with one of
+        # The tests of one string at a time take only strings of `_ALONE`+ characters or with one of
         # `_ONE_BY_ONE`: a stream's pieces (" word" by " word") seldom are, and then need no look.
         each = todo - skip if skip and _none_one_by_one(skip, joined) else todo
         if _strings_may_hold(todo, skip, joined, each):
@@ -96,10 +102,9 @@ def may_hold_secret(
         seen |= todo
         # A form written into a string (an event's data, a multipart field): its names are keys too,
         # its values strings (``q=%41%4B%49%41...`` shows no anchor until decoded).
-        forms = [
-            parse_qsl(s, keep_blank_values=True) for s in each if type(s) is str and "=" in s and formish(s)
-        ]
-        if any(any_secret_name(name for name, _ in pairs) for pairs in forms):
+        forms = [form_pairs(s) for s in each if type(s) is str and "=" in s and formish(s)]
+        names = {name for pairs in forms for name, _ in pairs}
+        if any_secret_name(names) or any(name in names for name in _SPECIAL_KEYS):
             return True
         values = {value for pairs in forms for _, value in pairs}
         inside = distinct([data for value in values if maybe_json(value) and (data := embedded_json(value))])
@@ -109,12 +114,15 @@ def may_hold_secret(
     return False
 
 
-_ONE_BY_ONE = '":;='  # what a string needs, or 20+ characters, for a test of it alone
+_ONE_BY_ONE = '":;='  # what a string needs, or `_ALONE`+ characters, for a test of it alone
+# The shortest string a test of one string at a time can flag without one of `_ONE_BY_ONE`: a quoted
+# header line, ``Cookie s=`` and an 8-character value (a pair in code needs 20, base64 24).
+_ALONE = 15
 
 
 def _none_one_by_one(pieces: Set[str], joined: str) -> bool:
     """Whether no string of ``pieces`` (``joined``: their text) would be tested alone (forms too)."""
-    return max(map(len, pieces)) < 20 and not any(char in joined for char in _ONE_BY_ONE)
+    return max(map(len, pieces)) < _ALONE and not any(char in joined for char in _ONE_BY_ONE)
 
 
 def _strings_may_hold(found: set[Any], pieces: Set[str], joined: str, each: set[Any]) -> bool:
@@ -134,9 +142,11 @@ def _strings_may_hold(found: set[Any], pieces: Set[str], joined: str, each: set[
     if FORM_TYPE in text.lower() or may_hold_url(text):
         return True
     # Distinct strings only: base64 (anywhere in one, as the scanner reads it) needs 24+ characters, a
-    # pair in code 20+ (`KEY=` and a 16-character token), a JSON pair a quote, a connection string `;`
-    # and `=`.
-    strings = [s for s in each if type(s) is str and (len(s) >= 20 or '"' in s or (";" in s and "=" in s))]
+    # pair in code 20+ (`KEY=` and a 16-character token), a quoted header line 15+, a JSON pair a quote,
+    # a connection string `;` and `=`.
+    strings = [
+        s for s in each if type(s) is str and (len(s) >= _ALONE or '"' in s or (";" in s and "=" in s))
+    ]
     if any(base64_inside(s) or _secret_pair(s) for s in strings):
         return True
     # A .env or YAML file, or one line of it (a prompt quoting `password: ...`).
@@ -157,15 +167,35 @@ def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set
     A stream stored otherwise (a JSON array of chunks, SSE or NDJSON text) adds what it says assembled
     (`httpx_cassette.core.streamed`): a key split over its chunks shows no anchor in any one of them.
     Last, the pieces of ``body`` (`Strings.pieces`)."""
-    # Offsets are numbers (a response with anything else there is refused as unwritable), one per event
-    head = distinct(builtins(msgspec.structs.replace(value, body=UNSET, offsets_ms=UNSET)))
+    # Offsets are numbers (a response with anything else there is refused as unwritable), one per event.
+    # Its headers apart: a `headers` key is then one inside its strings (an echo, JSON in an error).
+    head = _assembled(
+        distinct(builtins(msgspec.structs.replace(value, body=UNSET, offsets_ms=UNSET, headers={})))
+    )
     if body is None:
         events = value.events()
         data = None if events or value.body is UNSET else builtins(value.body)
         # A stream not stored as events (a JSON array of chunks, SSE or NDJSON text): what it says, whole
         said = [] if events else said_in_body(data, value.text, value.headers)
         body = of_events(events) if events else distinct([data, said] if said else data)
-    return body.found | head.found, head.keys, body.keys, body.pieces
+    body = _assembled(body)
+    found = body.found | head.found | value.headers.keys() | set(value.headers.values())
+    return found, head.keys | value.headers.keys(), body.keys, body.pieces
+
+
+def _assembled(strings: Strings) -> Strings:
+    """``strings`` and what each object it holds with a ``status`` and a stream for a body says, as the
+    scanner reads it (`Strings.held`): a key split over the chunks of a response logged inside another."""
+    found, keys, held = strings.found, strings.keys, strings.held
+    while held:
+        said = [
+            text
+            for body, text, headers, streaming in held
+            for text in said_in_body(body, text, headers, streaming)
+        ]
+        inner = distinct(said)
+        found, keys, held = found | inner.found, keys | inner.keys, inner.held
+    return strings._replace(found=found, keys=keys, held=())
 
 
 def clean_json_body(value: Request) -> bool:
@@ -174,5 +204,5 @@ def clean_json_body(value: Request) -> bool:
     is its whole conversation, walked here at C speed before the request is sent."""
     if value.body is UNSET:
         return False
-    body = distinct(builtins(value.body))
+    body = _assembled(distinct(builtins(value.body)))
     return not may_hold_secret(body.found, set(), body.keys)

@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import msgspec
 from msgspec import UNSET
@@ -29,6 +28,7 @@ from httpx_cassette.core.embedded import (
     code_secrets,
     declared_charset,
     embedded_json,
+    form_pairs,
     formish,
     header_pair,
     inline_secrets,
@@ -253,7 +253,7 @@ class SecretScanner:
             return [Finding(file, path, deep, NOT_CHECKED)] if deep else self._form(text, path, file)
 
     def _form(self, text: str, path: str, file: Path | None) -> list[Finding]:
-        pairs = parse_qsl(text, keep_blank_values=True)
+        pairs = form_pairs(text)
         found = [f for k, v in pairs for f in self._in_string(v, f"{path}[{k!r}]", k, False, file, True)]
         inner = [(k, embedded_json(v)) for k, v in pairs if maybe_json(v)]  # a field holding JSON
         return found + [f for k, v in inner if v is not None for f in self.scan(v, f"{path}[{k!r}]", file)]

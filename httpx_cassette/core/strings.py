@@ -24,20 +24,24 @@ __all__ = ["Strings", "Walker", "distinct", "of_events"]
 class Strings(NamedTuple):
     """Every distinct string (dictionary keys included) and every distinct dictionary key; ``pieces``:
     strings of ``found`` another of them holds whole (a stream's text pieces, in its transcript), which a
-    search for a substring can leave out (`Walker.said`)."""
+    search for a substring can leave out (`Walker.said`); ``held``: each object with a ``status`` and a
+    text or list body (a response echoed or logged inside another), as ``(body, text, headers,
+    streaming)``: the scanner reads the stream such a body may be, assembled."""
 
     found: set[Any]
     keys: set[Any]
     pieces: Set[str] = frozenset()
+    held: tuple[tuple[Any, Any, Any, bool], ...] = ()
 
 
 _CONTAINERS = (dict, list, tuple)
 
 
-def _walk(data: Any, found: set[Any], keys: set[Any]) -> None:
-    """Add the strings of ``data`` to ``found`` and its keys to ``keys``, without recursion (any depth is
-    fine). Keys are kept as they are (`scan` str()s them); a str subclass counts as a string; data held
-    as JSON text (`msgspec.Raw`) is decoded and walked."""
+def _walk(data: Any, found: set[Any], keys: set[Any], held: list[tuple[Any, Any, Any, bool]]) -> None:
+    """Add the strings of ``data`` to ``found``, its keys to ``keys`` and its objects with a ``status``
+    and a body to ``held`` (`Strings.held`), without recursion (any depth is fine). Keys are kept as they
+    are (`scan` str()s them); a str subclass counts as a string; data held as JSON text (`msgspec.Raw`)
+    is decoded and walked."""
     add, update_keys = found.add, keys.update
     stack = [data]
     push, pop = stack.append, stack.pop
@@ -45,15 +49,12 @@ def _walk(data: Any, found: set[Any], keys: set[Any]) -> None:
         value = pop()
         kind = type(value)
         items: Any
-        if kind is dict:
+        if kind is dict or (kind is not list and isinstance(value, dict)):
             update_keys(value)
+            if "status" in value:
+                _hold(value, held)
             items = value.values()
-        elif kind is list:
-            items = value
-        elif isinstance(value, dict):
-            update_keys(value)
-            items = value.values()
-        elif isinstance(value, _CONTAINERS):
+        elif kind is list or isinstance(value, _CONTAINERS):
             items = value
         elif isinstance(value, msgspec.Raw):
             push(msgspec.json.decode(value))
@@ -72,6 +73,13 @@ def _walk(data: Any, found: set[Any], keys: set[Any]) -> None:
                 push(item)
 
 
+def _hold(value: dict[Any, Any], held: list[tuple[Any, Any, Any, bool]]) -> None:
+    """Keep an object with a ``status`` when it has what the scanner reads as a stream (`Strings.held`)."""
+    text, body = value.get("text"), value.get("body")
+    if (type(text) is str and text) or type(body) is list:
+        held.append((body, text, value.get("headers"), value.get("is_streaming") is True))
+
+
 def distinct(data: Any) -> Strings:
     """The distinct strings and keys of ``data``."""
     walker = Walker()
@@ -83,16 +91,17 @@ class Walker:
     """`distinct` over many values, one at a time: a recording walks each event's data while it holds
     it, then lets it go."""
 
-    __slots__ = ("_said", "found", "keys", "pieces")
+    __slots__ = ("_said", "found", "held", "keys", "pieces")
 
     def __init__(self) -> None:
         self.found: set[Any] = set()
         self.keys: set[Any] = set()
         self.pieces: set[str] = set()  # pieces of a stream's text: strings like the others, and `said`
+        self.held: list[tuple[Any, Any, Any, bool]] = []
         self._said = False
 
     def add(self, data: Any) -> None:
-        _walk(data, self.found, self.keys)
+        _walk(data, self.found, self.keys, self.held)
 
     def said(self, texts: Iterable[str]) -> None:
         """What the stream says assembled (its texts, whole), in which each of `pieces` is held whole."""
@@ -102,14 +111,16 @@ class Walker:
     def strings(self) -> Strings:
         found = self.found | self.pieces
         joined = "".join(self.pieces)  # JSON starts with a bracket: " word" by " word", no piece does
-        _look_inside(found, self.keys, found if "{" in joined or "[" in joined else self.found)
+        _look_inside(found, self.keys, self.held, found if "{" in joined or "[" in joined else self.found)
         # A piece found otherwise too (the transcript of a stream of one piece) is no piece: what holds
         # the pieces is never left out.
         pieces = self.pieces - self.found if self._said else frozenset()
-        return Strings(found | self.keys, self.keys, pieces)
+        return Strings(found | self.keys, self.keys, pieces, tuple(self.held))
 
 
-def _look_inside(found: set[Any], keys: set[Any], shaped: set[Any] | None = None) -> None:
+def _look_inside(
+    found: set[Any], keys: set[Any], held: list[tuple[Any, Any, Any, bool]], shaped: set[Any] | None = None
+) -> None:
     """Add the strings and keys of JSON written inside the strings in ``found`` (a tool call's arguments,
     a JSON body sent as text), at any depth: a secret-named field in there is one too. Only distinct
     strings are looked at, so a long stream costs a few hundred first-character tests. ``shaped``: the
@@ -120,7 +131,7 @@ def _look_inside(found: set[Any], keys: set[Any], shaped: set[Any] | None = None
         if inner is None:
             continue
         walker = Walker()
-        _walk(inner, walker.found, walker.keys)
+        _walk(inner, walker.found, walker.keys, held)
         keys |= walker.keys
         todo += _json_shaped(walker.found - found)
         found |= walker.found
