@@ -12,6 +12,7 @@ The scanner and redaction both look through these, so encoding a secret once mor
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import re
 import zlib
@@ -123,9 +124,14 @@ _PAIR = re.compile(r'"([^"\\\n]{1,64})"\s*:\s*"((?:[^"\\\n]|\\.){1,4096})')
 def json_pairs(text: str) -> list[tuple[str, str]]:
     """The ``"name": "value"`` pairs in ``text`` when it holds JSON without being JSON: an event cut off
     mid-object, JSON inside other text. Values are unescaped when they are whole."""
-    if '"' not in text or ":" not in text:
+    if ":" not in text:
         return []
-    return [(name, value) for name, _, value in _pairs(text)]
+    readings = [text]
+    if '{\\"' in text:  # JSON quoted once more: an error message or a log line quoting a body
+        readings.append(text.replace('\\"', '"'))
+    if "&quot;" in text or "&#" in text:  # JSON in an HTML attribute (`data-config="{&quot;...`)
+        readings.append(html.unescape(text))
+    return [(name, value) for reading in readings for name, _, value in _pairs(reading)]
 
 
 def _pairs(text: str) -> list[tuple[str, str, str]]:

@@ -68,9 +68,13 @@ KINDS = tuple(_RULES)
 # The characters a credential of a known format starts with (each rule's first): a lookahead for them
 # first lets `re` pass over every other position in C, 3 to 8 times faster through a large body.
 STARTS = "-ABGSabcdeghlnprstxy"
-# A credential starts a token (so "task-..." is no "sk-..." key); after a JSON escape (``\\nsk-...`` in
-# JSON text that is not whole JSON) a token starts too.
-_BOUNDARY = r"(?=[" + STARTS + r"])(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf]))"
+# A credential starts a token (so "task-..." is no "sk-..." key); after an escape a token starts too: a
+# JSON one (``\\nsk-...``, ``\\u0022sk-...`` in JSON text that is not whole JSON) or a percent one
+# (``%22sk-...``, percent-encoded JSON in text that is no URL).
+_BOUNDARY = (
+    r"(?=[" + STARTS + r"])"
+    r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrtbf])|(?<=\\u[0-9A-Fa-f]{4})|(?<=%[0-9A-Fa-f]{2}))"
+)
 # One pass per string. The rules are alternatives with no group of their own: `re` skips one whose first
 # character is not there at once (a named group around each would enter all 30 at each candidate: twice
 # as slow through text). A match, which is rare, is then told by the first rule that matches there.

@@ -7,7 +7,7 @@ import math
 import re
 from collections import Counter
 
-__all__ = ["entropy", "high_entropy", "random_token"]
+__all__ = ["HEADER_TOKEN", "ID_HEADERS", "entropy", "high_entropy", "random_token"]
 
 _CANDIDATE = re.compile(r"[A-Za-z0-9_-]{32,}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -59,3 +59,34 @@ def random_token(text: str) -> str | None:
         if _random_hex(token) or high_entropy(token):
             return token
     return None
+
+
+# A token in a header value: what `SecretScanner` judges by its entropy.
+HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
+# Headers whose values are random by design but are ids, not credentials.
+ID_HEADERS = frozenset(
+    [
+        "request-id",
+        "x-request-id",
+        "x-client-request-id",
+        "x-correlation-id",
+        "x-trace-id",
+        "traceparent",
+        "tracestate",
+        "cf-ray",
+        "etag",
+        "x-amzn-requestid",
+        "x-amzn-request-id",
+        "x-amz-request-id",
+        "x-amz-id-2",
+        "x-amz-cf-id",
+        "x-amzn-trace-id",
+        "x-cloud-trace-context",
+        "x-guploader-uploadid",
+        "apim-request-id",
+        "x-ms-request-id",
+        "x-ms-client-request-id",
+        "anthropic-organization-id",
+        "content-security-policy",
+    ]
+)

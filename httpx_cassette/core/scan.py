@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import msgspec
 from msgspec import UNSET
@@ -40,6 +41,7 @@ from httpx_cassette.core.findings import LINE_SETTING, NOT_CHECKED, Finding, mas
 from httpx_cassette.core.formats import kind_of, pattern
 from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_like, url_secrets, urls_in_text
 from httpx_cassette.core.prefilter import FORM_TYPE, clean_json_body, distinct_parts, may_hold_secret
+from httpx_cassette.core.randomness import HEADER_TOKEN, ID_HEADERS
 from httpx_cassette.core.scan_bytes import coded_findings, unpacked_texts
 from httpx_cassette.core.secrets import (
     REDACTED,
@@ -61,36 +63,6 @@ from httpx_cassette.model.jsondiff import step
 from httpx_cassette.model.served import header_value
 
 __all__ = ["Finding", "SecretScanner", "mask"]
-
-
-_HEADER_TOKEN = re.compile(r"[A-Za-z0-9+/_.=-]{24,}")
-# Headers whose values are random by design but are ids, not credentials.
-ID_HEADERS = frozenset(
-    [
-        "request-id",
-        "x-request-id",
-        "x-client-request-id",
-        "x-correlation-id",
-        "x-trace-id",
-        "traceparent",
-        "tracestate",
-        "cf-ray",
-        "etag",
-        "x-amzn-requestid",
-        "x-amzn-request-id",
-        "x-amz-request-id",
-        "x-amz-id-2",
-        "x-amz-cf-id",
-        "x-amzn-trace-id",
-        "x-cloud-trace-context",
-        "x-guploader-uploadid",
-        "apim-request-id",
-        "x-ms-request-id",
-        "x-ms-client-request-id",
-        "anthropic-organization-id",
-        "content-security-policy",
-    ]
-)
 
 
 class _Items:
@@ -132,7 +104,7 @@ class SecretScanner:
     def _in_header(self, name: str, value: str, path: str, file: Path | None) -> Iterator[Finding]:
         if name.lower() in ID_HEADERS:
             return
-        for token in _HEADER_TOKEN.findall(value):
+        for token in HEADER_TOKEN.findall(value):
             if high_entropy(token) and not self.allowed(token) and not self.allowed(value):
                 yield Finding(file, path, "high-entropy token in a header", mask(token))
 
@@ -187,8 +159,11 @@ class SecretScanner:
             yield from self._in_header(name, value, where, file)
         sent = in_headers or where.endswith("request.url")  # a URL a request went to, or a redirect
         for url in urls_in_text(value):
-            for kind, secret in url_secrets(url, paths=sent):
+            secrets = url_secrets(url, paths=sent)
+            for kind, secret in secrets:
                 yield from self._found(secret, where, kind, file)
+            shown = {mask(secret) for _, secret in secrets}
+            yield from [f for f in self._in_query(url, where, file) if f.masked not in shown]
         for secret in free_text_secrets(value) if name == "user_agent" else connection_secrets(value):
             yield from self._found(secret, where, "credential in free text", file)
         if not whole_json:  # JSON inside text or cut short, code (`api_key="..."`): judge its pairs
@@ -204,6 +179,24 @@ class SecretScanner:
         # (read as a form, its whole head would be taken for a field's name).
         if "=" in value and formish(value) and not url_like(value):
             yield from self._in_form(value, where, file)
+
+    def _in_query(self, url: str, where: str, file: Path | None) -> list[Finding]:
+        """The rules for each value of ``url``'s query as for any string (a connection string, a header
+        line, a form pasted into ``?q=``): `url_secrets` judges a parameter by its name alone."""
+        try:
+            values = [value for _, value in parse_qsl(urlsplit(url).query) if len(value) >= 8]
+        except ValueError:  # not a URL after all
+            return []
+        if not values:
+            return []
+        with budget.nested() as deep:
+            if deep:
+                return [Finding(file, where, deep, NOT_CHECKED)]
+            return [
+                f
+                for value in values
+                for f in self._in_string(value, f"{where} (a query value)", None, False, file)
+            ]
 
     def in_bytes(
         self, data: bytes | str, path: str, file: Path | None = None, charset: str = "", media: str = ""
@@ -324,6 +317,8 @@ class SecretScanner:
                     # applies, and a key found to be a credential is masked in the paths below it.
                     in_key = list(self._in_string(key, f"{where} (a key)", None, False, file))
                     findings += in_key
+                    if maybe_json(key) and (inner := embedded_json(key)) is not None:  # JSON as a key
+                        stack.append((inner, f"{where} (a key's JSON)", None, False, False))
                     judged, by_query = field_name(name, key, value)
                     below = where + step(mask(key) if in_key else key)
                     stack.append((item, below, judged, name == "headers", by_query))

@@ -111,7 +111,9 @@ class Walker:
     def strings(self) -> Strings:
         found = self.found | self.pieces
         joined = "".join(self.pieces)  # JSON starts with a bracket: " word" by " word", no piece does
-        _look_inside(found, self.keys, self.held, found if "{" in joined or "[" in joined else self.found)
+        # JSON written as a key is looked inside too
+        shaped = (found if "{" in joined or "[" in joined else self.found) | self.keys
+        _look_inside(found, self.keys, self.held, shaped)
         # A piece found otherwise too (the transcript of a stream of one piece) is no piece: what holds
         # the pieces is never left out.
         pieces = self.pieces - self.found if self._said else frozenset()

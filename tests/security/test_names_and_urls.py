@@ -25,7 +25,6 @@ import httpx
 import pytest
 
 from httpx_cassette import CassetteSecretError, CassetteTransport
-from httpx_cassette.core.secrets import known_format
 from httpx_cassette.storage.scan import scan_directory
 from tests.security.placements import aws_key_id, cassette, hex32
 
@@ -254,7 +253,7 @@ ENCODED_QUERIES: dict[str, Callable[[], tuple[str, str]]] = {
 
 @pytest.mark.parametrize("case", ENCODED_QUERIES, ids=list(ENCODED_QUERIES))
 def test_a_known_format_behind_a_percent_escape_is_refused(tmp_path: Path, case: str) -> None:
-    key, value = ENCODED_QUERIES[case]()
+    _, value = ENCODED_QUERIES[case]()
     sent: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -264,7 +263,6 @@ def test_a_known_format_behind_a_percent_escape_is_refused(tmp_path: Path, case:
     refused(tmp_path / "c", handler, lambda c: c.get("/search", params={"q": value}))
     assert sent == []  # a refused request is not sent
     url = str(httpx.URL("https://api.example.com/search", params={"q": value}))
-    assert key not in known_format(url)  # as written, the escape's hex digit hides where it starts
     assert flagged(tmp_path / "planted", cassette(request={"url": url}))
 
 

@@ -1,0 +1,79 @@
+"""Credentials written the way text quotes text: behind a percent or JSON escape, in JSON escaped once
+more or HTML-escaped, in JSON used as a key, in text pasted into a query parameter. Each was written to
+disk by recording and passed by ``scan`` alike (a differential fuzz of the two); each is now refused."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from httpx_cassette import CassetteSecretError, CassetteTransport
+from tests.security.placements import cassette
+from tests.security.test_names_and_urls import flagged
+
+_RANDOM = random.Random(1531)
+
+
+def _chars(n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
+    return "".join(_RANDOM.choice(alphabet) for _ in range(n))
+
+
+KEY = "sk-proj-" + _chars(48)
+GITHUB = "ghp_" + _chars(36)
+TOKEN = _chars(40)
+
+
+def _refused(path: Path, answer: httpx.Response, **request: Any) -> list[httpx.Request]:
+    """Record one GET (with ``request``'s arguments); it must be refused. What reached the upstream."""
+    sent: list[httpx.Request] = []
+
+    def upstream(incoming: httpx.Request) -> httpx.Response:
+        sent.append(incoming)
+        return answer
+
+    transport = CassetteTransport(path, mode="record", inner=httpx.MockTransport(upstream))
+    with httpx.Client(transport=transport) as client, pytest.raises(CassetteSecretError):
+        client.get("https://api.test/v1/x", **request).read()
+    assert not list(path.glob("*.json"))
+    return sent
+
+
+BODIES = {
+    "percent-encoded JSON in a field": {"state": "%7B%22key%22%3A%20%22" + KEY + "%22%7D"},
+    "a percent escape before a token": {"note": "q=%7B%22token%22%3A%20%22" + GITHUB + "%22%7D done"},
+    "a JSON escape before a key": {"log": "{\\u0022key\\u0022: \\u0022" + KEY + "\\u0022}"},
+    "JSON escaped once more": {"error": {"message": 'bad body: {\\"api_key\\": \\"' + TOKEN + '\\"}'}},
+    "HTML-escaped JSON": {"html": '<div data-config="{&quot;api_key&quot;:&quot;' + TOKEN + '&quot;}">'},
+    "JSON as a key": {"cache": {json.dumps({"user": "bob", "password": TOKEN}): "hit"}},
+}
+
+
+@pytest.mark.parametrize("body", list(BODIES.values()), ids=list(BODIES))
+def test_a_credential_quoted_again_in_a_response_is_refused(tmp_path: Path, body: Any) -> None:
+    _refused(tmp_path / "c", httpx.Response(200, json=body))
+    assert flagged(tmp_path / "planted", cassette(response={"body": body}))
+
+
+QUERIES = {
+    "connection string": "DefaultEndpointsProtocol=https;AccountName=a;AccountKey="
+    + TOKEN
+    + ";EndpointSuffix=x",
+    "header line": "Authorization: Bearer " + TOKEN,
+    "env line": "DB_PASSWORD=" + TOKEN,
+    "form": "a=1&api_key=" + TOKEN,
+}
+
+
+@pytest.mark.parametrize("text", list(QUERIES.values()), ids=list(QUERIES))
+def test_a_credential_in_text_pasted_into_a_query_parameter_is_refused_before_sending(
+    tmp_path: Path, text: str
+) -> None:
+    assert _refused(tmp_path / "c", httpx.Response(200, json={}), params={"q": text}) == []
+    url = str(httpx.URL("https://api.test/v1/x", params={"q": text}))
+    assert flagged(tmp_path / "planted", cassette(request={"url": url}))
