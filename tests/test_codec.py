@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
+from pathlib import Path
 
+import httpx
 import msgspec
 import pytest
 
+from httpx_cassette import CassetteTransport
 from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response
 from httpx_cassette.storage.codec import decode_file, encode_file
@@ -68,3 +72,19 @@ def test_a_syntax_error_is_placed_by_line_and_column() -> None:
         decode_file(accented.encode(), "x.json")
     with pytest.raises(CassetteFormatError, match=r"truncated$"):  # no place to give
         decode_file(b'{"version": 1', "x.json")
+
+
+def test_a_body_holding_the_marker_events_are_written_at_keeps_its_text(tmp_path: Path) -> None:
+    # The file is written with each stream's events put where a marker string stands: a body holding
+    # such a string must keep it, and the events must go to their stream
+    marker = "@@httpx-cassette-events-0@@"
+    sse = b'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\ndata: [DONE]\n\n'
+    upstream = httpx.MockTransport(
+        lambda request: httpx.Response(200, headers={"content-type": "text/event-stream"}, content=sse)
+    )
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.post("https://api.test/v1/chat", json={"note": marker}).read()
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client:
+        assert client.post("https://api.test/v1/chat", json={"note": marker}).content == sse
+    [file] = tmp_path.glob("*.json")
+    assert json.loads(file.read_text())["request"]["body"] == {"note": marker}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import re
+import secrets
 from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
@@ -28,12 +29,14 @@ _encoder = msgspec.json.Encoder()
 _file_decoder = msgspec.json.Decoder(CassetteFile)
 
 
-_EVENTS_AT = b'"@@httpx-cassette-events-%d@@"'
+# Where a stream's events go, as a JSON string; with a nonce of each encoding's own, so no string a
+# body holds can be taken for one (a request body holding the marker would get the events).
+_EVENTS_AT = b'"@@httpx-cassette-events-%s-%d@@"'
 _EVENT_INDENT = b"\n        "  # the depth of a stream's events: file > responses > response > body
 _EVENT_SEPARATOR = b"," + _EVENT_INDENT
 
 
-def _with_markers(cassette: CassetteFile) -> tuple[CassetteFile, list[list[Event]]]:
+def _with_markers(cassette: CassetteFile, nonce: bytes) -> tuple[CassetteFile, list[list[Event]]]:
     """A copy of ``cassette`` whose non-empty streams hold a marker instead of their events, and the
     events marker by marker. The caller's file is never changed, not even for a moment: another thread
     may be encoding or replaying it."""
@@ -41,7 +44,7 @@ def _with_markers(cassette: CassetteFile) -> tuple[CassetteFile, list[list[Event
     responses: list[Response] = []
     for response in cassette.responses:
         if response.is_streaming and isinstance(response.body, list) and response.body:
-            marker = (_EVENTS_AT % len(held)).decode()[1:-1]
+            marker = (_EVENTS_AT % (nonce, len(held))).decode()[1:-1]
             held.append(cast("list[Event]", response.body))
             response = msgspec.structs.replace(response, body=marker)
         responses.append(response)
@@ -54,13 +57,14 @@ def encode_file(cassette: CassetteFile) -> bytes:
     Each stream event is written compact on a line of its own: a re-recorded stream then diffs
     event by event, and a file stays near the size of the raw stream instead of tripling it.
     """
-    marked, held = _with_markers(cassette)
+    nonce = secrets.token_hex(8).encode()
+    marked, held = _with_markers(cassette, nonce)
     text = msgspec.json.format(_encoder.encode(marked), indent=2)
     # The file is assembled by one join: a 2,000-event stream is 0.6 MB, and every bytes.replace or
     # concatenation of it would copy it again.
     parts: list[bytes] = []
     for i, events in enumerate(held):
-        before, text = text.split(_EVENTS_AT % i, 1)
+        before, text = text.split(_EVENTS_AT % (nonce, i), 1)
         # One call for all events; compact JSON holds no raw newline, so each "\n" ends one event.
         parts += (before, b"[", _EVENT_INDENT)
         parts.append(_encoder.encode_lines(events)[:-1].replace(b"\n", _EVENT_SEPARATOR))

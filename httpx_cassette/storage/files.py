@@ -8,6 +8,7 @@ inline goes to a side file ``<json stem>.<response index>.bin`` next to it (`sid
 from __future__ import annotations
 
 import errno
+import functools
 import ntpath
 import os
 import re
@@ -15,6 +16,7 @@ import stat
 import tempfile
 from pathlib import Path, PureWindowsPath
 
+from httpx_cassette.core.scan import SecretScanner
 from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.model.cassette import CassetteFile, Request
 
@@ -69,7 +71,14 @@ def file_name(key: str, request: Request) -> str:
     segments = [s for s in path.lower().split("/") if s and not _VERSION_SEGMENT.match(s)]
     slug = _SLUG_CHARS.sub("-", "-".join(segments)).strip("-")[:60].strip("-")
     method = _SLUG_CHARS.sub("", request.method.lower())[:10] or "req"
-    return f"{method}-{slug}-{key[:12]}.json" if slug else f"{method}-{key[:12]}.json"
+    return f"{method}-{slug}-{key[:12]}.json" if slug and _clean(slug) else f"{method}-{key[:12]}.json"
+
+
+@functools.lru_cache(maxsize=1024)
+def _clean(slug: str) -> bool:
+    """Whether ``scan`` finds nothing in ``slug``: lower case and dashes can make a known format of a path
+    no URL rule flags (``/files/XOXB_...`` is ``files-xoxb-...``), and then the name is the key alone."""
+    return not SecretScanner().scan(slug, "(a name)")
 
 
 def key_prefix(name: str) -> str | None:

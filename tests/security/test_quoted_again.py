@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from httpx_cassette import CassetteSecretError, CassetteTransport
+from httpx_cassette.storage.scan import scan_directory
 from tests.security.placements import cassette
 from tests.security.test_names_and_urls import flagged
 
@@ -77,3 +78,16 @@ def test_a_credential_in_text_pasted_into_a_query_parameter_is_refused_before_se
     assert _refused(tmp_path / "c", httpx.Response(200, json={}), params={"q": text}) == []
     url = str(httpx.URL("https://api.test/v1/x", params={"q": text}))
     assert flagged(tmp_path / "planted", cassette(request={"url": url}))
+
+
+def test_a_file_name_never_makes_a_credential_the_url_did_not_hold(tmp_path: Path) -> None:
+    # Lower case and dashes made `xoxb-...` (a Slack token to `scan`) of a path segment no rule flags
+    segment = "XOXB_" + _chars(16, string.ascii_lowercase + string.digits)
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.get(f"https://api.test/v1/files/{segment}")
+    [file] = tmp_path.glob("*.json")
+    assert segment.lower()[5:] not in file.name
+    assert scan_directory(tmp_path) == []
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client:
+        assert client.get(f"https://api.test/v1/files/{segment}").json() == {"ok": True}
