@@ -141,3 +141,17 @@ def test_a_side_file_is_synced_before_the_json_that_points_to_it(
     with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=inner)) as client:
         client.get("https://example.com/blob")
     assert steps == ["fsync", "rename .bin", "rename .json"]
+
+
+def test_a_response_too_large_to_load_back_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    # Loading reads at most a million JSON objects and arrays (brackets in text count): recording one
+    # it could not load back would leave a cassette that fails every replay and `scan`
+    page = "[" * 1_000_001
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, text=page))
+    transport = CassetteTransport(tmp_path, mode="record", inner=upstream)
+    with (
+        httpx.Client(transport=transport) as client,
+        pytest.raises(CassetteError, match="could not be replayed"),
+    ):
+        client.get("https://api.test/v1/x").read()
+    assert list(tmp_path.iterdir()) == []

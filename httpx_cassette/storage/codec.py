@@ -14,13 +14,13 @@ import msgspec
 from msgspec import UNSET
 
 from httpx_cassette.core.decoding import coded_problem
-from httpx_cassette.errors import CassetteFormatError
+from httpx_cassette.errors import CassetteError, CassetteFormatError
 from httpx_cassette.model.cassette import FORMAT_VERSION, CassetteFile, Event, Response
 from httpx_cassette.model.served import check_served, header_value
 from httpx_cassette.storage.files import is_side_file, name_problem, open_inside, side_name
 from httpx_cassette.storage.formats import detect
 
-__all__ = ["MAX_CONTAINERS", "check_file", "check_served", "decode_file", "encode_file"]
+__all__ = ["MAX_CONTAINERS", "check_file", "check_served", "decode_file", "encode_file", "loadable"]
 
 _encoder = msgspec.json.Encoder()
 # Built here, at import, on one thread: msgspec (0.22) builds a Struct type's decoding information on
@@ -211,6 +211,19 @@ def _check_version(version: object, source: str) -> None:
         f"it says cassette format version {version!r}, and this httpx_cassette reads versions 1 to"
         f" {FORMAT_VERSION}: {fix} (or record it again)",
     )
+
+
+def loadable(data: bytes, file: Path) -> bytes:
+    """``data``, an encoded file, when loading will read it back; else `CassetteError`, before it is
+    written (a response of a million JSON objects and arrays, or of as many brackets in its text)."""
+    if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:
+        raise CassetteError(
+            f"not recorded in {file}: it would hold more than {MAX_CONTAINERS:,} JSON objects and arrays"
+            " (brackets in its text count too), more than a cassette file is read with, so it could not"
+            " be replayed. Nothing was written; leave the request out (a before_record_request hook"
+            " returning None) or trim its response (before_record_response)."
+        )
+    return data
 
 
 def decode_file(data: bytes, source: str) -> CassetteFile:

@@ -22,21 +22,18 @@ replay beside it, is refused (a pull request's copy would decide what replays).
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from msgspec import UNSET
 
 from httpx_cassette.core.key import KeyOptions, key_of, same_request
 from httpx_cassette.errors import CassetteError, CassetteFormatError, NotAnExchangeError
 from httpx_cassette.model.cassette import CassetteFile, FileFormat, Request, Response
-from httpx_cassette.storage.codec import decode_file, encode_file
+from httpx_cassette.storage.codec import decode_file, encode_file, loadable
 from httpx_cassette.storage.files import (
     UnsafeFileError,
     cassette_files,
@@ -45,12 +42,12 @@ from httpx_cassette.storage.files import (
     is_side_file,
     key_prefix,
     open_inside,
-    side_name,
     side_names,
     write_atomic,
 )
 from httpx_cassette.storage.formats import Format, format_named, held_format, order_key
 from httpx_cassette.storage.lock import DirectoryLock
+from httpx_cassette.storage.sides import move_large_bodies
 
 __all__ = ["DEFAULT_MAX_INLINE_BYTES", "DirectoryStore"]
 
@@ -295,8 +292,11 @@ class DirectoryStore:
         whole = cassette
         if others:
             whole = msgspec.structs.replace(cassette, responses=[*others, *cassette.responses])
-        stored = self._move_large_bodies(file, whole)  # side files first: JSON never points nowhere
-        write_atomic(file, encode_file(stored), durable=any(f != file for f in self._sources.get(key, {})))
+        data = loadable(encode_file(whole), file)  # refused before a side file is written
+        # side files first: JSON never points nowhere
+        stored = move_large_bodies(file, whole, self.max_inline_bytes, self._side_written)
+        durable = any(f != file for f in self._sources.get(key, {}))
+        write_atomic(file, data if stored is whole else encode_file(stored), durable=durable)
         self._drop_stale_side_files(file, stored, before=held[1] if held else None)
         self._drop_in_scope(key, keep={file})
         self._remember(key, file, stored)
@@ -365,26 +365,6 @@ class DirectoryStore:
             ) from None
         except UnsafeFileError as exc:
             raise CassetteFormatError(source, f"body_file {exc.problem}") from None
-
-    def _move_large_bodies(self, file: Path, cassette: CassetteFile) -> CassetteFile:
-        responses: list[Response] = []
-        taken = {r.body_file for r in cassette.responses if isinstance(r.body_file, str)}
-        for index, response in enumerate(cassette.responses):
-            if isinstance(response.base64, str) and len(response.base64) > self.max_inline_bytes * 4 // 3:
-                data = base64.b64decode(response.base64)
-                if len(data) > self.max_inline_bytes:
-                    number = index
-                    while side_name(file, number) in taken:  # a merged file keeps other writers' names
-                        number += 1
-                    side = file.with_name(side_name(file, number))
-                    taken.add(side.name)
-                    digest = hashlib.sha256(data).hexdigest()
-                    if self._side_written.get(side) != digest:  # a file is rewritten per response saved
-                        write_atomic(side, data, durable=True)  # the JSON will point to it
-                        self._side_written[side] = digest
-                    response = msgspec.structs.replace(response, base64=UNSET, body_file=side.name)
-            responses.append(response)
-        return msgspec.structs.replace(cassette, responses=responses)
 
     def _drop_stale_side_files(
         self, file: Path, stored: CassetteFile | None, before: CassetteFile | None
