@@ -216,7 +216,7 @@ def _check_version(version: object, source: str) -> None:
 def loadable(data: bytes, file: Path) -> bytes:
     """``data``, an encoded file, when loading will read it back; else `CassetteError`, before it is
     written (a response of a million JSON objects and arrays, or of as many brackets in its text)."""
-    if data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:
+    if len(data) > MAX_CONTAINERS and data.count(b"{") + data.count(b"[") > MAX_CONTAINERS:
         raise CassetteError(
             f"not recorded in {file}: it would hold more than {MAX_CONTAINERS:,} JSON objects and arrays"
             " (brackets in its text count too), more than a cassette file is read with, so it could not"
