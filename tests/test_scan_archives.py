@@ -32,6 +32,7 @@ from httpx_cassette.cli import main
 from httpx_cassette.cli.console import Console
 from httpx_cassette.core import archives
 from httpx_cassette.core import scan as scan_module
+from httpx_cassette.storage.scan import scan_directory
 
 URL = "https://api.example.com/v1/files/file-1/content"
 STEM = "get-content-000000000000"
@@ -310,3 +311,22 @@ def test_a_clean_archive_records_replays_and_scans_clean_and_one_file_more_does_
     assert run("scan", tmp_path / "clean")[0] == 0
     with pytest.raises(CassetteSecretError):  # the same archive with a gzip'd .env in it
         record(tmp_path / "leaky", pack([*CLEAN, ("logs/.env.gz", gzip.compress(ENV))]))
+
+
+def test_scan_reads_each_response_of_a_file_on_its_own_budget_as_recording_does(tmp_path: Path) -> None:
+    # Five .gz downloads of one URL, each inflating to most of what one check reads: recording checked
+    # each on its own budget, so `scan` of the file they make must not call the last ones unread
+    from unittest import mock
+
+    from httpx_cassette.core import budget
+
+    blob = gzip.compress(b"x" * 700_000)
+    headers = {"content-type": "application/gzip"}
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, content=blob, headers=headers))
+    with mock.patch.object(budget, "CHECK_BYTES", 1_000_000):
+        transport = CassetteTransport(tmp_path, mode="record", inner=upstream)
+        with httpx.Client(transport=transport) as client:
+            for _ in range(5):
+                client.get("https://api.test/v1/export.gz").read()
+        assert len(json.loads(next(tmp_path.glob("*.json")).read_text())["responses"]) == 5
+        assert scan_directory(tmp_path) == []
