@@ -26,6 +26,7 @@ from httpx_cassette.core.lenient import lenient_json, may_be_lenient, strict_tex
 from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate, url_secrets, urls_in_text
 from httpx_cassette.core.secrets import (
     REDACTED,
+    field_name,
     is_hashed,
     is_placeholder,
     known_format,
@@ -123,7 +124,8 @@ _PAIR = re.compile(r'"([^"\\\n]{1,64})"\s*:\s*"((?:[^"\\\n]|\\.){1,4096})')
 
 def json_pairs(text: str) -> list[tuple[str, str]]:
     """The ``"name": "value"`` pairs in ``text`` when it holds JSON without being JSON: an event cut off
-    mid-object, JSON inside other text. Values are unescaped when they are whole."""
+    mid-object, JSON inside other text. Values are unescaped when they are whole; a ``value`` is named
+    as a sibling names it (`field_name`)."""
     if ":" not in text:
         return []
     readings = [text]
@@ -131,7 +133,16 @@ def json_pairs(text: str) -> list[tuple[str, str]]:
         readings.append(text.replace('\\"', '"'))
     if "&quot;" in text or "&#" in text:  # JSON in an HTML attribute (`data-config="{&quot;...`)
         readings.append(html.unescape(text))
-    return [(name, value) for reading in readings for name, _, value in _pairs(reading)]
+    return [pair for reading in readings for pair in _named([(n, v) for n, _, v in _pairs(reading)])]
+
+
+def _named(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``pairs`` with a ``value`` named as its object names it, by the pairs around it taken for its
+    siblings (`field_name`): ``{"Name": "DB_PASSWORD", "Value": ...}`` in a code block is a password."""
+    return [
+        (field_name(None, name, dict(pairs[max(0, i - 3) : i + 4]))[0], value)
+        for i, (name, value) in enumerate(pairs)
+    ]
 
 
 def _pairs(text: str) -> list[tuple[str, str, str]]:

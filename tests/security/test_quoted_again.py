@@ -52,6 +52,9 @@ BODIES = {
     "JSON escaped once more": {"error": {"message": 'bad body: {\\"api_key\\": \\"' + TOKEN + '\\"}'}},
     "HTML-escaped JSON": {"html": '<div data-config="{&quot;api_key&quot;:&quot;' + TOKEN + '&quot;}">'},
     "JSON as a key": {"cache": {json.dumps({"user": "bob", "password": TOKEN}): "hit"}},
+    "a name/value record in a code block": {
+        "content": "Set it:\n```json\n" + json.dumps({"Name": "DB_PASSWORD", "Value": TOKEN}) + "\n```"
+    },
 }
 
 
