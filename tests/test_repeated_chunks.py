@@ -185,6 +185,28 @@ def test_a_run_that_the_stream_s_last_events_follow_is_still_taken_in_one_go() -
     assert walked[:2] == of_events(general.events())[:2]
 
 
+@pytest.mark.parametrize(
+    ("middles", "raw"),
+    [
+        ([b'"abc', b'def","ghi"'], [True, True]),  # one string split at its comma over two events
+        ([b'"a"', b'"b","c"', b'"d'], [False, True, True]),
+        ([b'"a\\\\', b'"b"'], [True, False]),
+    ],
+)
+def test_events_that_are_no_json_among_repeats_are_not_taken_for_them(
+    middles: list[bytes], raw: list[bool]
+) -> None:
+    head, tail = compact(chunk("\0")).split(b'"\\u0000"')
+    wire = [b"data: " + compact(chunk(f" w{i}")) + b"\n\n" for i in range(60)]
+    wire[30:30] = [b"data: " + head + middle + tail + b"\n\n" for middle in middles]  # amid repeats
+    fast, walked = record(wire, general=False, as_json=True)
+    general, _ = record(wire, general=True)
+    assert view(fast) == view(general)
+    assert [e.raw for e in fast.events()[30 : 30 + len(raw)]] == raw  # no JSON: kept as the text it is
+    assert walked is not None
+    assert walked[:2] == of_events(general.events())[:2]
+
+
 def test_a_chunk_that_changes_a_field_to_one_as_long_is_not_taken_for_a_repeat() -> None:
     wire = [b"data: " + compact(chunk(f" w{i}")) + b"\n\n" for i in range(20)]
     for i in range(8, 20):  # wherever it falls in a batch of repeats

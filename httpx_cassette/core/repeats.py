@@ -64,9 +64,10 @@ class Template:
         their data and their texts, in bulk (no call per event); None otherwise.
 
         Split where one event's tail meets the next one's ``data:``, each part must start with the
-        template's head; what follows the head is taken as one JSON array of strings, and re-encoding
-        that must give back its bytes: then each is one string written as `text_of` takes it, and
-        holds no line ending (anything else among them, another event included, does not pass)."""
+        template's head; what follows the heads is taken as one JSON array of strings, a line ending
+        between each two (so no string runs on from one event into the next: ``"a`` and ``b","c"``
+        are no two strings), and re-encoding that must give back their bytes: then each is one string
+        written as `text_of` takes it (anything else among them, another event included, does not)."""
         if not (text.startswith(self._first) and text.endswith(self._last)):
             return None
         head, tail = self.head, self.tail
@@ -74,12 +75,13 @@ class Template:
         if not all(map(bytes.startswith, parts, repeat(head))):
             return None
         before = self._before
-        joined = b"[" + b",".join([part[before:] for part in parts]) + b"]"
+        middles = [part[before:] for part in parts]
         try:
-            texts = _decode_strs(joined)
+            # A line ending between them: no string can hold one, so none can run on into the next
+            texts = _decode_strs(b"[" + b",\n".join(middles) + b"]")
         except msgspec.DecodeError:
             return None
-        if len(texts) != len(parts) or _encode(texts) != joined:
+        if len(texts) != len(parts) or _encode(texts) != b"[" + b",".join(middles) + b"]":
             return None
         return [part + tail for part in parts], texts
 
