@@ -133,20 +133,30 @@ def json_pairs(text: str) -> list[tuple[str, str]]:
         readings.append(text.replace('\\"', '"'))
     if "&quot;" in text or "&#" in text:  # JSON in an HTML attribute (`data-config="{&quot;...`)
         readings.append(html.unescape(text))
-    return [pair for reading in readings for pair in _named([(n, v) for n, _, v in _pairs(reading)])]
+    return [pair for reading in readings for pair in _named(reading)]
 
 
-def _named(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """``pairs`` with a ``value`` named as its object names it, by the pairs around it taken for its
-    siblings (`field_name`): ``{"Name": "DB_PASSWORD", "Value": ...}`` in a code block is a password."""
-    return [
-        (field_name(None, name, dict(pairs[max(0, i - 3) : i + 4]))[0], value)
-        for i, (name, value) in enumerate(pairs)
-    ]
+def _named(text: str) -> list[tuple[str, str]]:
+    """The pairs of ``text``, a ``value`` named as its object names it (`field_name`), by the pairs with
+    no brace between them and it for siblings: ``{"Name": "DB_PASSWORD", "Value": ...}`` in a code block
+    is a password, and a value is never named by the object after its own."""
+    objects: list[list[tuple[str, str]]] = []
+    end = -1
+    for start, stop, name, _, value in _pairs_at(text):
+        if end < 0 or text.find("{", end, start) >= 0 or text.find("}", end, start) >= 0:
+            objects.append([])
+        objects[-1].append((name, value))
+        end = stop
+    return [(field_name(None, name, dict(pairs))[0], value) for pairs in objects for name, value in pairs]
 
 
 def _pairs(text: str) -> list[tuple[str, str, str]]:
     """`json_pairs`, each value also as written."""
+    return [(name, written, value) for _, _, name, written, value in _pairs_at(text)]
+
+
+def _pairs_at(text: str) -> list[tuple[int, int, str, str, str]]:
+    """`_pairs`, each with where its match starts and ends in ``text``."""
     if '"' not in text or ":" not in text:
         return []
     pairs = []
@@ -155,7 +165,7 @@ def _pairs(text: str) -> list[tuple[str, str, str]]:
         if "\\" in value:
             with contextlib.suppress(msgspec.DecodeError):  # cut inside an escape: judge it as written
                 value = str(msgspec.json.decode(f'"{value}"'))
-        pairs.append((match.group(1), written, value))
+        pairs.append((match.start(), match.end(), match.group(1), written, value))
     return pairs
 
 

@@ -94,3 +94,27 @@ def test_a_file_name_never_makes_a_credential_the_url_did_not_hold(tmp_path: Pat
     assert scan_directory(tmp_path) == []
     with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client:
         assert client.get(f"https://api.test/v1/files/{segment}").json() == {"ok": True}
+
+
+ORDINARY = {
+    "a task definition's environment": (
+        'Here is the container:\n```json\n"environment": [\n  {"name": "NODE_ENV", "value": "production"},\n'
+        '  {"name": "IMAGE_TAG", "value": "v2024.05.17-build42"}\n],\n"secrets": [\n'
+        '  {"name": "DB_PASSWORD",\n   "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/db"}\n]\n```'
+    ),
+    "a login form's schema": (
+        '```json\n[\n  {"label": "Username", "value": "jane.doe.example2024"},\n'
+        '  {"label": "Password", "type": "password", "placeholder": "Enter password"}\n]\n```'
+    ),
+}
+
+
+@pytest.mark.parametrize("text", list(ORDINARY.values()), ids=list(ORDINARY))
+def test_a_value_is_named_by_its_own_object_in_text_not_by_the_next_one(tmp_path: Path, text: str) -> None:
+    answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.post(
+            "https://api.test/v1/chat/completions", json={"messages": [{"role": "user", "content": text}]}
+        )
+    assert scan_directory(tmp_path) == []
