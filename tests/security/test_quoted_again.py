@@ -100,7 +100,8 @@ ORDINARY = {
     "a task definition's environment": (
         'Here is the container:\n```json\n"environment": [\n  {"name": "NODE_ENV", "value": "production"},\n'
         '  {"name": "IMAGE_TAG", "value": "v2024.05.17-build42"}\n],\n"secrets": [\n'
-        '  {"name": "DB_PASSWORD",\n   "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/db"}\n]\n```'
+        '  {"name": "DB_PASSWORD",\n'
+        '   "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/prod/db"}\n]\n```'
     ),
     "a login form's schema": (
         '```json\n[\n  {"label": "Username", "value": "jane.doe.example2024"},\n'
