@@ -71,14 +71,17 @@ def file_name(key: str, request: Request) -> str:
     segments = [s for s in path.lower().split("/") if s and not _VERSION_SEGMENT.match(s)]
     slug = _SLUG_CHARS.sub("-", "-".join(segments)).strip("-")[:60].strip("-")
     method = _SLUG_CHARS.sub("", request.method.lower())[:10] or "req"
-    return f"{method}-{slug}-{key[:12]}.json" if slug and _clean(slug) else f"{method}-{key[:12]}.json"
+    # Lower case and dashes can make a known format no URL rule flags (``/files/XOXB_...``: ``xoxb-...``,
+    # a method ``XOXB`` before the key's hex too): `scan` reads names, so then the name is the key's
+    names = [f"{method}-{slug}-{key[:12]}.json"] if slug else []
+    names += [f"{method}-{key[:12]}.json", f"req-{key[:12]}.json"]
+    return next((name for name in names if _clean(name)), names[-1])
 
 
 @functools.lru_cache(maxsize=1024)
-def _clean(slug: str) -> bool:
-    """Whether ``scan`` finds nothing in ``slug``: lower case and dashes can make a known format of a path
-    no URL rule flags (``/files/XOXB_...`` is ``files-xoxb-...``), and then the name is the key alone."""
-    return not SecretScanner().scan(slug, "(a name)")
+def _clean(name: str) -> bool:
+    """Whether ``scan`` finds nothing in a file's ``name``, as it reads it."""
+    return not SecretScanner().scan(name, "(a name)")
 
 
 def key_prefix(name: str) -> str | None:

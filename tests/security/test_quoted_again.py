@@ -83,6 +83,19 @@ def test_a_credential_in_text_pasted_into_a_query_parameter_is_refused_before_se
     assert flagged(tmp_path / "planted", cassette(request={"url": url}))
 
 
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/v1/files/xoxb"), ("GET", "/v1/tokens/glpat-abcdefgh"), ("XOXB", "/v1/zzz")]
+)
+def test_a_file_name_with_its_key_never_reads_as_a_credential(tmp_path: Path, method: str, path: str) -> None:
+    # The slug, a dash and the key's hex (`xoxb-1a2b...`), or a method before them
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.request(method, f"https://api.test{path}")
+    assert scan_directory(tmp_path) == []
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client:
+        assert client.request(method, f"https://api.test{path}").json() == {"ok": True}
+
+
 def test_a_file_name_never_makes_a_credential_the_url_did_not_hold(tmp_path: Path) -> None:
     # Lower case and dashes made `xoxb-...` (a Slack token to `scan`) of a path segment no rule flags
     segment = "XOXB_" + _chars(16, string.ascii_lowercase + string.digits)
