@@ -26,6 +26,7 @@ from httpx_cassette.core.lenient import lenient_json, may_be_lenient, strict_tex
 from httpx_cassette.core.places import MAX_INFLATED, decoded_bytes, inflate, url_secrets, urls_in_text
 from httpx_cassette.core.secrets import (
     REDACTED,
+    as_lines,
     field_name,
     is_hashed,
     is_placeholder,
@@ -368,8 +369,9 @@ def inline_secrets(text: str) -> list[str]:
     """Tokens set to a secret name anywhere in a line: what `assigned_secrets` finds only in a line of
     its own, judged the same way but for a token only (prose says ``password: see the wiki``)."""
     found: list[str] = []
-    for match in _INLINE_VALUE.finditer(text):
-        name = _NAME_BEFORE.search(text, max(0, match.start() - 66), match.start())
-        if name and token_like(match[1]) and secret_value(name[1], match[1]):
-            found.append(match[1])
+    for line in as_lines(text):
+        for match in _INLINE_VALUE.finditer(line):
+            name = _NAME_BEFORE.search(line, max(0, match.start() - 66), match.start())
+            if name and token_like(match[1]) and secret_value(name[1], match[1]):
+                found.append(match[1])
     return found

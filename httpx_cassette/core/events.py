@@ -161,6 +161,7 @@ class EventRecorder:
         self._types: set[str | None] = set()
         self._assembler = Assembler()
         self._templates: list[Template] = []  # the latest first (`httpx_cassette.core.repeats`)
+        self._missed = 0  # batches `run_in` found mostly no run in
 
     def add(self, sse: ServerSentEvent, offset_ms: float) -> None:
         """Record one parsed event; ``offset_ms`` is already rounded (see `Capture`)."""
@@ -174,21 +175,17 @@ class EventRecorder:
         self.offsets_ms.append(offset_ms)
 
     def run_in(self, text: bytes) -> tuple[list[bytes], list[str], int] | None:
-        """The data and texts of the events ``text`` starts with when they are the latest template's
-        (`Template.run_in`), and where they end: all of it, or all but the few events a stream ends
-        with (a finish, usage, ``[DONE]``). Most batches of a long chat stream; for `add_run`."""
-        if not self._templates or self.done:
+        """The data and texts of the events ``text`` starts with that are the latest template's
+        (`Template.run_in`), and where they end in it: most of each batch of a long chat stream; for
+        `add_run`. None when it starts with none."""
+        if not self._templates or self.done or self._missed > 1:
             return None
-        template, end = self._templates[0], len(text)
-        for _ in range(4):
-            found = template.run_in(text if end == len(text) else text[:end])
-            if found is not None:
-                return (*found, end)
-            at = text.rfind(b"\n\ndata: ", 0, end)  # the blank line before the last event so far
-            if at < 0:
-                return None
-            end = at + 2
-        return None
+        values, texts = self._templates[0].run_in(text)
+        end = sum(map(len, values)) + 8 * len(values)  # each b"data: " ... b"\n\n"
+        # A stream whose runs are short (a server escaping what re-encoding does not, every few
+        # events): after two batches mostly not in runs, its batches are read event by event only
+        self._missed += end < len(text) // 2
+        return (values, texts, end) if values else None
 
     def add_run(self, values: list[bytes], texts: list[str], offsets_ms: list[float], walker: Walker) -> None:
         """`add_plain` for what `run_in` found: events of the latest template, with these texts."""

@@ -46,44 +46,59 @@ class Template:
         None when it is anything else."""
         if not (value.startswith(self.head) and value.endswith(self.tail)):
             return None
-        middle = value[self._before : len(value) - self._after]  # b"" if head and tail overlap
-        try:
-            text = _decode_str(middle)  # one JSON string, maybe with white space around it
-        except msgspec.DecodeError:
-            return None
-        # Written as re-encoding writes it, with nothing around it. If it takes two bytes more than it
-        # has characters, it is: a quote each side, and every character one byte (ASCII) and no escape,
-        # since an escape, a non-ASCII character or a space around it takes more. Re-encoding escapes
-        # nothing the decoder takes raw (a raw quote, backslash or control character it refuses).
-        if len(middle) != len(text) + 2 and _encode(text) != middle:
-            return None
-        return text
+        return _text(value[self._before : len(value) - self._after])  # b"" if head and tail overlap
 
-    def run_in(self, text: bytes) -> tuple[list[bytes], list[str]] | None:
-        """When ``text`` (SSE) is whole events of this template and nothing else, each a ``data:`` line:
-        their data and their texts, in bulk (no call per event); None otherwise.
+    def run_in(self, text: bytes) -> tuple[list[bytes], list[str]]:
+        """The data and texts of the events ``text`` (SSE, each event a ``data:`` line) starts with that
+        are this template with a text (`text_of`), in bulk: no call per event while they are.
 
         Split where one event's tail meets the next one's ``data:``, each part must start with the
         template's head; what follows the heads is taken as one JSON array of strings, a line ending
         between each two (so no string runs on from one event into the next: ``"a`` and ``b","c"``
         are no two strings), and re-encoding that must give back their bytes: then each is one string
-        written as `text_of` takes it (anything else among them, another event included, does not)."""
-        if not (text.startswith(self._first) and text.endswith(self._last)):
-            return None
-        head, tail = self.head, self.tail
-        parts = text[6 : len(text) - len(self._last)].split(self._between)  # after b"data: "
-        if not all(map(bytes.startswith, parts, repeat(head))):
-            return None
+        written as `text_of` takes it. When they are not all that, the run ends at the first that is
+        not, found event by event."""
+        if not text.startswith(self._first):
+            return [], []
+        head, tail, last = self.head, self.tail, self._last
+        parts = text[6:].split(self._between)  # after b"data: "
+        if parts[-1].endswith(last):  # a whole event ends the text
+            parts[-1] = parts[-1][: len(parts[-1]) - len(last)]
+        else:
+            parts.pop()  # what follows the last tail is another event, or not a whole one yet
+        fits = list(map(bytes.startswith, parts, repeat(head)))
+        if not all(fits):
+            del parts[fits.index(False) :]
         before = self._before
         middles = [part[before:] for part in parts]
         try:
-            # A line ending between them: no string can hold one, so none can run on into the next
             texts = _decode_strs(b"[" + b",\n".join(middles) + b"]")
+            whole = len(texts) == len(middles) and _encode(texts) == b"[" + b",".join(middles) + b"]"
         except msgspec.DecodeError:
-            return None
-        if len(texts) != len(parts) or _encode(texts) != b"[" + b",".join(middles) + b"]":
-            return None
+            whole = False
+        if not whole:  # the run ends at the first that is not one string written as re-encoding writes it
+            texts = []
+            for middle in middles:
+                if (piece := _text(middle)) is None:
+                    break
+                texts.append(piece)
+            del parts[len(texts) :]
         return [part + tail for part in parts], texts
+
+
+def _text(middle: bytes) -> str | None:
+    """The text ``middle`` is when it is one JSON string written as re-encoding writes it, else None."""
+    try:
+        text = _decode_str(middle)  # one JSON string, maybe with white space around it
+    except msgspec.DecodeError:
+        return None
+    # Written as re-encoding writes it, with nothing around it. If it takes two bytes more than it has
+    # characters, it is: a quote each side, and every character one byte (ASCII) and no escape, since
+    # an escape, a non-ASCII character or a space around it takes more. Re-encoding escapes nothing the
+    # decoder takes raw (a raw quote, backslash or control character it refuses).
+    if len(middle) != len(text) + 2 and _encode(text) != middle:
+        return None
+    return text
 
 
 def template_of(data: Any, encoded: bytes, kind: str | None) -> Template | None:

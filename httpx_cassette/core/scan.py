@@ -182,21 +182,24 @@ class SecretScanner:
 
     def _in_query(self, url: str, where: str, file: Path | None) -> list[Finding]:
         """The rules for each value of ``url``'s query as for any string (a connection string, a header
-        line, a form pasted into ``?q=``): `url_secrets` judges a parameter by its name alone."""
+        line, a form pasted into ``?q=``), and the strings of one that is JSON: `url_secrets` judges a
+        parameter by its name alone. A value that is a URL is `url_secrets`' to judge, layer by layer."""
         try:
-            values = [value for _, value in parse_qsl(urlsplit(url).query) if len(value) >= 8]
+            pairs = parse_qsl(urlsplit(url).query)
         except ValueError:  # not a URL after all
             return []
+        values = [value for _, value in pairs if len(value) >= 8 and not url_like(value)]
         if not values:
             return []
+        at = f"{where} (a query value)"
         with budget.nested() as deep:
             if deep:
                 return [Finding(file, where, deep, NOT_CHECKED)]
-            return [
-                f
-                for value in values
-                for f in self._in_string(value, f"{where} (a query value)", None, False, file)
+            found = [f for value in values for f in self._in_string(value, at, None, False, file)]
+            inner = [
+                data for value in values if maybe_json(value) and (data := embedded_json(value)) is not None
             ]
+            return found + (self.scan(inner, at, file) if inner else [])
 
     def in_bytes(
         self, data: bytes | str, path: str, file: Path | None = None, charset: str = "", media: str = ""

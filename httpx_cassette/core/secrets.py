@@ -34,6 +34,7 @@ from httpx_cassette.core.hashing import hashed, legacy_form, legacy_hashed
 from httpx_cassette.core.randomness import entropy, high_entropy, random_token
 
 __all__ = [
+    "as_lines",
     "assigned_secrets",
     "REDACTED",
     "entropy",
@@ -348,4 +349,15 @@ def assigned_secrets(text: str) -> list[str]:
     field's rules: a sure name (``password``) whatever its value, a maybe name (``key``) a token."""
     if "=" not in text and ":" not in text:
         return []
-    return [value for name, value in _ASSIGNMENT.findall(text) if secret_value(name, value)]
+    return [
+        value
+        for line in as_lines(text)
+        for name, value in _ASSIGNMENT.findall(line)
+        if secret_value(name, value)
+    ]
+
+
+def as_lines(text: str) -> list[str]:
+    """``text``, and when it holds escaped line endings (a file quoted in a JSON string:
+    ``KEY=1\\nDB_PASSWORD=...``) the same with them undone: a setting's value ends where its line does."""
+    return [text, text.replace("\\r\\n", "\n").replace("\\n", "\n")] if "\\n" in text else [text]

@@ -52,6 +52,9 @@ BODIES = {
     "JSON escaped once more": {"error": {"message": 'bad body: {\\"api_key\\": \\"' + TOKEN + '\\"}'}},
     "HTML-escaped JSON": {"html": '<div data-config="{&quot;api_key&quot;:&quot;' + TOKEN + '&quot;}">'},
     "JSON as a key": {"cache": {json.dumps({"user": "bob", "password": TOKEN}): "hit"}},
+    "a settings file quoted in JSON text": {
+        "log": 'loaded {"env": "DEBUG=1\\nDB_PASSWORD=' + TOKEN + '\\n"}'
+    },
     "a name/value record in a code block": {
         "content": "Set it:\n```json\n" + json.dumps({"Name": "DB_PASSWORD", "Value": TOKEN}) + "\n```"
     },
@@ -71,6 +74,7 @@ QUERIES = {
     "header line": "Authorization: Bearer " + TOKEN,
     "env line": "DB_PASSWORD=" + TOKEN,
     "form": "a=1&api_key=" + TOKEN,
+    "JSON holding a header line": json.dumps({"note": "X-Api-Key: " + TOKEN}),
 }
 
 
@@ -131,4 +135,16 @@ def test_a_value_is_named_by_its_own_object_in_text_not_by_the_next_one(tmp_path
         client.post(
             "https://api.test/v1/chat/completions", json={"messages": [{"role": "user", "content": text}]}
         )
+    assert scan_directory(tmp_path) == []
+
+
+def test_urls_nested_in_query_values_are_read_once_each_and_recorded(tmp_path: Path) -> None:
+    # A redirect chain quoted in a prompt: each inner URL is judged as a URL, layer by layer, not read
+    # again whole with every rule at each level (which reported the 24th as not checked)
+    url = "https://example.com/done"
+    for i in range(30):
+        url = str(httpx.URL(f"https://example.com/step{i}", params={"u": url}))
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True}))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.post("https://api.test/v1/chat/completions", json={"messages": [{"content": f"see {url}"}]})
     assert scan_directory(tmp_path) == []
