@@ -12,7 +12,6 @@ The scanner and redaction both look through these, so encoding a secret once mor
 from __future__ import annotations
 
 import contextlib
-import html
 import io
 import re
 import zlib
@@ -133,6 +132,8 @@ def json_pairs(text: str) -> list[tuple[str, str]]:
     if '{\\"' in text:  # JSON quoted once more: an error message or a log line quoting a body
         readings.append(text.replace('\\"', '"'))
     if "&quot;" in text or "&#" in text:  # JSON in an HTML attribute (`data-config="{&quot;...`)
+        import html  # its entity table costs the import a millisecond; few texts need it
+
         readings.append(html.unescape(text))
     return [pair for reading in readings for pair in _named(reading)]
 

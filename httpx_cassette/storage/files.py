@@ -65,17 +65,17 @@ _RESERVED = re.compile(r"con|prn|aux|nul|com\d|lpt\d")  # Windows device names, 
 TEMPORARY_NAME = re.compile(r"\.(.+)\.\w+\.tmp")  # group 1: the file being written
 
 
-def file_name(key: str, request: Request) -> str:
-    """``post-chat-completions-<12 hex>.json``: readable, filesystem-safe on every OS, unique by key."""
+def file_name(key: str, request: Request, *, checked: bool = True) -> str:
+    """``post-chat-completions-<12 hex>.json``: readable, filesystem-safe on every OS, unique by key;
+    ``checked=False``: without `scan`'s look at it (a lookup may skip it: the listing is its fallback)."""
     path = request.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0]
     segments = [s for s in path.lower().split("/") if s and not _VERSION_SEGMENT.match(s)]
     slug = _SLUG_CHARS.sub("-", "-".join(segments)).strip("-")[:60].strip("-")
     method = _SLUG_CHARS.sub("", request.method.lower())[:10] or "req"
-    # Lower case and dashes can make a known format no URL rule flags (``/files/XOXB_...``: ``xoxb-...``,
-    # a method ``XOXB`` before the key's hex too): `scan` reads names, so then the name is the key's
+    # Lower case and dashes can make a known format (``/files/XOXB_...``, a method ``XOXB``: ``xoxb-...``)
     names = [f"{method}-{slug}-{key[:12]}.json"] if slug else []
     names += [f"{method}-{key[:12]}.json", f"req-{key[:12]}.json"]
-    return next((name for name in names if _clean(name)), names[-1])
+    return next((name for name in names if not checked or _clean(name)), names[-1])
 
 
 @functools.lru_cache(maxsize=1024)

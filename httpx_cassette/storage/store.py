@@ -170,7 +170,7 @@ class DirectoryStore:
 
     def _probe(self, key: str, request: Request) -> tuple[Path, CassetteFile] | None:
         """``key``'s file under the name `put` gives it, when it is there and holds ``key``."""
-        file = self.path / file_name(key, request)
+        file = self.path / file_name(key, request, checked=False)  # a name that was not: the listing finds it
         try:
             cassette = _load(file)
         except FileNotFoundError:  # not there (renamed, or never recorded): the directory listing decides
