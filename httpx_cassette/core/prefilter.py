@@ -188,11 +188,7 @@ def _assembled(strings: Strings) -> Strings:
     scanner reads it (`Strings.held`): a key split over the chunks of a response logged inside another."""
     found, keys, held = strings.found, strings.keys, strings.held
     while held:
-        said = [
-            text
-            for body, text, headers, streaming in held
-            for text in said_in_body(body, text, headers, streaming)
-        ]
+        said = [piece for one in held for piece in said_in_body(*one)]
         inner = distinct(said)
         found, keys, held = found | inner.found, keys | inner.keys, inner.held
     return strings._replace(found=found, keys=keys, held=())
