@@ -139,17 +139,25 @@ def json_pairs(text: str) -> list[tuple[str, str]]:
 
 
 def _named(text: str) -> list[tuple[str, str]]:
-    """The pairs of ``text``, a ``value`` named as its object names it (`field_name`), by the pairs with
-    no brace between them and it for siblings: ``{"Name": "DB_PASSWORD", "Value": ...}`` in a code block
-    is a password, and a value is never named by the object after its own."""
-    objects: list[list[tuple[str, str]]] = []
-    end = -1
+    """The pairs of ``text``, a ``value`` named as its object names it (`field_name`), by the pairs of the
+    same object for siblings (its braces counted, an object inside it apart): ``{"Name": "DB_PASSWORD",
+    "Value": ...}`` in a code block is a password, and a value is never named by the object after it."""
+    objects: list[list[tuple[str, str]]] = [[]]
+    open_ = [objects[0]]
+    end = 0
     for start, stop, name, _, value in _pairs_at(text):
-        if end < 0 or text.find("{", end, start) >= 0 or text.find("}", end, start) >= 0:
-            objects.append([])
-        objects[-1].append((name, value))
+        for brace in _BRACES.findall(text, end, start):
+            if brace == "{":
+                open_.append([])
+                objects.append(open_[-1])
+            elif len(open_) > 1:
+                open_.pop()
+        open_[-1].append((name, value))
         end = stop
     return [(field_name(None, name, dict(pairs))[0], value) for pairs in objects for name, value in pairs]
+
+
+_BRACES = re.compile(r"[{}]")
 
 
 def _pairs(text: str) -> list[tuple[str, str, str]]:

@@ -183,8 +183,8 @@ class EventRecorder:
         values, texts = self._templates[0].run_in(text)
         end = sum(map(len, values)) + 8 * len(values)  # each b"data: " ... b"\n\n"
         # A stream whose runs are short (a server escaping what re-encoding does not, every few
-        # events): after two batches mostly not in runs, its batches are read event by event only
-        self._missed += end < len(text) // 2
+        # events): after two batches in a row mostly not in runs, its batches are read event by event
+        self._missed = self._missed + 1 if end < len(text) // 2 else 0
         return (values, texts, end) if values else None
 
     def add_run(self, values: list[bytes], texts: list[str], offsets_ms: list[float], walker: Walker) -> None:

@@ -29,6 +29,7 @@ from httpx_cassette.core.secrets import (
 
 __all__ = [
     "MAX_INFLATED",
+    "URL_DEPTH",
     "absolute_urls",
     "URL_IN_TEXT",
     "decoded_bytes",
@@ -45,7 +46,7 @@ __all__ = [
     "urls_in_text",
 ]
 
-_MAX_DEPTH = 3  # URLs inside URLs are examined this many levels down (a viewer's ?src=, a login's ?next=)
+URL_DEPTH = _MAX_DEPTH = 3  # URLs in URLs are examined this many levels down (a viewer's ?src=, ?next=)
 
 # A scheme is short; bounding it keeps a long run of letters from being rescanned at every position.
 _SCHEME = r"[A-Za-z][A-Za-z0-9+.-]{0,31}"

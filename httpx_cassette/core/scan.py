@@ -8,9 +8,8 @@ rule redaction uses too, so only what redaction did not catch is reported); when
 holds a password, a secret parameter or a random token in its path; in a header value, when it is a
 long mixed-case token with the entropy of a random key (request-id and trace headers aside); and
 inside bodies stored as base64 and side files, and base64 anywhere in text, decoded and decompressed
-(`httpx_cassette.core.decoded.base64_inside`), layer by layer. What is a false positive is
-for the user to say, with an allow-list of exact values or regular expressions.
-"""
+(`httpx_cassette.core.decoded.base64_inside`), layer by layer. What is a false positive is for the
+user to say, with an allow-list of exact values or regular expressions."""
 
 from __future__ import annotations
 
@@ -39,7 +38,14 @@ from httpx_cassette.core.embedded import (
 from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import LINE_SETTING, NOT_CHECKED, Finding, mask
 from httpx_cassette.core.formats import kind_of, pattern
-from httpx_cassette.core.places import MAX_INFLATED, free_text_secrets, url_like, url_secrets, urls_in_text
+from httpx_cassette.core.places import (
+    MAX_INFLATED,
+    URL_DEPTH,
+    free_text_secrets,
+    url_like,
+    url_secrets,
+    urls_in_text,
+)
 from httpx_cassette.core.prefilter import FORM_TYPE, clean_json_body, distinct_parts, may_hold_secret
 from httpx_cassette.core.randomness import HEADER_TOKEN, ID_HEADERS
 from httpx_cassette.core.scan_bytes import coded_findings, unpacked_texts
@@ -180,22 +186,28 @@ class SecretScanner:
         if "=" in value and formish(value) and not url_like(value):
             yield from self._in_form(value, where, file)
 
-    def _in_query(self, url: str, where: str, file: Path | None) -> list[Finding]:
+    def _in_query(self, url: str, where: str, file: Path | None, depth: int = URL_DEPTH) -> list[Finding]:
         """The rules for each value of ``url``'s query as for any string (a connection string, a header
         line, a form pasted into ``?q=``), and the strings of one that is JSON: `url_secrets` judges a
-        parameter by its name alone. A value that is a URL is `url_secrets`' to judge, layer by layer."""
+        parameter by its name alone. A value that is a URL has its query read so, as deep as `url_secrets`
+        reads, each layer once (not the whole value again with every rule)."""
         try:
             pairs = parse_qsl(urlsplit(url).query)
         except ValueError:  # not a URL after all
             return []
-        values = [value for _, value in pairs if len(value) >= 8 and not url_like(value)]
+        values = [value for _, value in pairs if len(value) >= 8]
         if not values:
             return []
         at = f"{where} (a query value)"
         with budget.nested() as deep:
             if deep:
                 return [Finding(file, where, deep, NOT_CHECKED)]
-            found = [f for value in values for f in self._in_string(value, at, None, False, file)]
+            found: list[Finding] = []
+            for value in values:  # a URL: its own query, a layer down; anything else: every rule
+                if not url_like(value):
+                    found += self._in_string(value, at, None, False, file)
+                elif depth:
+                    found += self._in_query(value, where, file, depth - 1)
             inner = [
                 data for value in values if maybe_json(value) and (data := embedded_json(value)) is not None
             ]

@@ -360,4 +360,7 @@ def assigned_secrets(text: str) -> list[str]:
 def as_lines(text: str) -> list[str]:
     """``text``, and when it holds escaped line endings (a file quoted in a JSON string:
     ``KEY=1\\nDB_PASSWORD=...``) the same with them undone: a setting's value ends where its line does."""
-    return [text, text.replace("\\r\\n", "\n").replace("\\n", "\n")] if "\\n" in text else [text]
+    if "\\n" not in text:
+        return [text]
+    # Quoted twice (``\\\\n``) first, so no backslash is left at the end of a value
+    return [text, text.replace("\\\\n", "\n").replace("\\r\\n", "\n").replace("\\n", "\n")]

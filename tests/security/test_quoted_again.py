@@ -55,6 +55,10 @@ BODIES = {
     "a settings file quoted in JSON text": {
         "log": 'loaded {"env": "DEBUG=1\\nDB_PASSWORD=' + TOKEN + '\\n"}'
     },
+    "a record whose name and value an object parts": {
+        "content": "```json\n"
+        + json.dumps({"name": "DB_PASSWORD", "labels": {"env": "prod"}, "value": TOKEN})
+    },
     "a name/value record in a code block": {
         "content": "Set it:\n```json\n" + json.dumps({"Name": "DB_PASSWORD", "Value": TOKEN}) + "\n```"
     },
@@ -75,6 +79,7 @@ QUERIES = {
     "env line": "DB_PASSWORD=" + TOKEN,
     "form": "a=1&api_key=" + TOKEN,
     "JSON holding a header line": json.dumps({"note": "X-Api-Key: " + TOKEN}),
+    "a URL whose query holds a connection string": "https://idp.example/cb?dsn=Server=db;Password=" + TOKEN,
 }
 
 
