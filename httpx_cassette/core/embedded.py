@@ -154,7 +154,11 @@ def _named(text: str) -> list[tuple[str, str]]:
                 open_.pop()
         open_[-1].append((name, value))
         end = stop
-    return [(field_name(None, name, dict(pairs))[0], value) for pairs in objects for name, value in pairs]
+    named = []
+    for pairs in objects:
+        siblings = dict(pairs)  # once per object: a long one is many pairs
+        named += [(field_name(None, name, siblings)[0], value) for name, value in pairs]
+    return named
 
 
 _BRACES = re.compile(r"[{}]")

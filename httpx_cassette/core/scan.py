@@ -204,7 +204,7 @@ class SecretScanner:
                 return [Finding(file, where, deep, NOT_CHECKED)]
             found: list[Finding] = []
             for value in values:  # a URL: its own query, a layer down; anything else: every rule
-                if not url_like(value):
+                if not url_like(value) or len(value.split(maxsplit=1)) > 1:  # a link and then text
                     found += self._in_string(value, at, None, False, file)
                 elif depth:
                     found += self._in_query(value, where, file, depth - 1)

@@ -363,4 +363,5 @@ def as_lines(text: str) -> list[str]:
     if "\\n" not in text:
         return [text]
     # Quoted twice (``\\\\n``) first, so no backslash is left at the end of a value
-    return [text, text.replace("\\\\n", "\n").replace("\\r\\n", "\n").replace("\\n", "\n")]
+    undone = text.replace("\\\\r\\\\n", "\n").replace("\\\\n", "\n")
+    return [text, undone.replace("\\r\\n", "\n").replace("\\n", "\n")]

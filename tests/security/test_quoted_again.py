@@ -80,6 +80,7 @@ QUERIES = {
     "form": "a=1&api_key=" + TOKEN,
     "JSON holding a header line": json.dumps({"note": "X-Api-Key: " + TOKEN}),
     "a URL whose query holds a connection string": "https://idp.example/cb?dsn=Server=db;Password=" + TOKEN,
+    "a link and then a settings line": "https://docs.example/page\nDB_PASSWORD=Tr0ub4dor-and-3-horses",
 }
 
 
