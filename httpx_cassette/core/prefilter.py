@@ -168,16 +168,16 @@ def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set
     (`httpx_cassette.core.streamed`): a key split over its chunks shows no anchor in any one of them.
     Last, the pieces of ``body`` (`Strings.pieces`)."""
     # Offsets are numbers (a response with anything else there is refused as unwritable), one per event.
-    # Its headers apart: a `headers` key is then one inside its strings (an echo, JSON in an error).
-    head = _assembled(
-        distinct(builtins(msgspec.structs.replace(value, body=UNSET, offsets_ms=UNSET, headers={})))
-    )
+    # Its headers apart: a `headers` key is then one inside its strings (an echo, JSON in an error). Its
+    # text is a body, read with the body (its stream assembled once, by its content-type).
+    own = msgspec.structs.replace(value, body=UNSET, text=UNSET, offsets_ms=UNSET, headers={})
+    head = _assembled(distinct(builtins(own)))
     if body is None:
         events = value.events()
         data = None if events or value.body is UNSET else builtins(value.body)
         # A stream not stored as events (a JSON array of chunks, SSE or NDJSON text): what it says, whole
         said = [] if events else said_in_body(data, value.text, value.headers)
-        body = of_events(events) if events else distinct([data, said] if said else data)
+        body = of_events(events) if events else distinct([data, value.text, said])
     body = _assembled(body)
     found = body.found | head.found | value.headers.keys() | set(value.headers.values())
     return found, head.keys | value.headers.keys(), body.keys, body.pieces
