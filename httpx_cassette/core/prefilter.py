@@ -23,6 +23,7 @@ from httpx_cassette.core.embedded import (
     json_pairs,
     maybe_json,
 )
+from httpx_cassette.core.escapes import unescaped
 from httpx_cassette.core.places import may_hold_url
 from httpx_cassette.core.secrets import (
     any_secret_name,
@@ -107,6 +108,7 @@ def may_hold_secret(
         if any_secret_name(names) or any(name in names for name in _SPECIAL_KEYS):
             return True
         values = {value for pairs in forms for _, value in pairs}
+        values.update(reading for s in each if type(s) is str for reading in unescaped(s))  # escapes undone
         inside = distinct([data for value in values if maybe_json(value) and (data := embedded_json(value))])
         if any(key in inside.keys for key in _SPECIAL_KEYS) or any_secret_name(inside.keys):
             return True

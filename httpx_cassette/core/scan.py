@@ -35,6 +35,7 @@ from httpx_cassette.core.embedded import (
     json_pairs,
     maybe_json,
 )
+from httpx_cassette.core.escapes import one_url, unescaped
 from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import LINE_SETTING, NOT_CHECKED, Finding, mask
 from httpx_cassette.core.formats import kind_of, pattern
@@ -69,16 +70,6 @@ from httpx_cassette.model.jsondiff import step
 from httpx_cassette.model.served import header_value
 
 __all__ = ["Finding", "SecretScanner", "mask"]
-
-
-class _Items:
-    """A list being scanned, and the index of its next item."""
-
-    __slots__ = ("items", "next")
-
-    def __init__(self, items: list[Any]) -> None:
-        self.items = items
-        self.next = 0
 
 
 class SecretScanner:
@@ -130,7 +121,13 @@ class SecretScanner:
         ``whole_json``: whether it is whole JSON, when the caller parsed it already (None: look)."""
         if whole_json is None:
             whole_json = maybe_json(value) and embedded_json(value) is not None
-        yield from self._rules(value, where, name, in_headers, file, query, whole_json)
+        found = list(self._rules(value, where, name, in_headers, file, query, whole_json))
+        yield from found
+        # Its escapes undone (`unescaped`): whole JSON's strings are walked one by one, a URL's are the
+        # URL rules' to read.
+        for reading in unescaped(value) if not whole_json and not one_url(value) else ():
+            shown = {f.masked for f in found}
+            yield from (f for f in self.scan(reading, f"{where} (unescaped)", file) if f.masked not in shown)
         if "\x00" in value:  # UTF-16 or UTF-32 to a client that sniffs (json.loads), NULs between letters
             yield from self.in_bytes(value.encode("utf-8", "surrogatepass"), where, file)
         # base64 anywhere in it (the whole string, a Kubernetes secret's value in YAML, a MIME part, a blob
@@ -204,7 +201,7 @@ class SecretScanner:
                 return [Finding(file, where, deep, NOT_CHECKED)]
             found: list[Finding] = []
             for value in values:  # a URL: its own query, a layer down; anything else: every rule
-                if not url_like(value) or len(value.split(maxsplit=1)) > 1:  # a link and then text
+                if not one_url(value):  # text, or a link and then text
                     found += self._in_string(value, at, None, False, file)
                 elif depth:
                     found += self._in_query(value, where, file, depth - 1)
@@ -337,11 +334,10 @@ class SecretScanner:
                     judged, by_query = field_name(name, key, value)
                     below = where + step(mask(key) if in_key else key)
                     stack.append((item, below, judged, name == "headers", by_query))
-            elif type(value) is _Items:  # the next item of a list, the rest waiting behind it
-                items, i = value.items, value.next
-                if i < len(items):
-                    value.next = i + 1
-                    item = items[i]
+            elif type(value) is enumerate:  # the next item of a list, the rest waiting behind it
+                following = next(value, None)
+                if following is not None:
+                    i, item = following
                     stack.append((value, where, name, in_headers, query))
                     if name == "headers" and header_pair(item):  # [["Authorization", "Basic ..."], ...]
                         stack.append((item[1], f"{where}[{i}][1]", item[0], True, False))
@@ -351,7 +347,7 @@ class SecretScanner:
             elif isinstance(value, list):  # items of a secret-named list are judged by its name
                 # One item at a time: a hostile file's list of millions would otherwise be millions of
                 # paths at once (a 20 MB file of zeros took 1.8 GB).
-                stack.append((_Items(value), where, name, in_headers, query))
+                stack.append((enumerate(value), where, name, in_headers, query))
                 if any(isinstance(v, dict) and "__data__" in v for v in value):  # a stream's events (a
                     # ping, with no data, may come first)
                     assembled += self._in_transcript(value, where, file)

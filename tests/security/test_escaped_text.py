@@ -1,0 +1,115 @@
+"""Text whose escapes hide a credential: a settings file or a form percent-encoded whole, or shown in a
+web page with HTML character references, or written as a string literal escaping characters by their
+number, pasted into a prompt or a tool's result. Recording refuses it
+(the pre-check does not call it clean) and ``scan`` finds it in a file written by hand; text with
+escapes and nothing behind them records as it is."""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import string
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from httpx_cassette import CassetteSecretError, CassetteTransport
+from httpx_cassette.storage.scan import scan_directory
+
+_RANDOM = random.Random(35)
+TOKEN = "".join(_RANDOM.choice(string.ascii_letters + string.digits) for _ in range(32))
+KEY = "sk-proj-" + TOKEN + TOKEN
+ENV = f"APP_ENV=prod\nDB_PASSWORD={TOKEN}\n"
+FORM = f"user=alice&client_secret={TOKEN}"
+
+
+def _each(template: str, text: str) -> str:
+    """``text`` with every character but letters and digits written as ``template`` writes its code."""
+    return "".join(c if c.isalnum() else template.format(ord(c)) for c in text)
+
+
+HIDDEN = {
+    "a .env percent-encoded whole": quote(ENV, safe=""),
+    "one line, its = escaped": f"DB_PASSWORD%3D{TOKEN}",
+    "a .env percent-encoded twice": quote(quote(ENV, safe=""), safe=""),
+    "a form percent-encoded whole": "body: " + quote(FORM, safe=""),
+    "a key with its dash escaped": "key " + KEY.replace("-", "%2D"),
+    "a .env as numeric references": _each("&#{};", ENV),
+    "a .env as hex references": _each("&#x{:x};", ENV),
+    "a .env as named references": ENV.replace("=", "&equals;").replace("\n", "&NewLine;"),
+    "a key behind a reference": "key: sk&#45;proj&#45;" + TOKEN + TOKEN,
+    "a .env as \\x escapes in code": "s = '" + _each("\\x{:02x}", ENV) + "'",
+    "a key behind \\u escapes": 'key = "sk\\u002dproj\\u002d' + TOKEN + TOKEN + '"',
+    "HTML escaped, then percent-encoded": quote(_each("&#{};", ENV)),
+}
+
+
+def _record(path: Path, answer: Any, sent: Any = None) -> bool:
+    """Record one exchange; True when recording refused it."""
+    upstream = httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
+    try:
+        with httpx.Client(transport=CassetteTransport(path, mode="record", inner=upstream)) as client:
+            client.post("https://api.test/v1/chat/completions", json=sent or {"model": "m"}).read()
+    except CassetteSecretError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("text", list(HIDDEN.values()), ids=list(HIDDEN))
+def test_a_response_hiding_a_credential_behind_escapes_is_refused(tmp_path: Path, text: str) -> None:
+    assert _record(tmp_path, {"output": text})
+    assert not list(tmp_path.glob("*.json"))
+
+
+@pytest.mark.parametrize("text", list(HIDDEN.values()), ids=list(HIDDEN))
+def test_a_prompt_hiding_a_credential_behind_escapes_is_refused(tmp_path: Path, text: str) -> None:
+    assert _record(tmp_path, {"ok": True}, {"messages": [{"role": "user", "content": f"fix this: {text}"}]})
+
+
+@pytest.mark.parametrize("text", list(HIDDEN.values()), ids=list(HIDDEN))
+def test_scan_finds_it_in_a_file_written_by_hand(tmp_path: Path, text: str) -> None:
+    assert not _record(tmp_path, {"output": "PLACEHOLDER"})
+    (file,) = tmp_path.glob("*.json")
+    file.write_text(file.read_text().replace("PLACEHOLDER", json.dumps(text)[1:-1]))
+    found = scan_directory(tmp_path)
+    assert found
+
+
+CLEAN = {
+    "a percentage": "Revenue grew 25% (from 4%20 to 5%30 in the old notation), 100%",
+    "a redirect chain": "see " + quote("https://example.com/a?next=" + quote("https://example.com/b?x=1")),
+    "an escaped query in prose": "search for name%3Dalice%26page%3D2 and compare",
+    "a page's text": html.escape('<a href="/x?a=1&b=2">Tom & Jerry</a> &copy; 2024 &mdash; "quotes"'),
+    "code with escapes": 'print("caf\\u00e9\\n\\x41 \\"done\\"")',
+    "JSON with surrogates escaped one by one": '{"\\ud83d\\ude00": 0, "lone": "\\ud800"}',
+    "a settings line with a placeholder": quote("DB_PASSWORD=changeme\nAPI_KEY=<your key>\n", safe=""),
+}
+
+
+@pytest.mark.parametrize("text", list(CLEAN.values()), ids=list(CLEAN))
+def test_escaped_text_with_nothing_behind_it_is_recorded(tmp_path: Path, text: str) -> None:
+    assert not _record(tmp_path, {"output": text}, {"messages": [{"role": "user", "content": text}]})
+    assert scan_directory(tmp_path) == []
+    (file,) = tmp_path.glob("*.json")
+    assert json.dumps(text)[1:-1] in file.read_text()
+
+
+_PARTS = st.sampled_from(
+    ['{"', '"}', "\\u", "\\x", "%", "&#", "&#x", ";", "d800", "dc00", "3d", "0a", "=", "\n", "\\"]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.one_of(_PARTS, st.text(max_size=4)), max_size=24))
+def test_any_escapes_record_or_are_refused(tmp_path: Path, parts: list[str]) -> None:
+    # Readings of broken or lone escapes (half a surrogate pair, "%" at the end) are text all the same
+    text = "".join(parts)
+    path = tmp_path / str(abs(hash(text)))
+    if not _record(path, {"output": text}, {"messages": [{"role": "user", "content": text}]}):
+        assert scan_directory(path) == []
