@@ -404,7 +404,7 @@ def test_a_cassette_root_that_is_a_symbolic_link_is_refused(
 
 def test_rich_markup_in_a_file_is_printed_as_text(tmp_path: Path) -> None:
     data = cassette({"status": 200, "body": {"ok": True}})
-    data["request"]["method"] = "[/x]"
+    data["request"]["url"] = "https://api.test/v1/[/x]"
     data["meta"] = {"recorded_at": "[bold]2026[/bold]"}
     put(tmp_path, data)
     out, err = io.StringIO(), io.StringIO()

@@ -13,7 +13,7 @@ from typing import Literal, TextIO
 
 from httpx_cassette.core.shown import printable
 
-__all__ = ["PROGRESS_FROM", "Console", "visible"]
+__all__ = ["PROGRESS_FROM", "Console", "one_line", "visible"]
 
 PROGRESS_FROM = 200  # files: smaller directories are checked too fast for a progress bar to help
 
@@ -21,6 +21,12 @@ PROGRESS_FROM = 200  # files: smaller directories are checked too fast for a pro
 def visible(text: str) -> str:
     """``text`` as a terminal may get it from a cassette (`httpx_cassette.core.shown.printable`)."""
     return printable(text)
+
+
+def one_line(text: str) -> str:
+    """`visible`, with line breaks and tabs escaped too: a table's cell, or a line a file's text must not
+    split (a hostile file would add rows of its own to what a reviewer reads)."""
+    return visible(text).replace("\n", "\\n").replace("\t", "\\t")
 
 
 class Console:
@@ -50,7 +56,7 @@ class Console:
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> None:
         """Rows of cells under ``headers``; columns numbered in ``right`` are right-aligned."""
-        rows = [[visible(cell) for cell in row] for row in rows]
+        rows = [[one_line(cell) for cell in row] for row in rows]
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
         # rich drops or truncates columns that do not fit; plain lines wrap in the terminal and lose nothing.
         if self.fancy and sum(widths) + 3 * len(widths) <= (self.width or shutil.get_terminal_size().columns):

@@ -15,7 +15,7 @@ import msgspec
 from msgspec import UNSET
 
 from httpx_cassette.cli.common import UsageError, as_json, existing, plural
-from httpx_cassette.cli.console import Console
+from httpx_cassette.cli.console import Console, one_line
 from httpx_cassette.cli.inspect import (
     Row,
     Timing,
@@ -203,7 +203,7 @@ def _body_lines(source: Request | Response, folder: Path | None = None) -> list[
 
 
 def _headers(headers: dict[str, str]) -> list[str]:
-    return [f"{name}: {value}" for name, value in headers.items()]
+    return [one_line(f"{name}: {value}") for name, value in headers.items()]
 
 
 _WIDTH = 100
@@ -344,7 +344,8 @@ def show_lines(file: Path, cassette: CassetteFile, *, raw_events: bool) -> list[
     meta = cassette.meta
     about = ", ".join(x for x in (meta.recorded_at, meta.library, meta.user_agent) if x)
     request = cassette.request
-    lines = [f"{file}" + (f"  ({about})" if about else ""), "", f"{request.method} {request.url}"]
+    heading = f"{file}" + (f"  ({about})" if about else "")
+    lines = [one_line(heading), "", one_line(f"{request.method} {request.url}")]
     lines += _headers(request.headers)
     body = _body_lines(request)
     lines += ["", *body] if body else []

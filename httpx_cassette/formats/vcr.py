@@ -331,7 +331,7 @@ def _check_served(cassette: CassetteFile, yaml_file: Path) -> None:
     try:
         check_file(cassette, str(yaml_file))
     except CassetteFormatError as exc:
-        request = f"{cassette.request.method} {one_line(cassette.request.url)[:200]}"
+        request = one_line(f"{cassette.request.method} {cassette.request.url}")[:200]
         raise BrokenVcrCassette(
             yaml_file,
             f"cannot convert vcrpy cassette {yaml_file}: its interaction {request} would not replay"

@@ -36,6 +36,7 @@ __all__ = [
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field names
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # no field value holds these (tab is allowed)
+_URL_BREAK = re.compile(r"[\x00-\x20\x7f]")  # a URL on the wire has no space either
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _RESPONSE_BODIES = ("body", "text", "base64", "body_file")
 _REQUEST_BODIES = ("body", "text", "base64", "multipart")
@@ -165,10 +166,24 @@ def recorded_failure(exc: BaseException) -> TransportFailure:
 
 
 def check_request(request: Request, at: str = "$.request") -> None:
-    """Raise `msgspec.ValidationError` unless ``request`` is one a file may hold: each header name once,
-    one body."""
+    """Raise `msgspec.ValidationError` unless ``request`` is one a file may hold: a method, URL and headers
+    that could go on the wire (a line break in one would also forge lines in what the CLI prints of the
+    file), each header name once, one body."""
+    if _TOKEN.fullmatch(request.method) is None:
+        _refuse(f"{request.method!r} is not an HTTP method", f"{at}.method")
+    if _URL_BREAK.search(request.url) is not None:
+        _refuse("the URL holds a space, a line break or a control character", f"{at}.url")
+    _wire_headers(request.headers, at)
     _one_name_each(request.headers, at)
     _one_body(request, _REQUEST_BODIES, at)
+
+
+def _wire_headers(headers: dict[str, str], at: str) -> None:
+    for name, value in headers.items():
+        if _TOKEN.fullmatch(name) is None:
+            _refuse(f"{name!r} is not an HTTP header name", f"{at}.headers")
+        if _CONTROL.search(value) is not None:
+            _refuse(f"header {name!r} holds a line break or control character", f"{at}.headers.{name}")
 
 
 def check_response(response: Response, at: str, method: str) -> None:
@@ -176,11 +191,7 @@ def check_response(response: Response, at: str, method: str) -> None:
     could have sent. Loading runs it on every response read, and recording on every response before it
     is written, so nothing is written that cannot be read back."""
     _status(response, at, method)
-    for name, value in response.headers.items():
-        if _TOKEN.fullmatch(name) is None:
-            _refuse(f"{name!r} is not an HTTP header name", f"{at}.headers")
-        if _CONTROL.search(value) is not None:
-            _refuse(f"header {name!r} holds a line break or control character", f"{at}.headers.{name}")
+    _wire_headers(response.headers, at)
     _one_name_each(response.headers, at)
     _one_body(response, _RESPONSE_BODIES, at)
     _decoded_body(response, at)
@@ -191,6 +202,9 @@ def check_served(cassette: CassetteFile) -> CassetteFile:
     """``cassette``, when everything it would serve is something an HTTP server could have sent; else
     `msgspec.ValidationError` naming the first field that is not."""
     check_request(cassette.request)
+    for name in ("recorded_at", "recorder", "library", "user_agent"):  # printed by `ls` and `show`
+        if _CONTROL.search(getattr(cassette.meta, name)) is not None:
+            _refuse("a line break or control character", f"$.meta.{name}")
     method = cassette.request.method.upper()
     for i, response in enumerate(cassette.responses):
         check_response(response, f"$.responses[{i}]", method)
