@@ -146,11 +146,12 @@ def _named(text: str) -> list[tuple[str, str]]:
     open_ = [objects[0]]
     end = 0
     for start, stop, name, _, value in _pairs_at(text):
-        for brace in _BRACES.findall(text, end, start):
+        # From after the closing quote of the pair before: a brace inside a string is text, not a brace
+        for brace in _BRACES.findall(text, end + (text[end : end + 1] == '"'), start):
             if brace == "{":
                 open_.append([])
                 objects.append(open_[-1])
-            elif len(open_) > 1:
+            elif brace == "}" and len(open_) > 1:
                 open_.pop()
         open_[-1].append((name, value))
         end = stop
@@ -161,7 +162,7 @@ def _named(text: str) -> list[tuple[str, str]]:
     return named
 
 
-_BRACES = re.compile(r"[{}]")
+_BRACES = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}]')  # a string (skipped whole), or a brace
 
 
 def _pairs(text: str) -> list[tuple[str, str, str]]:

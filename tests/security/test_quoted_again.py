@@ -59,6 +59,9 @@ BODIES = {
         "content": "```json\n"
         + json.dumps({"name": "DB_PASSWORD", "labels": {"env": "prod"}, "value": TOKEN})
     },
+    "a record with a brace in a string between its name and value": {
+        "content": "```json\n" + json.dumps({"Name": "DB_PASSWORD", "tags": ["}", "{x"], "Value": TOKEN})
+    },
     "a name/value record in a code block": {
         "content": "Set it:\n```json\n" + json.dumps({"Name": "DB_PASSWORD", "Value": TOKEN}) + "\n```"
     },
