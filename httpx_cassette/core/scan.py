@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import msgspec
 from msgspec import UNSET
@@ -184,12 +184,13 @@ class SecretScanner:
             yield from self._in_form(value, where, file)
 
     def _in_query(self, url: str, where: str, file: Path | None, depth: int = URL_DEPTH) -> list[Finding]:
-        """The rules for each value of ``url``'s query as for any string (a connection string, a header
-        line, a form pasted into ``?q=``), and the strings of one that is JSON: `url_secrets` judges a
-        parameter by its name alone. A value that is a URL has its query read so, as deep as `url_secrets`
-        reads, each layer once (not the whole value again with every rule)."""
+        """The rules for each value of ``url``'s query and fragment as for any string (a connection string,
+        a header line, a form pasted into ``?q=``), and the strings of one that is JSON: `url_secrets`
+        judges a parameter by its name alone. A value that is a URL (percent-encoded again too) has its
+        query read so, as deep as `url_secrets` reads, each layer once (not again with every rule)."""
         try:
-            pairs = parse_qsl(urlsplit(url).query)
+            parts = urlsplit(url if "://" in url[:40] else unquote(url))
+            pairs = parse_qsl(parts.query) + parse_qsl(parts.fragment)
         except ValueError:  # not a URL after all
             return []
         values = [value for _, value in pairs if len(value) >= 8]

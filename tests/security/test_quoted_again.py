@@ -9,6 +9,7 @@ import random
 import string
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -157,3 +158,18 @@ def test_urls_nested_in_query_values_are_read_once_each_and_recorded(tmp_path: P
     with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
         client.post("https://api.test/v1/chat/completions", json={"messages": [{"content": f"see {url}"}]})
     assert scan_directory(tmp_path) == []
+
+
+NESTED = {
+    # a connection string in the fragment of a URL held by a parameter (`#dsn=Server=...;Password=...`)
+    "in a nested URL's fragment": "https://b.example/cb#dsn=" + quote("Server=db;Password=" + TOKEN, safe=""),
+    # a URL percent-encoded twice in a parameter: decoded once by the query, once more as a URL
+    "in a URL percent-encoded twice": quote("https://b.example/cb?dsn=" + quote("Password=" + TOKEN + ";")),
+}
+
+
+@pytest.mark.parametrize("inner", list(NESTED.values()), ids=list(NESTED))
+def test_a_connection_string_in_a_nested_url_is_refused(tmp_path: Path, inner: str) -> None:
+    text = "see https://a.example/login?next=" + quote(inner, safe="")
+    _refused(tmp_path / "c", httpx.Response(200, json={"output": text}))
+    assert flagged(tmp_path / "planted", cassette(response={"body": {"output": text}}))
