@@ -1,5 +1,6 @@
-"""Text behind escapes: what a string says with its percent-escapes or HTML character references undone,
-read by the secret check (`httpx_cassette.core.scan`) and its pre-check alike."""
+"""Text behind escapes: what a string says with its percent-escapes, HTML character references or
+backslash escapes undone, read by the secret check (`httpx_cassette.core.scan`) and its pre-check alike;
+and a URL percent-encoded whole, as the URL it is."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from urllib.parse import unquote
 
 from httpx_cassette.core.places import url_like, urls_in_text
 
-__all__ = ["one_url", "unescaped"]
+__all__ = ["as_url", "one_url", "unescaped"]
 
 # A percent-escape, and an HTML character reference (numeric, or named as HTML5 names them).
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -18,6 +19,7 @@ _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0
 _CODED = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2})")
 _BACKSLASH = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrt\\/\"'])")
 _SHORT = {"n": "\n", "r": "\r", "t": "\t"}
+_ENCODED_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}%3[Aa](?:%2[Ff]|/){2}")  # https%3A%2F%2F...
 
 
 def unescaped(text: str) -> list[str]:
@@ -54,3 +56,9 @@ def _character(escape: re.Match[str]) -> str:
 def one_url(value: str) -> bool:
     """Whether ``value`` is one URL and nothing else (not a link and then text)."""
     return url_like(value) and len(value.split(maxsplit=1)) == 1
+
+
+def as_url(value: str) -> str:
+    """``value`` as the URL it is: decoded once when it is one percent-encoded whole (a parameter's value
+    encoded twice). Only then: decoding a URL's query before splitting it would part its values."""
+    return unquote(value) if _ENCODED_URL.match(value) else value

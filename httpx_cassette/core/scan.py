@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import msgspec
 from msgspec import UNSET
@@ -35,7 +35,7 @@ from httpx_cassette.core.embedded import (
     json_pairs,
     maybe_json,
 )
-from httpx_cassette.core.escapes import one_url, unescaped
+from httpx_cassette.core.escapes import as_url, one_url, unescaped
 from httpx_cassette.core.fields import field_texts
 from httpx_cassette.core.findings import LINE_SETTING, NOT_CHECKED, Finding, mask
 from httpx_cassette.core.formats import kind_of, pattern
@@ -189,7 +189,7 @@ class SecretScanner:
         judges a parameter by its name alone. A value that is a URL (percent-encoded again too) has its
         query read so, as deep as `url_secrets` reads, each layer once (not again with every rule)."""
         try:
-            parts = urlsplit(url if "://" in url[:40] else unquote(url))
+            parts = urlsplit(as_url(url))
             pairs = parse_qsl(parts.query) + parse_qsl(parts.fragment)
         except ValueError:  # not a URL after all
             return []

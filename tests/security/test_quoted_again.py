@@ -173,3 +173,10 @@ def test_a_connection_string_in_a_nested_url_is_refused(tmp_path: Path, inner: s
     text = "see https://a.example/login?next=" + quote(inner, safe="")
     _refused(tmp_path / "c", httpx.Response(200, json={"output": text}))
     assert flagged(tmp_path / "planted", cassette(response={"body": {"output": text}}))
+
+
+def test_a_form_encoded_in_a_relative_urls_query_value_is_read_as_one_value(tmp_path: Path) -> None:
+    # urllib3's error quoting a path: `q`'s value is a form (decoding the query first would part it)
+    text = "Max retries exceeded with url: /v1/x?q=abcdefgh%26api_key%3D" + TOKEN
+    _refused(tmp_path / "c", httpx.Response(200, json={"output": text}))
+    assert flagged(tmp_path / "planted", cassette(response={"body": {"output": text}}))
