@@ -1,51 +1,103 @@
-"""Text behind escapes: what a string says with its percent-escapes, HTML character references or
+"""Text behind escapes: what a string says with its percent-escapes, HTML character references and
 backslash escapes undone, read by the secret check (`httpx_cassette.core.scan`) and its pre-check alike;
 and a URL percent-encoded whole, as the URL it is."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import unquote
 
-from httpx_cassette.core.places import url_like, urls_in_text
+import msgspec
+
+from httpx_cassette.core.embedded import embedded_json, maybe_json
+from httpx_cassette.core.places import url_like
 
 __all__ = ["as_url", "one_url", "unescaped"]
 
-# A percent-escape, and an HTML character reference (numeric, or named as HTML5 names them).
+# A URL written out (absolute, or a path with a query or fragment standing on its own), or a run of
+# percent-escapes: the escapes of a URL are the URL rules' to read (a layer of a redirect chain at a
+# time), those of text around it its own.
+_PERCENT_OR_URL = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"<>]*"
+    r"|(?<![\w/.:%~+-])/[^\s\"<>?#]*[?#][^\s\"<>]*"
+    r"|(?:%[0-9A-Fa-f]{2})+"
+)
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+# An HTML character reference: numeric, or named as HTML5 names them.
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-# A backslash escape of a character by its number, as source code and JSON quoted once more write it,
-# and the escapes that come with it in such text.
-_CODED = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2})")
+# A backslash escape of a character by its number, or a quote escaped (JSON quoted once more, a notebook
+# cut short: `api_key=\"...\"`), as code and logs write them; and the escapes that come with those.
+_CODED = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|\")")
 _BACKSLASH = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrt\\/\"'])")
 _SHORT = {"n": "\n", "r": "\r", "t": "\t"}
 _ENCODED_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}%3[Aa](?:%2[Ff]|/){2}")  # https%3A%2F%2F...
+_LAYERS = 4  # escapes of escapes undone this deep (a `.env` percent-encoded twice, HTML then percent)
 
 
 def unescaped(text: str) -> list[str]:
-    """What ``text`` says with its escapes undone, one reading per kind it holds: percent-escapes (a
-    settings file or a form URL-encoded whole, then quoted in a log or a tool's result: ``DB_PASSWORD%3D``),
-    HTML character references (a file shown in a web page: ``DB_PASSWORD&#61;``) and characters escaped by
-    their number (``\\u003d``, ``\\x3d``: a string literal in code, JSON quoted again). Each is a reading a
-    client of that kind makes; escapes inside a reading are its own reader's, one layer at a time. The
-    URLs in text are left out of its percent reading: the URL rules read their escapes, a layer of a
-    redirect chain at a time (quoted in a prompt, a chain is as many layers as it has hops)."""
-    found = []
+    """What ``text`` says with its escapes undone, or nothing when it has none: a JSON string whole, as JSON
+    reads it (a body logged as a string); percent-escapes outside the URLs written in it (a settings file
+    or a form URL-encoded whole: ``DB_PASSWORD%3D``); HTML character references (a file shown in a web
+    page: ``DB_PASSWORD&#61;``); backslash escapes (``\\u003d``, ``\\x3d``, ``\\"``: a string literal in
+    code, JSON quoted again). One kind after the other, and again on what that shows, up to `_LAYERS`
+    times: one reading, read once, whatever the kinds and layers (each kind apart, then each of each,
+    read a page 16 times over). Undoing stops at JSON: its strings' escapes are its own, undone as the
+    scanner reads each (a response logged as HTML-escaped JSON keeps its stream to assemble). A NUL an
+    escape writes (``b"\\x00"`` in code, ``%00``) is a character of that text, no sign of UTF-16: it
+    reads as U+FFFD, as HTML reads ``&#0;``."""
+    reading = text
+    for _ in range(_LAYERS):
+        before = reading
+        for undo in _KINDS:
+            undone = undo(reading)
+            if undone != reading:
+                reading = undone
+                if maybe_json(reading) and embedded_json(reading) is not None:
+                    return [reading.replace("\x00", "\ufffd")]
+        if reading == before:
+            break
+    return [reading.replace("\x00", "\ufffd")] if reading != text else []
+
+
+def _percent(text: str) -> str:
     if "%" in text and _PERCENT.search(text):
-        rest = text
-        for url in urls_in_text(text):
-            rest = rest.replace(url, " ")
-        if _PERCENT.search(rest):  # UTF-8, undecodable bytes replaced: a token is ASCII either way
-            found.append(unquote(rest))
+        return _PERCENT_OR_URL.sub(_outside_urls, text)  # UTF-8, undecodable bytes replaced
+    return text
+
+
+def _references(text: str) -> str:
     if "&" in text and _REFERENCE.search(text):
         import html  # its entity table costs the import a millisecond; few texts need it
 
-        found.append(html.unescape(text))
+        return html.unescape(text)
+    return text
+
+
+def _backslashes(text: str) -> str:
     if "\\" in text and _CODED.search(text):
         # A pair of surrogates escaped one by one is one character; one alone is none (replaced).
         coded = _BACKSLASH.sub(_character, text).encode("utf-16-le", "surrogatepass")
-        found.append(coded.decode("utf-16-le", "replace"))
-    return [reading for reading in found if reading != text]
+        return coded.decode("utf-16-le", "replace")
+    return text
+
+
+def _json_string(text: str) -> str:
+    """The text a JSON string literal holds, when ``text`` is one (JSON encoded twice: a body logged as
+    a string); as JSON reads it, not escape by escape."""
+    if len(text) > 1 and text[0] == text[-1] == '"':
+        with contextlib.suppress(msgspec.DecodeError):
+            inner = msgspec.json.decode(text)
+            return inner if isinstance(inner, str) else text
+    return text
+
+
+_KINDS = (_json_string, _percent, _references, _backslashes)
+
+
+def _outside_urls(found: re.Match[str]) -> str:
+    written = found.group(0)
+    return unquote(written) if written[0] == "%" else written
 
 
 def _character(escape: re.Match[str]) -> str:

@@ -109,7 +109,8 @@ def may_hold_secret(
             return True
         values = {value for pairs in forms for _, value in pairs}
         values.update(reading for s in each if type(s) is str for reading in unescaped(s))  # escapes undone
-        inside = distinct([data for value in values if maybe_json(value) and (data := embedded_json(value))])
+        jsons = [data for value in values if maybe_json(value) and (data := embedded_json(value))]
+        inside = _assembled(distinct(jsons))  # a response logged in one: its stream assembled
         if any(key in inside.keys for key in _SPECIAL_KEYS) or any_secret_name(inside.keys):
             return True
         todo, skip = (values | inside.found) - seen, frozenset()  # a value is shorter than its form

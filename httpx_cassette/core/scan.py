@@ -117,23 +117,23 @@ class SecretScanner:
         base64: bool = True,
     ) -> Iterator[Finding]:
         """The rules for one string (`_rules`), and the base64 anywhere in it read as bytes (``base64``:
-        unless the caller reads it so already), whatever the rules found in the string itself;
-        ``whole_json``: whether it is whole JSON, when the caller parsed it already (None: look)."""
+        unless the caller reads it so already), whatever the rules found in the string itself; then what
+        it says with its escapes undone, where that holds more; ``whole_json``: whether it is whole JSON,
+        when the caller parsed it already (None: look)."""
         if whole_json is None:
             whole_json = maybe_json(value) and embedded_json(value) is not None
         found = list(self._rules(value, where, name, in_headers, file, query, whole_json))
-        yield from found
-        # Its escapes undone (`unescaped`): whole JSON's strings are walked one by one, a URL's are the
-        # URL rules' to read.
-        for reading in unescaped(value) if not whole_json and not one_url(value) else ():
-            shown = {f.masked for f in found}
-            yield from (f for f in self.scan(reading, f"{where} (unescaped)", file) if f.masked not in shown)
         if "\x00" in value:  # UTF-16 or UTF-32 to a client that sniffs (json.loads), NULs between letters
-            yield from self.in_bytes(value.encode("utf-8", "surrogatepass"), where, file)
+            found += self.in_bytes(value.encode("utf-8", "surrogatepass"), where, file)
         # base64 anywhere in it (the whole string, a Kubernetes secret's value in YAML, a MIME part, a blob
         # pasted in a message), read as a body is: base64 in what it decodes to is read there, in turn.
         for raw in base64_inside(value) if base64 and not whole_json else ():
-            yield from self.in_bytes(raw, f"{where} (base64-decoded)", file)
+            found += self.in_bytes(raw, f"{where} (base64-decoded)", file)
+        yield from found
+        # Its escapes undone (`unescaped`); whole JSON's strings are walked one by one.
+        for reading in unescaped(value) if not whole_json else ():
+            shown = {f.masked for f in found}
+            yield from (f for f in self.scan(reading, f"{where} (unescaped)", file) if f.masked not in shown)
 
     def _rules(
         self,

@@ -46,6 +46,16 @@ HIDDEN = {
     "a key behind a reference": "key: sk&#45;proj&#45;" + TOKEN + TOKEN,
     "a .env as \\x escapes in code": "s = '" + _each("\\x{:02x}", ENV) + "'",
     "a key behind \\u escapes": 'key = "sk\\u002dproj\\u002d' + TOKEN + TOKEN + '"',
+    "a .env with a URL line first, percent-encoded whole": quote(
+        f"API_BASE=https://api.example.com\n{ENV}", safe=""
+    ),
+    "the same with quote's default safe slash": quote(f"API_BASE=https://api.example.com\n{ENV}"),
+    "a form with a redirect URL, encoded whole": quote(
+        f"redirect_uri=https://app.example/cb&{FORM}", safe=""
+    ),
+    "a notebook cut short, its code quoted": '{"cells": [{"source": ["client = OpenAI(api_key=\\"'
+    + TOKEN
+    + '\\")\\n"]}, ... [truncated]',
     "HTML escaped, then percent-encoded": quote(_each("&#{};", ENV)),
 }
 
@@ -88,6 +98,8 @@ CLEAN = {
     "a page's text": html.escape('<a href="/x?a=1&b=2">Tom & Jerry</a> &copy; 2024 &mdash; "quotes"'),
     "code with escapes": 'print("caf\\u00e9\\n\\x41 \\"done\\"")',
     "JSON with surrogates escaped one by one": '{"\\ud83d\\ude00": 0, "lone": "\\ud800"}',
+    "code writing NULs as escapes": "def login(sock, password):\n    password = password.encode()\n"
+    '    sock.send(b"\\x00\\x01" + b"\\x00" + password)  # %00 too',
     "a settings line with a placeholder": quote("DB_PASSWORD=changeme\nAPI_KEY=<your key>\n", safe=""),
 }
 

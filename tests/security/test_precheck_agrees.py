@@ -5,6 +5,7 @@ either is refused or leaves a file ``scan`` finds clean, with the credential now
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import string
@@ -56,6 +57,9 @@ RESPONSES = {
     # a response logged inside another: its stream's pieces are assembled by the scanner
     "status object holding SSE text": {"status": "completed", "text": SSE},
     "status object holding chunks": {"job": {"status": "done", "body": CHUNKS}},
+    # the same written into a string HTML-escaped, or JSON-quoted again: read with its escapes undone
+    "status object HTML-escaped in a string": {"log": html.escape(json.dumps({"status": 200, "text": SSE}))},
+    "status object quoted again in a string": {"log": json.dumps(json.dumps({"status": 200, "text": SSE}))},
     # events written out as stored (`__data__`) anywhere but the stream itself
     "stored events in a JSON body": {"debug": {"events": [{"__data__": chunk} for chunk in CHUNKS]}},
     # a form with a user agent field, whose value the scanner reads as free text
