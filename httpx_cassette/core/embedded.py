@@ -290,20 +290,15 @@ def code_secrets(text: str) -> list[tuple[str, str]]:
         found += escaped_secrets(text)
     if ("=" not in text and ":" not in text) or not any(maybe.search(text) for maybe in _MAYBE_CODE):
         return found
-    for match in _CODE_PAIR.finditer(text):
-        name, value = (
-            match.group(2, 4)
-            if match.group(2)
-            else match.group(6, 7)
-            if match.group(6)
-            else match.group(8, 9)
-        )
-        if (
-            secret_named(name) is not None
-            and token_like(value)
-            and not (is_placeholder(value) or is_hashed(value))
-        ):
+    at = 0
+    while (match := _CODE_PAIR.search(text, at)) is not None:
+        name_at, value_at = (2, 4) if match.group(2) else (6, 7) if match.group(6) else (8, 9)
+        name, value = match.group(name_at, value_at)
+        secret = secret_named(name) is not None and token_like(value)
+        if secret and not (is_placeholder(value) or is_hashed(value)):
             found.append((name, value))
+        # Not a secret's: the pair may sit inside its value (`"log": "client = OpenAI(api_key="...`)
+        at = match.end() if secret else match.start(value_at)
     return found
 
 

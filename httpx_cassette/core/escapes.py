@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 import msgspec
 
@@ -18,11 +18,11 @@ __all__ = ["as_url", "one_url", "unescaped"]
 # A URL written out (absolute, or a path with a query or fragment standing on its own), or a run of
 # percent-escapes: the escapes of a URL are the URL rules' to read (a layer of a redirect chain at a
 # time), those of text around it its own.
-_PERCENT_OR_URL = re.compile(
-    r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"<>]*"
-    r"|(?<![\w/.:%~+-])/[^\s\"<>?#]*[?#][^\s\"<>]*"
-    r"|(?:%[0-9A-Fa-f]{2})+"
-)
+_URL = r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"<>]*|(?<![\w/.:%~+-])/[^\s\"<>?#]*[?#][^\s\"<>]*"
+# Text encoded has no whitespace: a "+" in a word with an escape is a space, as `quote_plus` and forms
+# write one ("C++" in prose has none).
+_PLUS_OR_URL = re.compile(_URL + r"|(?:%[0-9A-Fa-f]{2}|\+)+")
+_WORDS = re.compile(r"(\s+)")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 # An HTML character reference: numeric, or named as HTML5 names them.
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -61,8 +61,11 @@ def unescaped(text: str) -> list[str]:
 
 
 def _percent(text: str) -> str:
-    if "%" in text and _PERCENT.search(text):
-        return _PERCENT_OR_URL.sub(_outside_urls, text)  # UTF-8, undecodable bytes replaced
+    if "%" in text and _PERCENT.search(text):  # UTF-8, undecodable bytes replaced
+        words = _WORDS.split(text)
+        return "".join(
+            _PLUS_OR_URL.sub(_outside_urls, w) if "%" in w and _PERCENT.search(w) else w for w in words
+        )
     return text
 
 
@@ -97,7 +100,7 @@ _KINDS = (_json_string, _percent, _references, _backslashes)
 
 def _outside_urls(found: re.Match[str]) -> str:
     written = found.group(0)
-    return unquote(written) if written[0] == "%" else written
+    return unquote_plus(written) if written[0] in "%+" else written
 
 
 def _character(escape: re.Match[str]) -> str:

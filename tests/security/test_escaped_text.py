@@ -12,7 +12,7 @@ import random
 import string
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -56,6 +56,9 @@ HIDDEN = {
     "a notebook cut short, its code quoted": '{"cells": [{"source": ["client = OpenAI(api_key=\\"'
     + TOKEN
     + '\\")\\n"]}, ... [truncated]',
+    "a header line form-encoded in prose": "fix: " + quote_plus(f"Authorization: Bearer {TOKEN}"),
+    "JSON form-encoded in prose": "see " + quote_plus(json.dumps({"api_key": TOKEN, "model": "m"})),
+    "code quoted in a log line as it is": '{"log": "client = OpenAI(api_key="' + TOKEN + '")"}',
     "HTML escaped, then percent-encoded": quote(_each("&#{};", ENV)),
 }
 
@@ -96,6 +99,7 @@ CLEAN = {
     "a redirect chain": "see " + quote("https://example.com/a?next=" + quote("https://example.com/b?x=1")),
     "an escaped query in prose": "search for name%3Dalice%26page%3D2 and compare",
     "a page's text": html.escape('<a href="/x?a=1&b=2">Tom & Jerry</a> &copy; 2024 &mdash; "quotes"'),
+    "prose with pluses and an escape": "C++ and a+b: 50%25 off, see /docs?q=a+b%20c",
     "code with escapes": 'print("caf\\u00e9\\n\\x41 \\"done\\"")',
     "JSON with surrogates escaped one by one": '{"\\ud83d\\ude00": 0, "lone": "\\ud800"}',
     "code writing NULs as escapes": "def login(sock, password):\n    password = password.encode()\n"
