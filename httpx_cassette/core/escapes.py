@@ -15,9 +15,8 @@ from httpx_cassette.core.places import url_like
 
 __all__ = ["as_url", "one_url", "unescaped"]
 
-# A URL written out (absolute, or a path with a query or fragment standing on its own), or a run of
-# percent-escapes: the escapes of a URL are the URL rules' to read (a layer of a redirect chain at a
-# time), those of text around it its own.
+# A URL written out (absolute, or a path with a query or fragment standing on its own): its escapes are
+# the URL rules' to read (a layer of a redirect chain at a time), those of the text around it its own.
 _URL = r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"<>]*|(?<![\w/.:%~+-])/[^\s\"<>?#]*[?#][^\s\"<>]*"
 # Text encoded has no whitespace: a "+" in a word with an escape is a space, as `quote_plus` and forms
 # write one ("C++" in prose has none).
