@@ -30,6 +30,7 @@ from httpx_cassette.core.secrets import (
     is_hashed,
     is_placeholder,
     known_format,
+    named_like_a_variable,
     secret_named,
     secret_value,
     token_like,
@@ -336,11 +337,11 @@ def header_line_secrets(text: str) -> list[tuple[str, str]]:
         name, value = match.group(1), match.group(2).strip()
         if "uthorization" in name.lower():
             scheme, _, credentials = value.partition(" ")
-            credentials = credentials.strip().split(" ")[0]
+            credentials = credentials.strip().split(" ")[0].rstrip(".,;:!?)'\"")  # prose goes on after it
             known = scheme.lower() in _SCHEMES and not trivial(credentials)  # else a token (not prose)
             if (
                 (known or token_like(credentials))
-                and not is_placeholder(credentials)
+                and not (is_placeholder(credentials) or named_like_a_variable(credentials))
                 and "://" not in credentials
             ):
                 found.append((name, credentials))

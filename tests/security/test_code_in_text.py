@@ -49,6 +49,13 @@ HONEST = [
     "Set max_tokens: 'ThisIsALongValue123' and token_type: 'Bearer'",
     "See https://api.example.com/v1/items?API_KEY=REDACTED&limit=10 for the format",
     "Basic authentication sends Authorization: Basic <base64 of user:password>.",
+    # where a command line shown in an answer puts the key: a variable, a name, words in brackets
+    "curl https://api.openai.com/v1/models -H 'Authorization: Bearer $OPENAI_API_KEY'",
+    'curl -H "Authorization: Bearer ${TOKEN}" https://api.example.com/v1/me',
+    "Invoke-RestMethod -Headers @{Authorization = 'Bearer $env:OPENAI_API_KEY'}; or %API_KEY% on cmd",
+    "Send Authorization: Bearer YOUR_API_KEY with every request.",
+    "Send Authorization: Bearer <your-token>, or in a template: Authorization: Bearer {{ api_key }}",
+    'client = OpenAI(api_key="$OPENAI_API_KEY")',
 ]
 
 
@@ -122,3 +129,15 @@ def test_a_token_in_an_xml_element_named_as_a_secret_is_refused_and_flagged(tmp_
 def test_an_xml_example_with_a_placeholder_records(tmp_path: Path) -> None:
     record(tmp_path, "Show me", "<password>changeme</password><token>YOUR_TOKEN_HERE</token>")
     assert cli_main(["scan", str(tmp_path)]) == 0
+
+
+def test_a_password_named_like_a_variable_is_still_redacted_under_its_name(tmp_path: Path) -> None:
+    # `YOUR_API_KEY` after `Bearer` in text is a placeholder; under a secret's name in data it may be
+    # the password itself, so redaction keeps it off disk
+    upstream = httpx.MockTransport(lambda _: httpx.Response(200, json={"ok": True}))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.post(
+            "https://api.example.com/v1/login", json={"user": "ada", "password": "ADMIN_PASSWORD_2024"}
+        )
+    (file,) = tmp_path.glob("*.json")
+    assert "ADMIN_PASSWORD_2024" not in file.read_text()
