@@ -102,7 +102,9 @@ def embedded_json(text: str) -> Any | None:
         return None
     try:
         return msgspec.json.decode(stripped)
-    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested deeper than Python builds
+    # Not JSON, nested deeper than Python builds, or a string Python's json module read holding a lone
+    # surrogate (no UTF-8 has one)
+    except (msgspec.DecodeError, RecursionError, UnicodeEncodeError):
         return lenient_json(stripped)
 
 
@@ -147,12 +149,21 @@ def _named(text: str) -> list[tuple[str, str]]:
     open_ = [objects[0]]
     end = 0
     for start, stop, name, _, value in _pairs_at(text):
-        # From after the closing quote of the pair before: a brace inside a string is text, not a brace
-        for brace in _BRACES.findall(text, end + (text[end : end + 1] == '"'), start):
-            if brace == "{":
+        # From after the closing quote of the pair before: a brace inside a string is text, not a brace.
+        # One pass, a flag for "in a string" (a pattern for whole strings tried again at every escaped
+        # quote of one left open, and read the rest of its line each time: quadratic).
+        quoted = False
+        for token in _BRACES.findall(text, end + (text[end : end + 1] == '"'), start):
+            if token == '"':
+                quoted = not quoted
+            elif token == "\n":
+                quoted = False  # a JSON string holds no line break
+            elif quoted or len(token) == 2:  # in a string, or an escape
+                continue
+            elif token == "{":
                 open_.append([])
                 objects.append(open_[-1])
-            elif brace == "}" and len(open_) > 1:
+            elif len(open_) > 1:
                 open_.pop()
         open_[-1].append((name, value))
         end = stop
@@ -163,7 +174,7 @@ def _named(text: str) -> list[tuple[str, str]]:
     return named
 
 
-_BRACES = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}]')  # a string (skipped whole), or a brace
+_BRACES = re.compile(r'\\.|["{}\n]')  # an escape (skipped), a quote, a brace, a line end
 
 
 def _pairs(text: str) -> list[tuple[str, str, str]]:
@@ -298,8 +309,10 @@ def code_secrets(text: str) -> list[tuple[str, str]]:
         secret = secret_named(name) is not None and token_like(value)
         if secret and not (is_placeholder(value) or is_hashed(value)):
             found.append((name, value))
-        # Not a secret's: the pair may sit inside its value (`"log": "client = OpenAI(api_key="...`)
-        at = match.end() if secret else match.start(value_at)
+        # Not a secret's: a pair may sit inside its quoted value (`"log": "client = OpenAI(api_key="...`);
+        # such a value holds no quote, so the pair found there ends past it: each value is read twice at
+        # most. An unquoted value (`NAME=...`) may hold `=` after `=`: searched past, as a whole.
+        at = match.end() if secret or value_at == 9 else match.start(value_at)
     return found
 
 

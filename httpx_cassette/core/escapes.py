@@ -16,8 +16,13 @@ from httpx_cassette.core.places import url_like
 __all__ = ["as_url", "one_url", "unescaped"]
 
 # A URL written out (absolute, or a path with a query or fragment standing on its own): its escapes are
-# the URL rules' to read (a layer of a redirect chain at a time), those of the text around it its own.
-_URL = r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s\"<>]*|(?<![\w/.:%~+-])/[^\s\"<>?#]*[?#][^\s\"<>]*"
+# the URL rules' to read (a layer of a redirect chain at a time), those of the text around it its own. It
+# ends where text encoded around it has a line break or a space (`encodeURI` keeps `:` and `/` as they are).
+_NO_BREAK = r"%(?![01][0-9A-Fa-f]|20|7[Ff])"
+_IN_URL = rf"(?:[^\s\"<>%]|{_NO_BREAK})"
+_IN_PATH = rf"(?:[^\s\"<>?#%]|{_NO_BREAK})"
+_URL = rf"[A-Za-z][A-Za-z0-9+.-]{{0,31}}://{_IN_URL}*|(?<![\w/.:%~+-])/{_IN_PATH}*[?#]{_IN_URL}*"
+_ENCODED_QUERY = re.compile(r"%3[Ff]|%23")  # a URL whose `?` or `#` is encoded: read decoded
 # Text encoded has no whitespace: a "+" in a word with an escape is a space, as `quote_plus` and forms
 # write one ("C++" in prose has none).
 _PLUS_OR_URL = re.compile(_URL + r"|(?:%[0-9A-Fa-f]{2}|\+)+")
@@ -25,10 +30,12 @@ _WORDS = re.compile(r"(\s+)")
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 # An HTML character reference: numeric, or named as HTML5 names them.
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-# A backslash escape of a character by its number, or a quote escaped (JSON quoted once more, a notebook
-# cut short: `api_key=\"...\"`), as code and logs write them; and the escapes that come with those.
-_CODED = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|\")")
-_BACKSLASH = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrt\\/\"'])")
+# A backslash escape of a character by its number (`\u003d`, `\u{3d}` as JS and Rust write it, `\x3d`,
+# octal `\075`), or a quote escaped (JSON quoted once more, a notebook cut short: `api_key=\"...\"`), as
+# code and logs write them; and the escapes that come with those.
+_NUMBERED = r"u[0-9A-Fa-f]{4}|u\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{2}|[0-3][0-7]{2}"
+_CODED = re.compile(rf"\\(?:{_NUMBERED}|\")")
+_BACKSLASH = re.compile(rf"\\(?:{_NUMBERED}|[nrt\\/\"'])")
 _SHORT = {"n": "\n", "r": "\r", "t": "\t"}
 _ENCODED_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}%3[Aa](?:%2[Ff]|/){2}")  # https%3A%2F%2F...
 _LAYERS = 4  # escapes of escapes undone this deep (a `.env` percent-encoded twice, HTML then percent)
@@ -99,12 +106,17 @@ _KINDS = (_json_string, _percent, _references, _backslashes)
 
 def _outside_urls(found: re.Match[str]) -> str:
     written = found.group(0)
-    return unquote_plus(written) if written[0] in "%+" else written
+    if written[0] in "%+":
+        return unquote_plus(written)
+    return unquote(written) if "?" not in written and _ENCODED_QUERY.search(written) else written
 
 
 def _character(escape: re.Match[str]) -> str:
     code = escape.group(0)[1:]
-    return chr(int(code[1:], 16)) if len(code) > 1 else _SHORT.get(code, code)
+    if len(code) == 1:
+        return _SHORT.get(code, code)
+    number = int(code, 8) if code[0].isdigit() else int(code[1:].strip("{}"), 16)
+    return chr(min(number, 0x10FFFF))
 
 
 def one_url(value: str) -> bool:

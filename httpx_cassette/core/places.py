@@ -258,7 +258,7 @@ def _json_redacted(value: str) -> tuple[str, list[tuple[str, Any]]]:
     try:
         data = msgspec.json.decode(value)
         redacted = redact_fields(data, found)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeEncodeError):  # a lone surrogate is no UTF-8: no JSON msgspec reads
         return value, []
     except RecursionError:
         return REDACTED, [("(too deep to read)", value)]

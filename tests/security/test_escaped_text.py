@@ -59,6 +59,12 @@ HIDDEN = {
     "a header line form-encoded in prose": "fix: " + quote_plus(f"Authorization: Bearer {TOKEN}"),
     "JSON form-encoded in prose": "see " + quote_plus(json.dumps({"api_key": TOKEN, "model": "m"})),
     "code quoted in a log line as it is": '{"log": "client = OpenAI(api_key="' + TOKEN + '")"}',
+    "a .env with a URL line, encoded as encodeURI does": quote(
+        f"API_BASE=https://api.example/v1\n{ENV}", safe=":/"
+    ),
+    "a URL whose query delimiters are encoded": "callback: https://app.test/cb%3Faccess_token%3D" + TOKEN,
+    "a .env line escaped in octal": "s = 'DB_PASSWORD\\075" + TOKEN + "'",
+    "a .env line escaped as JS and Rust do": 's = "DB_PASSWORD\\u{3d}' + TOKEN + '"',
     "HTML escaped, then percent-encoded": quote(_each("&#{};", ENV)),
 }
 
@@ -129,3 +135,19 @@ def test_any_escapes_record_or_are_refused(tmp_path: Path, parts: list[str]) -> 
     path = tmp_path / str(abs(hash(text)))
     if not _record(path, {"output": text}, {"messages": [{"role": "user", "content": text}]}):
         assert scan_directory(path) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"a": NaN, "b": " {x \\udfff&quot;null}"}', b'{"a": NaN, "b": "/p?=%7B\\ud800#https://"}'],
+    ids=["entity", "url"],
+)
+def test_json_only_python_reads_with_a_lone_surrogate_records(tmp_path: Path, body: bytes) -> None:
+    # Python's json module reads NaN and a lone surrogate; no text holds one, so the body is read as text
+    answer = httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    upstream = httpx.MockTransport(lambda request: answer)
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.get("https://api.test/v1/x").read()
+    assert scan_directory(tmp_path) == []
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="replay")) as client:
+        assert client.get("https://api.test/v1/x").content == body

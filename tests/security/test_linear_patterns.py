@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from httpx_cassette.core.decoded import base64_inside
+from httpx_cassette.core.embedded import code_secrets, json_pairs
 from httpx_cassette.core.secrets import known_format
 from httpx_cassette.core.shown import shown
 from httpx_cassette.storage.scan import scan_directory
@@ -57,3 +58,17 @@ def test_a_body_of_many_base64_blocks_is_scanned(tmp_path: Path) -> None:
     }
     (tmp_path / "get-x-000000000000.json").write_text(json.dumps(cassette))
     assert scan_directory(tmp_path) == []
+
+
+def test_a_string_left_open_with_escaped_quotes_is_read_once() -> None:
+    # A pattern for whole strings was tried again at every escaped quote of one left open, reading the
+    # rest of its line each time: 80 KB of this took 12 s
+    text = '{"a": "' + '\\"' * SIZE + '\n"Name": "DB_PASSWORD", "Value": "x"'
+    assert json_pairs(text)[-1] == ("DB_PASSWORD", "x")
+
+
+def test_unquoted_settings_holding_settings_are_read_once() -> None:
+    # Each `NAME=` of `XA=XA=...` is a pair whose value holds the rest: searched again inside every value,
+    # a megabyte took seconds, and a form nested 24 deep in a small gzip body minutes
+    assert code_secrets("XA=" * SIZE) == []
+    assert code_secrets('{"log": "client = OpenAI(api_key=\\"x\\")"} ' * (SIZE // 40)) == []
