@@ -31,6 +31,12 @@ def printable(text: str) -> str:
     return text.translate(_ESCAPED)
 
 
+def one_line(text: str) -> str:
+    """`printable`, with line breaks and tabs escaped too: a file's name or field in a line of output (a
+    table's cell, a finding, a problem) must not split it and forge lines of its own."""
+    return printable(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
 class CassetteError(Exception):
     """Base class of every error httpx_cassette raises. Its message is escaped (`printable`) here, once
     for all: a file name or a field from a pull request can sit anywhere in it (a twin file's name, a
@@ -49,7 +55,7 @@ class CassetteFormatError(CassetteError):
         self.path = path
         self.problem = problem
         # A file name from a pull request reaches the terminal (pytest's failure line): escaped.
-        super().__init__(f"broken cassette file {printable(path)}: {problem}")
+        super().__init__(f"broken cassette file {one_line(path)}: {problem}")
 
 
 class NotAnExchangeError(CassetteFormatError):

@@ -112,3 +112,63 @@ def test_convert_refuses_a_vcrpy_method_with_a_line_break_in_one_line(tmp_path: 
     assert "$.request.method" in err
     assert not any(line.startswith("X-Forged") for line in err.splitlines()), err
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def _file(directory: Path, name: str, request: dict[str, Any], response: dict[str, Any]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    data = {"version": 1, "request": {"method": "GET", "url": URL, **request}, "responses": [response]}
+    file = directory / name
+    file.write_text(json.dumps(data))
+    return file
+
+
+SSE = {"status": 200, "headers": {"content-type": "text/event-stream"}, "is_streaming": True}
+MORE = {
+    "an event's name": (
+        {},
+        {**SSE, "body": [{"event": "x" + FORGED, "__data__": {}}]},
+        "$.responses[0].body[0]",
+    ),
+    "an event's id": ({}, {**SSE, "body": [{"id": "1" + FORGED, "__data__": {}}]}, "$.responses[0].body[0]"),
+    "a multipart name": (
+        {"method": "POST", "multipart": [{"name": "f" + FORGED, "value": "v"}]},
+        {"status": 200, "body": {}},
+        "$.request.multipart[0].name",
+    ),
+}
+
+
+@pytest.mark.parametrize(("request_", "response", "field"), list(MORE.values()), ids=list(MORE))
+def test_a_line_break_in_a_stream_or_a_form_field_is_refused(
+    tmp_path: Path, request_: dict[str, Any], response: dict[str, Any], field: str
+) -> None:
+    _file(tmp_path, "get-models-0123456789ab.json", request_, response)
+    status, _, err = run("verify", tmp_path)
+    assert status == 1
+    assert field in err
+    assert not any(line.startswith(FORGED.strip()[:16]) for line in err.splitlines())
+
+
+def test_show_prints_a_multi_line_failure_on_its_line(tmp_path: Path) -> None:
+    failure = {"status": 0, "error": {"type": "ConnectError", "message": "refused" + FORGED}}
+    file = _file(tmp_path, "get-models-0123456789ab.json", {}, failure)
+    status, out, err = run("show", file)
+    assert status == 0, err
+    assert not any(line.startswith(FORGED.strip()[:16]) for line in out.splitlines())
+    assert "failed: ConnectError: refused\\nget-models-5f1c" in out
+
+
+@pytest.mark.parametrize("command", ["verify", "ls", "scan"])
+def test_a_file_name_with_a_line_break_is_named_on_one_line(tmp_path: Path, command: str) -> None:
+    # git stores such names: every message naming the file keeps to its line
+    name = "get-models" + FORGED.replace("/", "_") + "0123456789ab.json"
+    broken = (
+        {"status": 700}
+        if command != "scan"
+        else {"status": 200, "body": {"api_key": "Q7vX2mK9pL4sN8wR3tY6uB1c"}}
+    )
+    _file(tmp_path, name, {}, broken)
+    status, out, err = run(command, tmp_path)
+    assert status == 1
+    assert "get-models\\nget-models-5f1c" in out + err
+    assert not any(line.startswith(FORGED.strip()[:16]) for line in (out + err).splitlines())

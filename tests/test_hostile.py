@@ -150,7 +150,7 @@ def test_an_unplayable_response_names_its_file(tmp_path: Path) -> None:
         status=200, headers={"content-type": "text/event-stream"}, is_streaming=True, body=[event]
     )
     error = broken(tmp_path, encode_file(CassetteFile(request=REQUEST, responses=[response])))
-    assert "response 0 cannot be replayed:" in str(error)
+    assert "line break - at `$.responses[0].body[0]`" in str(error)  # refused when read, where it is
 
 
 def test_a_recorded_exception_name_picks_only_request_errors(tmp_path: Path) -> None:

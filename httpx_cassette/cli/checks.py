@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from httpx_cassette.cli.common import UsageError, existing, plural
-from httpx_cassette.cli.console import Console
+from httpx_cassette.cli.console import Console, one_line
 from httpx_cassette.storage.files import files_at, refuse_special_files
 
 __all__ = ["cmd_diff", "cmd_scan", "cmd_verify", "diff_lines"]
@@ -83,9 +83,9 @@ def diff_lines(
     result = diff_paths(old, new, everything=everything)
     lines: list[str] = []
     for file in result.removed:
-        lines.append(f"removed {file}")
+        lines.append(one_line(f"removed {file}"))
     for file in result.added:
-        lines.append(f"added   {file}")
+        lines.append(one_line(f"added   {file}"))
     for changed in result.changed:
         lines.append(
             f"changed {changed.new}"

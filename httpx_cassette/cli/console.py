@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Literal, TextIO
 
 from httpx_cassette.core.shown import printable
+from httpx_cassette.errors import one_line
 
 __all__ = ["PROGRESS_FROM", "Console", "one_line", "visible"]
 
@@ -21,12 +22,6 @@ PROGRESS_FROM = 200  # files: smaller directories are checked too fast for a pro
 def visible(text: str) -> str:
     """``text`` as a terminal may get it from a cassette (`httpx_cassette.core.shown.printable`)."""
     return printable(text)
-
-
-def one_line(text: str) -> str:
-    """`visible`, with line breaks and tabs escaped too: a table's cell, or a line a file's text must not
-    split (a hostile file would add rows of its own to what a reviewer reads)."""
-    return visible(text).replace("\n", "\\n").replace("\t", "\\t")
 
 
 class Console:

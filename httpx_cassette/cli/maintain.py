@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from httpx_cassette.cli.common import UsageError, existing, plural
-from httpx_cassette.cli.console import Console
+from httpx_cassette.cli.console import Console, one_line
 from httpx_cassette.errors import CassetteFormatError
 from httpx_cassette.storage.files import refuse_special_files
 
@@ -27,7 +27,7 @@ def cmd_prune(args: argparse.Namespace, console: Console) -> int:
     pruned = prune(root, read_report(Path(args.used_by)), dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     for file in pruned.deleted:
-        console.print(f"{verb} {file}")
+        console.print(one_line(f"{verb} {file}"))
     if pruned.deleted:
         console.print(f"{verb} {plural(len(pruned.deleted), 'unused interaction')}")
     elif not pruned.kept:

@@ -196,7 +196,7 @@ def _body_lines(source: Request | Response, folder: Path | None = None) -> list[
         return [f"<binary body {stored}>"] if data is None else _served_lines(source, data, stored)
     if isinstance(source, Request) and source.multipart is not UNSET:
         return [
-            "multipart part " + " ".join(f"{k}={v}" for k, v in msgspec.to_builtins(part).items())
+            one_line("multipart part " + " ".join(f"{k}={v}" for k, v in msgspec.to_builtins(part).items()))
             for part in source.multipart
         ]
     return []
@@ -289,7 +289,7 @@ def _event_line(index: int, event: Event, offsets: list[float], ndjson: bool = F
     fields += [f"retry: {event.retry}"] if event.retry is not None else []
     ending = "(no newline after it)" if ndjson else "(no blank line after it: SDKs drop it)"
     fields += [ending] if event.unterminated else []
-    return f"  [{index}] {at}" + "  ".join(fields)
+    return one_line(f"  [{index}] {at}" + "  ".join(fields))
 
 
 def _content_type(response: Response) -> str:
@@ -335,7 +335,7 @@ def response_lines(
     if response.truncated:
         lines.append("truncated: the caller stopped reading before the end of the body")
     if response.error is not None:
-        lines.append(f"failed: {response.error.type}: {response.error.message}")
+        lines.append(one_line(f"failed: {response.error.type}: {response.error.message}"))
     return lines
 
 

@@ -23,7 +23,7 @@ from httpx_cassette.core.events import stream_chunks
 from httpx_cassette.core.key import key_of
 from httpx_cassette.core.ndjson import LineRecorder, line_chunks
 from httpx_cassette.core.sse import ServerSentEvent, SSEParser
-from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError
+from httpx_cassette.errors import CassetteFormatError, NotAnExchangeError, one_line
 from httpx_cassette.model.body import body_bytes
 from httpx_cassette.model.cassette import (
     CassetteFile,
@@ -49,7 +49,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.message}"
+        return one_line(f"{self.file}: {self.message}")
 
 
 def _expected(event: Event) -> ServerSentEvent:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import msgspec
 
+from httpx_cassette.errors import one_line
+
 __all__ = ["LINE_SETTING", "NOT_CHECKED", "Finding", "mask"]
 
 # A finding's ``masked`` when no value was found because the check could not read that far: not clean.
@@ -27,7 +29,7 @@ class Finding:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.file is not None else self.path
-        return f"{where}: {self.kind} {self.masked}"
+        return one_line(f"{where}: {self.kind} {self.masked}")  # a file's name or key: one line still
 
     @property
     def unchecked(self) -> bool:

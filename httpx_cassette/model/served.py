@@ -22,7 +22,7 @@ from msgspec import UNSET
 
 from httpx_cassette.errors import printable
 from httpx_cassette.model.body import UTF8_CHARSETS, charset_of
-from httpx_cassette.model.cassette import CassetteFile, Request, Response, TransportFailure
+from httpx_cassette.model.cassette import CassetteFile, Event, Request, Response, TransportFailure
 
 __all__ = [
     "ascii_transparent",
@@ -36,6 +36,7 @@ __all__ = [
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field names
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # no field value holds these (tab is allowed)
+_LINE_BREAK = re.compile(r"[\r\n]")
 _URL_BREAK = re.compile(r"[\x00-\x20\x7f]")  # a URL on the wire has no space either
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _RESPONSE_BODIES = ("body", "text", "base64", "body_file")
@@ -174,6 +175,10 @@ def check_request(request: Request, at: str = "$.request") -> None:
     if _URL_BREAK.search(request.url) is not None:
         _refuse("the URL holds a space, a line break or a control character", f"{at}.url")
     _wire_headers(request.headers, at)
+    for i, part in enumerate(request.multipart or ()):  # a Content-Disposition's fields: one line each
+        for field in ("name", "filename", "content_type"):
+            if _CONTROL.search(getattr(part, field) or "") is not None:
+                _refuse("a line break or control character", f"{at}.multipart[{i}].{field}")
     _one_name_each(request.headers, at)
     _one_body(request, _REQUEST_BODIES, at)
 
@@ -208,4 +213,13 @@ def check_served(cassette: CassetteFile) -> CassetteFile:
     method = cassette.request.method.upper()
     for i, response in enumerate(cassette.responses):
         check_response(response, f"$.responses[{i}]", method)
+        _event_fields(response.events(), f"$.responses[{i}].body")
     return cassette
+
+
+def _event_fields(events: list[Event], at: str) -> None:
+    """An event's name and id hold no line break: no stream can carry one (each is a line), and `show`
+    prints them. Checked when a file is read (a recording parsed them from lines)."""
+    if any(_LINE_BREAK.search(e.event or "") or _LINE_BREAK.search(e.id or "") for e in events):
+        j = next(j for j, e in enumerate(events) if _LINE_BREAK.search(f"{e.event or ''}{e.id or ''}"))
+        _refuse("an event's name or id holds a line break", f"{at}[{j}]")
