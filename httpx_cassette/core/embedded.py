@@ -28,11 +28,10 @@ from httpx_cassette.core.secrets import (
     as_lines,
     field_name,
     is_hashed,
-    is_placeholder,
     known_format,
-    named_like_a_variable,
     secret_named,
     secret_value,
+    stands_in,
     token_like,
     trivial,
 )
@@ -307,7 +306,7 @@ def code_secrets(text: str) -> list[tuple[str, str]]:
         name_at, value_at = (2, 4) if match.group(2) else (6, 7) if match.group(6) else (8, 9)
         name, value = match.group(name_at, value_at)
         secret = secret_named(name) is not None and token_like(value)
-        if secret and not (is_placeholder(value) or is_hashed(value)):
+        if secret and not (stands_in(value) or is_hashed(value)):
             found.append((name, value))
         # Not a secret's: a pair may sit inside its quoted value (`"log": "client = OpenAI(api_key="...`);
         # such a value holds no quote, so the pair found there ends past it: each value is read twice at
@@ -352,14 +351,10 @@ def header_line_secrets(text: str) -> list[tuple[str, str]]:
             scheme, _, credentials = value.partition(" ")
             credentials = credentials.strip().split(" ")[0].rstrip(".,;:!?)'\"")  # prose goes on after it
             known = scheme.lower() in _SCHEMES and not trivial(credentials)  # else a token (not prose)
-            if (
-                (known or token_like(credentials))
-                and not (is_placeholder(credentials) or named_like_a_variable(credentials))
-                and "://" not in credentials
-            ):
+            if (known or token_like(credentials)) and not stands_in(credentials) and "://" not in credentials:
                 found.append((name, credentials))
             continue
-        found += [(name, v) for _, v in _COOKIE.findall(value) if not trivial(v) and not is_placeholder(v)]
+        found += [(name, v) for _, v in _COOKIE.findall(value) if not trivial(v) and not stands_in(v)]
     return [(name, value) for name, value in found if value != REDACTED]
 
 
@@ -378,7 +373,7 @@ def xml_secrets(text: str) -> list[tuple[str, str]]:
     return [
         (name, value)
         for name, value in _XML_ELEMENT.findall(text)
-        if secret_named(name) is not None and token_like(value) and not is_placeholder(value.strip())
+        if secret_named(name) is not None and token_like(value) and not stands_in(value.strip())
     ]
 
 

@@ -45,7 +45,7 @@ __all__ = [
     "high_entropy",
     "is_hashed",
     "is_placeholder",
-    "named_like_a_variable",
+    "stands_in",
     "known_format",
     "legacy_form",
     "legacy_hashed",
@@ -241,16 +241,18 @@ _TOKEN = re.compile(r"\S{16,}")
 # ``<NAME>`` or ``<<NAME>>`` (the form a placeholder clash suggests), NAME written in capitals like an
 # environment variable: what the docs show, and never what a password or a key looks like.
 _PLACEHOLDER = re.compile(r"<(<)?([A-Z_][A-Z0-9_.-]{0,63})>(?(1)>)")
-# A variable's reference (`$OPENAI_API_KEY`, `${TOKEN}`, `%API_KEY%`, `$env:API_KEY`, `{{ api_key }}`),
-# named as variables are (all capitals, or all lower case: `$ecretPassw0rd` is a password); a name in
-# capitals with its words apart (`YOUR_API_KEY`, see `named_like_a_variable`); lower-case words in angle
-# brackets (`<your-token>`).
-_VARIABLE = r"(?:[A-Z_][A-Z0-9_]{0,63}|[a-z_][a-z0-9_]{0,63})"
+# What text shows where a credential goes (`stands_in`): a variable's reference named in capitals
+# (`$OPENAI_API_KEY`, `${TOKEN}`, `%API_KEY%`, `$env:API_KEY`) or a template's (`{{ api_key }}`); a
+# name in capitals with its words apart (`YOUR_API_KEY`); words in angle brackets naming what goes there
+# (`<your-token>`).
+_CAPITALS = r"[A-Z_][A-Z0-9_]{0,63}"
+_TEMPLATE = r"\{\{ *[A-Za-z_][\w.]{0,63} *\}\}"
 _REFERENCE = re.compile(
-    rf"\$(?:\{{{_VARIABLE}\}}|{_VARIABLE}|env:{_VARIABLE})|%{_VARIABLE}%|\{{\{{ *{_VARIABLE} *\}}\}}"
+    rf"\$(?:\{{({_CAPITALS})\}}|({_CAPITALS})|env:({_CAPITALS}))|%({_CAPITALS})%|{_TEMPLATE}"
 )
 _CAPITAL_WORDS = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _BRACKETED_WORDS = re.compile(r"<[a-z]+(?:[ _-][a-z]+)+>")
+_WHAT_GOES_THERE = re.compile(r"your|token|key|secret|password|here|api")
 _NAME_SEPARATORS = re.compile(r"[_.-]")
 _NAME_RUN = re.compile(r"[A-Z]*[0-9]*")
 _HASHED = re.compile(r"(?:scrypt|sha256):[0-9a-f]{64}")  # `hashed`; `legacy_hashed`
@@ -273,13 +275,10 @@ def _named_like(name: str) -> bool:
 
 
 def is_placeholder(value: str) -> bool:
-    """``<NAME>`` or ``<<NAME>>`` with NAME in capitals, digits, ``_``, ``-``, ``.``, a variable's reference
-    (``$OPENAI_API_KEY``, ``${TOKEN}``), or words in angle brackets (``<your-token>``): what a placeholder
-    looks like, so no secret. A credential in angle brackets (``<AKIA...>``,
-    ``<ghp_...>``) is none, nor is a NAME that looks like a token, nor lower-case text that is no words
-    (``<hunter2pw>``: a password may be written so)."""
-    if _REFERENCE.fullmatch(value) or _BRACKETED_WORDS.fullmatch(value):
-        return True
+    """``<NAME>`` or ``<<NAME>>`` with NAME in capitals, digits, ``_``, ``-``, ``.``: what a placeholder
+    looks like, so no secret. A credential in angle brackets (``<AKIA...>``, ``<ghp_...>``) is none, nor
+    is a NAME that looks like a token, nor lower-case text (``<hunter2pw>``: a password may be written so;
+    the placeholders the docs show are capitals)."""
     match = _PLACEHOLDER.fullmatch(value)
     if match is None:
         return False
@@ -289,9 +288,20 @@ def is_placeholder(value: str) -> bool:
     return not token_like(name) or _named_like(name)
 
 
-def named_like_a_variable(value: str) -> bool:
-    """A name in capitals with its words apart (``YOUR_API_KEY``): what a command line shown in text puts
-    where its credential goes. Under a secret's name in data it may be the value (``ADMIN_PASSWORD_2024``)."""
+def stands_in(value: str) -> bool:
+    """Whether ``value`` is what text (code, a command line, prose) shows where a credential goes: a
+    placeholder, a variable's or a template's reference (``$OPENAI_API_KEY``, ``${TOKEN}``, ``%API_KEY%``,
+    ``{{ api_key }}``), a name in capitals (``YOUR_API_KEY``), words naming what goes there
+    (``<your-token>``). Only in text: under a secret's name in data, ``$hunter2pw`` or
+    ``ADMIN_PASSWORD_2024`` may be the password itself."""
+    if is_placeholder(value):
+        return True
+    reference = _REFERENCE.fullmatch(value)
+    if reference is not None:
+        name = next((group for group in reference.groups() if group), None)
+        return name is None or _named_like(name)  # `$Q7XK9ZP2M4RT8WNJ5C` is a token after a `$`
+    if _BRACKETED_WORDS.fullmatch(value):
+        return _WHAT_GOES_THERE.search(value) is not None  # not `<correct horse battery staple>`
     return _CAPITAL_WORDS.fullmatch(value) is not None and not known_format(value) and _named_like(value)
 
 

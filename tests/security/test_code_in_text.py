@@ -131,13 +131,30 @@ def test_an_xml_example_with_a_placeholder_records(tmp_path: Path) -> None:
     assert cli_main(["scan", str(tmp_path)]) == 0
 
 
-def test_a_password_named_like_a_variable_is_still_redacted_under_its_name(tmp_path: Path) -> None:
-    # `YOUR_API_KEY` after `Bearer` in text is a placeholder; under a secret's name in data it may be
-    # the password itself, so redaction keeps it off disk
+@pytest.mark.parametrize(
+    "password",
+    [
+        "ADMIN_PASSWORD_2024",
+        "$hunter2pw",
+        "$S3CR3TK3Y9X7Q2",
+        "%hunter2pw%",
+        "{{ hunter2pw }}",
+        "<correct horse>",
+    ],
+)
+def test_a_password_shaped_like_a_placeholder_is_still_redacted_under_its_name(
+    tmp_path: Path, password: str
+) -> None:
+    # `YOUR_API_KEY` or `$OPENAI_API_KEY` after `Bearer` in text stands in for a key; under a secret's
+    # name in data the value is the password itself, so redaction keeps it off disk
     upstream = httpx.MockTransport(lambda _: httpx.Response(200, json={"ok": True}))
     with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
-        client.post(
-            "https://api.example.com/v1/login", json={"user": "ada", "password": "ADMIN_PASSWORD_2024"}
-        )
+        client.post("https://api.example.com/v1/login", json={"user": "ada", "password": password})
     (file,) = tmp_path.glob("*.json")
-    assert "ADMIN_PASSWORD_2024" not in file.read_text()
+    assert json.dumps(password)[1:-1] not in file.read_text()
+
+
+@pytest.mark.parametrize("token", ["$Q7XK9ZP2M4RT8WNJ5C", "<correct horse battery staple>", "$hunter2pw9X"])
+def test_a_token_shaped_like_a_reference_in_a_header_line_is_refused(tmp_path: Path, token: str) -> None:
+    with pytest.raises(CassetteSecretError):
+        record(tmp_path, "Why is this refused?", f"You sent Authorization: Bearer {token} there.")
