@@ -172,3 +172,36 @@ def test_a_file_name_with_a_line_break_is_named_on_one_line(tmp_path: Path, comm
     assert status == 1
     assert "get-models\\nget-models-5f1c" in out + err
     assert not any(line.startswith(FORGED.strip()[:16]) for line in (out + err).splitlines())
+
+
+def test_diff_names_a_changed_file_on_one_line(tmp_path: Path) -> None:
+    name = "x" + FORGED.replace("/", "_") + ".json"
+    _file(tmp_path / "a", name, {}, {"status": 200, "body": {"ok": True}})
+    _file(tmp_path / "b", name, {}, {"status": 200, "body": {"ok": False}})
+    _, out, err = run("diff", tmp_path / "a", tmp_path / "b")
+    assert "changed " in out
+    assert not any(line.startswith(FORGED.strip()[:16]) for line in (out + err).splitlines())
+
+
+def test_show_prints_a_tool_call_whose_arguments_have_lines_on_one_line(tmp_path: Path) -> None:
+    # A model's pretty-printed arguments (or a hostile file's) must not start lines of their own
+    arguments = json.dumps({"a": "x" + FORGED}, indent=2)
+    call = {
+        "index": 0,
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get", "arguments": arguments},
+    }
+    chunks = [
+        {"id": "c1", "choices": [{"index": 0, "delta": {"tool_calls": [call]}}]},
+        {"id": "c1", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+    ]
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    headers = {"content-type": "text/event-stream"}
+    upstream = httpx.MockTransport(lambda _: httpx.Response(200, content=body.encode(), headers=headers))
+    with httpx.Client(transport=CassetteTransport(tmp_path, mode="record", inner=upstream)) as client:
+        client.post("https://api.openai.com/v1/chat/completions", json={"model": "m", "stream": True}).read()
+    (file,) = tmp_path.glob("*.json")
+    _, out, _ = run("show", file)
+    assert not any(line.startswith(FORGED.strip()[:16]) for line in out.splitlines())
+    assert '  get({\\n  "a": "x\\nget-models-5f1c' in out

@@ -87,14 +87,14 @@ def diff_lines(
     for file in result.added:
         lines.append(one_line(f"added   {file}"))
     for changed in result.changed:
-        lines.append(
-            f"changed {changed.new}"
-            + (f" (was {changed.old.name})" if changed.old.name != changed.new.name else "")
-        )
+        was = f" (was {changed.old.name})" if changed.old.name != changed.new.name else ""
+        lines.append(one_line(f"changed {changed.new}{was}"))
         shown = changed.changes if limit is None else changed.changes[:limit]
         for change in shown:
             times = f"  (in {change.count} events)" if change.count > 1 else ""
-            lines.append(f"  {change.path}: {show_value(change.old)} → {show_value(change.new)}{times}")
+            lines.append(
+                one_line(f"  {change.path}: {show_value(change.old)} → {show_value(change.new)}{times}")
+            )
         if len(shown) < len(changed.changes):
             lines.append(f"  … and {len(changed.changes) - len(shown)} more (--full shows every change)")
         for stream in changed.streams:

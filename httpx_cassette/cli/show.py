@@ -242,7 +242,8 @@ def transcript_lines(transcript: Transcript) -> list[str]:
         lines.append("tool calls:")
         for call in transcript.tool_calls:
             name = as_text(call.name) if call.name else "?"
-            lines.append(f"  {name}({call.arguments})" + (f"  id={as_text(call.id)}" if call.id else ""))
+            called = f"  {name}({call.arguments})" + (f"  id={as_text(call.id)}" if call.id else "")
+            lines.append(one_line(called))  # arguments are text the model wrote: pretty JSON has lines
     if transcript.finish_reason:
         lines.append(f"finish reason: {as_text(transcript.finish_reason)}")
     if transcript.usage:
