@@ -159,9 +159,7 @@ def _strings_may_hold(found: set[Any], pieces: Set[str], joined: str, each: set[
 
 def _secret_pair(text: str) -> bool:  # or a connection string's secret setting ("AccountKey=...;")
     pairs = json_pairs(text)
-    return any(secret_value(k, v, query=True) for k, v in pairs) or bool(
-        connection_secrets(text) or code_secrets(text)
-    )
+    return any(secret_value(k, v) for k, v in pairs) or bool(connection_secrets(text) or code_secrets(text))
 
 
 def distinct_parts(value: Response, body: Strings | None) -> tuple[set[Any], set[Any], set[Any], Set[str]]:

@@ -170,7 +170,7 @@ class SecretScanner:
         for secret in free_text_secrets(value) if name == "user_agent" else connection_secrets(value):
             yield from self._found(secret, where, "credential in free text", file)
         if not whole_json:  # JSON inside text or cut short, code (`api_key="..."`): judge its pairs
-            pairs = [(k, t) for k, t in json_pairs(value) if secret_value(k, t, query=True)]
+            pairs = [(k, t) for k, t in json_pairs(value) if secret_value(k, t)]
             pairs += [pair for pair in code_secrets(value) if pair not in pairs]
             for key, text in pairs:
                 yield from self._found(text, where, f"value of a field named {key!r} in its text", file)

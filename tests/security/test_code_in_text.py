@@ -56,6 +56,9 @@ HONEST = [
     "Send Authorization: Bearer YOUR_API_KEY with every request.",
     "Send Authorization: Bearer <your-token>, or in a template: Authorization: Bearer {{ api_key }}",
     'client = OpenAI(api_key="$OPENAI_API_KEY")',
+    # JSON in text is judged as the same pair in data is: a `*Key` name is no secret's for a word
+    'Define the table with {"partitionKey": "tenantId", "sortKey": "createdAt", "primaryKey": "id"',
+    'self.__next_f.push([1,"{\\"parallelRouterKey\\":\\"children\\",\\"segmentPath\\":[\\"children\\"]"])',
 ]
 
 
