@@ -22,7 +22,7 @@ _NO_BREAK = r"%(?![01][0-9A-Fa-f]|20|7[Ff])"
 _IN_URL = rf"(?:[^\s\"<>%]|{_NO_BREAK})"
 _IN_PATH = rf"(?:[^\s\"<>?#%]|{_NO_BREAK})"
 _URL = rf"[A-Za-z][A-Za-z0-9+.-]{{0,31}}://{_IN_URL}*|(?<![\w/.:%~+-])/{_IN_PATH}*[?#]{_IN_URL}*"
-_ENCODED_QUERY = re.compile(r"%3[Ff]|%23")  # a URL whose `?` or `#` is encoded: read decoded
+_ENCODED_QUERY = re.compile(r"%3[Ff]|%23")  # a URL whose `?`, `#` or `@` is encoded: read decoded
 # Text encoded has no whitespace: a "+" in a word with an escape is a space, as `quote_plus` and forms
 # write one ("C++" in prose has none).
 _PLUS_OR_URL = re.compile(_URL + r"|(?:%[0-9A-Fa-f]{2}|\+)+")
@@ -108,7 +108,10 @@ def _outside_urls(found: re.Match[str]) -> str:
     written = found.group(0)
     if written[0] in "%+":
         return unquote_plus(written)
-    return unquote(written) if "?" not in written and _ENCODED_QUERY.search(written) else written
+    encoded = ("?" not in written and _ENCODED_QUERY.search(written)) or (
+        "@" not in written and "%40" in written
+    )
+    return unquote(written) if encoded else written
 
 
 def _character(escape: re.Match[str]) -> str:

@@ -63,6 +63,7 @@ HIDDEN = {
         f"API_BASE=https://api.example/v1\n{ENV}", safe=":/"
     ),
     "a URL whose query delimiters are encoded": "callback: https://app.test/cb%3Faccess_token%3D" + TOKEN,
+    "a DSN whose @ is encoded": "dsn: postgres://u:" + TOKEN + "%40db.test/x",
     "a .env line escaped in octal": "s = 'DB_PASSWORD\\075" + TOKEN + "'",
     "a .env line escaped as JS and Rust do": 's = "DB_PASSWORD\\u{3d}' + TOKEN + '"',
     "HTML escaped, then percent-encoded": quote(_each("&#{};", ENV)),
@@ -105,6 +106,7 @@ CLEAN = {
     "a redirect chain": "see " + quote("https://example.com/a?next=" + quote("https://example.com/b?x=1")),
     "an escaped query in prose": "search for name%3Dalice%26page%3D2 and compare",
     "a page's text": html.escape('<a href="/x?a=1&b=2">Tom & Jerry</a> &copy; 2024 &mdash; "quotes"'),
+    "a package name with its @ encoded": "see https://www.npmjs.com/package/%40types%2Fnode for types",
     "prose with pluses and an escape": "C++ and a+b: 50%25 off, see /docs?q=a+b%20c",
     "code with escapes": 'print("caf\\u00e9\\n\\x41 \\"done\\"")',
     "JSON with surrogates escaped one by one": '{"\\ud83d\\ude00": 0, "lone": "\\ud800"}',
