@@ -22,7 +22,9 @@ _NO_BREAK = r"%(?![01][0-9A-Fa-f]|20|7[Ff])"
 _IN_URL = rf"(?:[^\s\"<>%]|{_NO_BREAK})"
 _IN_PATH = rf"(?:[^\s\"<>?#%]|{_NO_BREAK})"
 _URL = rf"[A-Za-z][A-Za-z0-9+.-]{{0,31}}://{_IN_URL}*|(?<![\w/.:%~+-])/{_IN_PATH}*[?#]{_IN_URL}*"
-_ENCODED_QUERY = re.compile(r"%3[Ff]|%23")  # a URL whose `?`, `#` or `@` is encoded: read decoded
+# A URL whose `?` or `#` is encoded (or its `@`, `_outside_urls`) is read decoded: its query or its
+# password is there only so.
+_ENCODED_QUERY = re.compile(r"%3[Ff]|%23")
 # Text encoded has no whitespace: a "+" in a word with an escape is a space, as `quote_plus` and forms
 # write one ("C++" in prose has none).
 _PLUS_OR_URL = re.compile(_URL + r"|(?:%[0-9A-Fa-f]{2}|\+)+")
